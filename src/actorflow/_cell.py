@@ -1,0 +1,380 @@
+"""The actor cell: one actor's mailbox, counters and lives, kept across restarts.
+
+An actor lives as a series of incarnations (one task each), started by its supervisor: setup
+(construct, ``on_start``), running (one message at a time, A1), teardown (``on_stop``). The
+mailbox, the ref and the message being retried belong to the cell and outlive incarnations (S6).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from anyio.abc import TaskGroup, TaskStatus
+
+from ._actor import Actor, handlers_of
+from ._context import ActorContext
+from ._deadletter import DeadLetter
+from ._envelope import Envelope
+from ._errors import ActorFailed, ActorStopped, MailboxFull, MessageTypeError, StartFailed
+from ._mailbox import Closed, Mailbox
+from ._message import Message
+from ._ref import ActorRef, ActorStatistics, Status
+from ._spec import Child
+
+if TYPE_CHECKING:
+    from ._supervisor import SupervisorCell
+    from ._system import ActorSystem
+
+__all__ = ["ActorCell"]
+
+logger = logging.getLogger("actorflow")
+
+
+class ActorCell:
+    """The runtime record of one actor (internal; users hold an `ActorRef`)."""
+
+    def __init__(
+        self, spec: Child, name: str, system: ActorSystem, parent: SupervisorCell
+    ) -> None:
+        self.spec = spec
+        self.name = name
+        self.system = system
+        self.parent = parent
+        self.restart = spec.restart
+        self.handlers = handlers_of(spec.actor)
+        self.mailbox = Mailbox(spec.mailbox_size)
+        self.capacity = spec.mailbox_size
+        self.send_nowait: Callable[[Envelope], None] = self.mailbox.put_nowait
+        self.ref: ActorRef[Any] = ActorRef(self)
+        self.status: Status = "starting"
+        self.current: Envelope | None = None  # being handled, or to retry after a restart
+        self.exit_requested = False  # the running incarnation ends after its current message
+        self.stopping = False  # the supervisor is stopping it: its exit is not a failure
+        self.last_error: BaseException | None = None
+        self.handled = 0
+        self.failed = 0
+        self.restarts = 0
+        self.dead_letters = 0
+        self.incarnation = 0
+        self._scope: anyio.CancelScope | None = None
+        self._ended = anyio.Event()
+        self._ended.set()
+        self._idle_waiters: list[anyio.Event] = []
+
+    # -- supervisor side ---------------------------------------------------------------------
+
+    @property
+    def alive(self) -> bool:
+        """True from the moment an incarnation is launched until it has ended."""
+        return not self._ended.is_set()
+
+    async def start(self, tg: TaskGroup, *, first: bool) -> None:
+        """Start an incarnation now and wait until its ``on_start`` returned.
+
+        On the first start a failing ``on_start`` raises `StartFailed`; later, it is reported to
+        the supervisor as a failure like any other.
+        """
+        incarnation = self._prepare(delay=0.0)
+        await tg.start(self._live, incarnation, 0.0, first)
+
+    def start_soon(self, tg: TaskGroup, delay: float) -> None:
+        """Start an incarnation after `delay` seconds (a restart's backoff) without waiting."""
+        incarnation = self._prepare(delay)
+        tg.start_soon(self._live, incarnation, delay, False, name=f"actor {self.name}")
+
+    def _prepare(self, delay: float) -> int:
+        self.incarnation += 1
+        self.exit_requested = False
+        self.stopping = False
+        self.status = "restarting" if delay > 0 else "starting"
+        self._ended = anyio.Event()
+        return self.incarnation
+
+    async def shutdown(self) -> None:
+        """Stop the running incarnation, if any: finish the current message, then ``on_stop``.
+
+        Past the shutdown timeout the incarnation is cancelled (S8). Returns once it has ended.
+        """
+        if not self.alive:
+            return
+        phase = self.status
+        self.stopping = True
+        self.exit_requested = True
+        self.status = "stopping"
+        if phase == "restarting" and self._scope is not None:
+            self._scope.cancel()  # asleep in its backoff: no message at stake
+        else:
+            self.mailbox.wake()  # idle: it wakes, sees the request and ends
+        with anyio.move_on_after(self.spec.shutdown_timeout):
+            await self._ended.wait()
+        if self.alive:
+            logger.warning(
+                "actor %s did not stop within %g s; cancelling it",
+                self.name,
+                self.spec.shutdown_timeout,
+            )
+            if self._scope is not None:
+                self._scope.cancel()
+            await self._ended.wait()
+
+    def finish(self, error: BaseException | None) -> None:
+        """Stop for good: the message being handled and everything queued become dead letters.
+
+        `error` is the failure that ended the actor, if one did; it is recorded on the message
+        that caused it.
+        """
+        if self.status == "stopped" and self.mailbox.closed:
+            return
+        self.status = "stopped"
+        current, self.current = self.current, None
+        queued = self.mailbox.close()
+        if current is not None:
+            self._dead_letter(current, error)
+        for envelope in queued:
+            self._dead_letter(envelope, None)
+        if queued:
+            logger.warning(
+                "actor %s stopped with %d queued message(s); they are dead letters",
+                self.name,
+                len(queued),
+            )
+        self.system._unregister(self)
+        self._wake_idle_waiters()
+
+    # -- one incarnation ---------------------------------------------------------------------
+
+    _started = False
+
+    async def _live(
+        self,
+        incarnation: int,
+        delay: float,
+        first: bool,
+        *,
+        task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        error: BaseException | None = None
+        report = True
+        self._started = False
+        try:
+            with anyio.CancelScope() as self._scope:
+                if self.stopping:
+                    return
+                if delay > 0:
+                    await self.system.clock.sleep(delay)
+                self.status = "starting"
+                try:
+                    actor = self._instantiate()
+                    await actor.on_start()
+                except Exception as exc:
+                    if first:
+                        report = False
+                        raise StartFailed(
+                            f"actor {self.name} ({self.spec.actor.__qualname__}) failed to start:"
+                            f" {type(exc).__qualname__}: {exc}"
+                        ) from exc
+                    logger.warning(
+                        "actor %s failed to restart: %s: %s",
+                        self.name,
+                        type(exc).__qualname__,
+                        exc,
+                        exc_info=exc,
+                    )
+                    error = exc
+                    task_status.started()
+                    return
+                self._started = True
+                if not self.stopping:
+                    self.status = "running"
+                task_status.started()
+                try:
+                    await self._serve(actor)
+                except Exception as exc:
+                    error = exc
+                    self._failed(exc)
+                finally:
+                    await self._stop_instance(actor)
+        finally:
+            self._scope = None
+            self._started = False
+            self._ended.set()
+            if report:
+                self.parent.child_exited(self, incarnation, error)
+
+    def _instantiate(self) -> Actor[Any]:
+        cls = self.spec.actor
+        actor = cls.__new__(cls)
+        actor.ctx = ActorContext(self)
+        actor.state = None
+        actor.state = actor.initial_state()
+        actor.__init__(*self.spec.args)  # type: ignore[misc]  # the user's constructor
+        return actor
+
+    async def _serve(self, actor: Actor[Any]) -> None:
+        handlers = {
+            message_type: (getattr(actor, handler.name), handler.is_async)
+            for message_type, handler in self.handlers.items()
+        }
+        mailbox = self.mailbox
+        get_nowait = mailbox.get_nowait
+        while not self.exit_requested:
+            envelope = self.current
+            if envelope is None:
+                envelope = get_nowait()
+                if envelope is None:
+                    if self._idle_waiters:
+                        self._wake_idle_waiters()
+                    await mailbox.wait()
+                    continue
+                self.current = envelope
+            handler, is_async = handlers[type(envelope.message)]
+            result = handler(envelope.message)
+            if is_async:
+                result = await result
+            self.current = None
+            self.handled += 1
+            reply = envelope.reply
+            if reply is not None and not reply.done():
+                reply.set_result(result)
+
+    def _failed(self, exc: BaseException) -> None:
+        """Count a handler failure; dead-letter the message if it has no attempts left (S7)."""
+        self.failed += 1
+        self.last_error = exc
+        envelope = self.current
+        if envelope is None:
+            return
+        envelope.attempts += 1
+        kind = type(envelope.message).__qualname__
+        if envelope.attempts >= self.spec.max_attempts or self.restart == "temporary":
+            self.current = None
+            self._dead_letter(envelope, exc)
+            return
+        logger.warning(
+            "actor %s failed handling %s (attempt %d of %d), retrying after restart: %s: %s",
+            self.name,
+            kind,
+            envelope.attempts,
+            self.spec.max_attempts,
+            type(exc).__qualname__,
+            exc,
+        )
+
+    async def _stop_instance(self, actor: Actor[Any]) -> None:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(self.spec.shutdown_timeout):
+            try:
+                await actor.on_stop()
+            except Exception as exc:
+                logger.warning(
+                    "actor %s raised in on_stop: %s: %s",
+                    self.name,
+                    type(exc).__qualname__,
+                    exc,
+                    exc_info=exc,
+                )
+
+    def _dead_letter(self, envelope: Envelope, error: BaseException | None) -> None:
+        letter = DeadLetter.of(self.name, envelope.message, envelope.attempts, error)
+        self.dead_letters += 1
+        self.system._dead_letter(letter)
+        reply = envelope.reply
+        if error is not None:
+            logger.error(
+                "actor %s dead-lettered %s after %d attempt(s): %s",
+                self.name,
+                type(envelope.message).__qualname__,
+                envelope.attempts,
+                letter.error,
+                exc_info=error,
+            )
+            if reply is not None and not reply.done():
+                failure = ActorFailed(
+                    f"{self.name} failed handling {type(envelope.message).__qualname__}:"
+                    f" {letter.error}",
+                    actor=self.name,
+                )
+                failure.__cause__ = error
+                reply.set_exception(failure)
+        elif reply is not None and not reply.done():
+            reply.set_exception(self.stopped_error())
+
+    # -- sender side -------------------------------------------------------------------------
+
+    async def send(self, envelope: Envelope) -> None:
+        """Enqueue, waiting for room (backpressure)."""
+        try:
+            await self.mailbox.put(envelope)
+        except Closed:
+            raise self.stopped_error() from None
+
+    async def send_until(self, envelope: Envelope, reply: Any) -> None:
+        """Enqueue, waiting for room until `reply` is done (an ask that timed out)."""
+        with anyio.CancelScope() as scope:
+            reply.add_done_callback(_cancel_scope(scope))
+            await self.send(envelope)
+
+    def wrong_type(self, message: object) -> MessageTypeError:
+        accepted = ", ".join(sorted(t.__qualname__ for t in self.handlers)) or "no messages"
+        if not isinstance(message, Message):
+            what = f"{type(message).__qualname__}, which is not a Message"
+        else:
+            what = type(message).__qualname__
+        return MessageTypeError(f"actor {self.name} does not accept {what}; it accepts {accepted}")
+
+    def full_error(self) -> MailboxFull:
+        return MailboxFull(
+            f"mailbox of {self.name} is full ({self.capacity} messages); use `await tell()` to"
+            " wait for room"
+        )
+
+    def stopped_error(self) -> ActorStopped:
+        return ActorStopped(f"actor {self.name} has stopped", actor=self.name)
+
+    async def stop_for_good(self) -> None:
+        await self.parent.stop_child(self)
+
+    # -- observation -------------------------------------------------------------------------
+
+    def depth(self) -> int:
+        return len(self.mailbox)
+
+    def statistics(self) -> ActorStatistics:
+        return ActorStatistics(
+            name=self.name,
+            status=self.status,
+            mailbox_depth=len(self.mailbox),
+            mailbox_capacity=self.capacity,
+            handled=self.handled,
+            failed=self.failed,
+            restarts=self.restarts,
+            dead_letters=self.dead_letters,
+        )
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing being handled (or stopped for good)."""
+        if self.status == "stopped":
+            return True
+        return self.current is None and self.mailbox.idle
+
+    async def wait_idle(self) -> None:
+        """Wait until the actor has handled everything queued and waits for more."""
+        while not self.idle:
+            event = anyio.Event()
+            self._idle_waiters.append(event)
+            await event.wait()
+
+    def _wake_idle_waiters(self) -> None:
+        waiters, self._idle_waiters = self._idle_waiters, []
+        for event in waiters:
+            event.set()
+
+
+def _cancel_scope(scope: anyio.CancelScope) -> Callable[[Any], None]:
+    def cancel(_: Any) -> None:
+        scope.cancel()
+
+    return cancel

@@ -1,0 +1,123 @@
+"""Every error actorflow raises, in one hierarchy rooted at `ActorflowError`.
+
+Outside errors (msgspec, anyio) are translated where they cross into actorflow; the original is
+kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ActorExists",
+    "ActorFailed",
+    "ActorNotFound",
+    "ActorStopped",
+    "ActorflowError",
+    "AskTimeout",
+    "DecodeError",
+    "DefinitionError",
+    "EncodeError",
+    "MailboxFull",
+    "MessageTypeError",
+    "StartFailed",
+    "SupervisorGaveUp",
+    "UnexpectedReply",
+]
+
+
+class ActorflowError(Exception):
+    """Raised by actorflow; the root of every error it defines."""
+
+
+class DefinitionError(ActorflowError, TypeError):
+    """Raised when a `Message`, `State` or `Actor` class is defined wrongly.
+
+    Examples: two message types with one tag (M1), two handlers for one message type, a handler
+    whose parameter is not annotated with a message type.
+    """
+
+
+class MessageTypeError(ActorflowError, TypeError):
+    """Raised at the sender when an actor does not accept the message's type (M2).
+
+    Nothing is enqueued or journaled.
+    """
+
+
+class MailboxFull(ActorflowError):
+    """Raised by `ActorRef.tell_nowait` when the actor's bounded mailbox has no room (A2).
+
+    The message was not enqueued; `await ref.tell(...)` waits for room instead.
+    """
+
+
+class AskTimeout(ActorflowError, TimeoutError):
+    """Raised by `ActorRef.ask` when no reply came within the timeout (A3).
+
+    The message stays in the mailbox and is still handled; its reply is discarded.
+    """
+
+
+class ActorFailed(ActorflowError):
+    """Raised to an asker when the actor failed handling its message (A3, S7).
+
+    The handler's exception is this error's ``__cause__``. Raised after the message's last attempt,
+    when it became a dead letter, or at once when the actor will not be restarted.
+    """
+
+    def __init__(self, message: str, *, actor: str) -> None:
+        super().__init__(message)
+        self.actor = actor
+
+
+class ActorStopped(ActorflowError):
+    """Raised when a message is sent to an actor that has stopped for good.
+
+    Nothing was enqueued. An ask whose actor stops before handling it gets this error too.
+    """
+
+    def __init__(self, message: str, *, actor: str) -> None:
+        super().__init__(message)
+        self.actor = actor
+
+
+class ActorNotFound(ActorflowError, LookupError):
+    """Raised when no live actor has the name looked up."""
+
+
+class ActorExists(ActorflowError):
+    """Raised when spawning an actor under a name that a live actor already has."""
+
+
+class StartFailed(ActorflowError):
+    """Raised by ``spawn`` when the new actor's constructor or ``on_start`` hook raised.
+
+    The actor is not registered; the hook's exception is this error's ``__cause__``.
+    """
+
+
+class SupervisorGaveUp(ActorflowError):
+    """Raised when a supervisor exceeded its restart intensity (S4).
+
+    Its children were stopped in reverse start order; the failure goes to its parent. When the
+    root supervisor gives up, the system stops and ``actorflow.run`` exits non-zero.
+    """
+
+    def __init__(self, message: str, *, supervisor: str, actor: str) -> None:
+        super().__init__(message)
+        self.supervisor = supervisor
+        self.actor = actor
+
+
+class UnexpectedReply(ActorflowError, TypeError):
+    """Raised by ``ask(..., expect=T)`` when the reply is not an instance of ``T``."""
+
+
+class EncodeError(ActorflowError):
+    """Raised when a value cannot be encoded (an unsupported type in a message or state)."""
+
+
+class DecodeError(ActorflowError):
+    """Raised when bytes cannot be decoded into the expected message or state type (M3).
+
+    The message names the expected type and what was wrong; the msgspec error is the cause.
+    """

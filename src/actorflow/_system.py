@@ -1,0 +1,259 @@
+"""`ActorSystem`: owns the task group, the root supervisor, the name registry, dead letters."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+from collections import deque
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, TypeVar, final
+
+import anyio
+from anyio.abc import TaskGroup
+
+from ._actor import Actor
+from ._cell import ActorCell
+from ._clock import Clock, LoopClock
+from ._deadletter import DeadLetter
+from ._errors import ActorExists, ActorflowError, ActorNotFound, SupervisorGaveUp
+from ._ref import ActorRef
+from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
+from ._supervisor import Member, SupervisorCell
+
+__all__ = ["ActorSystem"]
+
+A = TypeVar("A", bound=Actor[Any])
+
+logger = logging.getLogger("actorflow")
+
+
+@final
+class ActorSystem:
+    """Runs actors under a root supervisor; use it as an async context manager.
+
+    ``async with ActorSystem() as system:`` starts the root supervisor (a one-for-one
+    `Supervisor` named "root" unless `root` says otherwise); leaving the block stops every actor
+    in reverse start order (S8). If the root supervisor gives up (S4), the block is cancelled and
+    `SupervisorGaveUp` is raised from it.
+
+    `dead_letter_limit` bounds how many dead letters are kept in memory (each is also logged
+    once); `clock` replaces the event loop's clock (``actorflow.testing.FakeClock`` in tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        root: Supervisor | None = None,
+        clock: Clock | None = None,
+        dead_letter_limit: int = 10_000,
+    ) -> None:
+        self.clock: Clock = clock if clock is not None else LoopClock()
+        self._root_spec = root if root is not None else Supervisor(name="root")
+        self._cells: dict[str, ActorCell] = {}
+        self._supervisors: dict[str, SupervisorCell] = {}
+        self._dead_letters: deque[DeadLetter] = deque(maxlen=dead_letter_limit)
+        self._dead_letter_count = 0
+        self._anonymous = itertools.count(1)
+        self._root: SupervisorCell | None = None
+        self._tg: TaskGroup | None = None
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._failure: SupervisorGaveUp | None = None
+        self._state = "new"
+        self._stop_scope = anyio.CancelScope()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> ActorSystem:
+        if self._state != "new":
+            raise ActorflowError("an ActorSystem can be started only once")
+        self._state = "running"
+        async with contextlib.AsyncExitStack() as stack:
+            self._tg = await stack.enter_async_context(anyio.create_task_group())
+            self._root = SupervisorCell(self._root_spec, self, self)
+            await self._root.start(self._tg, first=True)
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        assert self._stack is not None
+        try:
+            with anyio.CancelScope() as self._stop_scope:
+                await self.stop()
+        finally:
+            suppress = await self._stack.__aexit__(exc_type, exc, tb)
+        if self._failure is not None:
+            raise self._failure
+        return suppress
+
+    async def stop(self) -> None:
+        """Stop every actor in reverse start order and wait until all have stopped (S8)."""
+        if self._state == "stopped":
+            return
+        self._state = "stopping"
+        root = self._root
+        if root is not None:
+            await root.shutdown()
+            root.finish(None)
+        self._state = "stopped"
+
+    def kill(self) -> None:
+        """Stop at once: cancel every actor where it is, without waiting for its message.
+
+        ``on_stop`` hooks still run (shielded, within their timeouts). For a second SIGINT.
+        """
+        self._stop_scope.cancel()
+        if self._tg is not None:
+            self._tg.cancel_scope.cancel()
+
+    def child_exited(self, child: Member, incarnation: int, error: BaseException | None) -> None:
+        """The root supervisor ended: on a failure (it gave up), the whole system stops."""
+        if error is None or self._state != "running":
+            return
+        self._failure = (
+            error
+            if isinstance(error, SupervisorGaveUp)
+            else SupervisorGaveUp(str(error), supervisor=child.name, actor=child.name)
+        )
+        self._state = "failed"
+        assert self._tg is not None
+        self._tg.cancel_scope.cancel()
+
+    # -- actors ----------------------------------------------------------------------------------
+
+    async def spawn(
+        self,
+        actor_class: type[A],
+        /,
+        *args: Any,
+        name: str | None = None,
+        supervisor: str | None = None,
+        restart: Restart = "permanent",
+        mailbox_size: int = DEFAULT_MAILBOX_SIZE,
+        max_attempts: int = 3,
+        shutdown_timeout: float = 5.0,
+    ) -> ActorRef[A]:
+        """Start an actor and return its reference once its ``on_start`` has returned.
+
+        `args` go to the actor's constructor, on every (re)start. The actor joins the end of
+        `supervisor`'s children (the root's by default). Options: `restart` type (S3),
+        `mailbox_size` (A2, default 1000), `max_attempts` per message before it becomes a dead
+        letter (S7), `shutdown_timeout` (S8).
+
+        Raises `ActorExists` if the name is taken, `StartFailed` if the constructor or
+        ``on_start`` raised (nothing stays registered), `DefinitionError` for bad options.
+        """
+        spec = Child(
+            actor_class,
+            *args,
+            name=name,
+            restart=restart,
+            mailbox_size=mailbox_size,
+            max_attempts=max_attempts,
+            shutdown_timeout=shutdown_timeout,
+        )
+        cell = await self._supervisor(supervisor).add(spec)
+        assert isinstance(cell, ActorCell)
+        return cell.ref
+
+    async def start(self, spec: Supervisor, *, supervisor: str | None = None) -> None:
+        """Start a supervisor and its children under `supervisor` (the root by default)."""
+        await self._supervisor(supervisor).add(spec)
+
+    def lookup(self, name: str) -> ActorRef[Any]:
+        """Return the reference of the live actor called `name`; raises `ActorNotFound`."""
+        cell = self._cells.get(name)
+        if cell is None:
+            raise ActorNotFound(f"no live actor is called {name!r}")
+        return cell.ref
+
+    def actors(self) -> list[ActorRef[Any]]:
+        """Return the references of every live actor."""
+        return [cell.ref for cell in self._cells.values()]
+
+    async def stop_supervisor(self, name: str) -> None:
+        """Stop a supervisor and all its children for good."""
+        sup = self._supervisor(name)
+        if not isinstance(sup.parent, SupervisorCell):
+            raise ActorflowError("the root supervisor stops with the system: use stop()")
+        await sup.parent.stop_child(sup)
+
+    # -- dead letters ----------------------------------------------------------------------------
+
+    @property
+    def dead_letters(self) -> Sequence[DeadLetter]:
+        """The most recent dead letters, oldest first (at most `dead_letter_limit`)."""
+        return tuple(self._dead_letters)
+
+    @property
+    def dead_letter_count(self) -> int:
+        """How many dead letters there have been since the system started."""
+        return self._dead_letter_count
+
+    async def requeue(self, letter: DeadLetter) -> None:
+        """Send a dead letter's message again to the live actor of its name (S7)."""
+        await self.lookup(letter.actor).tell(letter.message)
+        with contextlib.suppress(ValueError):
+            self._dead_letters.remove(letter)
+
+    # -- observation -----------------------------------------------------------------------------
+
+    async def wait_idle(self) -> None:
+        """Wait until every actor has an empty mailbox and waits for more."""
+        while True:
+            busy = [cell for cell in self._cells.values() if not cell.idle]
+            if not busy:
+                return
+            for cell in busy:
+                await cell.wait_idle()
+
+    def __repr__(self) -> str:
+        return (
+            f"<ActorSystem {self._state} actors={len(self._cells)}"
+            f" dead_letters={self._dead_letter_count}>"
+        )
+
+    # -- internal --------------------------------------------------------------------------------
+
+    def _supervisor(self, name: str | None) -> SupervisorCell:
+        if self._state != "running" or self._root is None:
+            raise ActorflowError(f"the actor system is {self._state}, not running")
+        if name is None:
+            return self._root
+        sup = self._supervisors.get(name)
+        if sup is None:
+            raise ActorNotFound(f"no running supervisor is called {name!r}")
+        return sup
+
+    def _new_cell(self, spec: Child, parent: SupervisorCell) -> ActorCell:
+        name = spec.name
+        if name is None:
+            name = f"{spec.actor.__name__}#{next(self._anonymous)}"
+        if name in self._cells:
+            raise ActorExists(f"an actor called {name!r} is already running")
+        cell = ActorCell(spec, name, self, parent)
+        self._cells[name] = cell
+        return cell
+
+    def _unregister(self, cell: ActorCell) -> None:
+        if self._cells.get(cell.name) is cell:
+            del self._cells[cell.name]
+
+    def _register_supervisor(self, sup: SupervisorCell) -> None:
+        if sup.name in self._supervisors:
+            raise ActorExists(f"a supervisor called {sup.name!r} is already running")
+        self._supervisors[sup.name] = sup
+
+    def _unregister_supervisor(self, sup: SupervisorCell) -> None:
+        if self._supervisors.get(sup.name) is sup:
+            del self._supervisors[sup.name]
+
+    def _dead_letter(self, letter: DeadLetter) -> None:
+        self._dead_letters.append(letter)
+        self._dead_letter_count += 1
