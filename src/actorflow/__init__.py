@@ -83,6 +83,6 @@ _logging.getLogger("actorflow").addHandler(_logging.NullHandler())
 # Public names report the public module, so reprs and docs point where users import from.
 for _name in __all__:
     _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and isinstance(_obj, type):
+    if isinstance(_obj, type) or callable(_obj):
         _obj.__module__ = __name__
 del _name, _obj

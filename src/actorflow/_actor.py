@@ -76,7 +76,7 @@ class Actor(Generic[S]):
             return state_type()  # type: ignore[return-value]
         except TypeError as exc:
             raise DefinitionError(
-                f"{type(self).__qualname__} cannot build its initial {state_type.__qualname__}:"
+                f"{type(self).__name__} cannot build its initial {state_type.__name__}:"
                 f" {exc}; give every field a default or override initial_state()"
             ) from exc
 
@@ -103,7 +103,7 @@ def handlers_of(cls: type[Actor[Any]]) -> dict[type[Message], Handler]:
             handlers = _discover_handlers(cls)
         except NameError as exc:
             raise DefinitionError(
-                f"cannot resolve a handler annotation of {cls.__qualname__}: {exc}; define its"
+                f"cannot resolve a handler annotation of {cls.__name__}: {exc}; define its"
                 " message types at module level before spawning it"
             ) from exc
         cls.__actorflow_handlers__ = handlers
@@ -123,13 +123,13 @@ def _discover_handlers(cls: type) -> dict[type[Message], Handler]:
         method = getattr(cls, name)
         if not inspect.isfunction(method):
             raise DefinitionError(
-                f"{cls.__qualname__}.{name} starts with 'on_' but is not a method; names that"
+                f"{cls.__name__}.{name} starts with 'on_' but is not a method; names that"
                 " start with 'on_' are reserved for message handlers"
             )
         for message_type in _accepted_types(cls, name, method):
             if message_type in handlers:
                 raise DefinitionError(
-                    f"{cls.__qualname__} has two handlers for {message_type.__qualname__}:"
+                    f"{cls.__name__} has two handlers for {message_type.__name__}:"
                     f" {handlers[message_type].name} and {name}"
                 )
             handlers[message_type] = Handler(name, inspect.iscoroutinefunction(method))
@@ -137,7 +137,7 @@ def _discover_handlers(cls: type) -> dict[type[Message], Handler]:
 
 
 def _accepted_types(cls: type, name: str, method: Callable[..., Any]) -> list[type[Message]]:
-    where = f"{cls.__qualname__}.{name}"
+    where = f"{cls.__name__}.{name}"
     params = list(inspect.signature(method).parameters.values())[1:]  # without self
     if len(params) != 1 or params[0].kind not in (
         inspect.Parameter.POSITIONAL_ONLY,
@@ -181,7 +181,7 @@ def _declared_state_type(cls: type) -> type[State] | None:
         if isinstance(arg, typing.TypeVar):
             break
         raise DefinitionError(
-            f"{cls.__qualname__} declares state {arg!r}; a state type must subclass State"
+            f"{cls.__name__} declares state {arg!r}; a state type must subclass State"
         )
     parent = cls.__mro__[1]
     return getattr(parent, "__actorflow_state__", None)

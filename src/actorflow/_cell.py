@@ -36,9 +36,7 @@ logger = logging.getLogger("actorflow")
 class ActorCell:
     """The runtime record of one actor (internal; users hold an `ActorRef`)."""
 
-    def __init__(
-        self, spec: Child, name: str, system: ActorSystem, parent: SupervisorCell
-    ) -> None:
+    def __init__(self, spec: Child, name: str, system: ActorSystem, parent: SupervisorCell) -> None:
         self.spec = spec
         self.name = name
         self.system = system
@@ -173,13 +171,13 @@ class ActorCell:
                     if first:
                         report = False
                         raise StartFailed(
-                            f"actor {self.name} ({self.spec.actor.__qualname__}) failed to start:"
-                            f" {type(exc).__qualname__}: {exc}"
+                            f"actor {self.name} ({self.spec.actor.__name__}) failed to start:"
+                            f" {type(exc).__name__}: {exc}"
                         ) from exc
                     logger.warning(
                         "actor %s failed to restart: %s: %s",
                         self.name,
-                        type(exc).__qualname__,
+                        type(exc).__name__,
                         exc,
                         exc_info=exc,
                     )
@@ -248,7 +246,7 @@ class ActorCell:
         if envelope is None:
             return
         envelope.attempts += 1
-        kind = type(envelope.message).__qualname__
+        kind = type(envelope.message).__name__
         if envelope.attempts >= self.spec.max_attempts or self.restart == "temporary":
             self.current = None
             self._dead_letter(envelope, exc)
@@ -259,7 +257,7 @@ class ActorCell:
             kind,
             envelope.attempts,
             self.spec.max_attempts,
-            type(exc).__qualname__,
+            type(exc).__name__,
             exc,
         )
 
@@ -271,7 +269,7 @@ class ActorCell:
                 logger.warning(
                     "actor %s raised in on_stop: %s: %s",
                     self.name,
-                    type(exc).__qualname__,
+                    type(exc).__name__,
                     exc,
                     exc_info=exc,
                 )
@@ -285,14 +283,14 @@ class ActorCell:
             logger.error(
                 "actor %s dead-lettered %s after %d attempt(s): %s",
                 self.name,
-                type(envelope.message).__qualname__,
+                type(envelope.message).__name__,
                 envelope.attempts,
                 letter.error,
                 exc_info=error,
             )
             if reply is not None and not reply.done():
                 failure = ActorFailed(
-                    f"{self.name} failed handling {type(envelope.message).__qualname__}:"
+                    f"{self.name} failed handling {type(envelope.message).__name__}:"
                     f" {letter.error}",
                     actor=self.name,
                 )
@@ -317,11 +315,11 @@ class ActorCell:
             await self.send(envelope)
 
     def wrong_type(self, message: object) -> MessageTypeError:
-        accepted = ", ".join(sorted(t.__qualname__ for t in self.handlers)) or "no messages"
+        accepted = ", ".join(sorted(t.__name__ for t in self.handlers)) or "no messages"
         if not isinstance(message, Message):
-            what = f"{type(message).__qualname__}, which is not a Message"
+            what = f"{type(message).__name__}, which is not a Message"
         else:
-            what = type(message).__qualname__
+            what = type(message).__name__
         return MessageTypeError(f"actor {self.name} does not accept {what}; it accepts {accepted}")
 
     def full_error(self) -> MailboxFull:

@@ -42,7 +42,7 @@ class Codec(Generic[T]):
         target: Any = types[0] if len(types) == 1 else Union[types]  # noqa: UP007 (runtime union)
         self._msgpack = msgspec.msgpack.Decoder(target)
         self._json = msgspec.json.Decoder(target)
-        self._names = ", ".join(t.__qualname__ for t in types)
+        self._names = ", ".join(t.__name__ for t in types)
 
     @classmethod
     def of(cls, types: Iterable[type[T]]) -> Codec[T]:
@@ -54,7 +54,7 @@ class Codec(Generic[T]):
         try:
             return _msgpack_encoder.encode(value)
         except (TypeError, ValueError, OverflowError) as exc:
-            raise EncodeError(f"cannot encode {type(value).__qualname__}: {exc}") from exc
+            raise EncodeError(f"cannot encode {type(value).__name__}: {exc}") from exc
 
     def decode(self, data: bytes | bytearray | memoryview) -> T:
         """Decode msgpack bytes into one of this codec's types."""
@@ -69,7 +69,7 @@ class Codec(Generic[T]):
         try:
             return _json_encoder.encode(value)
         except (TypeError, ValueError, OverflowError) as exc:
-            raise EncodeError(f"cannot encode {type(value).__qualname__}: {exc}") from exc
+            raise EncodeError(f"cannot encode {type(value).__name__}: {exc}") from exc
 
     def decode_json(self, data: bytes | str) -> T:
         """Decode JSON into one of this codec's types."""

@@ -45,7 +45,7 @@ class DeadLetter:
             message,
             "failed",
             attempts,
-            error=f"{type(error).__qualname__}: {error}",
+            error=f"{type(error).__name__}: {error}",
             traceback="".join(tb.format_exception(error)),
             time=time.time(),
         )

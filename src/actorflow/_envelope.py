@@ -20,4 +20,3 @@ class Envelope:
         self.message = message
         self.reply = reply
         self.attempts = 0
-

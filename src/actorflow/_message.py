@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 
@@ -35,8 +35,6 @@ class Message(msgspec.Struct, frozen=True, tag=True, metaclass=_MessageMeta):
     is defined. New fields need defaults so that older bytes still decode (M4).
     """
 
-    __actorflow_tag__: ClassVar[str]
-
 
 def _register(cls: type[Message]) -> None:
     config = cls.__struct_config__
@@ -56,7 +54,6 @@ def _register(cls: type[Message]) -> None:
             f" give one of them another tag: class {cls.__name__}(Message, tag='...')"
         )
     _by_tag[tag] = cls
-    cls.__actorflow_tag__ = tag
 
 
 class State(msgspec.Struct):

@@ -135,8 +135,8 @@ class ActorRef(Generic[A]):
             timer.cancel()
         if expect is not None and not isinstance(result, expect):
             raise UnexpectedReply(
-                f"{self.name} replied {type(result).__qualname__} to {type(message).__qualname__},"
-                f" expected {expect.__qualname__}"
+                f"{self.name} replied {type(result).__name__} to {type(message).__name__},"
+                f" expected {expect.__name__}"
             )
         return result
 
@@ -169,6 +169,6 @@ def _expire(
     if not reply.done():
         reply.set_exception(
             AskTimeout(
-                f"{ref.name} did not reply to {type(message).__qualname__} within {timeout:g} s"
+                f"{ref.name} did not reply to {type(message).__name__} within {timeout:g} s"
             )
         )

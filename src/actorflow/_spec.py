@@ -44,7 +44,7 @@ def default_backoff() -> Wait:
     The first restart comes after 10-20 ms: soon enough that a transient fault costs little,
     late enough that a tight crash loop cannot spin the CPU.
     """
-    return tenacity.wait_exponential_jitter(initial=0.01, max=2.0, exp_base=2, jitter=0.01)
+    return tenacity.wait_exponential_jitter(multiplier=0.01, max=2.0, exp_base=2, jitter=0.01)
 
 
 @dataclass(frozen=True, init=False)

@@ -276,7 +276,7 @@ class SupervisorCell:
         while times and now - times[0] >= self.spec.within:
             times.popleft()
         if len(times) >= self.spec.max_restarts:
-            what = "exited" if error is None else f"failed with {type(error).__qualname__}: {error}"
+            what = "exited" if error is None else f"failed with {type(error).__name__}: {error}"
             gave_up = SupervisorGaveUp(
                 f"supervisor {self.name} gave up: actor {child.name} {what}; more than"
                 f" {self.spec.max_restarts} restarts within {self.spec.within:g} s",
@@ -299,5 +299,5 @@ class SupervisorCell:
         return max(0.0, float(self.spec.backoff(state)))
 
     def __repr__(self) -> str:
-        spec = self.spec
-        return f"<Supervisor {self.name} {spec.strategy} {self.status} children={len(self.children)}>"
+        size = len(self.children)
+        return f"<Supervisor {self.name} {self.spec.strategy} {self.status} children={size}>"

@@ -87,7 +87,14 @@ class ActorSystem:
             with anyio.CancelScope() as self._stop_scope:
                 await self.stop()
         finally:
-            suppress = await self._stack.__aexit__(exc_type, exc, tb)
+            try:
+                suppress = await self._stack.__aexit__(exc_type, exc, tb)
+            except BaseExceptionGroup as group:
+                # The runtime's own tasks never raise, so a group holds only what the block
+                # raised: let that propagate as itself rather than wrapped.
+                if exc is None or group.exceptions != (exc,):
+                    raise
+                suppress = False
         if self._failure is not None:
             raise self._failure
         return suppress

@@ -1,0 +1,130 @@
+"""The benchmark harness: run sizes, targets, result rows, and rounds that alternate contenders."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+now_ns = time.perf_counter_ns
+
+WARMUP = 1_000
+"""Messages (or asks, spawns, restarts) handled before a measurement starts, in every round."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """How much work each benchmark does; `QUICK` keeps the whole run under 30 s on 2 cores."""
+
+    rounds: int
+    messages: int
+    asks: int
+    spawns: int
+    idle_actors: int
+    restarts: int
+
+
+FULL = Sizes(
+    rounds=5, messages=200_000, asks=20_000, spawns=2_000, idle_actors=10_000, restarts=200
+)
+QUICK = Sizes(rounds=3, messages=50_000, asks=5_000, spawns=500, idle_actors=2_000, restarts=50)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a row should reach: ``>= bound``, ``<= bound``, or nothing (``report``)."""
+
+    op: Literal[">=", "<=", "report"]
+    bound: float = 0.0
+
+    def __str__(self) -> str:
+        return "report" if self.op == "report" else f"{self.op} {self.bound:g}"
+
+    def check(self, measured: float | None) -> bool | None:
+        """Whether `measured` meets the target; None when there is no target or no measurement."""
+        if self.op == "report" or measured is None:
+            return None
+        return measured >= self.bound if self.op == ">=" else measured <= self.bound
+
+
+REPORT = Target("report")
+
+
+def at_least(bound: float) -> Target:
+    return Target(">=", bound)
+
+
+def at_most(bound: float) -> Target:
+    return Target("<=", bound)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the report.
+
+    The target is checked against the ratio (actorflow / baseline) when the row has a baseline,
+    and against the value itself when it has none.
+    """
+
+    name: str
+    value: float | None
+    unit: str
+    target: Target = REPORT
+    baseline: float | None = None
+    note: str | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.value is None or not self.baseline:
+            return None
+        return self.value / self.baseline
+
+    @property
+    def met(self) -> bool | None:
+        return self.target.check(self.value if self.baseline is None else self.ratio)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "value": _rounded(self.value),
+            "unit": self.unit,
+            "baseline": _rounded(self.baseline),
+            "ratio": _rounded(self.ratio),
+            "target": str(self.target),
+            "met": self.met,
+            "note": self.note,
+        }
+
+
+def _rounded(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+async def alternate(
+    rounds: int, contenders: Mapping[str, Callable[[], Awaitable[float]]]
+) -> dict[str, list[float]]:
+    """Run every contender once per round and return each one's samples, in round order.
+
+    The starting contender rotates from round to round, so that a noisy stretch of the machine
+    (or a warm cache left by the one before) does not always land on the same contender.
+    """
+    names = list(contenders)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for index in range(rounds):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            gc.collect()
+            samples[name].append(await contenders[name]())
+    return samples
+
+
+def per_second(count: int, elapsed_ns: int) -> float:
+    return count * 1e9 / elapsed_ns
+
+
+def expect(what: str, got: object, wanted: object) -> None:
+    """Fail the run loudly if a benchmark did not do the work it claims to have timed."""
+    if got != wanted:
+        raise RuntimeError(f"{what}: got {got!r}, expected {wanted!r}")

@@ -1,0 +1,77 @@
+"""Message types and actors shared by the tests (tags are global, so each is defined once)."""
+
+from __future__ import annotations
+
+import anyio
+
+import actorflow as af
+
+
+class Ping(af.Message):
+    n: int
+
+
+class Add(af.Message):
+    n: int
+
+
+class Get(af.Message):
+    pass
+
+
+class Fail(af.Message):
+    reason: str = "boom"
+
+
+class Block(af.Message):
+    """Handled by waiting on the actor's `release` event."""
+
+
+class Note(af.Message):
+    text: str
+
+
+class CountState(af.State):
+    total: int = 0
+    seen: list[int] = []
+
+
+class Counter(af.Actor[CountState]):
+    """Adds, answers pings, fails on request; records what it saw in its state."""
+
+    def on_add(self, msg: Add) -> int:
+        self.state.total += msg.n
+        self.state.seen.append(msg.n)
+        return self.state.total
+
+    def on_get(self, msg: Get) -> int:
+        return self.state.total
+
+    async def on_ping(self, msg: Ping) -> int:
+        return msg.n
+
+    def on_fail(self, msg: Fail) -> None:
+        raise RuntimeError(msg.reason)
+
+
+class Gate:
+    """Events a test shares with a `Blocker`: it sets `entered` and waits for `release`."""
+
+    def __init__(self) -> None:
+        self.entered = anyio.Event()
+        self.release = anyio.Event()
+        self.handled: list[int] = []
+
+
+class Blocker(af.Actor[None]):
+    """Blocks in its handler until the test releases its gate."""
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    async def on_block(self, msg: Block) -> None:
+        self.gate.entered.set()
+        await self.gate.release.wait()
+
+    def on_ping(self, msg: Ping) -> None:
+        self.gate.handled.append(msg.n)

@@ -1,0 +1,47 @@
+"""The public surface: `__all__` is what is exported, from the public module (STYLE)."""
+
+from __future__ import annotations
+
+import importlib.resources
+import types
+
+import actorflow
+import actorflow.testing
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    public = {
+        name
+        for name, value in vars(actorflow).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert set(actorflow.__all__) == public
+    assert len(actorflow.__all__) == len(set(actorflow.__all__))
+
+
+def test_exported_classes_and_functions_report_the_public_module() -> None:
+    for name in actorflow.__all__:
+        value = getattr(actorflow, name)
+        if isinstance(value, type) or isinstance(value, types.FunctionType):
+            assert value.__module__ == "actorflow", name
+
+
+def test_testing_module_all_is_exported() -> None:
+    for name in actorflow.testing.__all__:
+        assert hasattr(actorflow.testing, name)
+
+
+def test_py_typed_ships() -> None:
+    assert importlib.resources.files("actorflow").joinpath("py.typed").is_file()
+
+
+def test_every_error_derives_from_the_root_and_says_when_it_is_raised() -> None:
+    for name in actorflow.__all__:
+        value = getattr(actorflow, name)
+        if isinstance(value, type) and issubclass(value, BaseException):
+            assert issubclass(value, actorflow.ActorflowError), name
+            assert (value.__doc__ or "").startswith("Raised"), name
+
+
+def test_ask_timeout_is_a_timeout_error() -> None:
+    assert issubclass(actorflow.AskTimeout, TimeoutError)
