@@ -188,7 +188,8 @@ async def test_a4_an_actor_that_raises_in_on_start_fails_the_spawn_and_is_not_re
             return None
 
     async with af.ActorSystem() as system:
-        with pytest.raises(af.StartFailed, match=r"bad \(BadStart\) failed to start: ValueError: no config"):
+        expected = r"bad \(BadStart\) failed to start: ValueError: no config"
+        with pytest.raises(af.StartFailed, match=expected):
             await system.spawn(BadStart, name="bad")
         with pytest.raises(af.ActorNotFound):
             system.lookup("bad")

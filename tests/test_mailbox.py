@@ -72,7 +72,7 @@ class SlowConsumer(af.Actor[None]):
 
 
 async def test_a2_overload_ends_with_everything_handled_and_memory_flat() -> None:
-    total, capacity = 20_000, 100
+    total, capacity = 8_000, 100
     done = anyio.Event()
     samples: list[int] = []
     tracemalloc.start()
@@ -144,7 +144,8 @@ async def test_a3_ask_timeout_covers_waiting_for_room() -> None:
 async def test_a3_ask_raises_the_failure_with_the_original_as_cause() -> None:
     async with af.ActorSystem() as system:
         ref = await system.spawn(Counter, name="c", max_attempts=1)
-        with pytest.raises(af.ActorFailed, match="c failed handling Fail: RuntimeError: bad") as info:
+        expected = "c failed handling Fail: RuntimeError: bad"
+        with pytest.raises(af.ActorFailed, match=expected) as info:
             await ref.ask(Fail("bad"))
         assert isinstance(info.value.__cause__, RuntimeError)
         assert info.value.actor == "c"

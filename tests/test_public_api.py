@@ -22,7 +22,7 @@ def test_all_lists_exactly_the_public_names() -> None:
 def test_exported_classes_and_functions_report_the_public_module() -> None:
     for name in actorflow.__all__:
         value = getattr(actorflow, name)
-        if isinstance(value, type) or isinstance(value, types.FunctionType):
+        if isinstance(value, (type, types.FunctionType)):
             assert value.__module__ == "actorflow", name
 
 
