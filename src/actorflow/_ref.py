@@ -168,7 +168,5 @@ def _expire(
 ) -> None:
     if not reply.done():
         reply.set_exception(
-            AskTimeout(
-                f"{ref.name} did not reply to {type(message).__name__} within {timeout:g} s"
-            )
+            AskTimeout(f"{ref.name} did not reply to {type(message).__name__} within {timeout:g} s")
         )
