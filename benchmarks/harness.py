@@ -40,7 +40,7 @@ class Target:
     bound: float = 0.0
 
     def __str__(self) -> str:
-        return "report" if self.op == "report" else f"{self.op} {self.bound:g}"
+        return "report" if self.op == "report" else f"{self.op} {self.bound}"
 
     def check(self, measured: float | None) -> bool | None:
         """Whether `measured` meets the target; None when there is no target or no measurement."""

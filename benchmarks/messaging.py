@@ -28,7 +28,7 @@ from workloads import (
     Counter,
     Ping,
     RawCounter,
-    stop_task,
+    stop_tasks,
 )
 
 try:
@@ -53,7 +53,8 @@ async def tell_throughput(sizes: Sizes) -> list[Row]:
     }
     if pykka_tell is not None:
         contenders["pykka"] = partial(asyncio.to_thread, pykka_tell, count)
-    best = {name: max(values) for name, values in (await alternate(sizes.rounds, contenders)).items()}
+    samples = await alternate(sizes.rounds, contenders)
+    best = {name: max(values) for name, values in samples.items()}
 
     rows = [
         Row("tell_throughput", best["actorflow"], "msg/s", at_least(0.5), best["raw"]),
@@ -119,7 +120,7 @@ async def raw_tell(count: int, *, is_async: bool) -> float:
         handled = await _sync(queue)
         elapsed = now_ns() - start
     finally:
-        await stop_task(consumer)
+        await stop_tasks([consumer])
     expect("raw Pings handled", handled, WARMUP + count)
     return per_second(count, elapsed)
 
@@ -215,7 +216,7 @@ async def raw_ask_p50(count: int) -> float:
             await reply
             times.append(now_ns() - start)
     finally:
-        await stop_task(server)
+        await stop_tasks([server])
     return statistics.median(times) / 1_000
 
 

@@ -1,10 +1,11 @@
-"""Pykka's tell throughput, for comparison with actorflow's (imported only if pykka is installed)."""
+"""Pykka's tell throughput, to compare with actorflow's; imported only if pykka is installed."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pykka
+
 from harness import WARMUP, expect, now_ns, per_second
 from workloads import Count, Ping
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from collections.abc import Sequence
 
 import actorflow as af
 
@@ -75,8 +75,27 @@ class RawCounter:
         return msg.n
 
 
-async def stop_task(task: asyncio.Task[None]) -> None:
-    """Cancel a baseline's consumer task and wait until it has ended."""
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+async def start_raw_actor(loop: asyncio.AbstractEventLoop, tasks: list[asyncio.Task[None]]) -> None:
+    """Start the plain-asyncio counterpart of an idle actor: a bounded queue and a consumer task.
+
+    Returns once the task runs (as ``spawn`` does once ``on_start`` returned); appends it to
+    `tasks`.
+    """
+    started: asyncio.Future[None] = loop.create_future()
+    queue: asyncio.Queue[Ping] = asyncio.Queue(maxsize=MAILBOX_SIZE)
+    tasks.append(asyncio.create_task(_raw_actor(queue, started)))
+    await started
+
+
+async def _raw_actor(queue: asyncio.Queue[Ping], started: asyncio.Future[None]) -> None:
+    started.set_result(None)
+    counter = RawCounter()
+    while True:
+        counter.on_ping(await queue.get())
+
+
+async def stop_tasks(tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Cancel a baseline's consumer tasks and wait until they have ended."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

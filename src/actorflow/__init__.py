@@ -26,6 +26,7 @@ from ._errors import SupervisorGaveUp as SupervisorGaveUp
 from ._errors import UnexpectedReply as UnexpectedReply
 from ._message import Message as Message
 from ._message import State as State
+from ._message import Terminated as Terminated
 from ._ref import ActorRef as ActorRef
 from ._ref import ActorStatistics as ActorStatistics
 from ._run import run as run
@@ -44,6 +45,7 @@ __all__ = [
     "Message",
     "State",
     "Codec",
+    "Terminated",
     # actors
     "Actor",
     "ActorContext",

@@ -18,9 +18,16 @@ from ._actor import Actor, handlers_of
 from ._context import ActorContext
 from ._deadletter import DeadLetter
 from ._envelope import Envelope
-from ._errors import ActorFailed, ActorStopped, MailboxFull, MessageTypeError, StartFailed
-from ._mailbox import Closed, Mailbox
-from ._message import Message
+from ._errors import (
+    ActorFailed,
+    ActorStopped,
+    DefinitionError,
+    MailboxFull,
+    MessageTypeError,
+    StartFailed,
+)
+from ._mailbox import Closed, Full, Mailbox
+from ._message import Message, Terminated
 from ._ref import ActorRef, ActorStatistics, Status
 from ._spec import Child
 
@@ -61,6 +68,7 @@ class ActorCell:
         self._ended = anyio.Event()
         self._ended.set()
         self._idle_waiters: list[anyio.Event] = []
+        self.watchers: set[ActorCell] = set()
 
     # -- supervisor side ---------------------------------------------------------------------
 
@@ -118,13 +126,14 @@ class ActorCell:
                 self._scope.cancel()
             await self._ended.wait()
 
-    def finish(self, error: BaseException | None) -> None:
+    def finish(self, error: BaseException | None, *, normal: bool = False) -> None:
         """Stop for good: the message being handled and everything queued become dead letters.
 
         `error` is the failure that ended the actor, if one did; it is recorded on the message
-        that caused it.
+        that caused it. `normal` says the actor ended itself (``ctx.stop()``). Watchers get
+        `Terminated`.
         """
-        if self.status == "stopped" and self.mailbox.closed:
+        if self.mailbox.closed:
             return
         self.status = "stopped"
         current, self.current = self.current, None
@@ -141,6 +150,35 @@ class ActorCell:
             )
         self.system._unregister(self)
         self._wake_idle_waiters()
+        if error is not None:
+            reason = f"failed: {type(error).__name__}: {error}"
+        else:
+            reason = "normal" if normal else "stopped"
+        watchers, self.watchers = self.watchers, set()
+        for watcher in watchers:
+            watcher.deliver_system(Terminated(self.name, reason))
+
+    def watch(self, watcher: ActorCell) -> None:
+        """Send `watcher` a `Terminated` when this actor stops for good (at once if it has)."""
+        if Terminated not in watcher.handlers:
+            raise DefinitionError(
+                f"{watcher.name} watches {self.name} but has no handler for Terminated; add"
+                " `def on_terminated(self, msg: actorflow.Terminated)`"
+            )
+        if self.mailbox.closed:
+            watcher.deliver_system(Terminated(self.name, "stopped"))
+        else:
+            self.watchers.add(watcher)
+
+    def deliver_system(self, message: Message) -> None:
+        """Enqueue a runtime message (`Terminated`): never refused, waits in line if full."""
+        envelope = Envelope(message)
+        try:
+            self.mailbox.put_nowait(envelope)
+        except Full:
+            self.system._background(self.mailbox.put, envelope)
+        except Closed:
+            pass  # the watcher itself has stopped: nobody is left to tell
 
     # -- one incarnation ---------------------------------------------------------------------
 

@@ -47,6 +47,17 @@ class ActorContext:
         """How many times this actor has been restarted so far."""
         return self._cell.restarts
 
+    def watch(self, ref: ActorRef[Any]) -> None:
+        """Receive `Terminated` when `ref`'s actor stops for good (at once if it already has).
+
+        The actor needs a handler for `Terminated`; without one this raises `DefinitionError`.
+        """
+        ref._cell.watch(self._cell)
+
+    def unwatch(self, ref: ActorRef[Any]) -> None:
+        """Stop watching `ref` (a `Terminated` already queued is still delivered)."""
+        ref._cell.watchers.discard(self._cell)
+
     def stop(self) -> None:
         """Stop this actor after the current message: a normal exit.
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from typing_extensions import dataclass_transform
 
 from ._errors import DefinitionError
 
-__all__ = ["Message", "State", "message_type", "registered_tags"]
+__all__ = ["Message", "State", "Terminated", "message_type", "registered_tags"]
 
 # tag -> message class. Filled at class definition; the journal uses it to name and decode rows.
 _by_tag: dict[str, type[Message]] = {}
 
 
+@dataclass_transform(frozen_default=True, field_specifiers=(msgspec.field,))
 class _MessageMeta(msgspec.StructMeta):
     """Registers each message type's tag once msgspec has settled the class's config (M1)."""
 
@@ -54,6 +56,17 @@ def _register(cls: type[Message]) -> None:
             f" give one of them another tag: class {cls.__name__}(Message, tag='...')"
         )
     _by_tag[tag] = cls
+
+
+class Terminated(Message, tag="actorflow.Terminated"):
+    """Delivered to a watcher when an actor it watches has stopped for good.
+
+    `reason` is ``"normal"``, ``"stopped"`` (by its supervisor or the system) or
+    ``"failed: <error>"``.
+    """
+
+    actor: str
+    reason: str
 
 
 class State(msgspec.Struct):

@@ -104,6 +104,8 @@ class SupervisorCell:
     def _prepare(self) -> int:
         self.incarnation += 1
         self.stopping = False
+        self._restart_times.clear()  # a restarted supervisor starts with a clean slate (OTP)
+        self._streaks.clear()
         self.status = "starting"
         self._ended = anyio.Event()
         return self.incarnation
@@ -119,7 +121,7 @@ class SupervisorCell:
                 scope.cancel()
         await self._ended.wait()
 
-    def finish(self, error: BaseException | None) -> None:
+    def finish(self, error: BaseException | None, *, normal: bool = False) -> None:
         """Stop for good, with every child: their queued messages become dead letters."""
         self.status = "stopped"
         for child in reversed(self.children):
@@ -240,7 +242,7 @@ class SupervisorCell:
             return  # a stop we asked for, or an incarnation already replaced
         if child.restart == "temporary" or (error is None and child.restart == "transient"):
             self.children.remove(child)
-            child.finish(error)
+            child.finish(error, normal=error is None)
             return
         now = self.system.clock.now()
         self._check_intensity(child, error, now)

@@ -6,7 +6,7 @@ import contextlib
 import itertools
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from types import TracebackType
 from typing import Any, TypeVar, final
 
@@ -17,6 +17,7 @@ from ._actor import Actor
 from ._cell import ActorCell
 from ._clock import Clock, LoopClock
 from ._deadletter import DeadLetter
+from ._envelope import Envelope
 from ._errors import ActorExists, ActorflowError, ActorNotFound, SupervisorGaveUp
 from ._ref import ActorRef
 from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
@@ -227,6 +228,13 @@ class ActorSystem:
         )
 
     # -- internal --------------------------------------------------------------------------------
+
+    def _background(
+        self, fn: Callable[[Envelope], Coroutine[Any, Any, None]], envelope: Envelope
+    ) -> None:
+        """Run a runtime chore (a delivery that must wait for room) in the system's task group."""
+        if self._tg is not None:
+            self._tg.start_soon(fn, envelope)
 
     def _supervisor(self, name: str | None) -> SupervisorCell:
         if self._state != "running" or self._root is None:

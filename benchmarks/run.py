@@ -1,0 +1,131 @@
+"""Run actorflow's benchmarks, each beside its baseline, and print a table (or JSON).
+
+    python benchmarks/run.py            # full run, a couple of minutes at most
+    python benchmarks/run.py --quick    # under 30 s on 2 cores
+    python benchmarks/run.py --json     # only a JSON array of rows on stdout
+
+Targets are reported, not asserted: the exit status is 0 unless the script itself fails.
+See benchmarks/README.md for what each benchmark measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+import uvloop
+
+import actorflow as af
+from harness import FULL, QUICK, Row, Sizes
+from lifecycle import restart_cost, spawn_cost
+from memory import idle_actor_memory
+from messaging import PYKKA_MISSING, ask_latency, tell_throughput
+
+Benchmark = Callable[[Sizes], Awaitable[list[Row]]]
+
+BENCHMARKS: Sequence[Benchmark] = (
+    tell_throughput,
+    ask_latency,
+    spawn_cost,
+    restart_cost,
+    idle_actor_memory,
+)
+
+COLUMNS = ("name", "value", "unit", "baseline", "ratio", "target", "met")
+
+
+async def run_all(sizes: Sizes, progress: Callable[[str], None]) -> list[Row]:
+    rows: list[Row] = []
+    for number, benchmark in enumerate(BENCHMARKS, 1):
+        progress(f"[{number}/{len(BENCHMARKS)}] {benchmark.__name__}")
+        rows += await benchmark(sizes)
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="actorflow benchmarks, each beside a baseline")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes: under 30 s")
+    parser.add_argument("--json", action="store_true", help="print only a JSON array of rows")
+    parser.add_argument("--rounds", type=int, help="rounds per measurement (best one kept)")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    if args.rounds is not None:
+        sizes = dataclasses.replace(sizes, rounds=max(1, args.rounds))
+
+    # A failing handler is the point of restart_cost: keep its error logs out of the report.
+    logging.getLogger("actorflow").setLevel(logging.CRITICAL)
+
+    def progress(line: str) -> None:
+        if not args.json:
+            print(line, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    rows = uvloop.run(run_all(sizes, progress))
+    elapsed = time.perf_counter() - started
+
+    if args.json:
+        print(json.dumps([row.to_json() for row in rows], indent=2))
+    else:
+        print_report(rows, sizes, quick=args.quick, elapsed=elapsed)
+    return 0
+
+
+def print_report(rows: Sequence[Row], sizes: Sizes, *, quick: bool, elapsed: float) -> None:
+    print(
+        f"actorflow {af.__version__} benchmarks: {'quick' if quick else 'full'} run,"
+        f" best of {sizes.rounds} round(s); Python {platform.python_version()},"
+        f" uvloop {uvloop.__version__}, {os.cpu_count()} CPUs"
+    )
+    if PYKKA_MISSING is not None:
+        print(PYKKA_MISSING)
+    print()
+    cells = [COLUMNS, *(_cells(row) for row in rows)]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    for line in cells:
+        print(
+            "  ".join(
+                cell.ljust(width) if i in (0, 2, 5) else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+            ).rstrip()
+        )
+    print()
+    print("ratio = value / baseline; a target applies to the ratio when there is a baseline.")
+    for row in rows:
+        if row.note:
+            print(f"  {row.name}: {row.note}")
+    print(f"finished in {elapsed:.1f} s")
+
+
+def _cells(row: Row) -> tuple[str, ...]:
+    met = "-" if row.met is None else ("yes" if row.met else "NO")
+    ratio = "-" if row.ratio is None else f"{row.ratio:.2f}"
+    return (
+        row.name,
+        _number(row.value),
+        row.unit,
+        _number(row.baseline),
+        ratio,
+        str(row.target),
+        met,
+    )
+
+
+def _number(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if abs(x) >= 1_000:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
