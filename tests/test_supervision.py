@@ -204,7 +204,7 @@ async def test_s6_messages_wait_through_a_backoff_and_nothing_is_lost() -> None:
     async with af.ActorSystem(root=root, clock=clock) as system:
         ref = await system.spawn(Counter, max_attempts=1)
         await ref.tell(Fail())
-        for n in range(50):
+        for _ in range(50):
             await ref.tell(Add(1))
         await anyio.wait_all_tasks_blocked()
         assert ref.status == "restarting"
