@@ -139,7 +139,8 @@ class ActorCell:
         current, self.current = self.current, None
         queued = self.mailbox.close()
         if current is not None:
-            self._dead_letter(current, error)
+            # A message that already failed keeps its failure on record, whatever stopped us.
+            self._dead_letter(current, error or (self.last_error if current.attempts else None))
         for envelope in queued:
             self._dead_letter(envelope, None)
         if queued:

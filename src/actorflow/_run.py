@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import anyio
@@ -59,13 +60,36 @@ def run(
         return result
 
     options: dict[str, Any] = {"use_uvloop": use_uvloop and uvloop_available()}
+    with _visible_logs():
+        try:
+            return anyio.run(supervised, backend="asyncio", backend_options=options)
+        except (SupervisorGaveUp, _Killed, BaseExceptionGroup) as exc:
+            status = _exit_status(exc)
+            if status is None:
+                raise
+            raise SystemExit(status) from None
+
+
+@contextlib.contextmanager
+def _visible_logs() -> Iterator[None]:
+    """Show actorflow's warnings on stderr when the application configured no logging.
+
+    A process entry point must not fail silently (priority 1): without this, the library's
+    NullHandler would swallow the one line that says why the root supervisor gave up.
+    """
+    if logging.getLogger().handlers or any(
+        not isinstance(h, logging.NullHandler) for h in logger.handlers
+    ):
+        yield
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logger.addHandler(handler)
     try:
-        return anyio.run(supervised, backend="asyncio", backend_options=options)
-    except (SupervisorGaveUp, _Killed, BaseExceptionGroup) as exc:
-        status = _exit_status(exc)
-        if status is None:
-            raise
-        raise SystemExit(status) from None
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def _exit_status(exc: BaseException) -> int | None:

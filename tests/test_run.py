@@ -1,0 +1,68 @@
+"""`actorflow.run` in a real process: signals and exit statuses (P1, S4, S8)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start(mode: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.apps.signals", mode],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip() == "ready":
+            return proc
+    proc.kill()
+    raise AssertionError(f"the app never got ready: {proc.communicate()}")
+
+
+@pytest.mark.timeout(30)
+def test_p1_sigterm_lets_the_current_message_finish_and_exits_0() -> None:
+    proc = start("graceful")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert out.splitlines()[-3:] == ["worked", "stop worker", "returned"]
+    assert "SIGTERM received: stopping gracefully" in err
+
+
+@pytest.mark.timeout(30)
+def test_p1_a_second_signal_stops_at_once_with_128_plus_the_signal() -> None:
+    proc = start("stuck")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "stopping gracefully" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "worked" not in out
+    assert "stop worker" in out  # on_stop still ran once
+    assert "received again: stopping at once" in err
+
+
+@pytest.mark.timeout(30)
+def test_s4_when_the_root_gives_up_the_process_exits_1_with_one_line_saying_why() -> None:
+    proc = start("give-up")
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 1
+    gave_up = [line for line in err.splitlines() if "gave up" in line]
+    assert len(gave_up) == 1
+    assert "supervisor root gave up: actor worker failed with RuntimeError" in gave_up[0]
+    assert "Traceback" not in err.split("gave up")[-1]
+    assert "returned" not in out
