@@ -137,17 +137,17 @@ class ActorCell:
             return
         self.status = "stopped"
         current, self.current = self.current, None
-        queued = self.mailbox.close()
+        unhandled = self.mailbox.close()
         if current is not None:
             # A message that already failed keeps its failure on record, whatever stopped us.
             self._dead_letter(current, error or (self.last_error if current.attempts else None))
-        for envelope in queued:
+        for envelope in unhandled:
             self._dead_letter(envelope, None)
-        if queued:
+        if current is not None or unhandled:
             logger.warning(
-                "actor %s stopped with %d queued message(s); they are dead letters",
+                "actor %s stopped with %d message(s) unhandled; they are dead letters",
                 self.name,
-                len(queued),
+                len(unhandled) + (current is not None),
             )
         self.system._unregister(self)
         self._wake_idle_waiters()
@@ -288,7 +288,7 @@ class ActorCell:
         kind = type(envelope.message).__name__
         if envelope.attempts >= self.spec.max_attempts or self.restart == "temporary":
             self.current = None
-            self._dead_letter(envelope, exc)
+            self._dead_letter(envelope, exc, log=True)
             return
         logger.warning(
             "actor %s failed handling %s (attempt %d of %d), retrying after restart: %s: %s",
@@ -313,12 +313,15 @@ class ActorCell:
                     exc_info=exc,
                 )
 
-    def _dead_letter(self, envelope: Envelope, error: BaseException | None) -> None:
+    def _dead_letter(
+        self, envelope: Envelope, error: BaseException | None, *, log: bool = False
+    ) -> None:
+        """Record `envelope` as a dead letter and answer its asker; `log` it with its traceback."""
         letter = DeadLetter.of(self.name, envelope.message, envelope.attempts, error)
         self.dead_letters += 1
         self.system._dead_letter(letter)
         reply = envelope.reply
-        if error is not None:
+        if log and error is not None:
             logger.error(
                 "actor %s dead-lettered %s after %d attempt(s): %s",
                 self.name,
@@ -327,16 +330,17 @@ class ActorCell:
                 letter.error,
                 exc_info=error,
             )
-            if reply is not None and not reply.done():
-                failure = ActorFailed(
-                    f"{self.name} failed handling {type(envelope.message).__name__}:"
-                    f" {letter.error}",
-                    actor=self.name,
-                )
-                failure.__cause__ = error
-                reply.set_exception(failure)
-        elif reply is not None and not reply.done():
+        if reply is None or reply.done():
+            return
+        if error is None:
             reply.set_exception(self.stopped_error())
+            return
+        failure = ActorFailed(
+            f"{self.name} failed handling {type(envelope.message).__name__}: {letter.error}",
+            actor=self.name,
+        )
+        failure.__cause__ = error
+        reply.set_exception(failure)
 
     # -- sender side -------------------------------------------------------------------------
 
