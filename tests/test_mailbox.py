@@ -174,3 +174,11 @@ async def test_a3_asks_queued_when_the_actor_stops_get_actor_stopped() -> None:
         with pytest.raises(af.ActorStopped):
             await ref.ask(Ping(2))
         assert [d.reason for d in system.dead_letters] == ["stopped", "stopped"]
+
+
+async def test_a3_answered_asks_hold_no_timer_state() -> None:
+    async with af.ActorSystem() as system:
+        ref = await system.spawn(Counter)
+        for n in range(1000):
+            await ref.ask(Ping(n), timeout=60)
+        assert len(system._deadlines) == 0

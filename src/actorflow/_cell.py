@@ -54,6 +54,7 @@ class ActorCell:
         self.capacity = spec.mailbox_size
         self.send_nowait: Callable[[Envelope], None] = self.mailbox.put_nowait
         self.ref: ActorRef[Any] = ActorRef(self)
+        self.deadlines = system._deadlines
         self.status: Status = "starting"
         self.current: Envelope | None = None  # being handled, or to retry after a restart
         self.exit_requested = False  # the running incarnation ends after its current message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import logging
@@ -17,6 +18,7 @@ from ._actor import Actor
 from ._cell import ActorCell
 from ._clock import Clock, LoopClock
 from ._deadletter import DeadLetter
+from ._deadlines import Deadlines
 from ._envelope import Envelope
 from ._errors import ActorExists, ActorflowError, ActorNotFound, SupervisorGaveUp
 from ._ref import ActorRef
@@ -70,6 +72,7 @@ class ActorSystem:
         if self._state != "new":
             raise ActorflowError("an ActorSystem can be started only once")
         self._state = "running"
+        self._deadlines = Deadlines(asyncio.get_running_loop())
         async with contextlib.AsyncExitStack() as stack:
             self._tg = await stack.enter_async_context(anyio.create_task_group())
             self._root = SupervisorCell(self._root_spec, self, self)
