@@ -64,7 +64,7 @@ class ActorSystem:
         self._stack: contextlib.AsyncExitStack | None = None
         self._failure: SupervisorGaveUp | None = None
         self._state = "new"
-        self._stop_scope = anyio.CancelScope()
+        self._stop_scope: anyio.CancelScope | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -72,6 +72,7 @@ class ActorSystem:
         if self._state != "new":
             raise ActorflowError("an ActorSystem can be started only once")
         self._state = "running"
+        self._stop_scope = anyio.CancelScope()
         self._deadlines = Deadlines(asyncio.get_running_loop())
         async with contextlib.AsyncExitStack() as stack:
             self._tg = await stack.enter_async_context(anyio.create_task_group())
@@ -88,7 +89,8 @@ class ActorSystem:
     ) -> bool | None:
         assert self._stack is not None
         try:
-            with anyio.CancelScope() as self._stop_scope:
+            assert self._stop_scope is not None
+            with self._stop_scope:
                 await self.stop()
         finally:
             try:
@@ -119,7 +121,8 @@ class ActorSystem:
 
         ``on_stop`` hooks still run (shielded, within their timeouts). For a second SIGINT.
         """
-        self._stop_scope.cancel()
+        if self._stop_scope is not None:
+            self._stop_scope.cancel()
         if self._tg is not None:
             self._tg.cancel_scope.cancel()
 
