@@ -384,3 +384,28 @@ async def test_death_watch_needs_a_terminated_handler() -> None:
         b = await system.spawn(Counter, name="b")
         with pytest.raises(af.DefinitionError, match="no handler for Terminated"):
             a._cell.watch(b._cell)
+
+
+async def test_restarts_escalations_and_dead_letters_are_logged_and_counted() -> None:
+    clock = testing.FakeClock(autojump=True)
+    mid = af.Supervisor(name="mid", max_restarts=1, restart="temporary")
+    async with af.ActorSystem(clock=clock) as system:
+        await system.start(mid)
+        ref = await system.spawn(Counter, name="visible", supervisor="mid", max_attempts=1)
+        with testing.capture_logs(logging.INFO) as records:
+            with pytest.raises(af.ActorFailed):
+                await ref.ask(Fail())
+            await ref.ask(Ping(1))
+            with pytest.raises(af.ActorFailed):
+                await ref.ask(Fail())  # the second restart within 5 s: mid gives up
+            await testing.wait_idle(system)
+        lines = [r.getMessage() for r in records]
+        assert any(
+            line.startswith("supervisor mid restarting visible (one_for_one)") for line in lines
+        )
+        assert any("visible dead-lettered Fail" in line for line in lines)
+        assert any(line.startswith("supervisor mid gave up: actor visible") for line in lines)
+        stats = system.statistics()
+        assert (stats.failed, stats.restarts, stats.dead_letters, stats.escalations) == (2, 1, 2, 1)
+        assert stats.handled == 1  # counted although the actor has stopped for good
+        assert stats.actors == 0

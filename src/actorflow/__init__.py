@@ -37,6 +37,7 @@ from ._spec import Strategy as Strategy
 from ._spec import Supervisor as Supervisor
 from ._spec import default_backoff as default_backoff
 from ._system import ActorSystem as ActorSystem
+from ._system import SystemStatistics as SystemStatistics
 
 __version__ = "0.1.0"
 
@@ -54,6 +55,7 @@ __all__ = [
     "DEFAULT_MAILBOX_SIZE",
     # systems and supervision
     "ActorSystem",
+    "SystemStatistics",
     "Supervisor",
     "Child",
     "Strategy",

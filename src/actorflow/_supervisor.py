@@ -247,6 +247,17 @@ class SupervisorCell:
         now = self.system.clock.now()
         self._check_intensity(child, error, now)
         delay = self._backoff(child, now)
+        logger.info(
+            "supervisor %s restarting %s (%s) in %.3f s after it %s; %d of %d restarts within %g s",
+            self.name,
+            child.name,
+            self.spec.strategy,
+            delay,
+            "exited" if error is None else f"failed with {type(error).__name__}: {error}",
+            len(self._restart_times),
+            self.spec.max_restarts,
+            self.spec.within,
+        )
         if self.spec.strategy == "one_for_one":
             child.restarts += 1
             assert self._tg is not None
@@ -286,6 +297,7 @@ class SupervisorCell:
                 actor=child.name,
             )
             logger.error("%s", gave_up)
+            self.system._escalations += 1
             raise gave_up from error
         times.append(now)
 

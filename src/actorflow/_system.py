@@ -8,6 +8,7 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar, final
 
@@ -25,11 +26,32 @@ from ._ref import ActorRef
 from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
 from ._supervisor import Member, SupervisorCell
 
-__all__ = ["ActorSystem"]
+__all__ = ["ActorSystem", "SystemStatistics"]
 
 A = TypeVar("A", bound=Actor[Any])
 
 logger = logging.getLogger("actorflow")
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class SystemStatistics:
+    """A snapshot of a system's counters (O2); `escalations` counts supervisors that gave up."""
+
+    actors: int
+    supervisors: int
+    handled: int
+    failed: int
+    restarts: int
+    dead_letters: int
+    escalations: int
+
+
+@dataclass(slots=True)
+class _Totals:
+    handled: int = 0
+    failed: int = 0
+    restarts: int = 0
 
 
 @final
@@ -58,6 +80,8 @@ class ActorSystem:
         self._supervisors: dict[str, SupervisorCell] = {}
         self._dead_letters: deque[DeadLetter] = deque(maxlen=dead_letter_limit)
         self._dead_letter_count = 0
+        self._escalations = 0
+        self._retired = _Totals()  # counters of actors that stopped for good
         self._anonymous = itertools.count(1)
         self._root: SupervisorCell | None = None
         self._tg: TaskGroup | None = None
@@ -227,6 +251,19 @@ class ActorSystem:
             for cell in busy:
                 await cell.wait_idle()
 
+    def statistics(self) -> SystemStatistics:
+        """Return a snapshot of the system's counters, including actors that have stopped (O2)."""
+        cells = self._cells.values()
+        return SystemStatistics(
+            actors=len(self._cells),
+            supervisors=len(self._supervisors),
+            handled=self._retired.handled + sum(c.handled for c in cells),
+            failed=self._retired.failed + sum(c.failed for c in cells),
+            restarts=self._retired.restarts + sum(c.restarts for c in cells),
+            dead_letters=self._dead_letter_count,
+            escalations=self._escalations,
+        )
+
     def __repr__(self) -> str:
         return (
             f"<ActorSystem {self._state} actors={len(self._cells)}"
@@ -265,6 +302,9 @@ class ActorSystem:
     def _unregister(self, cell: ActorCell) -> None:
         if self._cells.get(cell.name) is cell:
             del self._cells[cell.name]
+            self._retired.handled += cell.handled
+            self._retired.failed += cell.failed
+            self._retired.restarts += cell.restarts
 
     def _register_supervisor(self, sup: SupervisorCell) -> None:
         if sup.name in self._supervisors:
