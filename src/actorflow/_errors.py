@@ -16,6 +16,11 @@ __all__ = [
     "DecodeError",
     "DefinitionError",
     "EncodeError",
+    "JournalCorrupt",
+    "JournalError",
+    "JournalFull",
+    "JournalLocked",
+    "JournalSchemaError",
     "MailboxFull",
     "MessageTypeError",
     "StartFailed",
@@ -121,3 +126,35 @@ class DecodeError(ActorflowError):
 
     The message names the expected type and what was wrong; the msgspec error is the cause.
     """
+
+
+class JournalError(ActorflowError):
+    """Raised when the journal cannot do what was asked; the subclasses say why (J9).
+
+    A write that raised was not committed: nothing in it was acknowledged.
+    """
+
+
+class JournalLocked(JournalError):
+    """Raised when another connection held the journal's write lock past the busy timeout.
+
+    Retried by the writer before it is raised; stop the other writer or raise the timeout.
+    """
+
+
+class JournalFull(JournalError):
+    """Raised when the disk (or the journal's size limit) has no room for a write.
+
+    Nothing of the write was committed; free space, then send again.
+    """
+
+
+class JournalCorrupt(JournalError):
+    """Raised when a journal row cannot be decoded, or SQLite reports a malformed file.
+
+    The message names the table and row; the rows around it stay readable.
+    """
+
+
+class JournalSchemaError(JournalError):
+    """Raised when a file is not an actorflow journal, or was written by a newer actorflow."""

@@ -1,0 +1,27 @@
+"""The journal: the backend interface, its records, and the SQLite and in-memory backends.
+
+Pass a path or a backend to ``ActorSystem(journal=...)``; implement `JournalBackend` (and pass
+the conformance suite) to store journals elsewhere.
+"""
+
+from ._backend import JournalBackend as JournalBackend
+from ._memory import MemoryJournal as MemoryJournal
+from ._records import ActorRecord as ActorRecord
+from ._records import Batch as Batch
+from ._records import Done as Done
+from ._records import Failed as Failed
+from ._records import MessageRecord as MessageRecord
+from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
+from ._sqlite import SQLiteJournal as SQLiteJournal
+
+__all__ = [
+    "JournalBackend",
+    "SQLiteJournal",
+    "MemoryJournal",
+    "MessageRecord",
+    "ActorRecord",
+    "Batch",
+    "Done",
+    "Failed",
+    "SCHEMA_VERSION",
+]

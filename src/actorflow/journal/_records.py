@@ -1,0 +1,94 @@
+"""What the journal stores, as plain typed records shared by every backend (J12)."""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+import msgspec
+
+__all__ = ["ActorRecord", "Batch", "Done", "Failed", "MessageRecord", "MessageStatus"]
+
+MessageStatus: TypeAlias = Literal["pending", "done", "dead"]
+
+
+class MessageRecord(msgspec.Struct, gc=False):
+    """One message: who it is for, its encoded body and where it is in its life.
+
+    `seq` is assigned by the journal on append and orders every message of a journal;
+    `attempts` counts the attempts that were started (claimed) and did not complete.
+    """
+
+    id: str
+    recipient: str
+    type: str
+    body: bytes
+    sender: str | None = None
+    conversation: str | None = None
+    cause: str | None = None
+    created_at: float = 0.0
+    seq: int = 0
+    attempts: int = 0
+    status: MessageStatus = "pending"
+    error: str | None = None
+    traceback: str | None = None
+    done_at: float | None = None
+    corrupt: str | None = None
+    """Set when the stored row could not be read: what was wrong. Its other fields are the
+    ones that could be read (defaults otherwise); the runtime makes it a dead letter."""
+
+
+class ActorRecord(msgspec.Struct, gc=False):
+    """One durable actor: its registered class, constructor arguments and last state."""
+
+    name: str
+    kind: str
+    args: bytes
+    state: bytes | None = None
+    supervisor: str | None = None
+    handled: int = 0
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+class Done(msgspec.Struct, gc=False):
+    """A handled message (J3): its done-mark, its actor's new state (None: unchanged)."""
+
+    message_id: str
+    actor: str
+    state: bytes | None
+    at: float
+
+
+class Failed(msgspec.Struct, gc=False):
+    """A failed attempt: the attempt count so far; `dead` makes it a dead letter (S7)."""
+
+    message_id: str
+    attempts: int
+    error: str
+    traceback: str | None
+    dead: bool
+
+
+class Batch(msgspec.Struct, gc=False):
+    """Everything one group commit writes, in one transaction (J2, J3).
+
+    Applied in this order: actor registrations, appends (idempotent by id), claims (attempt
+    counts up by one), done-marks with states, failures, re-queues.
+    """
+
+    actors: list[ActorRecord] = []
+    appends: list[MessageRecord] = []
+    claims: list[str] = []
+    done: list[Done] = []
+    failed: list[Failed] = []
+    requeues: list[str] = []
+
+    def __len__(self) -> int:
+        return (
+            len(self.actors)
+            + len(self.appends)
+            + len(self.claims)
+            + len(self.done)
+            + len(self.failed)
+            + len(self.requeues)
+        )

@@ -1,0 +1,55 @@
+"""The journal's SQLite schema, its version, and the migrations that reach it (J8)."""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+"""The version this actorflow writes; a journal with a higher one is refused."""
+
+# MIGRATIONS[v] takes a journal from version v - 1 to version v, in one transaction.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """
+        CREATE TABLE actorflow_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE actors (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            args BLOB NOT NULL,
+            state BLOB,
+            supervisor TEXT,
+            handled INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE messages (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            recipient TEXT NOT NULL,
+            sender TEXT,
+            type TEXT NOT NULL,
+            body BLOB NOT NULL,
+            conversation TEXT,
+            cause TEXT,
+            created_at REAL NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'pending',
+            error TEXT,
+            traceback TEXT,
+            done_at REAL
+        )
+        """,
+        # Recovery and the mailbox read pending messages per actor in order: a partial index
+        # keeps that fast however many done messages the journal holds.
+        "CREATE INDEX messages_pending ON messages (recipient, seq) WHERE status = 'pending'",
+        "CREATE INDEX messages_dead ON messages (seq) WHERE status = 'dead'",
+        "CREATE INDEX messages_conversation ON messages (conversation, seq)",
+    ),
+}
