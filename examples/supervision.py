@@ -1,8 +1,8 @@
 """Supervision: a flaky tool actor under a rest-for-one supervisor, with a poison message.
 
-A planner depends on a tool; when the tool fails, rest_for_one restarts it and everything
-started after it (the planner), but not the logger started before it. A message that fails on
-every attempt becomes a dead letter; the actor goes on with the next one.
+A planner depends on a tool started before it; when the tool fails, rest_for_one restarts the
+tool and everything started after it (the planner). A message that fails on every attempt
+becomes a dead letter; the actor goes on with the next one.
 """
 
 from __future__ import annotations

@@ -66,3 +66,17 @@ def test_s4_when_the_root_gives_up_the_process_exits_1_with_one_line_saying_why(
     assert "supervisor root gave up: actor worker failed with RuntimeError" in gave_up[0]
     assert "Traceback" not in err.split("gave up")[-1]
     assert "returned" not in out
+
+
+def test_run_returns_mains_result_and_raises_mains_exception_as_itself() -> None:
+    import actorflow as af
+
+    async def answer(system: af.ActorSystem) -> int:
+        return 42
+
+    async def broken(system: af.ActorSystem) -> None:
+        raise KeyError("missing")
+
+    assert af.run(answer, handle_signals=False) == 42
+    with pytest.raises(KeyError, match="missing"):
+        af.run(broken, handle_signals=False)

@@ -409,3 +409,38 @@ async def test_restarts_escalations_and_dead_letters_are_logged_and_counted() ->
         assert (stats.failed, stats.restarts, stats.dead_letters, stats.escalations) == (2, 1, 2, 1)
         assert stats.handled == 1  # counted although the actor has stopped for good
         assert stats.actors == 0
+
+
+async def test_a_child_failing_to_start_fails_the_supervisor_start_with_start_failed() -> None:
+    class NoStart(af.Actor[None]):
+        async def on_start(self) -> None:
+            raise OSError("no tool binary")
+
+        def on_get(self, msg: Get) -> None:
+            return None
+
+    log: list[str] = []
+    spec = af.Supervisor(
+        name="team",
+        children=[af.Child(Tracker, log, name="first"), af.Child(NoStart, name="second")],
+    )
+    async with af.ActorSystem() as system:
+        with pytest.raises(af.StartFailed, match=r"second .* failed to start: OSError"):
+            await system.start(spec)
+        assert log == ["start first", "stop first"]  # the started one was stopped again
+        with pytest.raises(af.ActorNotFound):
+            system.lookup("first")
+        await system.start(af.Supervisor(name="team"))  # the name is free again
+
+
+async def test_children_of_a_restarted_supervisor_count_the_restart() -> None:
+    clock = testing.FakeClock(autojump=True)
+    mid = af.Supervisor(
+        name="mid", max_restarts=0, children=[af.Child(Counter, name="leaf", max_attempts=1)]
+    )
+    async with af.ActorSystem(root=af.Supervisor(name="root", children=[mid]), clock=clock) as s:
+        leaf = s.lookup("leaf")
+        with pytest.raises(af.ActorFailed):
+            await leaf.ask(Fail())  # mid gives up at once; root restarts mid and its child
+        await testing.wait_idle(s)
+        assert leaf.statistics().restarts == 1

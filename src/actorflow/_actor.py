@@ -16,12 +16,15 @@ from ._message import Message, State
 if TYPE_CHECKING:
     from ._context import ActorContext
 
-__all__ = ["Actor", "Handler", "handlers_of", "state_type_of"]
+__all__ = ["Actor", "Handler", "actor_kind", "handlers_of", "state_type_of"]
 
 S = TypeVar("S", bound=State | None, default=None)
 
 # Hook names that start with "on_" but are not message handlers.
 _LIFECYCLE = frozenset({"on_start", "on_stop"})
+
+# kind -> actor class: how the journal names an actor's class, to re-create it on recovery (J5).
+_by_kind: dict[str, type[Actor[Any]]] = {}
 
 
 class Handler(NamedTuple):
@@ -52,9 +55,11 @@ class Actor(Generic[S]):
 
     __actorflow_handlers__: ClassVar[dict[type[Message], Handler] | None] = {}
     __actorflow_state__: ClassVar[type[State] | None] = None
+    __actorflow_kind__: ClassVar[str] = ""
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, kind: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _register_kind(cls, kind or f"{cls.__module__}.{cls.__qualname__}")
         cls.__actorflow_state__ = _declared_state_type(cls)
         try:
             cls.__actorflow_handlers__ = _discover_handlers(cls)
@@ -93,6 +98,26 @@ class Actor(Generic[S]):
         Not called when ``on_start`` failed. It runs shielded from cancellation, within the
         shutdown timeout; an exception here is logged and otherwise ignored.
         """
+
+
+def actor_kind(kind: str) -> type[Actor[Any]] | None:
+    """Return the actor class registered under `kind` (its module and qualified name by
+    default, or ``class Agent(Actor[S], kind="agent")``), or None."""
+    return _by_kind.get(kind)
+
+
+def _register_kind(cls: type[Actor[Any]], kind: str) -> None:
+    other = _by_kind.get(kind)
+    if other is not None and (other.__module__, other.__qualname__) != (
+        cls.__module__,
+        cls.__qualname__,
+    ):
+        raise DefinitionError(
+            f"actor kind {kind!r} of {cls.__qualname__} is already used by"
+            f" {other.__module__}.{other.__qualname__}; give one of them another kind"
+        )
+    _by_kind[kind] = cls
+    cls.__actorflow_kind__ = kind
 
 
 def handlers_of(cls: type[Actor[Any]]) -> dict[type[Message], Handler]:

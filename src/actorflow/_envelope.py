@@ -12,11 +12,23 @@ __all__ = ["Envelope"]
 
 @final
 class Envelope:
-    """A message on its way: the reply slot of an ask and the attempts made so far (S7)."""
+    """A message on its way: the reply slot of an ask and the failed attempts so far (S7).
 
-    __slots__ = ("attempts", "message", "reply")
+    Journaled messages also carry their journal id and whether their next attempt is already
+    counted (claimed) in the journal.
+    """
 
-    def __init__(self, message: Message, reply: Future[Any] | None = None) -> None:
+    __slots__ = ("attempts", "claimed", "id", "message", "reply")
+
+    def __init__(
+        self,
+        message: Message,
+        reply: Future[Any] | None = None,
+        id: str | None = None,
+        attempts: int = 0,
+    ) -> None:
         self.message = message
         self.reply = reply
-        self.attempts = 0
+        self.id = id
+        self.attempts = attempts
+        self.claimed = False

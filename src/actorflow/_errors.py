@@ -58,7 +58,8 @@ class MailboxFull(ActorflowError):
 class AskTimeout(ActorflowError, TimeoutError):
     """Raised by `ActorRef.ask` when no reply came within the timeout (A3).
 
-    The message stays in the mailbox and is still handled; its reply is discarded.
+    A message already in the mailbox is still handled and its reply discarded; one still
+    waiting for room when the time ran out was never enqueued.
     """
 
 

@@ -31,15 +31,17 @@ class Closed(Exception):
 class Mailbox:
     """A bounded FIFO of envelopes for one consumer task."""
 
-    __slots__ = ("_consumer", "_items", "_senders", "capacity", "closed")
+    __slots__ = ("_consumer", "_items", "_senders", "capacity", "closed", "reserved")
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.closed = False
+        self.reserved = 0  # room promised to senders whose message is on its way (a journal commit)
         self._items: deque[Envelope] = deque()
         self._consumer: asyncio.Future[None] | None = None
-        # Senders waiting for room, in arrival order. Invariant: non-empty only while full.
-        self._senders: deque[tuple[asyncio.Future[None], Envelope]] = deque()
+        # Senders waiting for room, in arrival order; None reserves room instead of adding.
+        # Invariant: non-empty only while full.
+        self._senders: deque[tuple[asyncio.Future[None], Envelope | None]] = deque()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -54,7 +56,7 @@ class Mailbox:
         if self.closed:
             raise Closed
         items = self._items
-        if len(items) >= self.capacity:
+        if len(items) + self.reserved >= self.capacity:
             raise Full
         items.append(envelope)
         consumer = self._consumer
@@ -76,20 +78,64 @@ class Mailbox:
         # either admitted (the send happened) or never was.
         await waiter
 
+    def force(self, envelope: Envelope) -> None:
+        """Append `envelope` even past capacity: for messages the journal already committed.
+
+        Raises `Closed` if the mailbox is closed.
+        """
+        if self.closed:
+            raise Closed
+        self._items.append(envelope)
+        self.wake()
+
+    async def reserve(self) -> None:
+        """Promise room for one envelope, waiting in line for it; `put_reserved` fills it."""
+        if self.closed:
+            raise Closed
+        if len(self._items) + self.reserved < self.capacity:
+            self.reserved += 1
+            return
+        waiter = _get_running_loop().create_future()
+        self._senders.append((waiter, None))
+        await waiter
+
+    def put_reserved(self, envelope: Envelope) -> None:
+        """Fill a reserved place with `envelope` (never refused while open)."""
+        self.reserved -= 1
+        self.force(envelope)
+
+    def release(self) -> None:
+        """Give back a reserved place that will not be filled."""
+        self.reserved -= 1
+        self._admit()
+
+    def peek(self) -> Envelope | None:
+        """The oldest envelope, left in place, or None."""
+        return self._items[0] if self._items else None
+
     def get_nowait(self) -> Envelope | None:
         """Pop the oldest envelope, or return None if there is none."""
         items = self._items
         if not items:
             return None
         envelope = items.popleft()
-        senders = self._senders
-        while senders:
-            waiter, waiting = senders.popleft()
-            if not waiter.done():
-                items.append(waiting)
-                waiter.set_result(None)
-                break
+        if self._senders:
+            self._admit()
         return envelope
+
+    def _admit(self) -> None:
+        """Let the first waiting sender in, if there is room for it."""
+        senders = self._senders
+        while senders and len(self._items) + self.reserved < self.capacity:
+            waiter, waiting = senders.popleft()
+            if waiter.done():
+                continue  # cancelled while waiting
+            if waiting is None:
+                self.reserved += 1
+            else:
+                self._items.append(waiting)
+            waiter.set_result(None)
+            return
 
     async def wait(self) -> None:
         """Wait until something is queued or `wake` is called (the consumer only)."""

@@ -49,14 +49,23 @@ def run(
 
     async def supervised() -> T | None:
         result: T | None = None
-        async with anyio.create_task_group() as watchers:
-            system = ActorSystem(root=root, clock=clock)
-            async with system:
-                with anyio.CancelScope() as main_scope:
-                    if handle_signals:
-                        await watchers.start(_watch_signals, system, main_scope)
-                    result = await main(system)
-            watchers.cancel_scope.cancel()
+        single: BaseException | None = None
+        try:
+            async with anyio.create_task_group() as watchers:
+                system = ActorSystem(root=root, clock=clock)
+                async with system:
+                    with anyio.CancelScope() as main_scope:
+                        if handle_signals:
+                            await watchers.start(_watch_signals, system, main_scope)
+                        result = await main(system)
+                watchers.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            if len(group.exceptions) != 1 or isinstance(group.exceptions[0], BaseExceptionGroup):
+                raise
+            single = group.exceptions[0]
+        if single is not None:
+            # Raised outside the handler: main's own exception, not a group holding it.
+            raise single
         return result
 
     options: dict[str, Any] = {"use_uvloop": use_uvloop and uvloop_available()}

@@ -138,7 +138,7 @@ class SupervisorCell:
         task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
         error: BaseException | None = None
-        report = True
+        start_failed: StartFailed | None = None
         try:
             with anyio.CancelScope() as self._scope:
                 if self.stopping:
@@ -150,14 +150,18 @@ class SupervisorCell:
                         self._tg = tg
                         try:
                             for child in list(self.children):
+                                if not first:
+                                    child.restarts += 1
                                 await child.start(tg, first=first)
-                        except StartFailed:
-                            report = False
-                            raise
-                        task_status.started()
-                        if not self.stopping:
-                            self.status = "running"
-                            await self._supervise()
+                        except StartFailed as exc:
+                            # Raised after the task group has closed, so that the caller of
+                            # start() sees StartFailed itself rather than a group holding it.
+                            start_failed = exc
+                        else:
+                            task_status.started()
+                            if not self.stopping:
+                                self.status = "running"
+                                await self._supervise()
                     except SupervisorGaveUp as exc:
                         error = exc
                     finally:
@@ -166,8 +170,10 @@ class SupervisorCell:
         finally:
             self._scope = None
             self._ended.set()
-            if report:
+            if start_failed is None:
                 self.parent.child_exited(self, incarnation, error)
+        if start_failed is not None:
+            raise start_failed
 
     async def _stop_children(self) -> None:
         for child in reversed(self.children):

@@ -63,8 +63,9 @@ class ActorSystem:
     in reverse start order (S8). If the root supervisor gives up (S4), the block is cancelled and
     `SupervisorGaveUp` is raised from it.
 
-    `dead_letter_limit` bounds how many dead letters are kept in memory (each is also logged
-    once); `clock` replaces the event loop's clock (``actorflow.testing.FakeClock`` in tests).
+    `dead_letter_limit` bounds how many dead letters are kept in memory (a failed message is
+    logged with its traceback, the messages of a stopped actor in one summary line); `clock`
+    replaces the event loop's clock (``actorflow.testing.FakeClock`` in tests).
     """
 
     def __init__(

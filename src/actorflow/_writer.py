@@ -1,0 +1,268 @@
+"""The group-commit writer: one task drains whatever is queued and commits it in one go (J2).
+
+Batches grow with load by themselves: while one commit is on its way, new work queues up and
+goes into the next one, so no timer is needed at low load and a commit (~one thread hop plus
+an fsync here) is paid per batch, not per message. After a commit the writer delivers the
+committed messages to their mailboxes in journal order, then wakes whoever waited for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, final
+
+import anyio
+import tenacity
+
+from ._errors import JournalError, JournalLocked
+from .journal import JournalBackend
+from .journal._records import ActorRecord, Batch, Done, Failed, MessageRecord
+
+__all__ = ["Delivery", "JournalStatistics", "Writer"]
+
+logger = logging.getLogger("actorflow")
+
+Delivery = Callable[[MessageRecord, int | None], None]
+"""Called after the commit for each appended message: its record and sequence number (None
+when the append was a duplicate id, a no-op)."""
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class JournalStatistics:
+    """A snapshot of the journal writer's counters (O2)."""
+
+    commits: int
+    operations: int
+    largest_batch: int
+    last_commit_seconds: float
+    total_commit_seconds: float
+    retries: int
+    failures: int
+
+
+class _Op:
+    __slots__ = ("future",)
+
+    def __init__(self) -> None:
+        self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def add_to(self, batch: Batch) -> None:
+        raise NotImplementedError  # every operation kind below says what it writes
+
+    def complete(self, seqs: list[int | None], start: int) -> int:
+        """Resolve after the commit; returns the index of the next op's first sequence number."""
+        if not self.future.done():
+            self.future.set_result(None)
+        return start
+
+
+class _Append(_Op):
+    __slots__ = ("deliver", "records")
+
+    def __init__(self, records: list[MessageRecord], deliver: Delivery | None) -> None:
+        super().__init__()
+        self.records = records
+        self.deliver = deliver
+
+    def add_to(self, batch: Batch) -> None:
+        batch.appends.extend(self.records)
+
+    def complete(self, seqs: list[int | None], start: int) -> int:
+        end = start + len(self.records)
+        if self.deliver is not None:
+            for record, seq in zip(self.records, seqs[start:end], strict=True):
+                self.deliver(record, seq)
+        if not self.future.done():
+            self.future.set_result(seqs[start:end])
+        return end
+
+
+class _Processed(_Op):
+    __slots__ = ("claim", "deliver", "done", "outbox")
+
+    def __init__(
+        self,
+        done: Done,
+        outbox: list[MessageRecord],
+        claim: str | None,
+        deliver: Delivery | None,
+    ) -> None:
+        super().__init__()
+        self.done, self.outbox, self.claim, self.deliver = done, outbox, claim, deliver
+
+    def add_to(self, batch: Batch) -> None:
+        batch.appends.extend(self.outbox)
+        batch.done.append(self.done)
+        if self.claim is not None:
+            batch.claims.append(self.claim)
+
+    def complete(self, seqs: list[int | None], start: int) -> int:
+        end = start + len(self.outbox)
+        if self.deliver is not None:
+            for record, seq in zip(self.outbox, seqs[start:end], strict=True):
+                self.deliver(record, seq)
+        if not self.future.done():
+            self.future.set_result(None)
+        return end
+
+
+class _Simple(_Op):
+    __slots__ = ("actors", "claims", "failed", "requeues")
+
+    def __init__(
+        self,
+        *,
+        actors: list[ActorRecord] = [],  # noqa: B006 (never mutated)
+        claims: list[str] = [],  # noqa: B006
+        failed: list[Failed] = [],  # noqa: B006
+        requeues: list[str] = [],  # noqa: B006
+    ) -> None:
+        super().__init__()
+        self.actors, self.claims, self.failed, self.requeues = actors, claims, failed, requeues
+
+    def add_to(self, batch: Batch) -> None:
+        batch.actors.extend(self.actors)
+        batch.claims.extend(self.claims)
+        batch.failed.extend(self.failed)
+        batch.requeues.extend(self.requeues)
+
+
+# Another process holding the write lock past SQLite's own busy timeout is worth a few more
+# tries; a full disk or a corrupt file is not (J9).
+_RETRY: dict[str, Any] = {
+    "retry": tenacity.retry_if_exception_type(JournalLocked),
+    "stop": tenacity.stop_after_attempt(4),
+    "wait": tenacity.wait_exponential_jitter(multiplier=0.05, max=1.0, jitter=0.05),
+    "reraise": True,
+}
+
+
+@final
+class Writer:
+    """Commits journal work in groups; every method returns once its work is committed."""
+
+    def __init__(self, backend: JournalBackend) -> None:
+        self.backend = backend
+        self._queue: list[_Op] = []
+        self._signal = anyio.Event()
+        self._closing = False
+        self._commits = 0
+        self._operations = 0
+        self._largest = 0
+        self._last_seconds = 0.0
+        self._total_seconds = 0.0
+        self._retries = 0
+        self._failures = 0
+
+    # -- what callers ask for --------------------------------------------------------------------
+
+    async def append(
+        self, records: list[MessageRecord], deliver: Delivery | None = None
+    ) -> list[int | None]:
+        """Append messages (J2); returns their sequence numbers (None: a duplicate id)."""
+        op = _Append(records, deliver)
+        self._submit(op)
+        result: list[int | None] = await op.future
+        return result
+
+    async def processed(
+        self,
+        done: Done,
+        outbox: list[MessageRecord],
+        claim: str | None,
+        deliver: Delivery | None,
+    ) -> None:
+        """Commit a handled message with its state and outbox, and claim the next (J3)."""
+        await self._run(_Processed(done, outbox, claim, deliver))
+
+    async def claim(self, message_id: str) -> None:
+        """Count an attempt at a message before it starts (S7: survives a process crash)."""
+        await self._run(_Simple(claims=[message_id]))
+
+    async def failed(self, failed: Failed) -> None:
+        """Record a failed attempt, or a dead letter."""
+        await self._run(_Simple(failed=[failed]))
+
+    async def register(self, actor: ActorRecord) -> None:
+        """Record a durable actor's kind and constructor arguments."""
+        await self._run(_Simple(actors=[actor]))
+
+    async def requeue(self, message_id: str) -> None:
+        """Make a dead letter pending again."""
+        await self._run(_Simple(requeues=[message_id]))
+
+    async def _run(self, op: _Op) -> None:
+        self._submit(op)
+        await op.future
+
+    def _submit(self, op: _Op) -> None:
+        if self._closing:
+            raise JournalError("the journal writer has stopped")
+        self._queue.append(op)
+        self._signal.set()
+
+    # -- the writer task ---------------------------------------------------------------------------
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Commit batches until `close` is called and everything queued is committed."""
+        task_status.started()
+        while True:
+            while not self._queue:
+                if self._closing:
+                    return
+                self._signal = anyio.Event()
+                await self._signal.wait()
+            ops, self._queue = self._queue, []
+            await self._commit(ops)
+
+    def close(self) -> None:
+        """Stop taking work; the writer task ends once what is queued is committed."""
+        self._closing = True
+        self._signal.set()
+
+    async def _commit(self, ops: list[_Op]) -> None:
+        batch = Batch(actors=[], appends=[], claims=[], done=[], failed=[], requeues=[])
+        for op in ops:
+            op.add_to(batch)
+        started = time.perf_counter()
+        try:
+            async for attempt in tenacity.AsyncRetrying(**_RETRY):
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1:
+                        self._retries += 1
+                    seqs = await self.backend.write(batch)
+        except JournalError as exc:
+            self._failures += 1
+            logger.error("journal commit of %d operation(s) failed: %s", len(ops), exc)  # noqa: TRY400 (the typed error says it all; callers get it too)
+            for op in ops:
+                if not op.future.done():
+                    op.future.set_exception(exc)
+            return
+        seconds = time.perf_counter() - started
+        self._commits += 1
+        self._operations += len(ops)
+        self._largest = max(self._largest, len(ops))
+        self._last_seconds = seconds
+        self._total_seconds += seconds
+        index = 0
+        for op in ops:
+            index = op.complete(seqs, index)
+
+    def statistics(self) -> JournalStatistics:
+        """Return a snapshot of commits, batch sizes and commit latency."""
+        return JournalStatistics(
+            commits=self._commits,
+            operations=self._operations,
+            largest_batch=self._largest,
+            last_commit_seconds=self._last_seconds,
+            total_commit_seconds=self._total_seconds,
+            retries=self._retries,
+            failures=self._failures,
+        )
