@@ -444,3 +444,17 @@ async def test_children_of_a_restarted_supervisor_count_the_restart() -> None:
             await leaf.ask(Fail())  # mid gives up at once; root restarts mid and its child
         await testing.wait_idle(s)
         assert leaf.statistics().restarts == 1
+
+
+async def test_a_root_child_failing_to_start_fails_the_system_start_with_start_failed() -> None:
+    class Refuses(af.Actor[None]):
+        async def on_start(self) -> None:
+            raise OSError("no")
+
+        def on_get(self, msg: Get) -> None:
+            return None
+
+    root = af.Supervisor(name="root", children=[af.Child(Refuses, name="x")])
+    with pytest.raises(af.StartFailed, match=r"x \(Refuses\) failed to start: OSError: no"):
+        async with af.ActorSystem(root=root):
+            pass

@@ -99,11 +99,20 @@ class ActorSystem:
         self._state = "running"
         self._stop_scope = anyio.CancelScope()
         self._deadlines = Deadlines(asyncio.get_running_loop())
-        async with contextlib.AsyncExitStack() as stack:
-            self._tg = await stack.enter_async_context(anyio.create_task_group())
-            self._root = SupervisorCell(self._root_spec, self, self)
-            await self._root.start(self._tg, first=True)
-            self._stack = stack.pop_all()
+        failure: BaseException | None = None
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                self._tg = await stack.enter_async_context(anyio.create_task_group())
+                self._root = SupervisorCell(self._root_spec, self, self)
+                await self._root.start(self._tg, first=True)
+                self._stack = stack.pop_all()
+        except BaseExceptionGroup as group:
+            if len(group.exceptions) != 1:
+                raise
+            failure = group.exceptions[0]
+        if failure is not None:
+            self._state = "stopped"
+            raise failure  # StartFailed (or a bad spec) as itself, not inside a group
         return self
 
     async def __aexit__(
