@@ -19,6 +19,11 @@ from ._errors import AskTimeout as AskTimeout
 from ._errors import DecodeError as DecodeError
 from ._errors import DefinitionError as DefinitionError
 from ._errors import EncodeError as EncodeError
+from ._errors import JournalCorrupt as JournalCorrupt
+from ._errors import JournalError as JournalError
+from ._errors import JournalFull as JournalFull
+from ._errors import JournalLocked as JournalLocked
+from ._errors import JournalSchemaError as JournalSchemaError
 from ._errors import MailboxFull as MailboxFull
 from ._errors import MessageTypeError as MessageTypeError
 from ._errors import StartFailed as StartFailed
@@ -74,6 +79,11 @@ __all__ = [
     "DecodeError",
     "DefinitionError",
     "EncodeError",
+    "JournalError",
+    "JournalCorrupt",
+    "JournalFull",
+    "JournalLocked",
+    "JournalSchemaError",
     "MailboxFull",
     "MessageTypeError",
     "StartFailed",

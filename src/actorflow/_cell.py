@@ -8,20 +8,27 @@ mailbox, the ref and the message being retried belong to the cell and outlive in
 from __future__ import annotations
 
 import logging
+import time
+import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
-from ._actor import Actor, handlers_of
+from . import _durable
+from ._actor import Actor, handlers_of, state_type_of
+from ._codec import Codec
 from ._context import ActorContext
 from ._deadletter import DeadLetter
+from ._durable import Turn, current_turn, new_message_id, record_for
 from ._envelope import Envelope
 from ._errors import (
     ActorFailed,
     ActorStopped,
+    DecodeError,
     DefinitionError,
+    JournalError,
     MailboxFull,
     MessageTypeError,
     StartFailed,
@@ -30,6 +37,7 @@ from ._mailbox import Closed, Full, Mailbox
 from ._message import Message, Terminated
 from ._ref import ActorRef, ActorStatistics, Status
 from ._spec import Child
+from .journal import ActorRecord, Done, Failed, MessageRecord
 
 if TYPE_CHECKING:
     from ._supervisor import SupervisorCell
@@ -43,7 +51,15 @@ logger = logging.getLogger("actorflow")
 class ActorCell:
     """The runtime record of one actor (internal; users hold an `ActorRef`)."""
 
-    def __init__(self, spec: Child, name: str, system: ActorSystem, parent: SupervisorCell) -> None:
+    def __init__(
+        self,
+        spec: Child,
+        name: str,
+        system: ActorSystem,
+        parent: SupervisorCell,
+        *,
+        durable: bool = False,
+    ) -> None:
         self.spec = spec
         self.name = name
         self.system = system
@@ -70,6 +86,15 @@ class ActorCell:
         self._ended.set()
         self._idle_waiters: list[anyio.Event] = []
         self.watchers: set[ActorCell] = set()
+        # Durable actors (J1): a journal, a stable name, not ephemeral.
+        self.durable = durable
+        self.writer = system._writer if durable else None
+        state_type = state_type_of(spec.actor)
+        self.state_codec = Codec(state_type) if durable and state_type is not None else None
+        self.message_codec = Codec.of(self.handlers) if durable and self.handlers else None
+        self.committed_state: bytes | None = None  # the state as of the last commit
+        self.restoring = durable  # until its journal state and pending messages are loaded
+        self._held: list[Envelope] = []
 
     # -- supervisor side ---------------------------------------------------------------------
 
@@ -84,6 +109,8 @@ class ActorCell:
         On the first start a failing ``on_start`` raises `StartFailed`; later, it is reported to
         the supervisor as a failure like any other.
         """
+        if self.restoring:
+            await self.system._restore(self)
         incarnation = self._prepare(delay=0.0)
         await tg.start(self._live, incarnation, 0.0, first)
 
@@ -139,12 +166,15 @@ class ActorCell:
         self.status = "stopped"
         current, self.current = self.current, None
         unhandled = self.mailbox.close()
-        if current is not None:
+        if self.durable:
+            self._leave_pending(current, unhandled)
+        elif current is not None:
             # A message that already failed keeps its failure on record, whatever stopped us.
             self._dead_letter(current, error or (self.last_error if current.attempts else None))
-        for envelope in unhandled:
-            self._dead_letter(envelope, None)
-        if current is not None or unhandled:
+        if not self.durable:
+            for envelope in unhandled:
+                self._dead_letter(envelope, None)
+        if not self.durable and (current is not None or unhandled):
             logger.warning(
                 "actor %s stopped with %d message(s) unhandled; they are dead letters",
                 self.name,
@@ -159,6 +189,19 @@ class ActorCell:
         watchers, self.watchers = self.watchers, set()
         for watcher in watchers:
             watcher.deliver_system(Terminated(self.name, reason))
+
+    def _leave_pending(self, current: Envelope | None, unhandled: list[Envelope]) -> None:
+        """A durable actor's unhandled messages stay pending in the journal (S8, J5)."""
+        waiting = ([current] if current is not None else []) + unhandled
+        for envelope in waiting:
+            if envelope.reply is not None and not envelope.reply.done():
+                envelope.reply.set_exception(self.stopped_error())
+        if waiting:
+            logger.info(
+                "actor %s stopped; %d message(s) stay pending in the journal",
+                self.name,
+                len(waiting),
+            )
 
     def watch(self, watcher: ActorCell) -> None:
         """Send `watcher` a `Terminated` when this actor stops for good (at once if it has)."""
@@ -184,8 +227,6 @@ class ActorCell:
 
     # -- one incarnation ---------------------------------------------------------------------
 
-    _started = False
-
     async def _live(
         self,
         incarnation: int,
@@ -196,7 +237,6 @@ class ActorCell:
     ) -> None:
         error: BaseException | None = None
         report = True
-        self._started = False
         try:
             with anyio.CancelScope() as self._scope:
                 if self.stopping:
@@ -224,20 +264,21 @@ class ActorCell:
                     error = exc
                     task_status.started()
                     return
-                self._started = True
                 if not self.stopping:
                     self.status = "running"
                 task_status.started()
                 try:
-                    await self._serve(actor)
+                    if self.durable:
+                        await self._serve_durable(actor)
+                    else:
+                        await self._serve(actor)
                 except Exception as exc:
                     error = exc
-                    self._failed(exc)
+                    await self._failed(exc)
                 finally:
                     await self._stop_instance(actor)
         finally:
             self._scope = None
-            self._started = False
             self._ended.set()
             if report:
                 self.parent.child_exited(self, incarnation, error)
@@ -247,7 +288,10 @@ class ActorCell:
         actor = cls.__new__(cls)
         actor.ctx = ActorContext(self)
         actor.state = None
-        actor.state = actor.initial_state()
+        if self.committed_state is not None and self.state_codec is not None:
+            actor.state = self.state_codec.decode(self.committed_state)
+        else:
+            actor.state = actor.initial_state()
         actor.__init__(*self.spec.args)  # type: ignore[misc]  # the user's constructor
         return actor
 
@@ -278,7 +322,175 @@ class ActorCell:
             if reply is not None and not reply.done():
                 reply.set_result(result)
 
-    def _failed(self, exc: BaseException) -> None:
+    async def _serve_durable(self, actor: Actor[Any]) -> None:
+        """The loop of a durable actor: claim, handle, commit state + outbox + done (J3)."""
+        handlers = {
+            message_type: (getattr(actor, handler.name), handler.is_async)
+            for message_type, handler in self.handlers.items()
+        }
+        mailbox = self.mailbox
+        writer = self.writer
+        assert writer is not None
+        max_attempts = self.spec.max_attempts
+        while not self.exit_requested:
+            envelope = self.current
+            if envelope is None:
+                envelope = mailbox.get_nowait()
+                if envelope is None:
+                    if self._idle_waiters:
+                        self._wake_idle_waiters()
+                    await mailbox.wait()
+                    continue
+                self.current = envelope
+            assert envelope.id is not None
+            if envelope.attempts >= max_attempts:
+                # It failed every attempt before: most likely it took the process down (S7).
+                await self._dead_letter_crashed(envelope)
+                continue
+            if not envelope.claimed:
+                await writer.claim(envelope.id)  # the attempt counts before it starts
+                envelope.claimed = True
+            turn = Turn(self, envelope)
+            token = current_turn.set(turn)
+            _durable.open_turns += 1
+            try:
+                handler, is_async = handlers[type(envelope.message)]
+                result = handler(envelope.message)
+                if is_async:
+                    result = await result
+            finally:
+                _durable.open_turns -= 1
+                turn.closed = True
+                current_turn.reset(token)
+            state = None if self.state_codec is None else self.state_codec.encode(actor.state)
+            following = mailbox.peek()
+            claim = None
+            if following is not None and not following.claimed and following.id is not None:
+                claim = following.id  # its first attempt rides on this commit
+            done = Done(envelope.id, self.name, state, time.time())
+            await writer.processed(done, turn.records, turn.deliveries, claim)
+            if claim is not None and following is not None:
+                following.claimed = True
+            if state is not None:
+                self.committed_state = state
+            self.current = None
+            self.handled += 1
+            turn.deliver_local()
+            reply = envelope.reply
+            if reply is not None and not reply.done():
+                reply.set_result(result)
+
+    async def _dead_letter_crashed(self, envelope: Envelope) -> None:
+        assert self.writer is not None
+        assert envelope.id is not None
+        reason = (
+            f"{envelope.attempts} attempt(s) started and none finished: the process stopped"
+            " during each (a crash or a kill)"
+        )
+        await self.writer.failed(Failed(envelope.id, envelope.attempts, reason, None, True))
+        self.current = None
+        self._dead_letter(envelope, _CrashedAttempts(reason), log=True)
+
+    # -- durable delivery ------------------------------------------------------------------------
+
+    async def send_durable(self, message: Message, reply: Any) -> None:
+        """Write-ahead send (J2): returns once the message is committed and in the mailbox."""
+        mailbox = self.mailbox
+        try:
+            await mailbox.reserve()
+        except Closed:
+            raise self.stopped_error() from None
+        # An idle actor handles this one next: count its first attempt in the same commit.
+        first = self.current is None and not len(mailbox) and mailbox.reserved == 1
+        envelope = Envelope(message, reply, id=new_message_id())
+        record = record_for(message, self.name, envelope.id, None)  # type: ignore[arg-type]
+        if first:
+            record.attempts = 1
+            envelope.claimed = True
+        assert self.writer is not None
+        try:
+            await self.writer.append([record], [self._reserved_delivery(envelope)])
+        except BaseException:
+            if not mailbox.closed:
+                mailbox.release()
+            raise
+
+    def _reserved_delivery(self, envelope: Envelope) -> Callable[[int | None], None]:
+        def deliver(seq: int | None) -> None:
+            if seq is None:
+                self.mailbox.release()  # a duplicate id: nothing new to deliver
+            else:
+                self._accept_committed(envelope, reserved=True)
+
+        return deliver
+
+    def committed_delivery(self, envelope: Envelope) -> Callable[[int | None], None]:
+        """Deliver a message from another durable actor's outbox once it is committed."""
+
+        def deliver(seq: int | None) -> None:
+            if seq is not None:
+                self._accept_committed(envelope, reserved=False)
+
+        return deliver
+
+    def _accept_committed(self, envelope: Envelope, *, reserved: bool) -> None:
+        mailbox = self.mailbox
+        if reserved:
+            mailbox.reserved -= 1
+        if mailbox.closed:
+            return  # the actor stopped: the journal keeps the message pending
+        if self.restoring:
+            self._held.append(envelope)  # goes in after the journal's older pending messages
+            return
+        mailbox.force(envelope)
+
+    def deliver_after_commit(self, message: Message) -> None:
+        """Deliver a durable actor's message to this in-memory actor after that commit."""
+        envelope = Envelope(message)
+        try:
+            self.mailbox.put_nowait(envelope)
+        except Full:
+            self.system._background(self.send, envelope)
+        except Closed:
+            self._dead_letter(envelope, None)
+
+    def restore(self, record: ActorRecord | None, pending: list[MessageRecord]) -> list[Failed]:
+        """Load the last committed state and the pending messages, in order (J5).
+
+        Returns the messages that cannot be decoded, as dead-letter records to commit: they
+        never crash the system and never vanish (M3).
+        """
+        if record is not None:
+            self.committed_state = record.state
+        restored: set[str] = set()
+        unreadable: list[Failed] = []
+        codec = self.message_codec
+        for row in pending:
+            if row.corrupt is None and codec is not None:
+                try:
+                    message = codec.decode(row.body)
+                except DecodeError as exc:
+                    problem = f"message {row.id} (seq {row.seq}) of type {row.type!r}: {exc}"
+                else:
+                    envelope = Envelope(message, id=row.id, attempts=row.attempts)
+                    self.mailbox.force(envelope)
+                    restored.add(row.id)
+                    continue
+            else:
+                problem = row.corrupt or f"{self.name} accepts no messages"
+            logger.error(
+                "actor %s: unreadable journal message is a dead letter: %s", self.name, problem
+            )
+            unreadable.append(Failed(row.id, row.attempts, problem, None, True))
+        # Messages committed while the journal was read: those it returned are in already.
+        held, self._held = self._held, []
+        self.restoring = False
+        for envelope in held:
+            if envelope.id not in restored:
+                self.mailbox.force(envelope)
+        return unreadable
+
+    async def _failed(self, exc: BaseException) -> None:
         """Count a handler failure; dead-letter the message if it has no attempts left (S7)."""
         self.failed += 1
         self.last_error = exc
@@ -286,8 +498,18 @@ class ActorCell:
         if envelope is None:
             return
         envelope.attempts += 1
+        envelope.claimed = False
         kind = type(envelope.message).__name__
-        if envelope.attempts >= self.spec.max_attempts or self.restart == "temporary":
+        dead = envelope.attempts >= self.spec.max_attempts or self.restart == "temporary"
+        if self.writer is not None and envelope.id is not None:
+            text = f"{type(exc).__name__}: {exc}"
+            trace = "".join(traceback.format_exception(exc)) if dead else None
+            try:
+                await self.writer.failed(Failed(envelope.id, envelope.attempts, text, trace, dead))
+            except JournalError as journal_error:
+                # The attempt was counted when it was claimed; only the error text is lost.
+                logger.warning("could not record the failure in the journal: %s", journal_error)
+        if dead:
             self.current = None
             self._dead_letter(envelope, exc, log=True)
             return
@@ -318,7 +540,7 @@ class ActorCell:
         self, envelope: Envelope, error: BaseException | None, *, log: bool = False
     ) -> None:
         """Record `envelope` as a dead letter and answer its asker; `log` it with its traceback."""
-        letter = DeadLetter.of(self.name, envelope.message, envelope.attempts, error)
+        letter = DeadLetter.of(self.name, envelope.message, envelope.attempts, error, envelope.id)
         self.dead_letters += 1
         self.system._dead_letter(letter)
         reply = envelope.reply
@@ -413,6 +635,10 @@ class ActorCell:
         waiters, self._idle_waiters = self._idle_waiters, []
         for event in waiters:
             event.set()
+
+
+class _CrashedAttempts(Exception):
+    """The failure recorded for a message whose every attempt ended with the process."""
 
 
 def _cancel_scope(scope: anyio.CancelScope) -> Callable[[Any], None]:

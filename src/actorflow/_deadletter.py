@@ -32,14 +32,21 @@ class DeadLetter:
     error: str | None = None
     traceback: str | None = None
     time: float = 0.0
+    id: str | None = None
+    """The message's journal id, for a durable actor's message."""
 
     @classmethod
     def of(
-        cls, actor: str, message: Message, attempts: int, error: BaseException | None
+        cls,
+        actor: str,
+        message: Message,
+        attempts: int,
+        error: BaseException | None,
+        message_id: str | None = None,
     ) -> DeadLetter:
         """Describe `message` of `actor`: failed with `error`, or stopped when it is None."""
         if error is None:
-            return cls(actor, message, "stopped", attempts, time=time.time())
+            return cls(actor, message, "stopped", attempts, time=time.time(), id=message_id)
         return cls(
             actor,
             message,
@@ -48,4 +55,5 @@ class DeadLetter:
             error=f"{type(error).__name__}: {error}",
             traceback="".join(tb.format_exception(error)),
             time=time.time(),
+            id=message_id,
         )

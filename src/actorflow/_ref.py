@@ -6,8 +6,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar, final, overload
 
+from . import _durable
+from ._durable import current_turn
 from ._envelope import Envelope
-from ._errors import UnexpectedReply
+from ._errors import ActorflowError, UnexpectedReply
 from ._mailbox import Closed, Full
 from ._message import Message
 
@@ -74,6 +76,13 @@ class ActorRef(Generic[A]):
         cell = self._cell
         if type(message) not in cell.handlers:
             raise cell.wrong_type(message)
+        turn = current_turn.get() if _durable.open_turns else None
+        if turn is not None and not turn.closed:
+            turn.send(cell, message)  # leaves when the sender's turn commits (J3)
+            return
+        if cell.durable:
+            await cell.send_durable(message, None)  # write-ahead (J2)
+            return
         envelope = Envelope(message)
         try:
             cell.send_nowait(envelope)
@@ -85,11 +94,22 @@ class ActorRef(Generic[A]):
     def tell_nowait(self, message: Message) -> None:
         """Send `message` without waiting; raises `MailboxFull` if there is no room (A2).
 
-        Raises as ``tell`` does otherwise. Nothing is enqueued when it raises.
+        Raises as ``tell`` does otherwise. Nothing is enqueued when it raises. Inside a durable
+        actor's handler it joins the outbox like ``tell``; elsewhere, a durable actor cannot be
+        told without waiting for the journal, and this raises `ActorflowError`.
         """
         cell = self._cell
         if type(message) not in cell.handlers:
             raise cell.wrong_type(message)
+        turn = current_turn.get() if _durable.open_turns else None
+        if turn is not None and not turn.closed:
+            turn.send(cell, message)
+            return
+        if cell.durable:
+            raise ActorflowError(
+                f"{cell.name} is durable: a message to it is committed to the journal first,"
+                " which means waiting; use `await tell()`"
+            )
         try:
             cell.send_nowait(Envelope(message))
         except Full:
@@ -123,12 +143,15 @@ class ActorRef(Generic[A]):
         # asks share one timer per millisecond of deadlines.
         deadline = cell.deadlines.add(reply, timeout, (cell.name, type(message), timeout))
         try:
-            try:
-                cell.send_nowait(envelope)
-            except Full:
-                await cell.send_until(envelope, reply)
-            except Closed:
-                raise cell.stopped_error() from None
+            if cell.durable:
+                await cell.send_durable(message, reply)
+            else:
+                try:
+                    cell.send_nowait(envelope)
+                except Full:
+                    await cell.send_until(envelope, reply)
+                except Closed:
+                    raise cell.stopped_error() from None
             result = await reply
         finally:
             deadline.pop(reply, None)

@@ -52,7 +52,7 @@ class Child:
     """How to start (and restart) one actor: its class, constructor arguments and options.
 
     ``Child(Agent, "gpt", name="agent/42", restart="transient")``. The options are those of
-    ``ActorSystem.spawn``.
+    ``ActorSystem.spawn``; `ephemeral` keeps a named actor out of the journal (J1).
     """
 
     actor: type[Actor[Any]]
@@ -62,6 +62,7 @@ class Child:
     mailbox_size: int
     max_attempts: int
     shutdown_timeout: float
+    ephemeral: bool
 
     def __init__(
         self,
@@ -73,6 +74,7 @@ class Child:
         mailbox_size: int = DEFAULT_MAILBOX_SIZE,
         max_attempts: int = 3,
         shutdown_timeout: float = 5.0,
+        ephemeral: bool = False,
     ) -> None:
         from ._actor import Actor
 
@@ -93,6 +95,7 @@ class Child:
         set_(self, "mailbox_size", mailbox_size)
         set_(self, "max_attempts", max_attempts)
         set_(self, "shutdown_timeout", shutdown_timeout)
+        set_(self, "ephemeral", ephemeral)
 
 
 @dataclass(frozen=True, kw_only=True)

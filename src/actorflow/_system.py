@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -13,24 +14,55 @@ from types import TracebackType
 from typing import Any, TypeVar, final
 
 import anyio
-from anyio.abc import TaskGroup
+import msgspec
+from anyio.abc import TaskGroup, TaskStatus
 
-from ._actor import Actor
+from ._actor import Actor, actor_kind
 from ._cell import ActorCell
 from ._clock import Clock, LoopClock
 from ._deadletter import DeadLetter
 from ._deadlines import Deadlines
+from ._durable import args_codec, decode_args, encode_args
 from ._envelope import Envelope
 from ._errors import ActorExists, ActorflowError, ActorNotFound, SupervisorGaveUp
 from ._ref import ActorRef
 from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
 from ._supervisor import Member, SupervisorCell
+from ._writer import JournalStatistics, Writer
+from .journal import ActorRecord, JournalBackend, MessageRecord, SQLiteJournal
 
 __all__ = ["ActorSystem", "SystemStatistics"]
 
 A = TypeVar("A", bound=Actor[Any])
 
 logger = logging.getLogger("actorflow")
+
+
+class _Options(msgspec.Struct, frozen=True):
+    """The spawn options a durable actor is re-created with (stored beside its arguments)."""
+
+    restart: Restart = "permanent"
+    mailbox_size: int = DEFAULT_MAILBOX_SIZE
+    max_attempts: int = 3
+    shutdown_timeout: float = 5.0
+
+
+def _encode_options(spec: Child) -> bytes:
+    return msgspec.msgpack.encode(
+        _Options(spec.restart, spec.mailbox_size, spec.max_attempts, spec.shutdown_timeout)
+    )
+
+
+def _decode_options(data: bytes) -> _Options:
+    try:
+        return msgspec.msgpack.decode(data, type=_Options) if data else _Options()
+    except msgspec.DecodeError:
+        logger.warning("unreadable actor options in the journal; using the defaults")
+        return _Options()
+
+
+def _is_backend(value: object) -> bool:
+    return all(hasattr(value, name) for name in ("open", "close", "write", "pending"))
 
 
 @final
@@ -71,10 +103,19 @@ class ActorSystem:
     def __init__(
         self,
         *,
+        journal: str | os.PathLike[str] | JournalBackend | None = None,
         root: Supervisor | None = None,
         clock: Clock | None = None,
         dead_letter_limit: int = 10_000,
     ) -> None:
+        if journal is None or _is_backend(journal):
+            self._backend: JournalBackend | None = journal  # type: ignore[assignment]
+        else:
+            self._backend = SQLiteJournal(journal)  # type: ignore[arg-type]
+        self._writer: Writer | None = None
+        self._writer_done: anyio.Event | None = None
+        # name -> (its record, its pending messages), read once at start, taken by each actor.
+        self._recovered: dict[str, tuple[ActorRecord | None, list[MessageRecord]]] = {}
         self.clock: Clock = clock if clock is not None else LoopClock()
         self._root_spec = root if root is not None else Supervisor(name="root")
         self._cells: dict[str, ActorCell] = {}
@@ -103,8 +144,12 @@ class ActorSystem:
         try:
             async with contextlib.AsyncExitStack() as stack:
                 self._tg = await stack.enter_async_context(anyio.create_task_group())
+                if self._backend is not None:
+                    await self._open_journal(self._tg)
+                    stack.push_async_callback(self._close_journal)
                 self._root = SupervisorCell(self._root_spec, self, self)
                 await self._root.start(self._tg, first=True)
+                await self._reactivate()
                 self._stack = stack.pop_all()
         except BaseExceptionGroup as group:
             if len(group.exceptions) != 1:
@@ -140,7 +185,11 @@ class ActorSystem:
         return suppress
 
     async def stop(self) -> None:
-        """Stop every actor in reverse start order and wait until all have stopped (S8)."""
+        """Stop every actor in reverse start order and wait until all have stopped (S8).
+
+        With a journal, the writer then commits what is queued and the journal closes; messages
+        not handled yet stay pending in it.
+        """
         if self._state == "stopped":
             return
         self._state = "stopping"
@@ -148,7 +197,105 @@ class ActorSystem:
         if root is not None:
             await root.shutdown()
             root.finish(None)
+        await self._close_journal()
         self._state = "stopped"
+
+    # -- the journal -----------------------------------------------------------------------------
+
+    async def _open_journal(self, tg: TaskGroup) -> None:
+        assert self._backend is not None
+        await self._backend.open()
+        writer = self._writer = Writer(self._backend)
+        self._writer_done = anyio.Event()
+        done = self._writer_done
+
+        async def run_writer(*, task_status: TaskStatus[None]) -> None:
+            try:
+                await writer.run(task_status=task_status)
+            finally:
+                done.set()
+
+        await tg.start(run_writer)
+        actors = await self._backend.actors()
+        pending: dict[str, list[MessageRecord]] = {}
+        for message in await self._backend.pending():
+            pending.setdefault(message.recipient, []).append(message)
+        self._recovered = {a.name: (a, pending.pop(a.name, [])) for a in actors}
+        for name, messages in pending.items():  # messages for actors not registered yet
+            self._recovered[name] = (None, messages)
+
+    async def _close_journal(self) -> None:
+        writer, backend = self._writer, self._backend
+        if writer is None or backend is None:
+            return
+        self._writer = None
+        writer.close()
+        if self._writer_done is not None:
+            await self._writer_done.wait()
+        await backend.close()
+
+    async def _reactivate(self) -> None:
+        """Re-create the durable actors the journal holds that nobody declared (J5)."""
+        for name, (record, pending) in list(self._recovered.items()):
+            if record is None or name in self._cells:
+                continue
+            cls = actor_kind(record.kind)
+            if cls is None:
+                logger.error(
+                    "cannot re-activate durable actor %s: its class %s is not defined in this"
+                    " process (import it before the system starts); its %d pending message(s)"
+                    " stay in the journal",
+                    name,
+                    record.kind,
+                    len(pending),
+                )
+                continue
+            options = _decode_options(record.options)
+            supervisor = record.supervisor if record.supervisor in self._supervisors else None
+            args = decode_args(args_codec(cls), name, record.args)
+            await self.spawn(
+                cls,
+                *args,
+                name=name,
+                supervisor=supervisor,
+                restart=options.restart,
+                mailbox_size=options.mailbox_size,
+                max_attempts=options.max_attempts,
+                shutdown_timeout=options.shutdown_timeout,
+            )
+
+    async def _restore(self, cell: ActorCell) -> None:
+        """Give a durable actor its journal: registration, last state, pending messages."""
+        writer, backend = self._writer, self._backend
+        assert writer is not None
+        assert backend is not None
+        spec = cell.spec
+        found = self._recovered.pop(cell.name, None)
+        if found is None:
+            record, pending = await backend.actor(cell.name), await backend.pending(cell.name)
+        else:
+            record, pending = found
+        args = encode_args(cell.name, spec.args)
+        options = _encode_options(spec)
+        supervisor = cell.parent.name if cell.parent is not self._root else None
+        if record is None or (record.kind, record.args, record.options, record.supervisor) != (
+            spec.actor.__actorflow_kind__,
+            args,
+            options,
+            supervisor,
+        ):
+            await writer.register(
+                ActorRecord(
+                    cell.name, spec.actor.__actorflow_kind__, args, options, None, supervisor
+                )
+            )
+        unreadable = cell.restore(record, pending)
+        if unreadable:
+            await writer.failed_many(unreadable)
+
+    def journal_statistics(self) -> JournalStatistics | None:
+        """The journal writer's counters (commits, batch sizes, latency), or None (O2)."""
+        return None if self._writer is None else self._writer.statistics()
 
     def kill(self) -> None:
         """Stop at once: cancel every actor where it is, without waiting for its message.
@@ -186,6 +333,7 @@ class ActorSystem:
         mailbox_size: int = DEFAULT_MAILBOX_SIZE,
         max_attempts: int = 3,
         shutdown_timeout: float = 5.0,
+        ephemeral: bool = False,
     ) -> ActorRef[A]:
         """Start an actor and return its reference once its ``on_start`` has returned.
 
@@ -194,9 +342,16 @@ class ActorSystem:
         `mailbox_size` (A2, default 1000), `max_attempts` per message before it becomes a dead
         letter (S7), `shutdown_timeout` (S8).
 
+        With a journal, a named actor is durable (J1) unless `ephemeral`: its state and
+        messages persist, and spawning a durable actor that is already running (recovered from
+        the journal, or spawned before) with the same class returns its reference.
+
         Raises `ActorExists` if the name is taken, `StartFailed` if the constructor or
         ``on_start`` raised (nothing stays registered), `DefinitionError` for bad options.
         """
+        existing = self._cells.get(name) if name is not None else None
+        if existing is not None and existing.durable and existing.spec.actor is actor_class:
+            return existing.ref
         spec = Child(
             actor_class,
             *args,
@@ -205,6 +360,7 @@ class ActorSystem:
             mailbox_size=mailbox_size,
             max_attempts=max_attempts,
             shutdown_timeout=shutdown_timeout,
+            ephemeral=ephemeral,
         )
         cell = await self._supervisor(supervisor).add(spec)
         assert isinstance(cell, ActorCell)
@@ -245,8 +401,16 @@ class ActorSystem:
         return self._dead_letter_count
 
     async def requeue(self, letter: DeadLetter) -> None:
-        """Send a dead letter's message again to the live actor of its name (S7)."""
-        await self.lookup(letter.actor).tell(letter.message)
+        """Send a dead letter's message again to the live actor of its name (S7).
+
+        A journaled dead letter becomes pending again under its own id, attempts reset.
+        """
+        cell = self.lookup(letter.actor)._cell
+        if letter.id is not None and cell.durable and self._writer is not None:
+            await self._writer.requeue(letter.id)
+            cell.mailbox.force(Envelope(letter.message, id=letter.id))
+        else:
+            await cell.ref.tell(letter.message)
         with contextlib.suppress(ValueError):
             self._dead_letters.remove(letter)
 
@@ -305,7 +469,8 @@ class ActorSystem:
             name = f"{spec.actor.__name__}#{next(self._anonymous)}"
         if name in self._cells:
             raise ActorExists(f"an actor called {name!r} is already running")
-        cell = ActorCell(spec, name, self, parent)
+        durable = self._writer is not None and spec.name is not None and not spec.ephemeral
+        cell = ActorCell(spec, name, self, parent, durable=durable)
         self._cells[name] = cell
         return cell
 

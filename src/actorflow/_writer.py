@@ -26,9 +26,9 @@ __all__ = ["Delivery", "JournalStatistics", "Writer"]
 
 logger = logging.getLogger("actorflow")
 
-Delivery = Callable[[MessageRecord, int | None], None]
-"""Called after the commit for each appended message: its record and sequence number (None
-when the append was a duplicate id, a no-op)."""
+Delivery = Callable[[int | None], None]
+"""Called after the commit for one appended message with its sequence number (None when the
+append was a duplicate id, a no-op): puts the message in its recipient's mailbox."""
 
 
 @final
@@ -61,39 +61,46 @@ class _Op:
         return start
 
 
-class _Append(_Op):
-    __slots__ = ("deliver", "records")
+def _deliver(deliveries: list[Delivery], seqs: list[int | None]) -> None:
+    for deliver, seq in zip(deliveries, seqs, strict=True):
+        try:
+            deliver(seq)
+        except Exception:  # a delivery must never stop the writer; the message is committed
+            logger.exception("delivering a committed message failed; it stays pending")
 
-    def __init__(self, records: list[MessageRecord], deliver: Delivery | None) -> None:
+
+class _Append(_Op):
+    __slots__ = ("deliveries", "records")
+
+    def __init__(self, records: list[MessageRecord], deliveries: list[Delivery]) -> None:
         super().__init__()
-        self.records = records
-        self.deliver = deliver
+        self.records, self.deliveries = records, deliveries
 
     def add_to(self, batch: Batch) -> None:
         batch.appends.extend(self.records)
 
     def complete(self, seqs: list[int | None], start: int) -> int:
         end = start + len(self.records)
-        if self.deliver is not None:
-            for record, seq in zip(self.records, seqs[start:end], strict=True):
-                self.deliver(record, seq)
+        mine = seqs[start:end]
+        if self.deliveries:
+            _deliver(self.deliveries, mine)
         if not self.future.done():
-            self.future.set_result(seqs[start:end])
+            self.future.set_result(mine)
         return end
 
 
 class _Processed(_Op):
-    __slots__ = ("claim", "deliver", "done", "outbox")
+    __slots__ = ("claim", "deliveries", "done", "outbox")
 
     def __init__(
         self,
         done: Done,
         outbox: list[MessageRecord],
+        deliveries: list[Delivery],
         claim: str | None,
-        deliver: Delivery | None,
     ) -> None:
         super().__init__()
-        self.done, self.outbox, self.claim, self.deliver = done, outbox, claim, deliver
+        self.done, self.outbox, self.deliveries, self.claim = done, outbox, deliveries, claim
 
     def add_to(self, batch: Batch) -> None:
         batch.appends.extend(self.outbox)
@@ -103,9 +110,8 @@ class _Processed(_Op):
 
     def complete(self, seqs: list[int | None], start: int) -> int:
         end = start + len(self.outbox)
-        if self.deliver is not None:
-            for record, seq in zip(self.outbox, seqs[start:end], strict=True):
-                self.deliver(record, seq)
+        if self.deliveries:
+            _deliver(self.deliveries, seqs[start:end])
         if not self.future.done():
             self.future.set_result(None)
         return end
@@ -162,10 +168,13 @@ class Writer:
     # -- what callers ask for --------------------------------------------------------------------
 
     async def append(
-        self, records: list[MessageRecord], deliver: Delivery | None = None
+        self, records: list[MessageRecord], deliveries: list[Delivery] | None = None
     ) -> list[int | None]:
-        """Append messages (J2); returns their sequence numbers (None: a duplicate id)."""
-        op = _Append(records, deliver)
+        """Append messages (J2); returns their sequence numbers (None: a duplicate id).
+
+        `deliveries` (one per record) run right after the commit, in journal order.
+        """
+        op = _Append(records, deliveries or [])
         self._submit(op)
         result: list[int | None] = await op.future
         return result
@@ -174,11 +183,11 @@ class Writer:
         self,
         done: Done,
         outbox: list[MessageRecord],
+        deliveries: list[Delivery],
         claim: str | None,
-        deliver: Delivery | None,
     ) -> None:
         """Commit a handled message with its state and outbox, and claim the next (J3)."""
-        await self._run(_Processed(done, outbox, claim, deliver))
+        await self._run(_Processed(done, outbox, deliveries, claim))
 
     async def claim(self, message_id: str) -> None:
         """Count an attempt at a message before it starts (S7: survives a process crash)."""
@@ -187,6 +196,10 @@ class Writer:
     async def failed(self, failed: Failed) -> None:
         """Record a failed attempt, or a dead letter."""
         await self._run(_Simple(failed=[failed]))
+
+    async def failed_many(self, failed: list[Failed]) -> None:
+        """Record several failed attempts or dead letters in one commit."""
+        await self._run(_Simple(failed=failed))
 
     async def register(self, actor: ActorRecord) -> None:
         """Record a durable actor's kind and constructor arguments."""

@@ -43,6 +43,7 @@ class ActorRecord(msgspec.Struct, gc=False):
     name: str
     kind: str
     args: bytes
+    options: bytes = b""
     state: bytes | None = None
     supervisor: str | None = None
     handled: int = 0

@@ -21,6 +21,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             name TEXT PRIMARY KEY,
             kind TEXT NOT NULL,
             args BLOB NOT NULL,
+            options BLOB NOT NULL,
             state BLOB,
             supervisor TEXT,
             handled INTEGER NOT NULL DEFAULT 0,

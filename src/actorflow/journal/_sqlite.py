@@ -36,18 +36,24 @@ _MESSAGE_COLUMNS: Final = (
     "id, recipient, type, body, sender, conversation, cause, created_at,"
     " seq, attempts, status, error, traceback, done_at"
 )
-_ACTOR_COLUMNS: Final = "name, kind, args, state, supervisor, handled, created_at, updated_at"
+_ACTOR_COLUMNS: Final = (
+    "name, kind, args, options, state, supervisor, handled, created_at, updated_at"
+)
 
+# ON CONFLICT (id) DO NOTHING makes a repeated id a no-op; unlike INSERT OR IGNORE it still
+# raises for a row that breaks any other constraint, so nothing malformed is dropped silently.
 _INSERT_MESSAGE: Final = (
-    "INSERT OR IGNORE INTO messages"
+    "INSERT INTO messages"
     " (id, recipient, type, body, sender, conversation, cause, created_at, attempts)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
 )
 _UPSERT_ACTOR: Final = (
-    "INSERT INTO actors (name, kind, args, state, supervisor, handled, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, 0, ?, ?)"
+    "INSERT INTO actors"
+    " (name, kind, args, options, state, supervisor, handled, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)"
     " ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, args = excluded.args,"
-    " supervisor = excluded.supervisor, updated_at = excluded.updated_at"
+    " options = excluded.options, supervisor = excluded.supervisor,"
+    " updated_at = excluded.updated_at"
 )
 _CLAIM: Final = "UPDATE messages SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'"
 _DONE: Final = (
@@ -177,7 +183,16 @@ class SQLiteJournal:
             conn.executemany(
                 _UPSERT_ACTOR,
                 [
-                    (a.name, a.kind, a.args, a.state, a.supervisor, a.created_at or now, now)
+                    (
+                        a.name,
+                        a.kind,
+                        a.args,
+                        a.options,
+                        a.state,
+                        a.supervisor,
+                        a.created_at or now,
+                        now,
+                    )
                     for a in batch.actors
                 ],
             )
@@ -330,12 +345,13 @@ def _translate(exc: sqlite3.Error, context: str) -> JournalError:
 
 
 def _actor(row: Any) -> ActorRecord:
-    name, kind, args, state, supervisor, handled, created_at, updated_at = row
+    name, kind, args, options, state, supervisor, handled, created_at, updated_at = row
     with _corrupt_row("actors", f"name={name!r}"):
         return ActorRecord(
             name=_typed(name, str),
             kind=_typed(kind, str),
             args=_typed(args, bytes),
+            options=_typed(options, bytes),
             state=None if state is None else _typed(state, bytes),
             supervisor=supervisor,
             handled=_typed(handled, int),

@@ -1,0 +1,131 @@
+"""What durable actors need beyond in-memory ones: message ids, records, turns, argument codecs.
+
+A *turn* is one handled message of a durable actor. Messages the handler sends go into the
+turn's outbox and leave only after the turn commits, with the new state and the done-mark, in
+one transaction (J3).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import os
+import time
+import typing
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, final
+
+import msgspec
+
+from ._envelope import Envelope
+from ._errors import DecodeError, EncodeError
+from ._message import Message
+from .journal import MessageRecord
+
+if TYPE_CHECKING:
+    from ._actor import Actor
+    from ._cell import ActorCell
+
+__all__ = ["Turn", "args_codec", "current_turn", "new_message_id", "record_for"]
+
+_encode = msgspec.msgpack.Encoder().encode
+
+current_turn: contextvars.ContextVar[Turn | None] = contextvars.ContextVar(
+    "actorflow_turn", default=None
+)
+
+open_turns = 0
+"""How many durable handlers are running now: while none is, a send skips the context lookup
+(the in-memory hot path stays as fast as without a journal)."""
+
+
+def new_message_id() -> str:
+    """A fresh message id: 96 random bits as hex, unique across processes."""
+    return os.urandom(12).hex()
+
+
+def record_for(
+    message: Message, recipient: str, message_id: str, sender: str | None
+) -> MessageRecord:
+    """The journal record of `message` for `recipient`."""
+    return MessageRecord(
+        id=message_id,
+        recipient=recipient,
+        type=message.__struct_config__.tag,  # type: ignore[arg-type]  # always a str (M1)
+        body=_encode(message),
+        sender=sender,
+        created_at=time.time(),
+    )
+
+
+@final
+class Turn:
+    """One message being handled by a durable actor, collecting what it sends."""
+
+    __slots__ = ("cell", "closed", "deliveries", "envelope", "local", "records")
+
+    def __init__(self, cell: ActorCell, envelope: Envelope) -> None:
+        self.cell = cell
+        self.envelope = envelope
+        self.records: list[MessageRecord] = []
+        self.deliveries: list[Callable[[int | None], None]] = []
+        self.local: list[tuple[ActorCell, Message]] = []
+        self.closed = False
+
+    def send(self, target: ActorCell, message: Message) -> None:
+        """Hold `message` for `target` until this turn commits."""
+        if not target.durable:
+            self.local.append((target, message))
+            return
+        envelope = Envelope(message, id=new_message_id())
+        self.records.append(record_for(message, target.name, envelope.id, self.cell.name))  # type: ignore[arg-type]
+        self.deliveries.append(target.committed_delivery(envelope))
+
+    def deliver_local(self) -> None:
+        """After the commit: hand the messages for in-memory actors over."""
+        for target, message in self.local:
+            target.deliver_after_commit(message)
+
+
+def args_codec(cls: type[Actor[Any]]) -> msgspec.msgpack.Decoder[Any]:
+    """A typed decoder for `cls`'s constructor arguments, from its ``__init__`` annotations."""
+    init = cls.__init__
+    if init is object.__init__:
+        return msgspec.msgpack.Decoder(tuple[()])
+    params = list(inspect.signature(init).parameters.values())[1:]
+    try:
+        hints = typing.get_type_hints(init)
+    except NameError:
+        hints = {}
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return msgspec.msgpack.Decoder(tuple[Any, ...])
+    types = tuple(
+        hints.get(p.name, Any)
+        for p in params
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    )
+    if not types:
+        return msgspec.msgpack.Decoder(tuple[()])
+    return msgspec.msgpack.Decoder(tuple[types])  # type: ignore[valid-type]
+
+
+def encode_args(name: str, args: tuple[Any, ...]) -> bytes:
+    """Encode a durable actor's constructor arguments, with a clear error if they cannot be."""
+    try:
+        return _encode(args)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise EncodeError(
+            f"durable actor {name}: its constructor arguments must be msgpack-encodable (they are"
+            f" stored to re-create it after a restart): {exc}; pass names or ids instead, or"
+            " spawn it with ephemeral=True"
+        ) from exc
+
+
+def decode_args(decoder: msgspec.msgpack.Decoder[Any], name: str, data: bytes) -> tuple[Any, ...]:
+    """Decode stored constructor arguments."""
+    try:
+        return tuple(decoder.decode(data))
+    except msgspec.DecodeError as exc:
+        raise DecodeError(
+            f"cannot decode the constructor arguments of actor {name}: {exc}"
+        ) from exc
