@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench crash clean
+
+N ?= 200
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,11 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The long kill loop (J2, J3, J5): N SIGKILLs at random points, then every acknowledged message
+# must have been handled exactly once. `make test` runs a short one.
+crash: $(STAMP)
+	$(BIN)/python -m tests.crash.loop $(N)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -24,12 +24,45 @@ class Sizes:
     spawns: int
     idle_actors: int
     restarts: int
+    durable_actors: int
+    durable_messages: int
+    durable_tells: int
+    fsyncs: int
+    recovery_done: int
+    recovery_pending: int
+    recovery_actors: int
 
 
 FULL = Sizes(
-    rounds=5, messages=200_000, asks=20_000, spawns=2_000, idle_actors=10_000, restarts=200
+    rounds=5,
+    messages=200_000,
+    asks=20_000,
+    spawns=2_000,
+    idle_actors=10_000,
+    restarts=200,
+    durable_actors=1_000,
+    durable_messages=100_000,
+    durable_tells=10_000,
+    fsyncs=2_000,
+    recovery_done=1_000_000,
+    recovery_pending=10_000,
+    recovery_actors=10_000,
 )
-QUICK = Sizes(rounds=3, messages=50_000, asks=5_000, spawns=500, idle_actors=2_000, restarts=50)
+QUICK = Sizes(
+    rounds=3,
+    messages=50_000,
+    asks=5_000,
+    spawns=500,
+    idle_actors=2_000,
+    restarts=50,
+    durable_actors=1_000,
+    durable_messages=20_000,
+    durable_tells=2_000,
+    fsyncs=2_000,
+    recovery_done=100_000,
+    recovery_pending=1_000,
+    recovery_actors=1_000,
+)
 
 
 @dataclass(frozen=True, slots=True)

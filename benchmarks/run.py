@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import uvloop
 
 import actorflow as af
+from durable import durable_sequential, durable_throughput, recovery_time
 from harness import FULL, QUICK, Row, Sizes
 from lifecycle import restart_cost, spawn_cost
 from memory import idle_actor_memory
@@ -36,6 +37,9 @@ BENCHMARKS: Sequence[Benchmark] = (
     spawn_cost,
     restart_cost,
     idle_actor_memory,
+    durable_throughput,
+    durable_sequential,
+    recovery_time,
 )
 
 COLUMNS = ("name", "value", "unit", "baseline", "ratio", "target", "met")

@@ -20,11 +20,13 @@ from . import _durable
 from ._actor import Actor, handlers_of, state_type_of
 from ._codec import Codec
 from ._context import ActorContext
+from ._crashpoints import crash_point
 from ._deadletter import DeadLetter
 from ._durable import Turn, current_turn, new_message_id, record_for
 from ._envelope import Envelope
 from ._errors import (
     ActorFailed,
+    ActorflowError,
     ActorStopped,
     DecodeError,
     DefinitionError,
@@ -362,6 +364,7 @@ class ActorCell:
                 _durable.open_turns -= 1
                 turn.closed = True
                 current_turn.reset(token)
+            crash_point("turn.after_handler")
             state = None if self.state_codec is None else self.state_codec.encode(actor.state)
             following = mailbox.peek()
             claim = None
@@ -389,12 +392,21 @@ class ActorCell:
         )
         await self.writer.failed(Failed(envelope.id, envelope.attempts, reason, None, True))
         self.current = None
-        self._dead_letter(envelope, _CrashedAttempts(reason), log=True)
+        self._dead_letter(envelope, ProcessDied(reason), log=True)
 
     # -- durable delivery ------------------------------------------------------------------------
 
-    async def send_durable(self, message: Message, reply: Any) -> None:
-        """Write-ahead send (J2): returns once the message is committed and in the mailbox."""
+    async def send_durable(
+        self, message: Message, reply: Any, message_id: str | None = None
+    ) -> None:
+        """Write-ahead send (J2): returns once the message is committed and in the mailbox.
+
+        With `message_id`, a message already journaled under that id makes this a no-op.
+        """
+        if not self.durable:
+            raise ActorflowError(
+                f"{self.name} is not durable: a message id means nothing without a journal"
+            )
         mailbox = self.mailbox
         try:
             await mailbox.reserve()
@@ -402,7 +414,7 @@ class ActorCell:
             raise self.stopped_error() from None
         # An idle actor handles this one next: count its first attempt in the same commit.
         first = self.current is None and not len(mailbox) and mailbox.reserved == 1
-        envelope = Envelope(message, reply, id=new_message_id())
+        envelope = Envelope(message, reply, id=message_id or new_message_id())
         record = record_for(message, self.name, envelope.id, None)  # type: ignore[arg-type]
         if first:
             record.attempts = 1
@@ -637,7 +649,7 @@ class ActorCell:
             event.set()
 
 
-class _CrashedAttempts(Exception):
+class ProcessDied(Exception):
     """The failure recorded for a message whose every attempt ended with the process."""
 
 

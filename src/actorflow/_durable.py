@@ -72,12 +72,12 @@ class Turn:
         self.local: list[tuple[ActorCell, Message]] = []
         self.closed = False
 
-    def send(self, target: ActorCell, message: Message) -> None:
+    def send(self, target: ActorCell, message: Message, message_id: str | None = None) -> None:
         """Hold `message` for `target` until this turn commits."""
         if not target.durable:
             self.local.append((target, message))
             return
-        envelope = Envelope(message, id=new_message_id())
+        envelope = Envelope(message, id=message_id or new_message_id())
         self.records.append(record_for(message, target.name, envelope.id, self.cell.name))  # type: ignore[arg-type]
         self.deliveries.append(target.committed_delivery(envelope))
 

@@ -66,22 +66,25 @@ class ActorRef(Generic[A]):
         """Where the actor is in its life: starting, running, restarting, stopping or stopped."""
         return self._cell.status
 
-    async def tell(self, message: Message) -> None:
+    async def tell(self, message: Message, *, id: str | None = None) -> None:
         """Send `message`; waits while the mailbox is full (backpressure, A2).
 
         Returns once the message is in the mailbox: from then on it is handled or ends as a dead
-        letter. Raises `MessageTypeError` if the actor does not accept the type (M2) and
-        `ActorStopped` if the actor has stopped for good; in both cases nothing was enqueued.
+        letter. To a durable actor it returns once the message is committed to the journal
+        (J2); `id` then makes the send idempotent: a second message with the same id is a no-op
+        (for producers that retry after a crash). Raises `MessageTypeError` if the actor does
+        not accept the type (M2) and `ActorStopped` if the actor has stopped for good; in both
+        cases nothing was enqueued.
         """
         cell = self._cell
         if type(message) not in cell.handlers:
             raise cell.wrong_type(message)
         turn = current_turn.get() if _durable.open_turns else None
         if turn is not None and not turn.closed:
-            turn.send(cell, message)  # leaves when the sender's turn commits (J3)
+            turn.send(cell, message, id)  # leaves when the sender's turn commits (J3)
             return
-        if cell.durable:
-            await cell.send_durable(message, None)  # write-ahead (J2)
+        if cell.durable or id is not None:
+            await cell.send_durable(message, None, id)  # write-ahead (J2)
             return
         envelope = Envelope(message)
         try:

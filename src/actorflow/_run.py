@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from ._clock import Clock
 from ._errors import SupervisorGaveUp
 from ._spec import Supervisor
 from ._system import ActorSystem
+from .journal import JournalBackend
 
 __all__ = ["run"]
 
@@ -33,12 +35,16 @@ def uvloop_available() -> bool:
 def run(
     main: Callable[[ActorSystem], Awaitable[T]],
     *,
+    journal: str | os.PathLike[str] | JournalBackend | None = None,
     root: Supervisor | None = None,
     clock: Clock | None = None,
     use_uvloop: bool = True,
     handle_signals: bool = True,
 ) -> T | None:
     """Run ``await main(system)`` in a new `ActorSystem` on uvloop; the process entry point.
+
+    With `journal` (a path or a backend), named actors are durable and the system recovers
+    what the journal holds before `main` runs (J1, J5).
 
     Uses plain asyncio where uvloop is not installed. When `main` returns, the system stops
     (actors in reverse start order, S8) and its result is returned. The first SIGINT or SIGTERM
@@ -52,7 +58,7 @@ def run(
         single: BaseException | None = None
         try:
             async with anyio.create_task_group() as watchers:
-                system = ActorSystem(root=root, clock=clock)
+                system = ActorSystem(journal=journal, root=root, clock=clock)
                 async with system:
                     with anyio.CancelScope() as main_scope:
                         if handle_signals:

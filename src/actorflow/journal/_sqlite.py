@@ -20,6 +20,7 @@ import aiosqlite
 import anyio
 import anyio.to_thread
 
+from .._crashpoints import crash_point
 from .._errors import (
     JournalCorrupt,
     JournalError,
@@ -168,7 +169,9 @@ class SQLiteJournal:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 seqs = self._apply(conn, batch, now)
+                crash_point("commit.before_commit")
                 conn.execute("COMMIT")
+                crash_point("commit.after_commit")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
