@@ -46,7 +46,9 @@ class Outcome:
         )
 
 
-def child(journal: Path, acks: Path, total: int, mode: str, crash: str | None) -> subprocess.Popen[str]:
+def child(
+    journal: Path, acks: Path, total: int, mode: str, crash: str | None
+) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("ACTORFLOW_CRASH_AT", None)
     if crash:
