@@ -85,6 +85,7 @@ class SQLiteJournal:
     ``"NORMAL"`` survives process crashes only and commits faster. The file and its ``-wal``
     and ``-shm`` companions are created readable by their owner only (0600). `busy_timeout` is
     how long a write waits for another process's write lock before `JournalLocked`.
+    `max_bytes` caps the file's size: a write past it raises `JournalFull`, as a full disk does.
     """
 
     def __init__(
@@ -93,12 +94,14 @@ class SQLiteJournal:
         *,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
         busy_timeout: float = 5.0,
+        max_bytes: int | None = None,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError(f"synchronous must be 'FULL' or 'NORMAL', not {synchronous!r}")
         self.path = Path(path)
         self.synchronous = synchronous
         self.busy_timeout = busy_timeout
+        self.max_bytes = max_bytes
         self._writer: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._limiter = anyio.CapacityLimiter(1)
@@ -143,6 +146,9 @@ class SQLiteJournal:
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             _migrate(conn, self.path)
+            if self.max_bytes is not None:
+                page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+                conn.execute(f"PRAGMA max_page_count = {max(1, self.max_bytes // page_size)}")
         except sqlite3.Error as exc:
             conn.close()
             if getattr(exc, "sqlite_errorcode", None) == _NOTADB:

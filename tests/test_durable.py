@@ -1,0 +1,208 @@
+"""Durable actors: write-ahead tells (J2), atomic turns (J3), recovery (J5), J1, S7, M3."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+import actorflow as af
+from actorflow import testing
+from actorflow.journal import JournalBackend, MemoryJournal, SQLiteJournal
+
+from .durable_support import GATES, Account, Balance, Deposit, Hold, Ledger, Transfer
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JournalBackend]:
+    if request.param == "sqlite":
+        yield SQLiteJournal(tmp_path / "journal.db")
+    else:
+        yield MemoryJournal()
+
+
+async def balance(ref: af.ActorRef[Account]) -> Ledger:
+    return await ref.ask(Balance(), expect=Ledger)
+
+
+async def test_j2_a_tell_returns_once_the_message_is_committed(journal: JournalBackend) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        gate = GATES["j2"] = anyio.Event()
+        ref = await system.spawn(Account, "ann", name="j2")
+        await ref.tell(Hold())
+        await ref.tell(Deposit(5), id="dep-1")
+        pending = [m.id for m in await journal.pending("j2")]
+        assert "dep-1" in pending  # committed before tell returned, not handled yet
+        gate.set()
+        assert (await balance(ref)).balance == 5
+
+
+async def test_j2_the_same_id_twice_is_a_no_op(journal: JournalBackend) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await system.spawn(Account, "ann", name="idem")
+        for _ in range(3):
+            await ref.tell(Deposit(5), id="once")
+        assert (await balance(ref)).balance == 5
+
+
+async def test_j5_state_survives_a_restart_of_the_system(journal: JournalBackend) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await system.spawn(Account, "ann", name="acct")
+        for amount in (1, 2, 3):
+            await ref.tell(Deposit(amount))
+        assert (await balance(ref)).history == [1, 2, 3]
+    async with af.ActorSystem(journal=journal) as system:
+        ref = system.lookup("acct")  # re-activated from the journal by its kind
+        assert await balance(ref) == Ledger(balance=6, history=[1, 2, 3])
+        again = await system.spawn(Account, "ann", name="acct")
+        assert again == ref  # spawning a running durable actor returns it
+
+
+async def test_j5_pending_messages_are_redelivered_in_order_before_new_ones(
+    journal: JournalBackend,
+) -> None:
+    GATES["order"] = anyio.Event()  # never set: the first run stops with work pending
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await system.spawn(Account, "ann", name="order", shutdown_timeout=0.01)
+        await ref.tell(Hold())
+        for amount in (1, 2, 3):
+            await ref.tell(Deposit(amount))
+    assert [m.type for m in await _pending(journal, "order")] == [
+        "test.Hold",
+        "test.Deposit",
+        "test.Deposit",
+        "test.Deposit",
+    ]
+    GATES["order"] = anyio.Event()
+    GATES["order"].set()
+    async with af.ActorSystem(journal=journal) as system:
+        ref = system.lookup("order")
+        await ref.tell(Deposit(4))
+        assert (await balance(ref)).history == [1, 2, 3, 4]
+
+
+async def _pending(journal: JournalBackend, name: str) -> list[af.journal.MessageRecord]:
+    await journal.open()
+    try:
+        return await journal.pending(name)
+    finally:
+        await journal.close()
+
+
+async def test_j3_sent_messages_leave_only_with_the_commit(journal: JournalBackend) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        alice = await system.spawn(Account, "alice", name="alice", max_attempts=1)
+        bob = await system.spawn(Account, "bob", name="bob")
+        await alice.tell(Deposit(100))
+        with pytest.raises(af.ActorFailed):
+            await alice.ask(Transfer("bob", 30, fail_after_send=True))
+        await alice.tell(Transfer("bob", 20))
+        await testing.wait_idle(system)
+        assert (await balance(bob)).history == [20]  # the failed turn's Deposit never left
+        assert (await balance(alice)).balance == 80  # and its state change was not kept
+    (letter,) = system.dead_letters
+    assert letter.id is not None
+    assert letter.error == "RuntimeError: failed after sending"
+
+
+async def test_s7_dead_letters_are_kept_in_the_journal_and_can_be_requeued(
+    journal: JournalBackend,
+) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        alice = await system.spawn(Account, "alice", name="a", max_attempts=2)
+        await system.spawn(Account, "bob", name="b")
+        with pytest.raises(af.ActorFailed):
+            await alice.ask(Transfer("b", 1, fail_after_send=True))
+        (letter,) = system.dead_letters
+    await journal.open()
+    (dead,) = await journal.dead_letters()
+    await journal.close()
+    assert (dead.id, dead.attempts, dead.error) == (letter.id, 2, letter.error)
+    assert "RuntimeError: failed after sending" in (dead.traceback or "")
+    async with af.ActorSystem(journal=journal) as system:
+        await system.spawn(Account, "bob", name="b")
+        await system.requeue(letter)  # fails again: visible again, never silently lost
+        await testing.wait_idle(system)
+        assert system.dead_letter_count == 1
+
+
+async def test_j1_ephemeral_and_anonymous_actors_are_not_journaled(
+    journal: JournalBackend,
+) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        eph = await system.spawn(Account, "e", name="eph", ephemeral=True)
+        anon = await system.spawn(Account, "x")
+        await eph.tell(Deposit(1))
+        await anon.tell(Deposit(1))
+        eph.tell_nowait(Deposit(1))  # in-memory actors never wait for the journal
+        with pytest.raises(af.ActorflowError, match="is durable"):
+            (await system.spawn(Account, "d", name="durable")).tell_nowait(Deposit(1))
+        await testing.wait_idle(system)
+    await journal.open()
+    names = [a.name for a in await journal.actors()]
+    await journal.close()
+    assert names == ["durable"]
+
+
+async def test_j5_an_unknown_kind_is_logged_and_its_messages_stay(
+    journal: JournalBackend,
+) -> None:
+    class Ghost(af.Actor[None], kind="test.Ghost.gone"):
+        def on_deposit(self, msg: Deposit) -> None:
+            return None
+
+    GATES["ghost"] = anyio.Event()
+    async with af.ActorSystem(journal=journal) as system:
+        ghost = await system.spawn(Ghost, name="ghost", shutdown_timeout=0.01)
+        await ghost.tell(Deposit(1))
+    from actorflow import _actor
+
+    del _actor._by_kind["test.Ghost.gone"]  # as if its module were not imported
+    try:
+        with testing.capture_logs() as records:
+            async with af.ActorSystem(journal=journal):
+                pass
+    finally:
+        _actor._by_kind["test.Ghost.gone"] = Ghost
+    (line,) = [r.getMessage() for r in records if "cannot re-activate" in r.getMessage()]
+    assert "test.Ghost.gone" in line
+
+
+async def test_m3_an_unreadable_pending_message_becomes_a_dead_letter(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    GATES["m3"] = anyio.Event()
+    async with af.ActorSystem(journal=path) as system:
+        ref = await system.spawn(Account, "ann", name="m3", shutdown_timeout=0.01)
+        await ref.tell(Hold())
+        await ref.tell(Deposit(1), id="bad")
+        await ref.tell(Deposit(2))
+    import sqlite3
+
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE messages SET body = x'c1c1' WHERE id = 'bad'")
+    GATES["m3"].set()
+    async with af.ActorSystem(journal=path) as system:
+        ref = system.lookup("m3")
+        assert (await balance(ref)).history == [2]  # its neighbours are handled
+    backend = SQLiteJournal(path)
+    await backend.open()
+    (dead,) = await backend.dead_letters()
+    await backend.close()
+    assert dead.id == "bad"
+    assert "cannot decode" in (dead.error or "")
+
+
+async def test_j8_journal_files_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "private.db"
+    async with af.ActorSystem(journal=path) as system:
+        ref = await system.spawn(Account, "ann", name="p")
+        await ref.tell(Deposit(1))
+        for suffix in ("", "-wal", "-shm"):
+            mode = stat.S_IMODE(os.stat(f"{path}{suffix}").st_mode)
+            assert mode == 0o600, (suffix, oct(mode))
