@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
 
 import actorflow as af
@@ -66,22 +66,16 @@ async def test_j9_a_locked_journal_raises_journal_locked_then_works_again(tmp_pa
     path = tmp_path / "locked.db"
     async with af.ActorSystem(journal=path) as system:
         await system.spawn(Account, "ann", name="acct")
-    with subprocess.Popen(
-        [sys.executable, "-c", LOCKER, str(path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as locker:
+    async with await anyio.open_process([sys.executable, "-c", LOCKER, str(path)]) as locker:
         assert locker.stdout is not None
         assert locker.stdin is not None
-        assert locker.stdout.readline().strip() == "locked"
+        assert (await locker.stdout.receive()).strip() == b"locked"
         async with af.ActorSystem(journal=SQLiteJournal(path, busy_timeout=0.05)) as system:
             acct = system.lookup("acct")
             with pytest.raises(af.JournalLocked, match="another process holds the write lock"):
                 await acct.tell(Deposit(1))
-            locker.stdin.write("\n")
-            locker.stdin.flush()
-            locker.wait(timeout=10)
+            await locker.stdin.send(b"\n")
+            assert await locker.wait() == 0
             await acct.tell(Deposit(2))
             assert await acct.ask(Balance(), expect=Ledger) == Ledger(balance=2, history=[2])
 
@@ -92,7 +86,7 @@ async def test_j8_a_journal_of_a_newer_schema_is_refused(tmp_path: Path) -> None
         pass
     with sqlite3.connect(path) as raw:
         raw.execute("UPDATE actorflow_meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(af.JournalSchemaError, match="newer actorflow .*schema 99"):
+    with pytest.raises(af.JournalSchemaError, match=r"newer actorflow .*schema 99"):
         async with af.ActorSystem(journal=path):
             pass
 
