@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import msgspec
 
@@ -36,17 +36,27 @@ from harness import (
     per_second,
 )
 
+if TYPE_CHECKING:
+    from actorflow._writer import JournalStatistics  # what journal_statistics() returns
+
 DURABLE_WARMUP = 100
 """Tells handled before `durable_sequential` starts timing (`durable_throughput`: one per actor)."""
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 """Where `recovery_time` keeps the journals it built; delete it to rebuild them."""
 
+CACHE_GITIGNORE = (
+    "# Journals built by benchmarks/durable.py: rebuilt when missing.\n*\n!.gitignore\n"
+)
+
 CACHE_FORMAT = 1
 """Bump when what `build_recovery_journal` writes changes, so that stale caches are not reused."""
 
 BASELINE_BATCH = 1_000
 """Rows per transaction in the plain-sqlite3 baseline of `durable_throughput`."""
+
+RECOVERY_TIMEOUT = 300.0
+"""Seconds a recovery round may take before the run fails instead of waiting for ever."""
 
 FSYNC_BYTES = b"x" * 200
 """What the fsync baseline writes before each fsync: about one small journal row."""
@@ -132,18 +142,18 @@ async def durable_throughput(sizes: Sizes) -> list[Row]:
     first tell until every message is handled and its done-mark and state are committed.
     """
     actors, count = sizes.durable_actors, sizes.durable_messages
-    batching: dict[float, str] = {}  # msg/s of a round -> how the journal batched its commits
+    commits: dict[float, str] = {}  # msg/s of a round -> how the journal committed its messages
     with scratch_directory() as directory:
         samples = await alternate(
             sizes.rounds,
             {
                 "sqlite3": partial(sqlite_writes, directory, actors, count),
-                "actorflow": partial(actorflow_throughput, directory, actors, count, batching),
+                "actorflow": partial(actorflow_throughput, directory, actors, count, commits),
             },
         )
     rate = max(samples["actorflow"])
     note = (
-        f"{count:,} messages to {actors:,} actors, one producer each; {batching[rate]}; baseline:"
+        f"{count:,} messages to {actors:,} actors, one producer each; {commits[rate]}; baseline:"
         f" plain sqlite3 rows/s, one thread, WAL + synchronous=FULL, {BASELINE_BATCH:,} inserts"
         " + per-actor state updates per transaction"
     )
@@ -167,9 +177,9 @@ async def durable_throughput(sizes: Sizes) -> list[Row]:
 
 
 async def actorflow_throughput(
-    directory: Path, actors: int, count: int, batching: dict[float, str]
+    directory: Path, actors: int, count: int, commits: dict[float, str]
 ) -> float:
-    """Messages per second; notes in `batching` how the journal committed them while timed."""
+    """Messages per second; notes in `commits` how the journal committed them while timed."""
     path = directory / f"throughput-{new_id()}.db"
     per_producer, rest = divmod(count, actors)
     expect("messages per producer (count % actors)", rest, 0)
@@ -188,16 +198,8 @@ async def actorflow_throughput(
         after = system.journal_statistics()
         handled = system.statistics().handled - handled_before
     expect("durable messages handled", handled, count)
-    assert before is not None
-    assert after is not None
-    commits = after.commits - before.commits
-    operations = after.operations - before.operations
-    seconds = after.total_commit_seconds - before.total_commit_seconds
     rate = per_second(count, elapsed)
-    batching[rate] = (
-        f"{commits:,} commits of {operations / commits:,.0f} ops on average"
-        f" (largest {after.largest_batch:,}), {seconds * 1e3 / commits:.1f} ms each"
-    )
+    commits[rate] = describe_commits(before, after, count)
     _remove_journal(path)
     return rate
 
@@ -278,23 +280,26 @@ async def durable_sequential(sizes: Sizes) -> list[Row]:
     Nothing else is in flight, so every tell pays (at least) a commit of its own: the rate
     to beat is how many fsyncs per second the disk does, measured in the same run.
     """
+    commits: dict[float, str] = {}
     with scratch_directory() as directory:
         samples = await alternate(
             sizes.rounds,
             {
                 "fsync": partial(fsyncs_per_second, directory, sizes.fsyncs),
-                "actorflow": partial(actorflow_sequential, directory, sizes.durable_tells),
+                "actorflow": partial(actorflow_sequential, directory, sizes.durable_tells, commits),
             },
         )
+    rate = max(samples["actorflow"])
     note = (
         f"{sizes.durable_tells:,} tells one after another to one actor, then wait_idle;"
+        f" {commits[rate]};"
         f" baseline: os.write of {len(FSYNC_BYTES)} bytes + os.fsync per second"
         f" ({sizes.fsyncs:,} of them) in the same directory"
     )
     return [
         Row(
             "durable_sequential",
-            max(samples["actorflow"]),
+            rate,
             "msg/s",
             at_least(0.5),
             max(samples["fsync"]),
@@ -303,20 +308,25 @@ async def durable_sequential(sizes: Sizes) -> list[Row]:
     ]
 
 
-async def actorflow_sequential(directory: Path, count: int) -> float:
+async def actorflow_sequential(directory: Path, count: int, commits: dict[float, str]) -> float:
+    """Messages per second; notes in `commits` how the journal committed them while timed."""
     path = directory / f"sequential-{new_id()}.db"
     async with af.ActorSystem(journal=path) as system:
         ref = await system.spawn(DurableCounter, name="counter")
         await produce(ref, DURABLE_WARMUP)
         await system.wait_idle()
+        before = system.journal_statistics()
         start = now_ns()
         await produce(ref, count)
         await system.wait_idle()
         elapsed = now_ns() - start
+        after = system.journal_statistics()
         handled = ref.statistics().handled
     expect("durable messages handled", handled, DURABLE_WARMUP + count)
+    rate = per_second(count, elapsed)
+    commits[rate] = describe_commits(before, after, count)
     _remove_journal(path)
-    return per_second(count, elapsed)
+    return rate
 
 
 async def fsyncs_per_second(directory: Path, count: int) -> float:
@@ -393,7 +403,13 @@ async def actorflow_recovery(cached: Path, directory: Path, pending: int) -> tup
         system = af.ActorSystem(journal=path)
         async with system:
             entered = now_ns()
-            await probe.all_handled.wait()
+            try:
+                await asyncio.wait_for(probe.all_handled.wait(), RECOVERY_TIMEOUT)
+            except TimeoutError:
+                raise RuntimeError(
+                    f"recovery: {probe.count} of {pending} pending messages handled after"
+                    f" {RECOVERY_TIMEOUT:g} s"
+                ) from None
             await system.wait_idle()
             stats = system.statistics()
     finally:
@@ -417,7 +433,7 @@ async def recovery_journal(done: int, pending: int, actors: int) -> Path:
     CACHE.mkdir(exist_ok=True)
     ignore = CACHE / ".gitignore"
     if not ignore.exists():
-        ignore.write_text("*\n")
+        ignore.write_text(CACHE_GITIGNORE)
     building = CACHE / f"building-{new_id()}.db"
     try:
         await build_recovery_journal(building, done, pending, actors)
@@ -483,6 +499,21 @@ async def build_recovery_journal(path: Path, done: int, pending: int, actors: in
     finally:
         conn.close()
     expect("pending messages in the built journal", waiting, pending)
+
+
+def describe_commits(
+    before: JournalStatistics | None, after: JournalStatistics | None, messages: int
+) -> str:
+    """How the journal committed `messages` between two snapshots of its statistics."""
+    assert before is not None
+    assert after is not None
+    commits = after.commits - before.commits
+    operations = after.operations - before.operations
+    seconds = after.total_commit_seconds - before.total_commit_seconds
+    return (
+        f"{commits:,} commits, {messages / commits:,.2f} messages and"
+        f" {operations / commits:,.1f} operations per commit, {seconds * 1e3 / commits:.2f} ms each"
+    )
 
 
 def _remove_journal(path: Path) -> None:

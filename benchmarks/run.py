@@ -1,6 +1,6 @@
 """Run actorflow's benchmarks, each beside its baseline, and print a table (or JSON).
 
-    python benchmarks/run.py            # full run, a couple of minutes at most
+    python benchmarks/run.py            # full run, a few minutes at most
     python benchmarks/run.py --quick    # under 30 s on 2 cores
     python benchmarks/run.py --json     # only a JSON array of rows on stdout
 
