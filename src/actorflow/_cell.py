@@ -91,9 +91,11 @@ class ActorCell:
         # Durable actors (J1): a journal, a stable name, not ephemeral.
         self.durable = durable
         self.writer = system._writer if durable else None
-        state_type = state_type_of(spec.actor)
-        self.state_codec = Codec(state_type) if durable and state_type is not None else None
-        self.message_codec = Codec.of(self.handlers) if durable and self.handlers else None
+        self.state_codec, self.message_codec = _codecs(spec.actor) if durable else (None, None)
+        self.committing = False  # handled the current message; waiting for its commit
+        # Re-created from the journal: a failing first start is a failure for its supervisor
+        # to handle, not an error for whoever started the system.
+        self.recovered = False
         self.committed_state: bytes | None = None  # the state as of the last commit
         self.restoring = durable  # until its journal state and pending messages are loaded
         self._held: list[Envelope] = []
@@ -114,7 +116,7 @@ class ActorCell:
         if self.restoring:
             await self.system._restore(self)
         incarnation = self._prepare(delay=0.0)
-        await tg.start(self._live, incarnation, 0.0, first)
+        await tg.start(self._live, incarnation, 0.0, first and not self.recovered)
 
     def start_soon(self, tg: TaskGroup, delay: float) -> None:
         """Start an incarnation after `delay` seconds (a restart's backoff) without waiting."""
@@ -371,7 +373,11 @@ class ActorCell:
             if following is not None and not following.claimed and following.id is not None:
                 claim = following.id  # its first attempt rides on this commit
             done = Done(envelope.id, self.name, state, time.time())
-            await writer.processed(done, turn.records, turn.deliveries, claim)
+            self.committing = True
+            try:
+                await writer.processed(done, turn.records, turn.deliveries, claim)
+            finally:
+                self.committing = False
             if claim is not None and following is not None:
                 following.claimed = True
             if state is not None:
@@ -412,8 +418,11 @@ class ActorCell:
             await mailbox.reserve()
         except Closed:
             raise self.stopped_error() from None
-        # An idle actor handles this one next: count its first attempt in the same commit.
-        first = self.current is None and not len(mailbox) and mailbox.reserved == 1
+        # When this one is next in line (the actor idle, or only committing what it handled),
+        # its first attempt is counted in the same commit: no separate claim (S7).
+        first = (
+            not len(mailbox) and mailbox.reserved == 1 and (self.current is None or self.committing)
+        )
         envelope = Envelope(message, reply, id=message_id or new_message_id())
         record = record_for(message, self.name, envelope.id, None)  # type: ignore[arg-type]
         if first:
@@ -647,6 +656,22 @@ class ActorCell:
         waiters, self._idle_waiters = self._idle_waiters, []
         for event in waiters:
             event.set()
+
+
+_codec_cache: dict[type[Actor[Any]], tuple[Codec[Any] | None, Codec[Any] | None]] = {}
+
+
+def _codecs(cls: type[Actor[Any]]) -> tuple[Codec[Any] | None, Codec[Any] | None]:
+    """The state codec and message codec of a durable actor class, built once per class."""
+    found = _codec_cache.get(cls)
+    if found is None:
+        state_type = state_type_of(cls)
+        handlers = handlers_of(cls)
+        found = _codec_cache[cls] = (
+            Codec(state_type) if state_type is not None else None,
+            Codec.of(handlers) if handlers else None,
+        )
+    return found
 
 
 class ProcessDied(Exception):

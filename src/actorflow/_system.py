@@ -47,10 +47,12 @@ class _Options(msgspec.Struct, frozen=True):
     shutdown_timeout: float = 5.0
 
 
+def _options_of(spec: Child) -> _Options:
+    return _Options(spec.restart, spec.mailbox_size, spec.max_attempts, spec.shutdown_timeout)
+
+
 def _encode_options(spec: Child) -> bytes:
-    return msgspec.msgpack.encode(
-        _Options(spec.restart, spec.mailbox_size, spec.max_attempts, spec.shutdown_timeout)
-    )
+    return msgspec.msgpack.encode(_options_of(spec))
 
 
 def _decode_options(data: bytes) -> _Options:
@@ -148,8 +150,8 @@ class ActorSystem:
                     await self._open_journal(self._tg)
                     stack.push_async_callback(self._close_journal)
                 self._root = SupervisorCell(self._root_spec, self, self)
+                self._adopt_recovered()
                 await self._root.start(self._tg, first=True)
-                await self._reactivate()
                 self._stack = stack.pop_all()
         except BaseExceptionGroup as group:
             if len(group.exceptions) != 1:
@@ -234,8 +236,13 @@ class ActorSystem:
             await self._writer_done.wait()
         await backend.close()
 
-    async def _reactivate(self) -> None:
-        """Re-create the durable actors the journal holds that nobody declared (J5)."""
+    def _adopt_recovered(self) -> None:
+        """Re-create the durable actors the journal holds that nobody declared (J5).
+
+        Every one gets its name before any starts, so that no recovered actor sends to a name
+        that is not there yet; they start with the root supervisor, in journal order.
+        """
+        assert self._root is not None
         for name, (record, pending) in list(self._recovered.items()):
             if record is None or name in self._cells:
                 continue
@@ -251,18 +258,19 @@ class ActorSystem:
                 )
                 continue
             options = _decode_options(record.options)
-            supervisor = record.supervisor if record.supervisor in self._supervisors else None
-            args = decode_args(args_codec(cls), name, record.args)
-            await self.spawn(
+            parent = self._supervisors.get(record.supervisor or "", self._root)
+            spec = Child(
                 cls,
-                *args,
+                *decode_args(args_codec(cls), name, record.args),
                 name=name,
-                supervisor=supervisor,
                 restart=options.restart,
                 mailbox_size=options.mailbox_size,
                 max_attempts=options.max_attempts,
                 shutdown_timeout=options.shutdown_timeout,
             )
+            cell = self._new_cell(spec, parent)
+            cell.recovered = True
+            parent.children.append(cell)
 
     async def _restore(self, cell: ActorCell) -> None:
         """Give a durable actor its journal: registration, last state, pending messages."""
@@ -278,12 +286,13 @@ class ActorSystem:
         args = encode_args(cell.name, spec.args)
         options = _encode_options(spec)
         supervisor = cell.parent.name if cell.parent is not self._root else None
-        if record is None or (record.kind, record.args, record.options, record.supervisor) != (
-            spec.actor.__actorflow_kind__,
-            args,
-            options,
-            supervisor,
-        ):
+        # Compared decoded: stored options of an older layout mean the same, not "changed".
+        if record is None or (
+            record.kind,
+            record.args,
+            _decode_options(record.options),
+            record.supervisor,
+        ) != (spec.actor.__actorflow_kind__, args, _options_of(spec), supervisor):
             await writer.register(
                 ActorRecord(
                     cell.name, spec.actor.__actorflow_kind__, args, options, None, supervisor

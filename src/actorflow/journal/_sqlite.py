@@ -1,7 +1,7 @@
 """The SQLite journal backend (J8, J9, J12).
 
-One writer connection applies each group commit as one function call in a worker thread: a
-thread hop costs ~100-140 us here, and aiosqlite makes one per statement, so a batch of N
+One writer connection, owned by its own thread, applies each group commit as one function call:
+a thread hop costs ~60-140 us here, and aiosqlite makes one per statement, so a batch of N
 statement kinds would cost N + 2 hops through it instead of one. Reads go through aiosqlite on
 separate read-only connections, so inspection never blocks the writer (WAL).
 """
@@ -30,6 +30,7 @@ from .._errors import (
 )
 from ._records import ActorRecord, Batch, MessageRecord
 from ._schema import MIGRATIONS, SCHEMA_VERSION
+from ._thread import WorkerThread
 
 __all__ = ["SQLiteJournal"]
 
@@ -104,14 +105,20 @@ class SQLiteJournal:
         self.max_bytes = max_bytes
         self._writer: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._limiter = anyio.CapacityLimiter(1)
+        self._thread: WorkerThread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def open(self) -> None:
         if self._writer is not None:
             return
-        self._writer = await anyio.to_thread.run_sync(self._open_writer, limiter=self._limiter)
+        self._thread = WorkerThread(f"actorflow journal writer {self.path.name}")
+        try:
+            self._writer = await self._thread.run(self._open_writer)
+        except BaseException:
+            await anyio.to_thread.run_sync(self._thread.stop)
+            self._thread = None
+            raise
         try:
             self._reader = await aiosqlite.connect(
                 f"file:{self.path}?mode=ro", uri=True, timeout=self.busy_timeout
@@ -125,8 +132,11 @@ class SQLiteJournal:
         if reader is not None:
             await reader.close()
         writer, self._writer = self._writer, None
-        if writer is not None:
-            await anyio.to_thread.run_sync(writer.close, limiter=self._limiter)
+        thread, self._thread = self._thread, None
+        if writer is not None and thread is not None:
+            with anyio.CancelScope(shield=True):
+                await thread.run(writer.close)
+                await anyio.to_thread.run_sync(thread.stop)
 
     def _open_writer(self) -> sqlite3.Connection:
         _create_private(self.path)
@@ -134,7 +144,6 @@ class SQLiteJournal:
             conn = sqlite3.connect(
                 self.path,
                 isolation_level=None,  # we issue BEGIN IMMEDIATE / COMMIT ourselves
-                check_same_thread=False,  # used from one worker thread at a time (a limiter)
                 timeout=self.busy_timeout,
             )
         except sqlite3.Error as exc:
@@ -164,7 +173,10 @@ class SQLiteJournal:
     # -- writes --------------------------------------------------------------------------------
 
     async def write(self, batch: Batch) -> list[int | None]:
-        return await anyio.to_thread.run_sync(self._write, batch, limiter=self._limiter)
+        thread = self._thread
+        if thread is None:
+            raise JournalError(f"journal {self.path} is not open")
+        return await thread.run(self._write, batch)
 
     def _write(self, batch: Batch) -> list[int | None]:
         conn = self._writer
@@ -261,7 +273,12 @@ class SQLiteJournal:
         if recipient is not None:
             where += " AND recipient = ?"
             params.append(recipient)  # type: ignore[arg-type]
-        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE {where} ORDER BY seq"
+        # Without the hint SQLite walks the whole history by seq for "all pending" (1M done
+        # rows: 0.2 s here); the partial index holds only the pending ones.
+        sql = (
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages INDEXED BY messages_pending"
+            f" WHERE {where} ORDER BY seq"
+        )
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
