@@ -206,3 +206,21 @@ async def test_j8_journal_files_are_private(tmp_path: Path) -> None:
         for suffix in ("", "-wal", "-shm"):
             mode = stat.S_IMODE(os.stat(f"{path}{suffix}").st_mode)
             assert mode == 0o600, (suffix, oct(mode))
+
+
+async def test_j4_a_handler_sees_the_same_message_id_on_every_attempt(
+    journal: JournalBackend,
+) -> None:
+    seen: list[str | None] = []
+
+    class Flaky(af.Actor[None], kind="test.Flaky"):
+        def on_deposit(self, msg: Deposit) -> None:
+            seen.append(self.ctx.message_id)
+            if len(seen) < 2:
+                raise RuntimeError("first attempt fails")
+
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await system.spawn(Flaky, name="flaky")
+        await ref.tell(Deposit(1), id="stable-key")
+        await testing.wait_idle(system)
+    assert seen == ["stable-key", "stable-key"]

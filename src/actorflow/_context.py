@@ -43,6 +43,16 @@ class ActorContext:
         return 1 if current is None else current.attempts + 1
 
     @property
+    def message_id(self) -> str | None:
+        """The journal id of the message being handled (durable actors), else None.
+
+        Stable across re-runs of the same message after a crash or a failed attempt: pass it
+        to outside services as an idempotency key (J4).
+        """
+        current = self._cell.current
+        return None if current is None else current.id
+
+    @property
     def restarts(self) -> int:
         """How many times this actor has been restarted so far."""
         return self._cell.restarts
