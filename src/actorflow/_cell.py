@@ -372,7 +372,7 @@ class ActorCell:
             claim = None
             if following is not None and not following.claimed and following.id is not None:
                 claim = following.id  # its first attempt rides on this commit
-            done = Done(envelope.id, self.name, state, time.time())
+            done = Done(envelope.id, self.name, state, time.time(), envelope.seq)
             self.committing = True
             try:
                 await writer.processed(done, turn.records, turn.deliveries, claim)
@@ -441,6 +441,7 @@ class ActorCell:
             if seq is None:
                 self.mailbox.release()  # a duplicate id: nothing new to deliver
             else:
+                envelope.seq = seq
                 self._accept_committed(envelope, reserved=True)
 
         return deliver
@@ -450,6 +451,7 @@ class ActorCell:
 
         def deliver(seq: int | None) -> None:
             if seq is not None:
+                envelope.seq = seq
                 self._accept_committed(envelope, reserved=False)
 
         return deliver
@@ -494,6 +496,7 @@ class ActorCell:
                     problem = f"message {row.id} (seq {row.seq}) of type {row.type!r}: {exc}"
                 else:
                     envelope = Envelope(message, id=row.id, attempts=row.attempts)
+                    envelope.seq = row.seq
                     self.mailbox.force(envelope)
                     restored.add(row.id)
                     continue

@@ -18,7 +18,7 @@ class Envelope:
     counted (claimed) in the journal.
     """
 
-    __slots__ = ("attempts", "claimed", "id", "message", "reply")
+    __slots__ = ("attempts", "claimed", "id", "message", "reply", "seq")
 
     def __init__(
         self,
@@ -32,3 +32,4 @@ class Envelope:
         self.id = id
         self.attempts = attempts
         self.claimed = False
+        self.seq: int | None = None  # the journal's sequence number, once committed

@@ -75,7 +75,7 @@ class MemoryJournal:
             if found is not None and found.status == "pending":
                 found.attempts += 1
         for d in batch.done:
-            found = message(d.message_id)
+            found = message(d.message_id)  # by id: the seq, when given, names the same row
             if found is None or found.status != "pending":
                 continue
             found.status, found.done_at = "done", d.at

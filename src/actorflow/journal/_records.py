@@ -58,6 +58,8 @@ class Done(msgspec.Struct, gc=False):
     actor: str
     state: bytes | None
     at: float
+    seq: int | None = None
+    """The message's sequence number when known: found faster than by id."""
 
 
 class Failed(msgspec.Struct, gc=False):

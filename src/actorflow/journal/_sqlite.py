@@ -61,6 +61,9 @@ _CLAIM: Final = "UPDATE messages SET attempts = attempts + 1 WHERE id = ? AND st
 _DONE: Final = (
     "UPDATE messages SET status = 'done', done_at = ? WHERE id = ? AND status = 'pending'"
 )
+_DONE_BY_SEQ: Final = (
+    "UPDATE messages SET status = 'done', done_at = ? WHERE seq = ? AND status = 'pending'"
+)
 _STATE: Final = (
     "UPDATE actors SET state = coalesce(?, state), handled = handled + ?, updated_at = ?"
     " WHERE name = ?"
@@ -217,27 +220,15 @@ class SQLiteJournal:
                     for a in batch.actors
                 ],
             )
-        seqs: list[int | None] = []
-        for m in batch.appends:
-            cursor = conn.execute(
-                _INSERT_MESSAGE,
-                (
-                    m.id,
-                    m.recipient,
-                    m.type,
-                    m.body,
-                    m.sender,
-                    m.conversation,
-                    m.cause,
-                    m.created_at or now,
-                    m.attempts,
-                ),
-            )
-            seqs.append(cursor.lastrowid if cursor.rowcount == 1 else None)
+        seqs = _append(conn, batch.appends, now) if batch.appends else []
         if batch.claims:
             conn.executemany(_CLAIM, [(message_id,) for message_id in batch.claims])
         if batch.done:
-            conn.executemany(_DONE, [(d.at, d.message_id) for d in batch.done])
+            by_seq = [(d.at, d.seq) for d in batch.done if d.seq is not None]
+            if by_seq:
+                conn.executemany(_DONE_BY_SEQ, by_seq)
+            if len(by_seq) < len(batch.done):
+                conn.executemany(_DONE, [(d.at, d.message_id) for d in batch.done if d.seq is None])
             # Within a batch only each actor's last state needs writing (J3).
             states: dict[str, list[Any]] = {}
             for d in batch.done:
@@ -315,6 +306,39 @@ class SQLiteJournal:
     def __repr__(self) -> str:
         state = "open" if self._writer is not None else "closed"
         return f"<SQLiteJournal {self.path} {state} synchronous={self.synchronous}>"
+
+
+def _append(conn: sqlite3.Connection, appends: list[MessageRecord], now: float) -> list[int | None]:
+    """Insert messages in one statement; return each one's seq, or None for a repeated id.
+
+    We hold the write lock (BEGIN IMMEDIATE), and AUTOINCREMENT gives each inserted row the
+    next number, so when every row went in their seqs follow the last one used. Only when
+    some id was there already are the new seqs read back.
+    """
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
+    base = row[0] if row else 0
+    before = conn.total_changes
+    conn.executemany(
+        _INSERT_MESSAGE,
+        [
+            (
+                m.id,
+                m.recipient,
+                m.type,
+                m.body,
+                m.sender,
+                m.conversation,
+                m.cause,
+                m.created_at or now,
+                m.attempts,
+            )
+            for m in appends
+        ],
+    )
+    if conn.total_changes - before == len(appends):
+        return list(range(base + 1, base + 1 + len(appends)))
+    inserted = dict(conn.execute("SELECT id, seq FROM messages WHERE seq > ?", (base,)))
+    return [inserted.get(m.id) for m in appends]
 
 
 def _create_private(path: Path) -> None:
