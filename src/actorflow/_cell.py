@@ -299,11 +299,15 @@ class ActorCell:
         actor.__init__(*self.spec.args)  # type: ignore[misc]  # the user's constructor
         return actor
 
-    async def _serve(self, actor: Actor[Any]) -> None:
-        handlers = {
+    def _bind(self, actor: Actor[Any]) -> dict[type[Message], tuple[Any, bool]]:
+        """This incarnation's handlers by message type: (bound method, is it async)."""
+        return {
             message_type: (getattr(actor, handler.name), handler.is_async)
             for message_type, handler in self.handlers.items()
         }
+
+    async def _serve(self, actor: Actor[Any]) -> None:
+        handlers = self._bind(actor)
         mailbox = self.mailbox
         get_nowait = mailbox.get_nowait
         while not self.exit_requested:
@@ -328,10 +332,7 @@ class ActorCell:
 
     async def _serve_durable(self, actor: Actor[Any]) -> None:
         """The loop of a durable actor: claim, handle, commit state + outbox + done (J3)."""
-        handlers = {
-            message_type: (getattr(actor, handler.name), handler.is_async)
-            for message_type, handler in self.handlers.items()
-        }
+        handlers = self._bind(actor)
         mailbox = self.mailbox
         writer = self.writer
         assert writer is not None

@@ -89,8 +89,10 @@ class _Append(_Op):
         return end
 
 
-class _Processed(_Op):
-    __slots__ = ("claim", "deliveries", "done", "outbox")
+class _Processed(_Append):
+    """A handled message: its outbox is appended (and delivered) like an `_Append`."""
+
+    __slots__ = ("claim", "done")
 
     def __init__(
         self,
@@ -99,22 +101,14 @@ class _Processed(_Op):
         deliveries: list[Delivery],
         claim: str | None,
     ) -> None:
-        super().__init__()
-        self.done, self.outbox, self.deliveries, self.claim = done, outbox, deliveries, claim
+        super().__init__(outbox, deliveries)
+        self.done, self.claim = done, claim
 
     def add_to(self, batch: Batch) -> None:
-        batch.appends.extend(self.outbox)
+        super().add_to(batch)
         batch.done.append(self.done)
         if self.claim is not None:
             batch.claims.append(self.claim)
-
-    def complete(self, seqs: list[int | None], start: int) -> int:
-        end = start + len(self.outbox)
-        if self.deliveries:
-            _deliver(self.deliveries, seqs[start:end])
-        if not self.future.done():
-            self.future.set_result(None)
-        return end
 
 
 class _Simple(_Op):
