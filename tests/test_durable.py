@@ -224,3 +224,26 @@ async def test_j4_a_handler_sees_the_same_message_id_on_every_attempt(
         await ref.tell(Deposit(1), id="stable-key")
         await testing.wait_idle(system)
     assert seen == ["stable-key", "stable-key"]
+
+
+class DurableWatcher(af.Actor[Ledger], kind="test.DurableWatcher"):
+    def on_deposit(self, msg: Deposit) -> None:
+        self.ctx.watch(self.ctx.system.lookup("watched"))
+
+    def on_terminated(self, msg: af.Terminated) -> None:
+        self.state.history.append(len(msg.actor))
+
+    def on_balance(self, msg: Balance) -> Ledger:
+        return self.state
+
+
+async def test_a_durable_watcher_gets_terminated_through_the_journal(
+    journal: JournalBackend,
+) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        watched = await system.spawn(Account, "w", name="watched", ephemeral=True)
+        watcher = await system.spawn(DurableWatcher, name="watcher")
+        await watcher.tell(Deposit(0))
+        await watched.stop()
+        await testing.wait_idle(system)
+        assert (await watcher.ask(Balance(), expect=Ledger)).history == [len("watched")]

@@ -159,7 +159,7 @@ class ActorCell:
             await self._ended.wait()
 
     def finish(self, error: BaseException | None, *, normal: bool = False) -> None:
-        """Stop for good: the message being handled and everything queued become dead letters.
+        """Stop for good. Unhandled messages become dead letters, or stay pending if durable.
 
         `error` is the failure that ended the actor, if one did; it is recorded on the message
         that caused it. `normal` says the actor ended itself (``ctx.stop()``). Watchers get
@@ -172,18 +172,8 @@ class ActorCell:
         unhandled = self.mailbox.close()
         if self.durable:
             self._leave_pending(current, unhandled)
-        elif current is not None:
-            # A message that already failed keeps its failure on record, whatever stopped us.
-            self._dead_letter(current, error or (self.last_error if current.attempts else None))
-        if not self.durable:
-            for envelope in unhandled:
-                self._dead_letter(envelope, None)
-        if not self.durable and (current is not None or unhandled):
-            logger.warning(
-                "actor %s stopped with %d message(s) unhandled; they are dead letters",
-                self.name,
-                len(unhandled) + (current is not None),
-            )
+        else:
+            self._dead_letter_unhandled(current, unhandled, error)
         self.system._unregister(self)
         self._wake_idle_waiters()
         if error is not None:
@@ -193,6 +183,22 @@ class ActorCell:
         watchers, self.watchers = self.watchers, set()
         for watcher in watchers:
             watcher.deliver_system(Terminated(self.name, reason))
+
+    def _dead_letter_unhandled(
+        self, current: Envelope | None, unhandled: list[Envelope], error: BaseException | None
+    ) -> None:
+        """An in-memory actor's unhandled messages become dead letters, in one log line (S8)."""
+        if current is not None:
+            # A message that already failed keeps its failure on record, whatever stopped us.
+            self._dead_letter(current, error or (self.last_error if current.attempts else None))
+        for envelope in unhandled:
+            self._dead_letter(envelope, None)
+        if current is not None or unhandled:
+            logger.warning(
+                "actor %s stopped with %d message(s) unhandled; they are dead letters",
+                self.name,
+                len(unhandled) + (current is not None),
+            )
 
     def _leave_pending(self, current: Envelope | None, unhandled: list[Envelope]) -> None:
         """A durable actor's unhandled messages stay pending in the journal (S8, J5)."""
@@ -220,14 +226,27 @@ class ActorCell:
             self.watchers.add(watcher)
 
     def deliver_system(self, message: Message) -> None:
-        """Enqueue a runtime message (`Terminated`): never refused, waits in line if full."""
-        envelope = Envelope(message)
+        """Enqueue a runtime message (`Terminated`): never refused, waits in line if full.
+
+        To a durable actor it is journaled first, like any message to it.
+        """
+        if self.durable:
+            self.system._background(self._send_system_durable, message)
+        else:
+            self._put_or_queue(Envelope(message))  # if it has stopped, nobody is left to tell
+
+    async def _send_system_durable(self, message: Message) -> None:
+        await self.send_durable(message, None)
+
+    def _put_or_queue(self, envelope: Envelope) -> bool:
+        """Enqueue now, or in the background once there is room; False if it has stopped."""
         try:
             self.mailbox.put_nowait(envelope)
         except Full:
-            self.system._background(self.mailbox.put, envelope)
+            self.system._background(self.send, envelope)
         except Closed:
-            pass  # the watcher itself has stopped: nobody is left to tell
+            return False
+        return True
 
     # -- one incarnation ---------------------------------------------------------------------
 
@@ -471,11 +490,7 @@ class ActorCell:
     def deliver_after_commit(self, message: Message) -> None:
         """Deliver a durable actor's message to this in-memory actor after that commit."""
         envelope = Envelope(message)
-        try:
-            self.mailbox.put_nowait(envelope)
-        except Full:
-            self.system._background(self.send, envelope)
-        except Closed:
+        if not self._put_or_queue(envelope):
             self._dead_letter(envelope, None)
 
     def restore(self, record: ActorRecord | None, pending: list[MessageRecord]) -> list[Failed]:

@@ -24,7 +24,7 @@ from ._deadletter import DeadLetter
 from ._deadlines import Deadlines
 from ._durable import args_codec, decode_args, encode_args
 from ._envelope import Envelope
-from ._errors import ActorExists, ActorflowError, ActorNotFound, SupervisorGaveUp
+from ._errors import ActorExists, ActorflowError, ActorNotFound, ActorStopped, SupervisorGaveUp
 from ._ref import ActorRef
 from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
 from ._supervisor import Member, SupervisorCell
@@ -34,8 +34,18 @@ from .journal import ActorRecord, JournalBackend, MessageRecord, SQLiteJournal
 __all__ = ["ActorSystem", "SystemStatistics"]
 
 A = TypeVar("A", bound=Actor[Any])
+T = TypeVar("T")
 
 logger = logging.getLogger("actorflow")
+
+
+async def _chore(fn: Callable[[T], Coroutine[Any, Any, None]], arg: T) -> None:
+    try:
+        await fn(arg)
+    except ActorStopped:
+        pass  # its recipient stopped meanwhile: a durable one keeps it in the journal
+    except Exception:
+        logger.exception("a background delivery failed")
 
 
 class _Options(msgspec.Struct, frozen=True):
@@ -455,12 +465,13 @@ class ActorSystem:
 
     # -- internal --------------------------------------------------------------------------------
 
-    def _background(
-        self, fn: Callable[[Envelope], Coroutine[Any, Any, None]], envelope: Envelope
-    ) -> None:
-        """Run a runtime chore (a delivery that must wait for room) in the system's task group."""
+    def _background(self, fn: Callable[[T], Coroutine[Any, Any, None]], arg: T) -> None:
+        """Run a runtime chore (a delivery that must wait for room) in the system's task group.
+
+        A chore that fails is logged; it never takes the system down.
+        """
         if self._tg is not None:
-            self._tg.start_soon(fn, envelope)
+            self._tg.start_soon(_chore, fn, arg)
 
     def _supervisor(self, name: str | None) -> SupervisorCell:
         if self._state != "running" or self._root is None:
