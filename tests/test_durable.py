@@ -247,3 +247,68 @@ async def test_a_durable_watcher_gets_terminated_through_the_journal(
         await watched.stop()
         await testing.wait_idle(system)
         assert (await watcher.ask(Balance(), expect=Ledger)).history == [len("watched")]
+
+
+async def test_s4_a_root_giving_up_over_a_journal_raises_supervisor_gave_up(
+    journal: JournalBackend,
+) -> None:
+    root = af.Supervisor(name="root", max_restarts=0)
+    with pytest.raises(af.SupervisorGaveUp):
+        async with af.ActorSystem(journal=journal, root=root) as system:
+            ref = await system.spawn(Account, "a", name="giver", max_attempts=1)
+            await ref.tell(Transfer("nobody", 1))  # fails: no actor called "nobody"
+            await anyio.sleep_forever()
+
+
+class WithDefaults(af.Actor[None], kind="test.WithDefaults"):
+    def __init__(self, label: str, limit: int = 10) -> None:
+        self.label, self.limit = label, limit
+
+    def on_balance(self, msg: Balance) -> str:
+        return f"{self.label}/{self.limit}"
+
+
+async def test_j5_actors_spawned_without_optional_arguments_come_back(
+    journal: JournalBackend,
+) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        await system.spawn(WithDefaults, "x", name="defaults")
+    async with af.ActorSystem(journal=journal) as system:
+        assert await system.lookup("defaults").ask(Balance()) == "x/10"
+
+
+class Opaque(af.Message, tag="test.Opaque"):
+    value: object
+
+
+class Keeper(af.Actor[None], kind="test.Keeper"):
+    def on_opaque(self, msg: Opaque) -> None:
+        return None
+
+    def on_balance(self, msg: Balance) -> str:
+        return "ok"
+
+
+async def test_m3_an_unencodable_message_raises_encode_error_and_keeps_the_mailbox_open(
+    journal: JournalBackend,
+) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await system.spawn(Keeper, name="keeper", mailbox_size=2)
+        for _ in range(3):
+            with pytest.raises(af.EncodeError, match="cannot encode Opaque for keeper"):
+                await ref.tell(Opaque(object()))
+        assert await ref.ask(Balance()) == "ok"  # no room was lost to the failed sends
+
+
+class BrokenBackend(MemoryJournal):
+    async def write(self, batch: af.journal.Batch) -> list[int | None]:  # type: ignore[override]
+        if batch.appends:
+            raise OSError("disk controller on fire")
+        return await super().write(batch)
+
+
+async def test_j9_a_backend_failing_with_a_foreign_error_fails_the_write_typed() -> None:
+    async with af.ActorSystem(journal=BrokenBackend()) as system:
+        ref = await system.spawn(Keeper, name="k")
+        with pytest.raises(af.JournalError, match="OSError: disk controller on fire"):
+            await ref.ask(Balance())

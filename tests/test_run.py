@@ -13,9 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start(mode: str) -> subprocess.Popen[str]:
+def start(mode: str, *extra: str) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.apps.signals", mode],
+        [sys.executable, "-m", "tests.apps.signals", mode, *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -57,8 +57,11 @@ def test_p1_a_second_signal_stops_at_once_with_128_plus_the_signal() -> None:
 
 
 @pytest.mark.timeout(30)
-def test_s4_when_the_root_gives_up_the_process_exits_1_with_one_line_saying_why() -> None:
-    proc = start("give-up")
+@pytest.mark.parametrize("journaled", [False, True], ids=["memory", "journal"])
+def test_s4_when_the_root_gives_up_the_process_exits_1_with_one_line_saying_why(
+    journaled: bool, tmp_path: Path
+) -> None:
+    proc = start("give-up", *([str(tmp_path / "j.db")] if journaled else []))
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 1
     gave_up = [line for line in err.splitlines() if "gave up" in line]

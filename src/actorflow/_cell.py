@@ -413,8 +413,8 @@ class ActorCell:
         assert self.writer is not None
         assert envelope.id is not None
         reason = (
-            f"{envelope.attempts} attempt(s) started and none finished: the process stopped"
-            " during each (a crash or a kill)"
+            f"{envelope.attempts} attempt(s) counted and none finished: the process stopped"
+            " during them (a crash or a kill), or they failed"
         )
         await self.writer.failed(Failed(envelope.id, envelope.attempts, reason, None, True))
         self.current = None
@@ -444,12 +444,12 @@ class ActorCell:
             not len(mailbox) and mailbox.reserved == 1 and (self.current is None or self.committing)
         )
         envelope = Envelope(message, reply, id=message_id or new_message_id())
-        record = record_for(message, self.name, envelope.id, None)  # type: ignore[arg-type]
-        if first:
-            record.attempts = 1
-            envelope.claimed = True
         assert self.writer is not None
         try:
+            record = record_for(message, self.name, envelope.id, None)  # type: ignore[arg-type]
+            if first:
+                record.attempts = 1
+                envelope.claimed = True
             await self.writer.append([record], [self._reserved_delivery(envelope)])
         except BaseException:
             if not mailbox.closed:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, final
 import msgspec
 
 from ._envelope import Envelope
-from ._errors import DecodeError, EncodeError
+from ._errors import ActorflowError, DecodeError, EncodeError
 from ._message import Message
 from .journal import MessageRecord
 
@@ -27,7 +27,15 @@ if TYPE_CHECKING:
     from ._actor import Actor
     from ._cell import ActorCell
 
-__all__ = ["Turn", "args_codec", "current_turn", "new_message_id", "record_for"]
+__all__ = [
+    "Turn",
+    "args_types",
+    "current_turn",
+    "decode_args",
+    "encode_args",
+    "new_message_id",
+    "record_for",
+]
 
 _encode = msgspec.msgpack.Encoder().encode
 
@@ -56,11 +64,15 @@ def record_for(
     message: Message, recipient: str, message_id: str, sender: str | None
 ) -> MessageRecord:
     """The journal record of `message` for `recipient`."""
+    try:
+        body = _encode(message)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise EncodeError(f"cannot encode {type(message).__name__} for {recipient}: {exc}") from exc
     return MessageRecord(
         id=message_id,
         recipient=recipient,
         type=message.__struct_config__.tag,  # type: ignore[arg-type]  # always a str (M1)
-        body=_encode(message),
+        body=body,
         sender=sender,
         created_at=time.time(),
     )
@@ -83,6 +95,10 @@ class Turn:
     def send(self, target: ActorCell, message: Message, message_id: str | None = None) -> None:
         """Hold `message` for `target` until this turn commits."""
         if not target.durable:
+            if message_id is not None:
+                raise ActorflowError(
+                    f"{target.name} is not durable: a message id means nothing without a journal"
+                )
             self.local.append((target, message))
             return
         envelope = Envelope(message, id=message_id or new_message_id())
@@ -95,26 +111,23 @@ class Turn:
             target.deliver_after_commit(message)
 
 
-def args_codec(cls: type[Actor[Any]]) -> msgspec.msgpack.Decoder[Any]:
-    """A typed decoder for `cls`'s constructor arguments, from its ``__init__`` annotations."""
+def args_types(cls: type[Actor[Any]]) -> tuple[Any, ...] | None:
+    """The annotated types of `cls`'s positional constructor parameters (None: any number)."""
     init = cls.__init__
     if init is object.__init__:
-        return msgspec.msgpack.Decoder(tuple[()])
+        return ()
     params = list(inspect.signature(init).parameters.values())[1:]
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return None
     try:
         hints = typing.get_type_hints(init)
     except NameError:
         hints = {}
-    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
-        return msgspec.msgpack.Decoder(tuple[Any, ...])
-    types = tuple(
+    return tuple(
         hints.get(p.name, Any)
         for p in params
         if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     )
-    if not types:
-        return msgspec.msgpack.Decoder(tuple[()])
-    return msgspec.msgpack.Decoder(tuple[types])  # type: ignore[valid-type]
 
 
 def encode_args(name: str, args: tuple[Any, ...]) -> bytes:
@@ -129,11 +142,19 @@ def encode_args(name: str, args: tuple[Any, ...]) -> bytes:
         ) from exc
 
 
-def decode_args(decoder: msgspec.msgpack.Decoder[Any], name: str, data: bytes) -> tuple[Any, ...]:
-    """Decode stored constructor arguments."""
+def decode_args(cls: type[Actor[Any]], name: str, data: bytes) -> tuple[Any, ...]:
+    """Decode stored constructor arguments, typed by the constructor's annotations.
+
+    As many as were stored: parameters left to their defaults at spawn stay that way.
+    """
     try:
-        return tuple(decoder.decode(data))
-    except msgspec.DecodeError as exc:
+        raw = msgspec.msgpack.decode(data, type=list[Any])
+        types = args_types(cls)
+        if types is None:
+            return tuple(raw)
+        target: Any = tuple.__class_getitem__(types[: len(raw)] or ((),))
+        return tuple(msgspec.convert(raw, target))
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise DecodeError(
             f"cannot decode the constructor arguments of actor {name}: {exc}"
         ) from exc

@@ -169,7 +169,8 @@ class ActorRef(Generic[A]):
         """Stop the actor for good through its supervisor and wait until it has stopped.
 
         The current message finishes (within the shutdown timeout); messages still in the mailbox
-        become dead letters. The actor is not restarted, whatever its restart type.
+        become dead letters (a durable actor's stay pending in the journal). The actor is not
+        restarted, whatever its restart type.
         """
         await self._cell.stop_for_good()
 

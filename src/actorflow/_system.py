@@ -22,7 +22,7 @@ from ._cell import ActorCell
 from ._clock import Clock, LoopClock
 from ._deadletter import DeadLetter
 from ._deadlines import Deadlines
-from ._durable import args_codec, decode_args, encode_args
+from ._durable import decode_args, encode_args
 from ._envelope import Envelope
 from ._errors import ActorExists, ActorflowError, ActorNotFound, ActorStopped, SupervisorGaveUp
 from ._ref import ActorRef
@@ -101,6 +101,10 @@ class _Totals:
 @final
 class ActorSystem:
     """Runs actors under a root supervisor; use it as an async context manager.
+
+    With a `journal` (a path, or a backend such as ``journal.SQLiteJournal``), named actors are
+    durable: their messages and state persist and are recovered when a system starts on the
+    same journal (J1, J5).
 
     ``async with ActorSystem() as system:`` starts the root supervisor (a one-for-one
     `Supervisor` named "root" unless `root` says otherwise); leaving the block stops every actor
@@ -242,9 +246,13 @@ class ActorSystem:
             return
         self._writer = None
         writer.close()
-        if self._writer_done is not None:
-            await self._writer_done.wait()
-        await backend.close()
+        # Shielded: also when the system is torn down by a cancellation (the root gave up, a
+        # second signal), what is queued is committed or failed and the files are closed.
+        with anyio.CancelScope(shield=True):
+            if self._writer_done is not None:
+                with anyio.move_on_after(30):
+                    await self._writer_done.wait()
+            await backend.close()
 
     def _adopt_recovered(self) -> None:
         """Re-create the durable actors the journal holds that nobody declared (J5).
@@ -271,7 +279,7 @@ class ActorSystem:
             parent = self._supervisors.get(record.supervisor or "", self._root)
             spec = Child(
                 cls,
-                *decode_args(args_codec(cls), name, record.args),
+                *decode_args(cls, name, record.args),
                 name=name,
                 restart=options.restart,
                 mailbox_size=options.mailbox_size,

@@ -253,7 +253,12 @@ class Writer:
                     with attempt:
                         self._retries += 1
                         seqs = await self.backend.write(batch)
-        except JournalError as exc:
+        except Exception as exc:
+            if not isinstance(exc, JournalError):
+                # A backend's own bug must still fail every waiter, never stop the writer.
+                wrapped = JournalError(f"the journal backend failed: {type(exc).__name__}: {exc}")
+                wrapped.__cause__ = exc
+                exc = wrapped
             self._failures += 1
             logger.error("journal commit of %d operation(s) failed: %s", len(ops), exc)  # noqa: TRY400 (the typed error says it all; callers get it too)
             for op in ops:

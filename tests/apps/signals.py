@@ -1,6 +1,6 @@
 """An application run with `actorflow.run` by tests/test_run.py in a real process.
 
-Usage: python -m tests.apps.signals MODE, where MODE is
+Usage: python -m tests.apps.signals MODE [JOURNAL], where MODE is
 - "graceful": an actor busy with a message that finishes on its own; SIGTERM lets it finish;
 - "stuck": an actor whose message never finishes; a second SIGTERM stops the process at once;
 - "give-up": an actor that fails on every message until the root supervisor gives up.
@@ -56,5 +56,5 @@ async def main(system: af.ActorSystem) -> None:
 
 if __name__ == "__main__":
     root = af.Supervisor(name="root", backoff=tenacity.wait_none())
-    af.run(main, root=root)
+    af.run(main, root=root, journal=sys.argv[2] if len(sys.argv) > 2 else None)
     say("returned")
