@@ -41,4 +41,4 @@ def test_s7_a_message_that_kills_the_process_is_dead_lettered_after_max_attempts
     assert survived.returncode == 0, survived.stderr
     lines = survived.stdout.splitlines()
     assert lines[0] == "fine"
-    assert lines[1].startswith("dead letter: victim Poison ProcessDied: 3 attempt(s) started")
+    assert lines[1].startswith("dead letter: victim Poison ProcessDied: 3 attempt(s) counted")
