@@ -14,8 +14,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e . --group dev --group bench
 	touch $(STAMP)
 
+# The quick start's main job: an agent in memory, then a durable counter run twice over one
+# SQLite journal (./demo.db): the second run goes on from the first.
 demo: $(STAMP)
 	$(BIN)/python examples/hello.py
+	rm -f demo.db demo.db-wal demo.db-shm
+	$(BIN)/python examples/durable_counter.py demo.db
+	$(BIN)/python examples/durable_counter.py demo.db
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

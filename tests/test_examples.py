@@ -11,6 +11,7 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 EXPECTED = {
+    "durable_counter.py": ["value=11 adds=2"],
     "hello.py": ["1: you asked 'hi'", "<ActorRef agent/42 running mailbox 0/1000>"],
     "supervision.py": [
         "dead letter: tool Call(query='poison') after 2 attempts",
@@ -25,14 +26,25 @@ def test_every_example_is_covered() -> None:
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_example_runs(name: str) -> None:
-    result = subprocess.run(
+def test_example_runs(name: str, tmp_path: Path) -> None:
+    result = run_example(name, tmp_path)
+    assert result.returncode == 0, result.stderr
+    for line in EXPECTED[name]:
+        assert line in result.stdout.splitlines(), result.stdout
+
+
+def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-W", "error", str(EXAMPLES / name)],
         capture_output=True,
         text=True,
         timeout=50,
         check=False,
+        cwd=cwd,
     )
-    assert result.returncode == 0, result.stderr
-    for line in EXPECTED[name]:
-        assert line in result.stdout.splitlines(), result.stdout
+
+
+@pytest.mark.timeout(60)
+def test_the_durable_counter_goes_on_where_the_last_run_stopped(tmp_path: Path) -> None:
+    outputs = [run_example("durable_counter.py", tmp_path).stdout.strip() for _ in range(2)]
+    assert outputs == ["value=11 adds=2", "value=12 adds=3"]
