@@ -8,6 +8,7 @@ committed messages to their mailboxes in journal order, then wakes whoever waite
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 import time
@@ -45,14 +46,17 @@ class JournalStatistics:
     failures: int
 
 
-class _Op:
+class _Op(abc.ABC):
+    """Some journal work and the future of whoever waits for its commit."""
+
     __slots__ = ("future",)
 
     def __init__(self) -> None:
         self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
+    @abc.abstractmethod
     def add_to(self, batch: Batch) -> None:
-        raise NotImplementedError  # every operation kind below says what it writes
+        """Put this operation's writes into `batch`."""
 
     def complete(self, seqs: list[int | None], start: int) -> int:
         """Resolve after the commit; returns the index of the next op's first sequence number."""
