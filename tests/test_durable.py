@@ -312,3 +312,12 @@ async def test_j9_a_backend_failing_with_a_foreign_error_fails_the_write_typed()
         ref = await system.spawn(Keeper, name="k")
         with pytest.raises(af.JournalError, match="OSError: disk controller on fire"):
             await ref.ask(Balance())
+
+
+async def test_j8_a_journal_path_with_uri_characters_opens_that_file(tmp_path: Path) -> None:
+    path = tmp_path / "odd#name?.db"
+    async with af.ActorSystem(journal=path) as system:
+        ref = await system.spawn(Account, "ann", name="odd")
+        await ref.tell(Deposit(3))
+        assert (await balance(ref)).balance == 3
+    assert sorted(os.listdir(tmp_path)) == ["odd#name?.db"]

@@ -221,6 +221,16 @@ class ActorSystem:
     async def _open_journal(self, tg: TaskGroup) -> None:
         assert self._backend is not None
         await self._backend.open()
+        try:
+            await self._start_journal(tg)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._close_journal()
+                await self._backend.close()
+            raise
+
+    async def _start_journal(self, tg: TaskGroup) -> None:
+        assert self._backend is not None
         writer = self._writer = Writer(self._backend)
         self._writer_done = anyio.Event()
         done = self._writer_done

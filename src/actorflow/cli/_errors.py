@@ -7,11 +7,14 @@ Journal problems are actorflow's own typed errors (`JournalError` and its subcla
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Final
 
 import click
 
-__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "Failure", "one_line"]
+from .._errors import ActorflowError
+
+__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "Failure", "describe", "one_line"]
 
 EXIT_FAILURE: Final = 1
 """The command could not do what was asked (a missing journal, an unknown id, ...)."""
@@ -32,3 +35,17 @@ class Failure(click.ClickException):
 def one_line(message: str) -> str:
     """Return `message` on one line: newlines (from journal data, say) are shown escaped."""
     return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def describe(exc: Exception) -> tuple[str, int]:
+    """Return what to tell the person about a failure, and the exit code."""
+    if isinstance(exc, click.ClickException):
+        return exc.format_message(), exc.exit_code
+    if isinstance(exc, click.Abort):
+        return "interrupted", EXIT_INTERRUPTED
+    if isinstance(exc, ActorflowError | OSError | sqlite3.Error):
+        return str(exc), EXIT_FAILURE
+    return (
+        f"internal error: {type(exc).__name__}: {exc} (a bug in actorflow: run again with"
+        " --debug for the traceback, and report it)"
+    ), EXIT_FAILURE

@@ -59,16 +59,23 @@ class Output:
             )
         for row in rows:
             table.add_row(*(Text(cell) for cell in row))
-        self.console.print(table)
+        if self.console.is_terminal:
+            self.console.print(table)
+            return
+        # Plain output: Rich pads every cell to its column's width; drop the trailing blanks.
+        with self.console.capture() as captured:
+            self.console.print(table)
+        for line in captured.get().splitlines():
+            self.stream.write(line.rstrip() + "\n")
 
     def fields(self, pairs: Iterable[tuple[str, str]]) -> None:
-        """Print name-value pairs, one per line, the names aligned."""
-        table = Table(box=None, show_header=False, pad_edge=False)
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column(overflow="fold")
+        """Print name-value pairs, one per line, the values aligned."""
+        pairs = list(pairs)
+        width = max((len(name) for name, _ in pairs), default=0)
         for name, value in pairs:
-            table.add_row(Text(name), Text(value))
-        self.console.print(table)
+            text = Text(name.ljust(width + 2), style="bold")
+            text.append(value)
+            self.console.print(text, soft_wrap=True)
 
     def line(self, text: str, *, style: str = "") -> None:
         """Print `text` as it is: never wrapped, never read as markup."""

@@ -5,11 +5,17 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime
-from typing import Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, final
 
 import click
 
 __all__ = ["FILTER_TEXT", "TIME", "parse_time"]
+
+if TYPE_CHECKING:  # generic from Click 8.2; plain at run time so that 8.1 works too
+    _TimeBase = click.ParamType[float, Any]
+    _TextBase = click.ParamType[str, Any]
+else:
+    _TimeBase = _TextBase = click.ParamType
 
 _UNITS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _DURATION: Final = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?[smhdw])+", re.ASCII)
@@ -42,10 +48,12 @@ def parse_time(text: str, *, now: float) -> float:
 
 
 @final
-class _Time(click.ParamType):
+class _Time(_TimeBase):
     name = "TIME"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         if isinstance(value, float):
             return value
         try:
@@ -55,12 +63,12 @@ class _Time(click.ParamType):
 
 
 @final
-class _FilterText(click.ParamType):
+class _FilterText(_TextBase):
     """Any text that can be bound as an SQL parameter (UTF-8 encodable)."""
 
     name = "TEXT"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value)
         try:
             text.encode("utf-8")

@@ -15,7 +15,7 @@ class MessageRecord(msgspec.Struct, gc=False):
     """One message: who it is for, its encoded body and where it is in its life.
 
     `seq` is assigned by the journal on append and orders every message of a journal;
-    `attempts` counts the attempts that were started (claimed) and did not complete.
+    `attempts` counts the attempts claimed so far (the one that succeeded included).
     """
 
     id: str

@@ -12,6 +12,7 @@ import contextlib
 import os
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, Literal, final
@@ -123,9 +124,9 @@ class SQLiteJournal:
             self._thread = None
             raise
         try:
-            self._reader = await aiosqlite.connect(
-                f"file:{self.path}?mode=ro", uri=True, timeout=self.busy_timeout
-            )
+            # Quoted: a '#' or '?' in the path would otherwise end the file name in the URI.
+            uri = f"file:{urllib.parse.quote(str(self.path.absolute()))}?mode=ro"
+            self._reader = await aiosqlite.connect(uri, uri=True, timeout=self.busy_timeout)
         except sqlite3.Error as exc:
             await self.close()
             raise _translate(exc, f"cannot open {self.path} for reading") from exc

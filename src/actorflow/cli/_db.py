@@ -1,0 +1,541 @@
+"""The CLI's access to a journal file: checked read-only connections, queries, and requeue.
+
+Plain `sqlite3` (a command waits for its answer anyway). Reads use a read-only connection, so
+inspecting a journal never blocks the system writing it (WAL) and never changes the file;
+`requeue` is the one write, in one ``BEGIN IMMEDIATE`` transaction. Every value a user gives is
+bound as an SQL parameter; the SQL text is built only from the constant fragments below.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Final, TypeVar, final
+from urllib.parse import quote
+
+import msgspec
+
+from .._errors import ActorNotFound, JournalCorrupt, JournalError, JournalSchemaError
+from ..journal import SCHEMA_VERSION, ActorRecord, MessageRecord
+from ..journal._records import MessageStatus
+from ..journal._sqlite import _translate
+from ._errors import Failure
+
+__all__ = [
+    "ActorSummary",
+    "Filters",
+    "Journal",
+    "OldestPending",
+    "Stats",
+    "decode_msgpack",
+    "requeue",
+    "unknown_message",
+]
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT: Final = 5.0
+"""Seconds a read or the requeue waits for a lock held by the writing system."""
+
+_NOTADB: Final = 26  # SQLite's SQLITE_NOTADB: the file is not a database
+
+_MESSAGE_COLUMNS: Final = (
+    "id, recipient, type, body, sender, conversation, cause, created_at,"
+    " seq, attempts, status, error, traceback, done_at"
+)
+_ACTOR_COLUMNS: Final = (
+    "name, kind, args, options, state, supervisor, handled, created_at, updated_at"
+)
+_STATUS_COUNTS: Final = "SELECT status, count(*) FROM messages GROUP BY status"
+_ACTOR_COUNT: Final = "SELECT count(*) FROM actors"
+# The partial index holds only pending messages: no walk through the whole history.
+_OLDEST_PENDING: Final = (
+    "SELECT seq, id, created_at FROM messages INDEXED BY messages_pending"
+    " WHERE status = 'pending' ORDER BY seq LIMIT 1"
+)
+_ACTOR_SUMMARIES: Final = (
+    "SELECT a.name, a.kind, length(a.state), a.handled, a.updated_at, coalesce(p.n, 0)"
+    " FROM actors AS a LEFT JOIN ("
+    "  SELECT recipient, count(*) AS n FROM messages WHERE status = 'pending' GROUP BY recipient"
+    " ) AS p ON p.recipient = a.name ORDER BY a.name"
+)
+_REQUEUE: Final = (
+    "UPDATE messages SET status = 'pending', attempts = 0, error = NULL, traceback = NULL,"
+    " done_at = NULL WHERE id = ? AND status = 'dead'"
+)
+
+
+class Filters(msgspec.Struct, frozen=True, kw_only=True):
+    """What `Journal.messages` selects; None means any."""
+
+    actor: str | None = None
+    """Messages sent to or by this actor."""
+    type: str | None = None
+    status: MessageStatus | None = None
+    conversation: str | None = None
+    since: float | None = None
+    """Created at or after this UNIX time."""
+    until: float | None = None
+    """Created before this UNIX time."""
+
+    def where(self) -> tuple[str, list[Any]]:
+        """Return the WHERE clause (constant fragments only) and its parameters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.actor is not None:
+            clauses.append("(recipient = ? OR sender = ?)")
+            params += [self.actor, self.actor]
+        for column, value in (
+            ("type", self.type),
+            ("status", self.status),
+            ("conversation", self.conversation),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if self.since is not None:
+            clauses.append("created_at >= ?")
+            params.append(self.since)
+        if self.until is not None:
+            clauses.append("created_at < ?")
+            params.append(self.until)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+class OldestPending(msgspec.Struct, frozen=True):
+    seq: int
+    id: str
+    created_at: float
+
+
+class Stats(msgspec.Struct, frozen=True):
+    """A journal's summary."""
+
+    file: str
+    size_bytes: int
+    wal_bytes: int
+    schema_version: int
+    messages: dict[str, int]
+    actors: int
+    dead_letters: int
+    oldest_pending: OldestPending | None
+
+
+class ActorSummary(msgspec.Struct, frozen=True):
+    """One row of ``journal actors``."""
+
+    name: str
+    kind: str
+    state_bytes: int | None
+    pending: int
+    handled: int
+    updated_at: float
+
+
+@final
+class Journal:
+    """A read-only connection to a file checked to be a journal this actorflow can read.
+
+    Open it with `Journal.open`, which raises a `JournalError` that says what is wrong and what
+    to do for a missing file, a file that is not SQLite, a SQLite file that is not a journal,
+    and a journal of another schema version.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, schema_version: int) -> None:
+        self.path = path
+        self.schema_version = schema_version
+        self._conn = conn
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, path: Path, *, where_from: str = "") -> Iterator[Journal]:
+        """Open the journal at `path` read-only; `where_from` says how the path was chosen."""
+        conn = _connect(path, "ro", where_from)
+        try:
+            version = _check(conn, path)
+            yield cls(path, conn, version)
+        finally:
+            conn.close()
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def stats(self) -> Stats:
+        counts = {"pending": 0, "done": 0, "dead": 0}
+        for status, count in self._all(_STATUS_COUNTS, ()):
+            if status not in counts:
+                raise JournalCorrupt(
+                    f"{self.path}: {count} message rows have status {status!r}, which is not"
+                    " pending, done or dead; repair those rows with the sqlite3 shell"
+                )
+            counts[status] = count
+        (actors,) = self._one(_ACTOR_COUNT, ())
+        oldest = self._all(_OLDEST_PENDING, ())
+        wal = self.path.with_name(self.path.name + "-wal")
+        return Stats(
+            file=str(self.path.absolute()),
+            size_bytes=_size(self.path),
+            wal_bytes=_size(wal),
+            schema_version=self.schema_version,
+            messages=counts,
+            actors=actors,
+            dead_letters=counts["dead"],
+            oldest_pending=_oldest(oldest[0]) if oldest else None,
+        )
+
+    def actor_summaries(self) -> list[ActorSummary]:
+        return [_summary(row) for row in self._all(_ACTOR_SUMMARIES, ())]
+
+    def actor(self, name: str) -> ActorRecord:
+        """Return the actor named `name`; raises `ActorNotFound` if the journal has none."""
+        rows = self._all(f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE name = ?", (name,))
+        if not rows:
+            raise ActorNotFound(
+                f"no actor named {name!r} in {self.path}; list them with: actorflow journal actors"
+            )
+        return _actor(rows[0])
+
+    def messages(self, filters: Filters, *, limit: int) -> list[MessageRecord]:
+        """Messages matching `filters`, newest first."""
+        where, params = filters.where()
+        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages{where} ORDER BY seq DESC LIMIT ?"
+        return [_message(row) for row in self._all(sql, (*params, _bounded(limit)))]
+
+    def message(self, message_id: str) -> MessageRecord | None:
+        rows = self._all(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
+        return _message(rows[0]) if rows else None
+
+    def dead_letters(self, *, limit: int) -> list[MessageRecord]:
+        """Dead letters, newest first."""
+        sql = (
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages INDEXED BY messages_dead"
+            " WHERE status = 'dead' ORDER BY seq DESC LIMIT ?"
+        )
+        return [_message(row) for row in self._all(sql, (_bounded(limit),))]
+
+    def newest(self, *, limit: int) -> list[MessageRecord]:
+        """The `limit` newest messages, oldest of them first."""
+        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ?"
+        return [_message(row) for row in reversed(self._all(sql, (_bounded(limit),)))]
+
+    def after(self, seq: int, *, limit: int) -> list[MessageRecord]:
+        """Messages appended after `seq`, in order."""
+        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?"
+        return [_message(row) for row in self._all(sql, (seq, _bounded(limit)))]
+
+    def last_seq(self) -> int:
+        """The newest message's sequence number (0 for an empty journal)."""
+        (seq,) = self._one("SELECT coalesce(max(seq), 0) FROM messages", ())
+        return int(seq)
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits to the journal."""
+        (version,) = self._one("PRAGMA data_version", ())
+        return int(version)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Read everything inside from one committed state of the journal."""
+        self._execute("BEGIN")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("COMMIT")
+
+    def all_messages(self) -> Iterator[MessageRecord]:
+        """Every message in order, read as it is printed (a journal may not fit in memory)."""
+        for row in self._iterate(f"SELECT {_MESSAGE_COLUMNS} FROM messages ORDER BY seq"):
+            yield _message(row)
+
+    def all_actors(self) -> Iterator[ActorRecord]:
+        for row in self._iterate(f"SELECT {_ACTOR_COLUMNS} FROM actors ORDER BY name"):
+            yield _actor(row)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise _translate(exc, f"cannot read {self.path}") from exc
+
+    def _all(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        cursor = self._execute(sql, params)
+        try:
+            return cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc, f"cannot read {self.path}") from exc
+
+    def _one(self, sql: str, params: tuple[Any, ...]) -> Any:
+        return self._all(sql, params)[0]
+
+    def _iterate(self, sql: str) -> Iterator[Any]:
+        cursor = self._execute(sql)
+        while True:
+            try:
+                rows = cursor.fetchmany(500)
+            except sqlite3.Error as exc:
+                raise _translate(exc, f"cannot read {self.path}") from exc
+            if not rows:
+                return
+            yield from rows
+
+
+def requeue(path: Path, message_id: str, *, where_from: str = "") -> MessageRecord:
+    """Make the dead letter `message_id` pending again with no attempts (S7); return it as it was.
+
+    One ``BEGIN IMMEDIATE`` transaction: the check that it is dead and the update see the same
+    journal. Raises `Failure` if no message has the id or it is not dead, `JournalLocked` if a
+    writer held the write lock for longer than `BUSY_TIMEOUT`.
+    """
+    conn = _connect(path, "rw", where_from)
+    try:
+        _check(conn, path)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                rows = conn.execute(
+                    f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+                ).fetchall()
+                if not rows:
+                    raise unknown_message(path, message_id)
+                record = _message(rows[0])
+                if record.status != "dead":
+                    raise Failure(
+                        f"message {message_id!r} is {record.status}, not dead; only dead letters"
+                        " can be requeued (list them with: actorflow journal dead)"
+                    )
+                conn.execute(_REQUEUE, (message_id,))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _translate(exc, f"cannot requeue in {path}") from exc
+        return record
+    finally:
+        conn.close()
+
+
+def unknown_message(path: Path, message_id: str) -> Failure:
+    """The error for an id no message of the journal has."""
+    return Failure(
+        f"no message with id {message_id!r} in {path}; find ids with: actorflow journal messages"
+    )
+
+
+def decode_msgpack(data: bytes | None) -> tuple[msgspec.Raw | None, str | None]:
+    """Decode stored msgpack generically, to JSON: (the JSON, None) or (None, what was wrong).
+
+    The CLI knows no user's message or state classes, so it decodes any msgpack value; bytes
+    that are not msgpack, or decode to something JSON cannot hold, give a reason, not an error.
+    """
+    if data is None:
+        return None, None
+    try:
+        value = msgspec.msgpack.decode(data)
+    except msgspec.DecodeError as exc:
+        return None, f"cannot decode {len(data)} bytes as msgpack: {exc}"
+    try:
+        return msgspec.Raw(msgspec.json.encode(value)), None
+    except (TypeError, ValueError, OverflowError) as exc:
+        return None, f"decoded from msgpack, but has no JSON form: {exc}"
+
+
+# -- opening and checking ----------------------------------------------------------------------
+
+
+def _connect(path: Path, mode: str, where_from: str) -> sqlite3.Connection:
+    if not path.exists():
+        raise JournalError(
+            f"no journal at {path}{where_from}; pass --journal PATH or set ACTORFLOW_JOURNAL"
+        )
+    if path.is_dir():
+        raise JournalError(f"{path} is a directory; pass the journal file with --journal PATH")
+    if not os.access(path, os.R_OK if mode == "ro" else os.R_OK | os.W_OK):
+        need = "read" if mode == "ro" else "write"
+        raise JournalError(
+            f"no permission to {need} {path}; run as the user who owns it (journals are 0600)"
+        )
+    # A URI, so that mode=ro holds; the path is quoted, so '?' or '#' in it stay in the name.
+    uri = f"file:{quote(str(path.absolute()))}?mode={mode}"
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT)
+    except sqlite3.Error as exc:
+        raise _translate(exc, f"cannot open {path}") from exc
+    return conn
+
+
+def _check(conn: sqlite3.Connection, path: Path) -> int:
+    """Return the journal's schema version, or raise if this actorflow cannot read it."""
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if not tables:
+            raise JournalSchemaError(
+                f"{path} is an empty SQLite database, not an actorflow journal;"
+                " check the --journal path"
+            )
+        if "actorflow_meta" not in tables:
+            raise JournalSchemaError(
+                f"{path} is a SQLite database but not an actorflow journal (it has no"
+                " actorflow_meta table); check the --journal path"
+            )
+        rows = conn.execute(
+            "SELECT value FROM actorflow_meta WHERE key = 'schema_version'"
+        ).fetchall()
+    except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorcode", None) == _NOTADB:
+            raise JournalSchemaError(
+                f"{path} is not a SQLite database, so not an actorflow journal;"
+                " check the --journal path"
+            ) from exc
+        raise _translate(exc, f"cannot read {path}") from exc
+    try:
+        version = int(rows[0][0])
+    except (IndexError, TypeError, ValueError):
+        raise JournalCorrupt(
+            f"{path}: actorflow_meta has no readable schema_version; the journal is damaged,"
+            " restore it from a backup"
+        ) from None
+    if version > SCHEMA_VERSION:
+        raise JournalSchemaError(
+            f"{path} was written by a newer actorflow (journal schema {version}, this actorflow"
+            f" reads up to {SCHEMA_VERSION}); upgrade actorflow to read it"
+        )
+    if version < SCHEMA_VERSION:
+        raise JournalSchemaError(
+            f"{path} has journal schema {version}, older than this actorflow's"
+            f" {SCHEMA_VERSION}; start an ActorSystem on it once to migrate it"
+        )
+    missing = {"actors", "messages"} - tables
+    if missing:
+        raise JournalCorrupt(
+            f"{path} has no {' or '.join(sorted(missing))} table; the journal is damaged,"
+            " restore it from a backup"
+        )
+    return version
+
+
+def _bounded(limit: int) -> int:
+    """A LIMIT SQLite can bind: a larger one (beyond any journal) means no limit."""
+    return min(limit, 2**63 - 1)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+# -- rows --------------------------------------------------------------------------------------
+# Rows are checked against the schema's types: a row written by something else (or damaged)
+# gives one `JournalCorrupt` naming it, never a traceback from deep in the output code.
+
+_STR: Final = (str,)
+_NUMBER: Final = (int, float)
+
+
+def _field(name: str, value: Any, kinds: tuple[type, ...], *, null: bool = False) -> Any:
+    if value is None and null:
+        return None
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise TypeError(f"{name} is {type(value).__name__} {value!r:.40}")
+    return value
+
+
+def _time(name: str, value: Any) -> float:
+    return float(_field(name, value, _NUMBER))
+
+
+def _maybe_time(name: str, value: Any) -> float | None:
+    return None if value is None else _time(name, value)
+
+
+def _message(row: Any) -> MessageRecord:
+    (m_id, recipient, kind, body, sender, conv, cause, created, seq, attempts, status, error,
+     tb, done_at) = row  # fmt: skip
+
+    def build() -> MessageRecord:
+        if status not in ("pending", "done", "dead"):
+            raise TypeError(f"status {status!r} is not pending, done or dead")
+        return MessageRecord(
+            id=_field("id", m_id, _STR),
+            recipient=_field("recipient", recipient, _STR),
+            type=_field("type", kind, _STR),
+            body=_field("body", body, (bytes,)),
+            sender=_field("sender", sender, _STR, null=True),
+            conversation=_field("conversation", conv, _STR, null=True),
+            cause=_field("cause", cause, _STR, null=True),
+            created_at=_time("created_at", created),
+            seq=_field("seq", seq, (int,)),
+            attempts=_field("attempts", attempts, (int,)),
+            status=status,
+            error=_field("error", error, _STR, null=True),
+            traceback=_field("traceback", tb, _STR, null=True),
+            done_at=_maybe_time("done_at", done_at),
+        )
+
+    return _checked("messages", f"seq={seq!r}", build)
+
+
+def _actor(row: Any) -> ActorRecord:
+    name, kind, args, options, state, supervisor, handled, created_at, updated_at = row
+
+    def build() -> ActorRecord:
+        return ActorRecord(
+            name=_field("name", name, _STR),
+            kind=_field("kind", kind, _STR),
+            args=_field("args", args, (bytes,)),
+            options=_field("options", options, (bytes,)),
+            state=_field("state", state, (bytes,), null=True),
+            supervisor=_field("supervisor", supervisor, _STR, null=True),
+            handled=_field("handled", handled, (int,)),
+            created_at=_time("created_at", created_at),
+            updated_at=_time("updated_at", updated_at),
+        )
+
+    return _checked("actors", f"name={name!r}", build)
+
+
+def _summary(row: Any) -> ActorSummary:
+    name, kind, state_bytes, handled, updated_at, pending = row
+
+    def build() -> ActorSummary:
+        return ActorSummary(
+            name=_field("name", name, _STR),
+            kind=_field("kind", kind, _STR),
+            state_bytes=_field("state", state_bytes, (int,), null=True),
+            pending=pending,
+            handled=_field("handled", handled, (int,)),
+            updated_at=_time("updated_at", updated_at),
+        )
+
+    return _checked("actors", f"name={name!r}", build)
+
+
+def _oldest(row: Any) -> OldestPending:
+    seq, m_id, created_at = row
+
+    def build() -> OldestPending:
+        return OldestPending(
+            seq=_field("seq", seq, (int,)),
+            id=_field("id", m_id, _STR),
+            created_at=_time("created_at", created_at),
+        )
+
+    return _checked("messages", f"seq={seq!r}", build)
+
+
+def _checked(table: str, row: str, build: Callable[[], T]) -> T:
+    try:
+        return build()
+    except (TypeError, ValueError) as exc:
+        raise JournalCorrupt(
+            f"journal row {table} {row} is unreadable ({exc}); repair or delete it with the"
+            " sqlite3 shell"
+        ) from exc

@@ -1,0 +1,132 @@
+"""A small deterministic journal built with the real runtime, and a way to run the CLI on it.
+
+Message tags and actor kinds are global per process, so the types are defined here once.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import anyio
+from click.testing import CliRunner, Result
+
+import actorflow as af
+from actorflow import testing
+from actorflow.cli._app import app
+
+EPOCH = 1735689600.0  # 2025-01-01 00:00:00 UTC: every time in the journal is fixed from here
+
+FAILING: dict[str, bool] = {"on": True}
+"""`Fail` fails while this is on: a test turns it off to see a requeued message succeed."""
+
+
+class Note(af.Message, tag="cli.Note"):
+    text: str
+    forward_to: str | None = None
+    forward_id: str | None = None
+
+
+class Fail(af.Message, tag="cli.Fail"):
+    reason: str
+
+
+class Hold(af.Message, tag="cli.Hold"):
+    """Handled by waiting forever: what comes after it stays pending."""
+
+
+class Notes(af.State):
+    notes: list[str] = []
+
+
+class Notebook(af.Actor[Notes], kind="cli.Notebook"):
+    async def on_note(self, msg: Note) -> None:
+        self.state.notes.append(msg.text)
+        if msg.forward_to is not None:
+            ref = self.ctx.system.lookup(msg.forward_to)
+            await ref.tell(Note(f"from {self.ctx.name}"), id=msg.forward_id)
+
+    def on_fail(self, msg: Fail) -> None:
+        if FAILING["on"]:
+            raise RuntimeError(msg.reason)
+        self.state.notes.append(f"fixed: {msg.reason}")
+
+    async def on_hold(self, msg: Hold) -> None:
+        await anyio.sleep_forever()
+
+
+async def build(path: Path) -> None:
+    """Write the example journal at `path`; every id is explicit, so the rows are always these.
+
+    seq  id    recipient  sender  type       status
+    1    m-01  alice      -       cli.Note   done
+    2    m-02  alice      -       cli.Note   done     (sends m-03 to bob)
+    3    m-03  bob        alice   cli.Note   done
+    4    m-04  alice      -       cli.Fail   dead     (max_attempts=1)
+    5    m-05  carol      -       cli.Hold   pending  (its handler never ends)
+    6    m-06  carol      -       cli.Note   pending
+    """
+    async with af.ActorSystem(journal=path) as system:
+        alice = await system.spawn(Notebook, name="alice", max_attempts=1)
+        await system.spawn(Notebook, name="bob")
+        carol = await system.spawn(Notebook, name="carol", shutdown_timeout=0.01)
+        await alice.tell(Note("hello"), id="m-01")
+        await alice.tell(Note("pass it on", forward_to="bob", forward_id="m-03"), id="m-02")
+        await testing.wait_idle(system)
+        await alice.tell(Fail("bad input"), id="m-04")
+        await testing.wait_idle(system)
+        await carol.tell(Hold(), id="m-05")
+        await carol.tell(Note("later"), id="m-06")
+    fix_times(path)
+
+
+def fix_times(path: Path) -> None:
+    """Set every time to a fixed one (message seq N at EPOCH + N minutes), for golden output."""
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE messages SET created_at = ? + seq * 60,"
+            " done_at = CASE WHEN done_at IS NULL THEN NULL ELSE ? + seq * 60 + 1.5 END",
+            (EPOCH, EPOCH),
+        )
+        conn.execute(
+            "UPDATE actors SET created_at = ?, updated_at = coalesce(? + 60 * (SELECT max(seq)"
+            " FROM messages WHERE recipient = actors.name AND status = 'done') + 1.5, ?)",
+            (EPOCH, EPOCH, EPOCH),
+        )
+    conn.close()
+
+
+def copy_journal(source: Path, target: Path) -> Path:
+    """Copy a closed journal (its WAL checkpointed into the file) to `target`."""
+    shutil.copyfile(source, target)
+    return target
+
+
+def cli(args: list[str], *, env: Mapping[str, str | None] | None = None, **kwargs: Any) -> Result:
+    """Run ``actorflow ARGS`` in-process, stdout and stderr captured apart."""
+    environment: dict[str, str | None] = {"ACTORFLOW_JOURNAL": None}
+    environment.update(env or {})
+    return CliRunner().invoke(app, args, env=environment, catch_exceptions=True, **kwargs)
+
+
+def assert_one_error_line(
+    result: Result, code: int, *fragments: str, streamed: bool = False
+) -> str:
+    """The failure was reported as one ``actorflow: error:`` line, with `code`, no traceback.
+
+    Nothing was printed on stdout, unless the command `streamed` (printed rows as it read them).
+    """
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    if not streamed:
+        assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    (line,) = lines
+    assert line.startswith("actorflow: error: "), line
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in line, (fragment, line)
+    return line

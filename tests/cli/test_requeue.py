@@ -1,0 +1,116 @@
+"""``journal requeue``: the one writing command; a dead letter goes back to pending (S7)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import pytest
+from click.testing import Result
+
+import actorflow as af
+from actorflow import testing
+from actorflow.cli import _db
+
+from .support import FAILING, Fail, Notebook, assert_one_error_line, cli
+
+
+def requeue(path: Path, message_id: str) -> Result:
+    return cli(["journal", "requeue", message_id, "--journal", str(path)])
+
+
+def show(path: Path, message_id: str) -> dict[str, Any]:
+    result = cli(["journal", "show", message_id, "--journal", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    shown: dict[str, Any] = json.loads(result.stdout)
+    return shown
+
+
+@pytest.mark.anyio
+async def test_a_requeued_dead_letter_runs_again_when_a_system_next_starts(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "requeue.db"
+    FAILING["on"] = True
+    try:
+        async with af.ActorSystem(journal=path) as system:
+            dora = await system.spawn(Notebook, name="dora", max_attempts=2)
+            await dora.tell(Fail("flaky"), id="f-1")
+            await testing.wait_idle(system)
+            assert system.dead_letter_count == 1
+            dead = await anyio.to_thread.run_sync(show, path, "f-1")
+            assert (dead["status"], dead["attempts"]) == ("dead", 2)
+            assert dead["error"] == "RuntimeError: flaky"
+
+            # Requeued while the system runs: committed, but not picked up by it (J11).
+            result = await anyio.to_thread.run_sync(requeue, path, "f-1")
+            assert result.exit_code == 0, result.output
+            assert result.stdout.startswith("requeued f-1 (cli.Fail to dora, dead after 2")
+            assert result.stderr == ""
+
+        pending = await anyio.to_thread.run_sync(show, path, "f-1")
+        assert {k: pending[k] for k in ("status", "attempts", "error", "traceback")} == {
+            "status": "pending",
+            "attempts": 0,
+            "error": None,
+            "traceback": None,
+        }
+        assert pending["done_at"] is None
+
+        FAILING["on"] = False  # the cause is fixed; the next start delivers it again
+        async with af.ActorSystem(journal=path) as system:
+            await testing.wait_idle(system)
+        done = await anyio.to_thread.run_sync(show, path, "f-1")
+        assert (done["status"], done["attempts"]) == ("done", 1)
+        state = await anyio.to_thread.run_sync(
+            cli, ["journal", "state", "dora", "--journal", str(path), "--json"]
+        )
+        assert json.loads(state.stdout)["state"] == {"notes": ["fixed: flaky"]}
+    finally:
+        FAILING["on"] = True
+
+
+@pytest.mark.parametrize(("message_id", "status"), [("m-01", "done"), ("m-05", "pending")])
+def test_only_a_dead_letter_can_be_requeued(journal: Path, message_id: str, status: str) -> None:
+    before = journal.read_bytes()
+    assert_one_error_line(
+        requeue(journal, message_id),
+        1,
+        f"message {message_id!r} is {status}, not dead",
+        "actorflow journal dead",
+    )
+    assert journal.read_bytes() == before
+
+
+def test_requeue_twice(journal: Path) -> None:
+    assert requeue(journal, "m-04").exit_code == 0
+    assert_one_error_line(requeue(journal, "m-04"), 1, "is pending, not dead")
+
+
+def test_requeue_waits_for_the_write_lock_then_says_who_holds_it(
+    journal: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_db, "BUSY_TIMEOUT", 0.05)
+    holder = sqlite3.connect(journal, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        assert_one_error_line(requeue(journal, "m-04"), 1, "another process holds the write lock")
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+    assert show(journal, "m-04")["status"] == "dead"  # nothing was half-done
+    assert requeue(journal, "m-04").exit_code == 0
+
+
+def test_requeue_checks_the_file_first(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.db"
+    assert_one_error_line(requeue(missing, "m-04"), 1, "no journal at")
+    assert not missing.exists()  # never creates a journal
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    assert_one_error_line(requeue(other, "m-04"), 1, "not an actorflow journal")
