@@ -48,3 +48,13 @@ def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_the_durable_counter_goes_on_where_the_last_run_stopped(tmp_path: Path) -> None:
     outputs = [run_example("durable_counter.py", tmp_path).stdout.strip() for _ in range(2)]
     assert outputs == ["value=11 adds=2", "value=12 adds=3"]
+
+
+DOCS = EXAMPLES.parent / "docs"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_example_is_quoted_in_full_by_the_docs(name: str) -> None:
+    source = (EXAMPLES / name).read_text()
+    pages = [page.read_text() for page in DOCS.glob("*.md")]
+    assert any(f"```python\n{source}```" in page for page in pages), name
