@@ -174,6 +174,11 @@ class ActorSystem:
         if failure is not None:
             self._state = "stopped"
             raise failure  # StartFailed (or a bad spec) as itself, not inside a group
+        logger.info(
+            "actor system running: %d actor(s)%s",
+            len(self._cells),
+            "" if self._backend is None else f", journal {self._backend!r}",
+        )
         return self
 
     async def __aexit__(

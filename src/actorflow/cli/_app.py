@@ -17,6 +17,7 @@ import click
 
 from ._errors import EXIT_FAILURE, EXIT_USAGE, describe, one_line
 from ._journal import journal
+from ._run import run
 
 __all__ = ["app", "main"]
 
@@ -120,16 +121,16 @@ def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 @click.option("--debug", is_flag=True, help="On a failure, show the traceback, not one line.")
 @click.pass_context
 def app(ctx: click.Context, debug: bool) -> None:
-    """actorflow: inspect the journal of an actorflow system.
+    """actorflow: run an actorflow system and inspect its journal.
 
-    Not built yet: `actorflow run`, `actorflow send`, and the journal commands `conversation`
-    and `compact`.
+    Not built yet: `actorflow send`, and the journal commands `conversation` and `compact`.
     """
     settings = ctx.ensure_object(_Settings)
     settings.debug = debug
 
 
 app.add_command(journal)
+app.add_command(run)
 
 
 def main(args: Sequence[str] | None = None) -> NoReturn:
