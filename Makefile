@@ -15,12 +15,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The quick start's main job: an agent in memory, then a durable counter run twice over one
-# SQLite journal (./demo.db): the second run goes on from the first.
+# SQLite journal (./demo.db): the second run goes on from the first; then what the journal holds.
 demo: $(STAMP)
 	$(BIN)/python examples/hello.py
 	rm -f demo.db demo.db-wal demo.db-shm
 	$(BIN)/python examples/durable_counter.py demo.db
 	$(BIN)/python examples/durable_counter.py demo.db
+	$(BIN)/actorflow journal stats --journal demo.db
+	$(BIN)/actorflow journal actors --journal demo.db
+	$(BIN)/actorflow journal messages --journal demo.db
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
