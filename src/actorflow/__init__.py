@@ -43,6 +43,7 @@ from ._spec import Supervisor as Supervisor
 from ._spec import default_backoff as default_backoff
 from ._system import ActorSystem as ActorSystem
 from ._system import SystemStatistics as SystemStatistics
+from ._writer import JournalStatistics as JournalStatistics
 
 __version__ = "0.1.0"
 
@@ -61,6 +62,7 @@ __all__ = [
     # systems and supervision
     "ActorSystem",
     "SystemStatistics",
+    "JournalStatistics",
     "Supervisor",
     "Child",
     "Strategy",

@@ -156,6 +156,6 @@ async def test_j12_a_corrupt_row_is_reported_and_its_neighbours_stay_readable(
         assert [r.id for r in rows] == ["m1", "m2", "m3"]
         assert [r.corrupt is None for r in rows] == [True, False, True]
         assert "messages seq=" in (rows[1].corrupt or "")
-        assert "expected bytes, found str" in (rows[1].corrupt or "")
+        assert "body is str" in (rows[1].corrupt or "")
     finally:
         await backend.close()

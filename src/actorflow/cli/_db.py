@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, TypeVar, final
 from urllib.parse import quote
@@ -21,6 +21,16 @@ import msgspec
 from .._errors import ActorNotFound, JournalCorrupt, JournalError, JournalSchemaError
 from ..journal import SCHEMA_VERSION, ActorRecord, MessageRecord
 from ..journal._records import MessageStatus
+from ..journal._rows import (
+    ACTOR_COLUMNS,
+    MESSAGE_COLUMNS,
+    REQUEUE,
+    field,
+    read_actor,
+    read_message,
+    read_time,
+    row_checked,
+)
 from ..journal._sqlite import _translate
 from ._errors import Failure
 
@@ -42,13 +52,6 @@ BUSY_TIMEOUT: Final = 5.0
 
 _NOTADB: Final = 26  # SQLite's SQLITE_NOTADB: the file is not a database
 
-_MESSAGE_COLUMNS: Final = (
-    "id, recipient, type, body, sender, conversation, cause, created_at,"
-    " seq, attempts, status, error, traceback, done_at"
-)
-_ACTOR_COLUMNS: Final = (
-    "name, kind, args, options, state, supervisor, handled, created_at, updated_at"
-)
 _STATUS_COUNTS: Final = "SELECT status, count(*) FROM messages GROUP BY status"
 _ACTOR_COUNT: Final = "SELECT count(*) FROM actors"
 # The partial index holds only pending messages: no walk through the whole history.
@@ -61,10 +64,6 @@ _ACTOR_SUMMARIES: Final = (
     " FROM actors AS a LEFT JOIN ("
     "  SELECT recipient, count(*) AS n FROM messages WHERE status = 'pending' GROUP BY recipient"
     " ) AS p ON p.recipient = a.name ORDER BY a.name"
-)
-_REQUEUE: Final = (
-    "UPDATE messages SET status = 'pending', attempts = 0, error = NULL, traceback = NULL,"
-    " done_at = NULL WHERE id = ? AND status = 'dead'"
 )
 
 
@@ -190,40 +189,40 @@ class Journal:
 
     def actor(self, name: str) -> ActorRecord:
         """Return the actor named `name`; raises `ActorNotFound` if the journal has none."""
-        rows = self._all(f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE name = ?", (name,))
+        rows = self._all(f"SELECT {ACTOR_COLUMNS} FROM actors WHERE name = ?", (name,))
         if not rows:
             raise ActorNotFound(
                 f"no actor named {name!r} in {self.path}; list them with: actorflow journal actors"
             )
-        return _actor(rows[0])
+        return read_actor(rows[0])
 
     def messages(self, filters: Filters, *, limit: int) -> list[MessageRecord]:
         """Messages matching `filters`, newest first."""
         where, params = filters.where()
-        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages{where} ORDER BY seq DESC LIMIT ?"
-        return [_message(row) for row in self._all(sql, (*params, _bounded(limit)))]
+        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages{where} ORDER BY seq DESC LIMIT ?"
+        return [read_message(row) for row in self._all(sql, (*params, _bounded(limit)))]
 
     def message(self, message_id: str) -> MessageRecord | None:
-        rows = self._all(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
-        return _message(rows[0]) if rows else None
+        rows = self._all(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
+        return read_message(rows[0]) if rows else None
 
     def dead_letters(self, *, limit: int) -> list[MessageRecord]:
         """Dead letters, newest first."""
         sql = (
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages INDEXED BY messages_dead"
+            f"SELECT {MESSAGE_COLUMNS} FROM messages INDEXED BY messages_dead"
             " WHERE status = 'dead' ORDER BY seq DESC LIMIT ?"
         )
-        return [_message(row) for row in self._all(sql, (_bounded(limit),))]
+        return [read_message(row) for row in self._all(sql, (_bounded(limit),))]
 
     def newest(self, *, limit: int) -> list[MessageRecord]:
         """The `limit` newest messages, oldest of them first."""
-        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ?"
-        return [_message(row) for row in reversed(self._all(sql, (_bounded(limit),)))]
+        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ?"
+        return [read_message(row) for row in reversed(self._all(sql, (_bounded(limit),)))]
 
     def after(self, seq: int, *, limit: int) -> list[MessageRecord]:
         """Messages appended after `seq`, in order."""
-        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?"
-        return [_message(row) for row in self._all(sql, (seq, _bounded(limit)))]
+        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?"
+        return [read_message(row) for row in self._all(sql, (seq, _bounded(limit)))]
 
     def last_seq(self) -> int:
         """The newest message's sequence number (0 for an empty journal)."""
@@ -247,12 +246,12 @@ class Journal:
 
     def all_messages(self) -> Iterator[MessageRecord]:
         """Every message in order, read as it is printed (a journal may not fit in memory)."""
-        for row in self._iterate(f"SELECT {_MESSAGE_COLUMNS} FROM messages ORDER BY seq"):
-            yield _message(row)
+        for row in self._iterate(f"SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY seq"):
+            yield read_message(row)
 
     def all_actors(self) -> Iterator[ActorRecord]:
-        for row in self._iterate(f"SELECT {_ACTOR_COLUMNS} FROM actors ORDER BY name"):
-            yield _actor(row)
+        for row in self._iterate(f"SELECT {ACTOR_COLUMNS} FROM actors ORDER BY name"):
+            yield read_actor(row)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -298,17 +297,17 @@ def requeue(path: Path, message_id: str, *, where_from: str = "") -> MessageReco
             conn.execute("BEGIN IMMEDIATE")
             try:
                 rows = conn.execute(
-                    f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
                 ).fetchall()
                 if not rows:
                     raise unknown_message(path, message_id)
-                record = _message(rows[0])
+                record = read_message(rows[0])
                 if record.status != "dead":
                     raise Failure(
                         f"message {message_id!r} is {record.status}, not dead; only dead letters"
                         " can be requeued (list them with: actorflow journal dead)"
                     )
-                conn.execute(_REQUEUE, (message_id,))
+                conn.execute(REQUEUE, (message_id,))
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -436,86 +435,21 @@ def _size(path: Path) -> int:
 # Rows are checked against the schema's types: a row written by something else (or damaged)
 # gives one `JournalCorrupt` naming it, never a traceback from deep in the output code.
 
-_STR: Final = (str,)
-_NUMBER: Final = (int, float)
-
-
-def _field(name: str, value: Any, kinds: tuple[type, ...], *, null: bool = False) -> Any:
-    if value is None and null:
-        return None
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        raise TypeError(f"{name} is {type(value).__name__} {value!r:.40}")
-    return value
-
-
-def _time(name: str, value: Any) -> float:
-    return float(_field(name, value, _NUMBER))
-
-
-def _maybe_time(name: str, value: Any) -> float | None:
-    return None if value is None else _time(name, value)
-
-
-def _message(row: Any) -> MessageRecord:
-    (m_id, recipient, kind, body, sender, conv, cause, created, seq, attempts, status, error,
-     tb, done_at) = row  # fmt: skip
-
-    def build() -> MessageRecord:
-        if status not in ("pending", "done", "dead"):
-            raise TypeError(f"status {status!r} is not pending, done or dead")
-        return MessageRecord(
-            id=_field("id", m_id, _STR),
-            recipient=_field("recipient", recipient, _STR),
-            type=_field("type", kind, _STR),
-            body=_field("body", body, (bytes,)),
-            sender=_field("sender", sender, _STR, null=True),
-            conversation=_field("conversation", conv, _STR, null=True),
-            cause=_field("cause", cause, _STR, null=True),
-            created_at=_time("created_at", created),
-            seq=_field("seq", seq, (int,)),
-            attempts=_field("attempts", attempts, (int,)),
-            status=status,
-            error=_field("error", error, _STR, null=True),
-            traceback=_field("traceback", tb, _STR, null=True),
-            done_at=_maybe_time("done_at", done_at),
-        )
-
-    return _checked("messages", f"seq={seq!r}", build)
-
-
-def _actor(row: Any) -> ActorRecord:
-    name, kind, args, options, state, supervisor, handled, created_at, updated_at = row
-
-    def build() -> ActorRecord:
-        return ActorRecord(
-            name=_field("name", name, _STR),
-            kind=_field("kind", kind, _STR),
-            args=_field("args", args, (bytes,)),
-            options=_field("options", options, (bytes,)),
-            state=_field("state", state, (bytes,), null=True),
-            supervisor=_field("supervisor", supervisor, _STR, null=True),
-            handled=_field("handled", handled, (int,)),
-            created_at=_time("created_at", created_at),
-            updated_at=_time("updated_at", updated_at),
-        )
-
-    return _checked("actors", f"name={name!r}", build)
-
 
 def _summary(row: Any) -> ActorSummary:
     name, kind, state_bytes, handled, updated_at, pending = row
 
     def build() -> ActorSummary:
         return ActorSummary(
-            name=_field("name", name, _STR),
-            kind=_field("kind", kind, _STR),
-            state_bytes=_field("state", state_bytes, (int,), null=True),
+            name=field("name", name, _STR),
+            kind=field("kind", kind, _STR),
+            state_bytes=field("state", state_bytes, (int,), null=True),
             pending=pending,
-            handled=_field("handled", handled, (int,)),
-            updated_at=_time("updated_at", updated_at),
+            handled=field("handled", handled, (int,)),
+            updated_at=read_time("updated_at", updated_at),
         )
 
-    return _checked("actors", f"name={name!r}", build)
+    return row_checked("actors", f"name={name!r}", build)
 
 
 def _oldest(row: Any) -> OldestPending:
@@ -523,19 +457,12 @@ def _oldest(row: Any) -> OldestPending:
 
     def build() -> OldestPending:
         return OldestPending(
-            seq=_field("seq", seq, (int,)),
-            id=_field("id", m_id, _STR),
-            created_at=_time("created_at", created_at),
+            seq=field("seq", seq, (int,)),
+            id=field("id", m_id, _STR),
+            created_at=read_time("created_at", created_at),
         )
 
-    return _checked("messages", f"seq={seq!r}", build)
+    return row_checked("messages", f"seq={seq!r}", build)
 
 
-def _checked(table: str, row: str, build: Callable[[], T]) -> T:
-    try:
-        return build()
-    except (TypeError, ValueError) as exc:
-        raise JournalCorrupt(
-            f"journal row {table} {row} is unreadable ({exc}); repair or delete it with the"
-            " sqlite3 shell"
-        ) from exc
+_STR: Final = (str,)

@@ -13,7 +13,6 @@ import os
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, Literal, final
 
@@ -30,18 +29,12 @@ from .._errors import (
     JournalSchemaError,
 )
 from ._records import ActorRecord, Batch, MessageRecord
+from ._rows import ACTOR_COLUMNS, MESSAGE_COLUMNS, REQUEUE, read_actor, read_message
 from ._schema import MIGRATIONS, SCHEMA_VERSION
 from ._thread import WorkerThread
 
 __all__ = ["SQLiteJournal"]
 
-_MESSAGE_COLUMNS: Final = (
-    "id, recipient, type, body, sender, conversation, cause, created_at,"
-    " seq, attempts, status, error, traceback, done_at"
-)
-_ACTOR_COLUMNS: Final = (
-    "name, kind, args, options, state, supervisor, handled, created_at, updated_at"
-)
 
 # ON CONFLICT (id) DO NOTHING makes a repeated id a no-op; unlike INSERT OR IGNORE it still
 # raises for a row that breaks any other constraint, so nothing malformed is dropped silently.
@@ -72,10 +65,6 @@ _STATE: Final = (
 _FAILED: Final = (
     "UPDATE messages SET attempts = ?, error = ?, traceback = ?,"
     " status = CASE WHEN ? THEN 'dead' ELSE status END WHERE id = ? AND status = 'pending'"
-)
-_REQUEUE: Final = (
-    "UPDATE messages SET status = 'pending', attempts = 0, error = NULL, traceback = NULL,"
-    " done_at = NULL WHERE id = ? AND status = 'dead'"
 )
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that decide the error type.
@@ -245,18 +234,18 @@ class SQLiteJournal:
                 [(f.attempts, f.error, f.traceback, f.dead, f.message_id) for f in batch.failed],
             )
         if batch.requeues:
-            conn.executemany(_REQUEUE, [(message_id,) for message_id in batch.requeues])
+            conn.executemany(REQUEUE, [(message_id,) for message_id in batch.requeues])
         return seqs
 
     # -- reads ---------------------------------------------------------------------------------
 
     async def actors(self) -> list[ActorRecord]:
-        rows = await self._fetch(f"SELECT {_ACTOR_COLUMNS} FROM actors ORDER BY rowid", ())
-        return [_actor(row) for row in rows]
+        rows = await self._fetch(f"SELECT {ACTOR_COLUMNS} FROM actors ORDER BY rowid", ())
+        return [read_actor(row) for row in rows]
 
     async def actor(self, name: str) -> ActorRecord | None:
-        rows = await self._fetch(f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE name = ?", (name,))
-        return _actor(rows[0]) if rows else None
+        rows = await self._fetch(f"SELECT {ACTOR_COLUMNS} FROM actors WHERE name = ?", (name,))
+        return read_actor(rows[0]) if rows else None
 
     async def pending(
         self, recipient: str | None = None, *, after: int = 0, limit: int | None = None
@@ -268,7 +257,7 @@ class SQLiteJournal:
         # Without the hint SQLite walks the whole history by seq for "all pending" (1M done
         # rows: 0.2 s here); the partial index holds only the pending ones.
         sql = (
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages INDEXED BY messages_pending"
+            f"SELECT {MESSAGE_COLUMNS} FROM messages INDEXED BY messages_pending"
             f" WHERE {where} ORDER BY seq"
         )
         if limit is not None:
@@ -277,12 +266,12 @@ class SQLiteJournal:
         return [_message(row) for row in await self._fetch(sql, tuple(params))]
 
     async def message(self, message_id: str) -> MessageRecord | None:
-        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?"
+        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?"
         rows = await self._fetch(sql, (message_id,))
         return _message(rows[0]) if rows else None
 
     async def dead_letters(self, *, limit: int | None = None) -> list[MessageRecord]:
-        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE status = 'dead' ORDER BY seq"
+        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'dead' ORDER BY seq"
         params: tuple[Any, ...] = ()
         if limit is not None:
             sql += " LIMIT ?"
@@ -395,66 +384,19 @@ def _translate(exc: sqlite3.Error, context: str) -> JournalError:
     return JournalError(reason)
 
 
-def _actor(row: Any) -> ActorRecord:
-    name, kind, args, options, state, supervisor, handled, created_at, updated_at = row
-    with _corrupt_row("actors", f"name={name!r}"):
-        return ActorRecord(
-            name=_typed(name, str),
-            kind=_typed(kind, str),
-            args=_typed(args, bytes),
-            options=_typed(options, bytes),
-            state=None if state is None else _typed(state, bytes),
-            supervisor=supervisor,
-            handled=_typed(handled, int),
-            created_at=float(created_at),
-            updated_at=float(updated_at),
-        )
-
-
 def _message(row: Any) -> MessageRecord:
-    """Read one messages row; a row that is not what the schema says comes back `corrupt`."""
-    (m_id, recipient, kind, body, sender, conv, cause, created, seq, attempts, status, error,
-     tb, done_at) = row  # fmt: skip
+    """Read one messages row; a row that is not what the schema says comes back `corrupt`
+    (with what could be read), so that reading many rows never fails on one."""
     try:
-        if status not in ("pending", "done", "dead"):
-            raise TypeError(f"status {status!r} is not pending, done or dead")
-        return MessageRecord(
-            id=_typed(m_id, str),
-            recipient=_typed(recipient, str),
-            type=_typed(kind, str),
-            body=_typed(body, bytes),
-            sender=sender,
-            conversation=conv,
-            cause=cause,
-            created_at=float(created),
-            seq=_typed(seq, int),
-            attempts=_typed(attempts, int),
-            status=status,
-            error=error,
-            traceback=tb,
-            done_at=done_at,
-        )
-    except (TypeError, ValueError) as exc:
+        return read_message(row)
+    except JournalCorrupt as exc:
+        m_id, recipient, kind, *_, seq, _attempts, status = row[:11]
         return MessageRecord(
             id=str(m_id),
             recipient=str(recipient),
             type=str(kind),
             body=b"",
             seq=seq if isinstance(seq, int) else 0,
-            status="pending" if status not in ("done", "dead") else status,
-            corrupt=f"journal row messages seq={seq} is corrupt: {exc}",
+            status=status if status in ("done", "dead") else "pending",
+            corrupt=str(exc),
         )
-
-
-def _typed(value: Any, kind: type) -> Any:
-    if not isinstance(value, kind):
-        raise TypeError(f"expected {kind.__name__}, found {type(value).__name__}")
-    return value
-
-
-@contextlib.contextmanager
-def _corrupt_row(table: str, row: str) -> Iterator[None]:
-    try:
-        yield
-    except (TypeError, ValueError) as exc:
-        raise JournalCorrupt(f"journal row {table} {row} is corrupt: {exc}") from exc

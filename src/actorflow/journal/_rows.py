@@ -1,0 +1,118 @@
+"""Reading journal rows into records, checking every column's type (M3, J9).
+
+Shared by the SQLite backend and the CLI, so that one row reads the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
+from .._errors import JournalCorrupt
+from ._records import ActorRecord, MessageRecord
+
+__all__ = [
+    "ACTOR_COLUMNS",
+    "MESSAGE_COLUMNS",
+    "REQUEUE",
+    "field",
+    "read_actor",
+    "read_message",
+    "read_time",
+    "row_checked",
+]
+
+T = TypeVar("T")
+
+MESSAGE_COLUMNS: Final = (
+    "id, recipient, type, body, sender, conversation, cause, created_at,"
+    " seq, attempts, status, error, traceback, done_at"
+)
+ACTOR_COLUMNS: Final = (
+    "name, kind, args, options, state, supervisor, handled, created_at, updated_at"
+)
+REQUEUE: Final = (
+    "UPDATE messages SET status = 'pending', attempts = 0, error = NULL, traceback = NULL,"
+    " done_at = NULL WHERE id = ? AND status = 'dead'"
+)
+"""Make a dead letter pending again (its id and place in the journal are kept)."""
+
+_STR: Final = (str,)
+_NUMBER: Final = (int, float)
+
+
+def field(name: str, value: Any, kinds: tuple[type, ...], *, null: bool = False) -> Any:
+    """Return `value` if it is one of `kinds` (or None when `null`); else raise TypeError."""
+    if value is None and null:
+        return None
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise TypeError(f"{name} is {type(value).__name__} {value!r:.40}")
+    return value
+
+
+def read_time(name: str, value: Any) -> float:
+    """Read a number of seconds."""
+    return float(field(name, value, _NUMBER))
+
+
+def _maybe_time(name: str, value: Any) -> float | None:
+    return None if value is None else read_time(name, value)
+
+
+def read_message(row: Any) -> MessageRecord:
+    """Read one messages row; raises `JournalCorrupt` naming it if a column is wrong."""
+    (m_id, recipient, kind, body, sender, conv, cause, created, seq, attempts, status, error,
+     tb, done_at) = row  # fmt: skip
+
+    def build() -> MessageRecord:
+        if status not in ("pending", "done", "dead"):
+            raise TypeError(f"status {status!r} is not pending, done or dead")
+        return MessageRecord(
+            id=field("id", m_id, _STR),
+            recipient=field("recipient", recipient, _STR),
+            type=field("type", kind, _STR),
+            body=field("body", body, (bytes,)),
+            sender=field("sender", sender, _STR, null=True),
+            conversation=field("conversation", conv, _STR, null=True),
+            cause=field("cause", cause, _STR, null=True),
+            created_at=read_time("created_at", created),
+            seq=field("seq", seq, (int,)),
+            attempts=field("attempts", attempts, (int,)),
+            status=status,
+            error=field("error", error, _STR, null=True),
+            traceback=field("traceback", tb, _STR, null=True),
+            done_at=_maybe_time("done_at", done_at),
+        )
+
+    return row_checked("messages", f"seq={seq!r}", build)
+
+
+def read_actor(row: Any) -> ActorRecord:
+    """Read one actors row; raises `JournalCorrupt` naming it if a column is wrong."""
+    name, kind, args, options, state, supervisor, handled, created_at, updated_at = row
+
+    def build() -> ActorRecord:
+        return ActorRecord(
+            name=field("name", name, _STR),
+            kind=field("kind", kind, _STR),
+            args=field("args", args, (bytes,)),
+            options=field("options", options, (bytes,)),
+            state=field("state", state, (bytes,), null=True),
+            supervisor=field("supervisor", supervisor, _STR, null=True),
+            handled=field("handled", handled, (int,)),
+            created_at=read_time("created_at", created_at),
+            updated_at=read_time("updated_at", updated_at),
+        )
+
+    return row_checked("actors", f"name={name!r}", build)
+
+
+def row_checked(table: str, row: str, build: Callable[[], T]) -> T:
+    """Run `build`; a wrong column becomes `JournalCorrupt` naming the table and the row."""
+    try:
+        return build()
+    except (TypeError, ValueError) as exc:
+        raise JournalCorrupt(
+            f"journal row {table} {row} is unreadable ({exc}); repair or delete it with the"
+            " sqlite3 shell"
+        ) from exc
