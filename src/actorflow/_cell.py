@@ -99,6 +99,7 @@ class ActorCell:
         self.committed_state: bytes | None = None  # the state as of the last commit
         self.restoring = durable  # until its journal state and pending messages are loaded
         self._held: list[Envelope] = []
+        self.turn: Turn | None = None  # the durable turn being handled, for steps and timers
 
     # -- supervisor side ---------------------------------------------------------------------
 
@@ -374,7 +375,7 @@ class ActorCell:
             if not envelope.claimed:
                 await writer.claim(envelope.id)  # the attempt counts before it starts
                 envelope.claimed = True
-            turn = Turn(self, envelope)
+            turn = self.turn = Turn(self, envelope)
             token = current_turn.set(turn)
             _durable.open_turns += 1
             try:
@@ -385,6 +386,7 @@ class ActorCell:
             finally:
                 _durable.open_turns -= 1
                 turn.closed = True
+                self.turn = None
                 current_turn.reset(token)
             crash_point("turn.after_handler")
             state = None if self.state_codec is None else self.state_codec.encode(actor.state)
@@ -395,9 +397,13 @@ class ActorCell:
             done = Done(envelope.id, self.name, state, time.time(), envelope.seq)
             self.committing = True
             try:
-                await writer.processed(done, turn.records, turn.deliveries, claim)
+                await writer.processed(
+                    done, turn.records, turn.deliveries, claim, turn.timers, turn.cancels
+                )
             finally:
                 self.committing = False
+            if turn.timers or turn.cancels:
+                self.system._timers.committed(turn.timers, turn.cancels)
             if claim is not None and following is not None:
                 following.claimed = True
             if state is not None:
@@ -462,7 +468,7 @@ class ActorCell:
                 self.mailbox.release()  # a duplicate id: nothing new to deliver
             else:
                 envelope.seq = seq
-                self._accept_committed(envelope, reserved=True)
+                self.accept_committed(envelope, reserved=True)
 
         return deliver
 
@@ -472,11 +478,11 @@ class ActorCell:
         def deliver(seq: int | None) -> None:
             if seq is not None:
                 envelope.seq = seq
-                self._accept_committed(envelope, reserved=False)
+                self.accept_committed(envelope, reserved=False)
 
         return deliver
 
-    def _accept_committed(self, envelope: Envelope, *, reserved: bool) -> None:
+    def accept_committed(self, envelope: Envelope, *, reserved: bool) -> None:
         mailbox = self.mailbox
         if reserved:
             mailbox.reserved -= 1
@@ -486,6 +492,30 @@ class ActorCell:
             self._held.append(envelope)  # goes in after the journal's older pending messages
             return
         mailbox.force(envelope)
+
+    def accept_outside(self, record: MessageRecord) -> Failed | None:
+        """Take in a pending message another process appended or re-queued (J11).
+
+        Called by the journal writer right after it read `record` as pending, so that unless
+        this actor holds it already (restored from the journal meanwhile), nobody has it.
+        Returns the dead-letter record to commit if it cannot be decoded.
+        """
+        if self.holds(record.id):
+            return None
+        read = self._read(record)
+        if isinstance(read, Failed):
+            return read
+        self.accept_committed(read, reserved=False)
+        return None
+
+    def holds(self, message_id: str) -> bool:
+        """Whether `message_id` is being handled, queued, or held until restored."""
+        current = self.current
+        if current is not None and current.id == message_id:
+            return True
+        return any(e.id == message_id for e in self.mailbox) or any(
+            e.id == message_id for e in self._held
+        )
 
     def deliver_after_commit(self, message: Message) -> None:
         """Deliver a durable actor's message to this in-memory actor after that commit."""
@@ -503,25 +533,13 @@ class ActorCell:
             self.committed_state = record.state
         restored: set[str] = set()
         unreadable: list[Failed] = []
-        codec = self.message_codec
         for row in pending:
-            if row.corrupt is None and codec is not None:
-                try:
-                    message = codec.decode(row.body)
-                except DecodeError as exc:
-                    problem = f"message {row.id} (seq {row.seq}) of type {row.type!r}: {exc}"
-                else:
-                    envelope = Envelope(message, id=row.id, attempts=row.attempts)
-                    envelope.seq = row.seq
-                    self.mailbox.force(envelope)
-                    restored.add(row.id)
-                    continue
+            read = self._read(row)
+            if isinstance(read, Failed):
+                unreadable.append(read)
             else:
-                problem = row.corrupt or f"{self.name} accepts no messages"
-            logger.error(
-                "actor %s: unreadable journal message is a dead letter: %s", self.name, problem
-            )
-            unreadable.append(Failed(row.id, row.attempts, problem, None, True))
+                self.mailbox.force(read)
+                restored.add(row.id)
         # Messages committed while the journal was read: those it returned are in already.
         held, self._held = self._held, []
         self.restoring = False
@@ -529,6 +547,29 @@ class ActorCell:
             if envelope.id not in restored:
                 self.mailbox.force(envelope)
         return unreadable
+
+    def _read(self, row: MessageRecord) -> Envelope | Failed:
+        """A journal row as an envelope, or as the dead-letter record of an unreadable one (M3)."""
+        problem = row.corrupt
+        codec = self.message_codec
+        if problem is None:
+            if codec is None:
+                problem = f"{self.name} accepts no messages"
+            else:
+                try:
+                    message = codec.decode(row.body)
+                except DecodeError as exc:
+                    problem = f"message {row.id} (seq {row.seq}) of type {row.type!r}: {exc}"
+                else:
+                    envelope = Envelope(
+                        message, id=row.id, attempts=row.attempts, conversation=row.conversation
+                    )
+                    envelope.seq = row.seq
+                    return envelope
+        logger.error(
+            "actor %s: unreadable journal message is a dead letter: %s", self.name, problem
+        )
+        return Failed(row.id, row.attempts, problem, None, True)
 
     async def _failed(self, exc: BaseException) -> None:
         """Count a handler failure; dead-letter the message if it has no attempts left (S7)."""

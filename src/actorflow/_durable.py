@@ -21,7 +21,7 @@ import msgspec
 from ._envelope import Envelope
 from ._errors import ActorflowError, DecodeError, EncodeError
 from ._message import Message
-from .journal import MessageRecord
+from .journal import MessageRecord, TimerRecord
 
 if TYPE_CHECKING:
     from ._actor import Actor
@@ -61,9 +61,17 @@ def new_message_id() -> str:
 
 
 def record_for(
-    message: Message, recipient: str, message_id: str, sender: str | None
+    message: Message,
+    recipient: str,
+    message_id: str,
+    sender: str | None,
+    conversation: str | None = None,
+    cause: str | None = None,
 ) -> MessageRecord:
-    """The journal record of `message` for `recipient`."""
+    """The journal record of `message` for `recipient`.
+
+    Without a `conversation` the message starts one, named by its own id (J7).
+    """
     try:
         body = _encode(message)
     except (TypeError, ValueError, OverflowError) as exc:
@@ -74,6 +82,8 @@ def record_for(
         type=message.__struct_config__.tag,  # type: ignore[arg-type]  # always a str (M1)
         body=body,
         sender=sender,
+        conversation=conversation or message_id,
+        cause=cause,
         created_at=time.time(),
     )
 
@@ -82,7 +92,18 @@ def record_for(
 class Turn:
     """One message being handled by a durable actor, collecting what it sends."""
 
-    __slots__ = ("cell", "closed", "deliveries", "envelope", "local", "records")
+    __slots__ = (
+        "cancels",
+        "cell",
+        "closed",
+        "deliveries",
+        "envelope",
+        "local",
+        "recorded",
+        "records",
+        "step_calls",
+        "timers",
+    )
 
     def __init__(self, cell: ActorCell, envelope: Envelope) -> None:
         self.cell = cell
@@ -90,7 +111,17 @@ class Turn:
         self.records: list[MessageRecord] = []
         self.deliveries: list[Callable[[int | None], None]] = []
         self.local: list[tuple[ActorCell, Message]] = []
+        self.timers: list[TimerRecord] = []
+        self.cancels: list[str] = []
+        self.step_calls: dict[str, int] = {}
+        self.recorded: dict[str, bytes] | None = None  # this message's steps, once read (J4)
         self.closed = False
+
+    @property
+    def conversation(self) -> str | None:
+        """The conversation of the message being handled, which what it sends joins (J7)."""
+        envelope = self.envelope
+        return envelope.conversation or envelope.id
 
     def send(self, target: ActorCell, message: Message, message_id: str | None = None) -> None:
         """Hold `message` for `target` until this turn commits."""
@@ -101,8 +132,17 @@ class Turn:
                 )
             self.local.append((target, message))
             return
-        envelope = Envelope(message, id=message_id or new_message_id())
-        self.records.append(record_for(message, target.name, envelope.id, self.cell.name))  # type: ignore[arg-type]
+        conversation = self.conversation
+        envelope = Envelope(message, id=message_id or new_message_id(), conversation=conversation)
+        record = record_for(
+            message,
+            target.name,
+            envelope.id,  # type: ignore[arg-type]  # just set
+            self.cell.name,
+            conversation,
+            self.envelope.id,
+        )
+        self.records.append(record)
         self.deliveries.append(target.committed_delivery(envelope))
 
     def deliver_local(self) -> None:

@@ -14,11 +14,11 @@ __all__ = ["Envelope"]
 class Envelope:
     """A message on its way: the reply slot of an ask and the failed attempts so far (S7).
 
-    Journaled messages also carry their journal id and whether their next attempt is already
-    counted (claimed) in the journal.
+    Journaled messages also carry their journal id, their conversation (J7) and whether their
+    next attempt is already counted (claimed) in the journal.
     """
 
-    __slots__ = ("attempts", "claimed", "id", "message", "reply", "seq")
+    __slots__ = ("attempts", "claimed", "conversation", "id", "message", "reply", "seq")
 
     def __init__(
         self,
@@ -26,6 +26,7 @@ class Envelope:
         reply: Future[Any] | None = None,
         id: str | None = None,
         attempts: int = 0,
+        conversation: str | None = None,
     ) -> None:
         self.message = message
         self.reply = reply
@@ -33,3 +34,4 @@ class Envelope:
         self.attempts = attempts
         self.claimed = False
         self.seq: int | None = None  # the journal's sequence number, once committed
+        self.conversation = conversation

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Iterator
 from typing import final
 
 from ._envelope import Envelope
@@ -45,6 +46,10 @@ class Mailbox:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def __iter__(self) -> Iterator[Envelope]:
+        """The queued envelopes, oldest first."""
+        return iter(self._items)
 
     @property
     def idle(self) -> bool:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import itertools
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -24,12 +26,30 @@ from ._deadletter import DeadLetter
 from ._deadlines import Deadlines
 from ._durable import decode_args, encode_args
 from ._envelope import Envelope
-from ._errors import ActorExists, ActorflowError, ActorNotFound, ActorStopped, SupervisorGaveUp
+from ._errors import (
+    ActorExists,
+    ActorflowError,
+    ActorNotFound,
+    ActorStopped,
+    JournalError,
+    SupervisorGaveUp,
+)
+from ._message import Message
+from ._outside import watch_notices
 from ._ref import ActorRef
 from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
 from ._supervisor import Member, SupervisorCell
+from ._timers import Timers, When
 from ._writer import JournalStatistics, Writer
-from .journal import ActorRecord, JournalBackend, MessageRecord, SQLiteJournal
+from .journal import (
+    ActorRecord,
+    Compacted,
+    ConversationNode,
+    JournalBackend,
+    MessageRecord,
+    SQLiteJournal,
+    conversation_tree,
+)
 
 __all__ = ["ActorSystem", "SystemStatistics"]
 
@@ -123,6 +143,7 @@ class ActorSystem:
         root: Supervisor | None = None,
         clock: Clock | None = None,
         dead_letter_limit: int = 10_000,
+        retention: float | dt.timedelta | None = None,
     ) -> None:
         if journal is None or _is_backend(journal):
             self._backend: JournalBackend | None = journal  # type: ignore[assignment]
@@ -147,6 +168,12 @@ class ActorSystem:
         self._failure: SupervisorGaveUp | None = None
         self._state = "new"
         self._stop_scope: anyio.CancelScope | None = None
+        self._timers = Timers(self)
+        self._chores: anyio.CancelScope | None = None
+        seconds = retention.total_seconds() if isinstance(retention, dt.timedelta) else retention
+        if seconds is not None and not seconds > 0:
+            raise ValueError(f"retention must be a positive duration, not {retention!r}")
+        self._retention = seconds
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -163,6 +190,7 @@ class ActorSystem:
                 if self._backend is not None:
                     await self._open_journal(self._tg)
                     stack.push_async_callback(self._close_journal)
+                await self._tg.start(self._run_chores)
                 self._root = SupervisorCell(self._root_spec, self, self)
                 self._adopt_recovered()
                 await self._root.start(self._tg, first=True)
@@ -214,6 +242,8 @@ class ActorSystem:
         if self._state == "stopped":
             return
         self._state = "stopping"
+        if self._chores is not None:
+            self._chores.cancel()  # durable timers wait in the journal for the next start
         root = self._root
         if root is not None:
             await root.shutdown()
@@ -254,6 +284,29 @@ class ActorSystem:
         self._recovered = {a.name: (a, pending.pop(a.name, [])) for a in actors}
         for name, messages in pending.items():  # messages for actors not registered yet
             self._recovered[name] = (None, messages)
+        for timer in await self._backend.timers():
+            self._timers.arm(timer)  # those due while the system was down fire at once (J6)
+
+    async def _run_chores(self, *, task_status: TaskStatus[None]) -> None:
+        """The system's own tasks: timers, outside messages, retention; cancelled on stop."""
+        with anyio.CancelScope() as self._chores:
+            async with anyio.create_task_group() as tg:
+                await tg.start(self._timers.run)
+                if self._writer is not None:
+                    tg.start_soon(watch_notices, self)
+                    if self._retention is not None:
+                        tg.start_soon(self._retain, self._retention)
+                task_status.started()
+
+    async def _retain(self, seconds: float) -> None:
+        """Compact what is older than the retention period, every tenth of it (J10)."""
+        every = min(max(seconds / 10, 1.0), 3600.0)
+        while True:
+            try:
+                await self.compact(dt.timedelta(seconds=seconds))
+            except JournalError as exc:
+                logger.warning("automatic compaction failed, will try again: %s", exc)
+            await self.clock.sleep(every)
 
     async def _close_journal(self) -> None:
         writer, backend = self._writer, self._backend
@@ -334,6 +387,71 @@ class ActorSystem:
         unreadable = cell.restore(record, pending)
         if unreadable:
             await writer.failed_many(unreadable)
+
+    def _not_here(self, record: MessageRecord) -> None:
+        """A committed message for an actor that does not run here: it waits in the journal."""
+        logger.warning(
+            "message %s (%s) is for %s, which does not run here; it stays pending in the"
+            " journal until a durable actor of that name starts",
+            record.id,
+            record.type,
+            record.recipient,
+        )
+
+    # -- timers, conversations, retention ------------------------------------------------------
+
+    async def schedule(self, when: When, message: Message, *, to: ActorRef[Any]) -> str:
+        """Send `message` to `to` later (J6); returns the timer's id, for `cancel_timer`.
+
+        `when` is seconds or a `timedelta` from now, or a `datetime`. To a durable actor the
+        timer is stored in the journal first: it fires once, also after restarts, late rather
+        than never. To an in-memory actor it lives as long as the system.
+        """
+        return await self._timers.schedule(when, message, to._cell, None)
+
+    async def cancel_timer(self, timer_id: str) -> None:
+        """Cancel a timer that has not fired; a timer that fired already is left alone."""
+        await self._timers.cancel(timer_id, None)
+
+    async def conversation(self, id: str) -> list[ConversationNode]:
+        """The conversation `id` names (a conversation id, or any of its messages' ids) as
+        trees of causing and caused messages, roots first (J7). Needs a journal."""
+        backend = self._journal_backend()
+        records = await backend.conversation(id)
+        if not records:
+            found = await backend.message(id)
+            if found is not None and found.conversation is not None:
+                records = await backend.conversation(found.conversation)
+        return conversation_tree(records)
+
+    async def compact(self, before: dt.datetime | dt.timedelta | float) -> Compacted:
+        """Delete done messages older than `before` and the steps they recorded (J10).
+
+        `before` is a `datetime`, a `timedelta` (that long ago) or a Unix time. Actors'
+        states, pending and dead messages, timers and the steps of messages that may still run
+        are kept; safe while actors run. Message ids compacted away no longer deduplicate
+        ``tell(id=...)``.
+        """
+        if isinstance(before, dt.timedelta):
+            cutoff = time.time() - before.total_seconds()
+        elif isinstance(before, dt.datetime):
+            cutoff = before.timestamp()
+        else:
+            cutoff = float(before)
+        result = await self._journal_backend().compact(cutoff)
+        if result.messages or result.steps:
+            logger.info(
+                "compacted the journal: %d done message(s) and %d step result(s) before %s",
+                result.messages,
+                result.steps,
+                dt.datetime.fromtimestamp(cutoff).isoformat(timespec="seconds"),
+            )
+        return result
+
+    def _journal_backend(self) -> JournalBackend:
+        if self._backend is None or self._writer is None:
+            raise ActorflowError("this system has no journal open (pass journal= to ActorSystem)")
+        return self._backend
 
     def journal_statistics(self) -> JournalStatistics | None:
         """The journal writer's counters (commits, batch sizes, latency), or None (O2)."""

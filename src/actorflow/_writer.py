@@ -21,7 +21,15 @@ import tenacity
 
 from ._errors import JournalError, JournalLocked
 from .journal import JournalBackend
-from .journal._records import ActorRecord, Batch, Done, Failed, MessageRecord
+from .journal._records import (
+    ActorRecord,
+    Batch,
+    Done,
+    Failed,
+    MessageRecord,
+    StepRecord,
+    TimerRecord,
+)
 
 __all__ = ["Delivery", "JournalStatistics", "Writer"]
 
@@ -94,9 +102,10 @@ class _Append(_Op):
 
 
 class _Processed(_Append):
-    """A handled message: its outbox is appended (and delivered) like an `_Append`."""
+    """A handled message: its outbox is appended (and delivered) like an `_Append`, its
+    timers set and cancelled with it."""
 
-    __slots__ = ("claim", "done")
+    __slots__ = ("cancels", "claim", "done", "timers")
 
     def __init__(
         self,
@@ -104,36 +113,69 @@ class _Processed(_Append):
         outbox: list[MessageRecord],
         deliveries: list[Delivery],
         claim: str | None,
+        timers: list[TimerRecord],
+        cancels: list[str],
     ) -> None:
         super().__init__(outbox, deliveries)
-        self.done, self.claim = done, claim
+        self.done, self.claim, self.timers, self.cancels = done, claim, timers, cancels
 
     def add_to(self, batch: Batch) -> None:
         super().add_to(batch)
         batch.done.append(self.done)
         if self.claim is not None:
             batch.claims.append(self.claim)
+        if self.timers:
+            batch.timers.extend(self.timers)
+        if self.cancels:
+            batch.cancels.extend(self.cancels)
+
+
+class _Fire(_Append):
+    """A timer that is due: its message is appended and the timer removed, in one commit."""
+
+    __slots__ = ("timer_id",)
+
+    def __init__(self, timer: TimerRecord, delivery: Delivery) -> None:
+        super().__init__([timer.message], [delivery])
+        self.timer_id = timer.id
+
+    def add_to(self, batch: Batch) -> None:
+        super().add_to(batch)
+        batch.cancels.append(self.timer_id)
+
+
+class _TakeNotices(_Op):
+    """Take in what other processes appended (J11), right after the batch it rides with."""
+
+    __slots__ = ("taken",)
+
+    def __init__(self, taken: Callable[[list[MessageRecord]], None]) -> None:
+        super().__init__()
+        self.taken = taken
+
+    def add_to(self, batch: Batch) -> None:
+        pass  # it writes nothing of its own: the backend takes the notices after the batch
+
+    def complete(self, seqs: list[int | None], start: int) -> int:
+        return start  # resolved once the notices are taken, after the batch
 
 
 class _Simple(_Op):
-    __slots__ = ("actors", "claims", "failed", "requeues")
+    __slots__ = ("batch",)
 
-    def __init__(
-        self,
-        *,
-        actors: list[ActorRecord] = [],  # noqa: B006 (never mutated)
-        claims: list[str] = [],  # noqa: B006
-        failed: list[Failed] = [],  # noqa: B006
-        requeues: list[str] = [],  # noqa: B006
-    ) -> None:
+    def __init__(self, batch: Batch) -> None:
         super().__init__()
-        self.actors, self.claims, self.failed, self.requeues = actors, claims, failed, requeues
+        self.batch = batch
 
     def add_to(self, batch: Batch) -> None:
-        batch.actors.extend(self.actors)
-        batch.claims.extend(self.claims)
-        batch.failed.extend(self.failed)
-        batch.requeues.extend(self.requeues)
+        mine = self.batch
+        batch.actors.extend(mine.actors)
+        batch.claims.extend(mine.claims)
+        batch.failed.extend(mine.failed)
+        batch.requeues.extend(mine.requeues)
+        batch.steps.extend(mine.steps)
+        batch.timers.extend(mine.timers)
+        batch.cancels.extend(mine.cancels)
 
 
 # Another process holding the write lock past SQLite's own busy timeout is worth a few more
@@ -186,29 +228,55 @@ class Writer:
         outbox: list[MessageRecord],
         deliveries: list[Delivery],
         claim: str | None,
+        timers: list[TimerRecord] = [],  # noqa: B006 (never mutated)
+        cancels: list[str] = [],  # noqa: B006
     ) -> None:
-        """Commit a handled message with its state and outbox, and claim the next (J3)."""
-        await self._run(_Processed(done, outbox, deliveries, claim))
+        """Commit a handled message with its state, outbox and timers; claim the next (J3)."""
+        await self._run(_Processed(done, outbox, deliveries, claim, timers, cancels))
 
     async def claim(self, message_id: str) -> None:
         """Count an attempt at a message before it starts (S7: survives a process crash)."""
-        await self._run(_Simple(claims=[message_id]))
+        await self._run(_Simple(Batch(claims=[message_id])))
 
     async def failed(self, failed: Failed) -> None:
         """Record a failed attempt, or a dead letter."""
-        await self._run(_Simple(failed=[failed]))
+        await self._run(_Simple(Batch(failed=[failed])))
 
     async def failed_many(self, failed: list[Failed]) -> None:
         """Record several failed attempts or dead letters in one commit."""
-        await self._run(_Simple(failed=failed))
+        await self._run(_Simple(Batch(failed=failed)))
 
     async def register(self, actor: ActorRecord) -> None:
         """Record a durable actor's kind and constructor arguments."""
-        await self._run(_Simple(actors=[actor]))
+        await self._run(_Simple(Batch(actors=[actor])))
 
     async def requeue(self, message_id: str) -> None:
         """Make a dead letter pending again."""
-        await self._run(_Simple(requeues=[message_id]))
+        await self._run(_Simple(Batch(requeues=[message_id])))
+
+    async def step(self, step: StepRecord) -> None:
+        """Record a step's result (J4): from its commit on, a re-run returns it instead."""
+        await self._run(_Simple(Batch(steps=[step])))
+
+    async def schedule(self, timer: TimerRecord) -> None:
+        """Store a timer (J6)."""
+        await self._run(_Simple(Batch(timers=[timer])))
+
+    async def cancel(self, timer_id: str) -> None:
+        """Remove a timer that has not fired."""
+        await self._run(_Simple(Batch(cancels=[timer_id])))
+
+    async def fire(self, timer: TimerRecord, delivery: Delivery) -> None:
+        """Append a due timer's message and remove the timer, in one commit (J6: once)."""
+        await self._run(_Fire(timer, delivery))
+
+    async def take_notices(self, taken: Callable[[list[MessageRecord]], None]) -> None:
+        """Take in messages other processes appended (J11); `taken` gets them in the writer.
+
+        `taken` runs before any commit that follows, so a message it is given has not been
+        handled since the journal said it was pending.
+        """
+        await self._run(_TakeNotices(taken))
 
     async def _run(self, op: _Op) -> None:
         self._submit(op)
@@ -249,14 +317,7 @@ class Writer:
             op.add_to(batch)
         started = time.perf_counter()
         try:
-            try:
-                seqs = await self.backend.write(batch)
-            except JournalLocked:
-                # Only now build the retry loop: ~40 us per commit saved on the usual path.
-                async for attempt in tenacity.AsyncRetrying(**_RETRY):
-                    with attempt:
-                        self._retries += 1
-                        seqs = await self.backend.write(batch)
+            seqs = await self._write(batch) if len(batch) else []
         except Exception as exc:
             if not isinstance(exc, JournalError):
                 # A backend's own bug must still fail every waiter, never stop the writer.
@@ -278,6 +339,36 @@ class Writer:
         index = 0
         for op in ops:
             index = op.complete(seqs, index)
+        notices = [op for op in ops if isinstance(op, _TakeNotices)]
+        if notices:
+            await self._take_notices(notices)
+
+    async def _take_notices(self, ops: list[_TakeNotices]) -> None:
+        # Between reading the notices and handing their messages over, no commit can land (this
+        # task makes them all), so a message read as pending has not been handled since.
+        try:
+            taken = await self.backend.take_notices()
+            for op in ops:
+                op.taken(taken)
+                taken = []  # one op hands them over; the others only wait
+                if not op.future.done():
+                    op.future.set_result(None)
+        except Exception as exc:  # never stop the writer; the messages stay pending
+            logger.exception("taking in messages from other processes failed")
+            for op in ops:
+                if not op.future.done():
+                    op.future.set_exception(exc)
+
+    async def _write(self, batch: Batch) -> list[int | None]:
+        try:
+            return await self.backend.write(batch)
+        except JournalLocked:
+            # Only now build the retry loop: ~40 us per commit saved on the usual path.
+            async for attempt in tenacity.AsyncRetrying(**_RETRY):
+                with attempt:
+                    self._retries += 1
+                    return await self.backend.write(batch)
+            raise  # unreachable: the retry loop returns or re-raises
 
     def statistics(self) -> JournalStatistics:
         """Return a snapshot of commits, batch sizes and commit latency."""

@@ -85,7 +85,7 @@ def test_stats(journal: Path) -> None:
     assert out[1].startswith("size            ")
     assert out[1].endswith(" bytes (+ 0 in the WAL file)")
     assert out[2:] == [
-        "schema version  1",
+        "schema version  2",
         "messages        6: 2 pending, 3 done, 1 dead",
         "actors          3",
         "dead letters    1",
@@ -99,7 +99,7 @@ def test_stats_json(journal: Path) -> None:
         "file": str(journal),
         "size_bytes": journal.stat().st_size,
         "wal_bytes": 0,
-        "schema_version": 1,
+        "schema_version": 2,
         "messages": {"pending": 2, "done": 3, "dead": 1},
         "actors": 3,
         "dead_letters": 1,
@@ -162,7 +162,7 @@ def test_messages_json(journal: Path) -> None:
         "type": "cli.Note",
         "status": "done",
         "attempts": 1,
-        "conversation": None,
+        "conversation": "m-01",
         "cause": None,
         "done_at": "2025-01-01T00:01:01.500000Z",
     }
@@ -195,11 +195,10 @@ def test_message_filters(journal: Path, args: list[str], expected: list[str]) ->
 
 
 def test_conversation_filter(journal: Path) -> None:
-    # The runtime does not set conversation ids yet (J7), so the test sets two.
-    with sqlite3.connect(journal) as conn:
-        conn.execute("UPDATE messages SET conversation = 'c-1' WHERE id IN ('m-02', 'm-03')")
-    conn.close()
-    assert ids(journal, "--conversation", "c-1") == ["m-03", "m-02"]
+    # J7: m-02 came from outside and started a conversation; m-03, sent while handling it,
+    # joined it.
+    assert ids(journal, "--conversation", "m-02") == ["m-03", "m-02"]
+    assert ids(journal, "--conversation", "m-01") == ["m-01"]
     assert ids(journal, "--conversation", "c-2") == []
 
 
@@ -228,7 +227,7 @@ def test_show_json_has_every_column_and_the_decoded_body(journal: Path) -> None:
         "type": "cli.Fail",
         "status": "dead",
         "attempts": 1,
-        "conversation": None,
+        "conversation": "m-04",
         "cause": None,
         "done_at": None,
         "body": {"type": "cli.Fail", "reason": "bad input"},
@@ -250,8 +249,8 @@ def test_show_for_people(journal: Path) -> None:
         "attempts      1\n"
         "created       2025-01-01 00:03:00 UTC\n"
         "done          2025-01-01 00:03:01 UTC\n"
-        "conversation  -\n"
-        "cause         -\n"
+        "conversation  m-02\n"
+        "cause         m-02\n"
         "body bytes    55\n"
         "\n"
         "body:\n"

@@ -5,12 +5,17 @@ the conformance suite) to store journals elsewhere.
 """
 
 from ._backend import JournalBackend as JournalBackend
+from ._conversation import ConversationNode as ConversationNode
+from ._conversation import conversation_tree as conversation_tree
 from ._memory import MemoryJournal as MemoryJournal
 from ._records import ActorRecord as ActorRecord
 from ._records import Batch as Batch
+from ._records import Compacted as Compacted
 from ._records import Done as Done
 from ._records import Failed as Failed
 from ._records import MessageRecord as MessageRecord
+from ._records import StepRecord as StepRecord
+from ._records import TimerRecord as TimerRecord
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from ._sqlite import SQLiteJournal as SQLiteJournal
 
@@ -23,5 +28,10 @@ __all__ = [
     "Batch",
     "Done",
     "Failed",
+    "StepRecord",
+    "TimerRecord",
+    "Compacted",
+    "ConversationNode",
+    "conversation_tree",
     "SCHEMA_VERSION",
 ]

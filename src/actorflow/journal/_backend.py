@@ -7,15 +7,17 @@ typed errors for rows that cannot be read while their neighbours stay readable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
-from ._records import ActorRecord, Batch, MessageRecord
+from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord
 
 __all__ = ["JournalBackend"]
 
 
 class JournalBackend(Protocol):
-    """Storage for messages, actor states and dead letters; one writer, any number of readers."""
+    """Storage for messages, actor states, steps, timers and dead letters; one writer, any number
+    of readers."""
 
     async def open(self) -> None:
         """Open, creating or migrating the schema; raise `JournalSchemaError` for a foreign file."""
@@ -53,6 +55,41 @@ class JournalBackend(Protocol):
 
     async def dead_letters(self, *, limit: int | None = None) -> list[MessageRecord]:
         """Dead messages, oldest first."""
+        ...
+
+    async def steps(self, message_id: str) -> dict[str, bytes]:
+        """The recorded step results of one message, by step (J4)."""
+        ...
+
+    async def timers(self) -> list[TimerRecord]:
+        """Every timer not fired or cancelled yet, soonest first (J6)."""
+        ...
+
+    async def conversation(self, conversation: str) -> list[MessageRecord]:
+        """Every message of one conversation, in seq order (J7)."""
+        ...
+
+    async def take_notices(self) -> list[MessageRecord]:
+        """Take the notices of messages appended or re-queued by other processes (J11).
+
+        Returns the still-pending messages they name, in seq order, and removes the notices in
+        the same transaction, so each is taken once.
+        """
+        ...
+
+    def watch_notices(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Call `wake` (on the event loop) when another process may have left notices.
+
+        Returns a function that stops watching. A backend that cannot be told may never call
+        `wake`: the system also looks for notices once a second.
+        """
+        ...
+
+    async def compact(self, before: float) -> Compacted:
+        """Delete messages done before `before` (Unix time) and their steps (J10).
+
+        Never touches actors, pending or dead messages, or timers.
+        """
         ...
 
     async def schema_version(self) -> int:

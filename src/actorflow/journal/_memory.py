@@ -7,12 +7,13 @@ a new one on the same `MemoryJournal` object, which keeps what was committed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import final
 
 import msgspec
 
 from .._errors import JournalError
-from ._records import ActorRecord, Batch, MessageRecord
+from ._records import ActorRecord, Batch, Compacted, MessageRecord, StepRecord, TimerRecord
 
 __all__ = ["MemoryJournal"]
 
@@ -24,6 +25,10 @@ class MemoryJournal:
     def __init__(self) -> None:
         self._messages: dict[str, MessageRecord] = {}  # by id, in seq order
         self._actors: dict[str, ActorRecord] = {}
+        self._steps: dict[tuple[str, str], StepRecord] = {}
+        self._timers: dict[str, TimerRecord] = {}
+        self._notices: list[str] = []
+        self._wake: Callable[[], None] | None = None
         self._seq = 0
         self._open = False
         self.commits = 0
@@ -102,11 +107,74 @@ class MemoryJournal:
                     None,
                     None,
                 )
+        steps = {(st.message_id, st.step): st for st in reversed(batch.steps)}
+        timers = {t.id: t for t in reversed(batch.timers)}
         self._messages.update(messages)
         self._actors.update(actors)
+        for key, step in steps.items():
+            self._steps.setdefault(key, msgspec.structs.replace(step, created_at=now))
+        for timer_id, timer in timers.items():
+            self._timers.setdefault(timer_id, timer)
+        for timer_id in batch.cancels:
+            self._timers.pop(timer_id, None)
         self._seq = seq
         self.commits += 1
         return seqs
+
+    def append_outside(self, message: MessageRecord) -> int | None:
+        """Append `message` as another process would (J11): with a notice for the system."""
+        if message.id in self._messages:
+            return None
+        self._seq += 1
+        self._messages[message.id] = msgspec.structs.replace(
+            message, seq=self._seq, created_at=message.created_at or time.time()
+        )
+        self._notices.append(message.id)
+        if self._wake is not None:
+            self._wake()
+        return self._seq
+
+    def watch_notices(self, wake: Callable[[], None]) -> Callable[[], None]:
+        self._wake = wake
+
+        def stop() -> None:
+            self._wake = None
+
+        return stop
+
+    async def take_notices(self) -> list[MessageRecord]:
+        taken, self._notices = self._notices, []
+        found = [self._messages.get(message_id) for message_id in taken]
+        return sorted(
+            (msgspec.structs.replace(m) for m in found if m is not None and m.status == "pending"),
+            key=lambda m: m.seq,
+        )
+
+    async def compact(self, before: float) -> Compacted:
+        gone = [
+            m.id
+            for m in self._messages.values()
+            if m.status == "done" and m.done_at is not None and m.done_at < before
+        ]
+        for message_id in gone:
+            del self._messages[message_id]
+        stale = [key for key in self._steps if key[0] not in self._messages]
+        for key in stale:
+            del self._steps[key]
+        return Compacted(messages=len(gone), steps=len(stale), before=before)
+
+    async def steps(self, message_id: str) -> dict[str, bytes]:
+        return {step: st.result for (m_id, step), st in self._steps.items() if m_id == message_id}
+
+    async def timers(self) -> list[TimerRecord]:
+        return sorted(self._timers.values(), key=lambda t: (t.due_at, t.id))
+
+    async def conversation(self, conversation: str) -> list[MessageRecord]:
+        return [
+            msgspec.structs.replace(m)
+            for m in sorted(self._messages.values(), key=lambda m: m.seq)
+            if m.conversation == conversation
+        ]
 
     async def actors(self) -> list[ActorRecord]:
         return [msgspec.structs.replace(a) for a in self._actors.values()]

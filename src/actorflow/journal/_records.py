@@ -6,7 +6,17 @@ from typing import Literal, TypeAlias
 
 import msgspec
 
-__all__ = ["ActorRecord", "Batch", "Done", "Failed", "MessageRecord", "MessageStatus"]
+__all__ = [
+    "ActorRecord",
+    "Batch",
+    "Compacted",
+    "Done",
+    "Failed",
+    "MessageRecord",
+    "MessageStatus",
+    "StepRecord",
+    "TimerRecord",
+]
 
 MessageStatus: TypeAlias = Literal["pending", "done", "dead"]
 
@@ -32,6 +42,8 @@ class MessageRecord(msgspec.Struct, gc=False):
     error: str | None = None
     traceback: str | None = None
     done_at: float | None = None
+    trace: str | None = None
+    """The W3C ``traceparent`` of the span that sent it (O1), or None."""
     corrupt: str | None = None
     """Set when the stored row could not be read: what was wrong. Its other fields are the
     ones that could be read (defaults otherwise); the runtime makes it a dead letter."""
@@ -72,11 +84,46 @@ class Failed(msgspec.Struct, gc=False):
     dead: bool
 
 
+class StepRecord(msgspec.Struct, gc=False):
+    """The recorded result of one step of a handled message (J4).
+
+    `step` is the step's name, with ``#2``, ``#3``... appended for its second and later calls
+    within one message.
+    """
+
+    message_id: str
+    step: str
+    result: bytes
+    created_at: float = 0.0
+
+
+class TimerRecord(msgspec.Struct, gc=False):
+    """A durable timer (J6): `message` is appended, under the timer's id, at `due_at`."""
+
+    message: MessageRecord
+    due_at: float
+
+    @property
+    def id(self) -> str:
+        """The timer's id, which is also the id of the message it sends."""
+        return self.message.id
+
+
+class Compacted(msgspec.Struct, frozen=True, gc=False):
+    """What a compaction removed (J10)."""
+
+    messages: int
+    steps: int
+    before: float
+
+
 class Batch(msgspec.Struct, gc=False):
-    """Everything one group commit writes, in one transaction (J2, J3).
+    """Everything one group commit writes, in one transaction (J2, J3, J4, J6).
 
     Applied in this order: actor registrations, appends (idempotent by id), claims (attempt
-    counts up by one), done-marks with states, failures, re-queues.
+    counts up by one), done-marks with states, failures, re-queues, step results (a step
+    recorded twice keeps its first result), new timers, then timers removed (cancelled, or
+    fired: their message is among the appends).
     """
 
     actors: list[ActorRecord] = []
@@ -85,6 +132,9 @@ class Batch(msgspec.Struct, gc=False):
     done: list[Done] = []
     failed: list[Failed] = []
     requeues: list[str] = []
+    steps: list[StepRecord] = []
+    timers: list[TimerRecord] = []
+    cancels: list[str] = []
 
     def __len__(self) -> int:
         return (
@@ -94,4 +144,7 @@ class Batch(msgspec.Struct, gc=False):
             + len(self.done)
             + len(self.failed)
             + len(self.requeues)
+            + len(self.steps)
+            + len(self.timers)
+            + len(self.cancels)
         )

@@ -9,16 +9,18 @@ from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
 from .._errors import JournalCorrupt
-from ._records import ActorRecord, MessageRecord
+from ._records import ActorRecord, MessageRecord, TimerRecord
 
 __all__ = [
     "ACTOR_COLUMNS",
     "MESSAGE_COLUMNS",
     "REQUEUE",
+    "TIMER_COLUMNS",
     "field",
     "read_actor",
     "read_message",
     "read_time",
+    "read_timer",
     "row_checked",
 ]
 
@@ -26,7 +28,10 @@ T = TypeVar("T")
 
 MESSAGE_COLUMNS: Final = (
     "id, recipient, type, body, sender, conversation, cause, created_at,"
-    " seq, attempts, status, error, traceback, done_at"
+    " seq, attempts, status, error, traceback, done_at, trace"
+)
+TIMER_COLUMNS: Final = (
+    "id, recipient, type, body, sender, conversation, cause, created_at, trace, due_at"
 )
 ACTOR_COLUMNS: Final = (
     "name, kind, args, options, state, supervisor, handled, created_at, updated_at"
@@ -62,7 +67,7 @@ def _maybe_time(name: str, value: Any) -> float | None:
 def read_message(row: Any) -> MessageRecord:
     """Read one messages row; raises `JournalCorrupt` naming it if a column is wrong."""
     (m_id, recipient, kind, body, sender, conv, cause, created, seq, attempts, status, error,
-     tb, done_at) = row  # fmt: skip
+     tb, done_at, trace) = row  # fmt: skip
 
     def build() -> MessageRecord:
         if status not in ("pending", "done", "dead"):
@@ -82,9 +87,31 @@ def read_message(row: Any) -> MessageRecord:
             error=field("error", error, _STR, null=True),
             traceback=field("traceback", tb, _STR, null=True),
             done_at=_maybe_time("done_at", done_at),
+            trace=field("trace", trace, _STR, null=True),
         )
 
     return row_checked("messages", f"seq={seq!r}", build)
+
+
+def read_timer(row: Any) -> TimerRecord:
+    """Read one timers row; raises `JournalCorrupt` naming it if a column is wrong."""
+    t_id, recipient, kind, body, sender, conv, cause, created, trace, due_at = row
+
+    def build() -> TimerRecord:
+        message = MessageRecord(
+            id=field("id", t_id, _STR),
+            recipient=field("recipient", recipient, _STR),
+            type=field("type", kind, _STR),
+            body=field("body", body, (bytes,)),
+            sender=field("sender", sender, _STR, null=True),
+            conversation=field("conversation", conv, _STR, null=True),
+            cause=field("cause", cause, _STR, null=True),
+            created_at=read_time("created_at", created),
+            trace=field("trace", trace, _STR, null=True),
+        )
+        return TimerRecord(message, read_time("due_at", due_at))
+
+    return row_checked("timers", f"id={t_id!r}", build)
 
 
 def read_actor(row: Any) -> ActorRecord:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The version this actorflow writes; a journal with a higher one is refused."""
 
 # MIGRATIONS[v] takes a journal from version v - 1 to version v, in one transaction.
@@ -52,5 +52,45 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX messages_pending ON messages (recipient, seq) WHERE status = 'pending'",
         "CREATE INDEX messages_dead ON messages (seq) WHERE status = 'dead'",
         "CREATE INDEX messages_conversation ON messages (conversation, seq)",
+    ),
+    2: (
+        # O1: the sending span's traceparent, so that a conversation is one trace.
+        "ALTER TABLE messages ADD COLUMN trace TEXT",
+        # J4: step results by message; gone with their message when it is compacted.
+        """
+        CREATE TABLE steps (
+            message_id TEXT NOT NULL,
+            step TEXT NOT NULL,
+            result BLOB NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (message_id, step)
+        ) WITHOUT ROWID
+        """,
+        # J6: a timer is its message-to-be and when it is due.
+        """
+        CREATE TABLE timers (
+            id TEXT PRIMARY KEY,
+            recipient TEXT NOT NULL,
+            sender TEXT,
+            type TEXT NOT NULL,
+            body BLOB NOT NULL,
+            conversation TEXT,
+            cause TEXT,
+            trace TEXT,
+            created_at REAL NOT NULL,
+            due_at REAL NOT NULL
+        )
+        """,
+        "CREATE INDEX timers_due ON timers (due_at)",
+        # J11: messages appended (or re-queued) by another process, for the running system to
+        # pick up; it deletes each notice as it takes the message in.
+        """
+        CREATE TABLE notices (
+            number INTEGER PRIMARY KEY,
+            message_id TEXT NOT NULL
+        )
+        """,
+        # J10: compaction finds old done messages without reading the pending ones.
+        "CREATE INDEX messages_done ON messages (done_at) WHERE status = 'done'",
     ),
 }

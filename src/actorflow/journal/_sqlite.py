@@ -8,11 +8,13 @@ separate read-only connections, so inspection never blocks the writer (WAL).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sqlite3
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, Literal, final
 
@@ -28,21 +30,24 @@ from .._errors import (
     JournalLocked,
     JournalSchemaError,
 )
-from ._records import ActorRecord, Batch, MessageRecord
-from ._rows import ACTOR_COLUMNS, MESSAGE_COLUMNS, REQUEUE, read_actor, read_message
+from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord
+from ._rows import (
+    ACTOR_COLUMNS,
+    MESSAGE_COLUMNS,
+    REQUEUE,
+    TIMER_COLUMNS,
+    read_actor,
+    read_message,
+    read_timer,
+)
 from ._schema import MIGRATIONS, SCHEMA_VERSION
+from ._statements import INSERT_MESSAGE, compact, immediate, message_row
 from ._thread import WorkerThread
+from ._wake import WakeListener
 
 __all__ = ["SQLiteJournal"]
 
 
-# ON CONFLICT (id) DO NOTHING makes a repeated id a no-op; unlike INSERT OR IGNORE it still
-# raises for a row that breaks any other constraint, so nothing malformed is dropped silently.
-_INSERT_MESSAGE: Final = (
-    "INSERT INTO messages"
-    " (id, recipient, type, body, sender, conversation, cause, created_at, attempts)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
-)
 _UPSERT_ACTOR: Final = (
     "INSERT INTO actors"
     " (name, kind, args, options, state, supervisor, handled, created_at, updated_at)"
@@ -61,6 +66,19 @@ _DONE_BY_SEQ: Final = (
 _STATE: Final = (
     "UPDATE actors SET state = coalesce(?, state), handled = handled + ?, updated_at = ?"
     " WHERE name = ?"
+)
+_STEP: Final = (
+    "INSERT INTO steps (message_id, step, result, created_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
+)
+_TIMER: Final = (
+    f"INSERT INTO timers ({TIMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO NOTHING"
+)
+_CANCEL: Final = "DELETE FROM timers WHERE id = ?"
+_TAKE_NOTICES: Final = (
+    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'pending'"
+    " AND id IN (SELECT message_id FROM notices) ORDER BY seq"
 )
 _FAILED: Final = (
     "UPDATE messages SET attempts = ?, error = ?, traceback = ?,"
@@ -177,16 +195,10 @@ class SQLiteJournal:
             raise JournalError(f"journal {self.path} is closed")
         now = time.time()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(conn):
                 seqs = self._apply(conn, batch, now)
                 crash_point("commit.before_commit")
-                conn.execute("COMMIT")
-                crash_point("commit.after_commit")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            crash_point("commit.after_commit")
         except sqlite3.Error as exc:
             raise _translate(exc, f"cannot write to {self.path}") from exc
         return seqs
@@ -235,7 +247,70 @@ class SQLiteJournal:
             )
         if batch.requeues:
             conn.executemany(REQUEUE, [(message_id,) for message_id in batch.requeues])
+        if batch.steps:
+            conn.executemany(
+                _STEP, [(s.message_id, s.step, s.result, s.created_at or now) for s in batch.steps]
+            )
+        if batch.timers:
+            conn.executemany(_TIMER, [_timer_row(t, now) for t in batch.timers])
+        if batch.cancels:
+            conn.executemany(_CANCEL, [(timer_id,) for timer_id in batch.cancels])
         return seqs
+
+    async def take_notices(self) -> list[MessageRecord]:
+        thread = self._thread
+        if thread is None:
+            raise JournalError(f"journal {self.path} is not open")
+        return await thread.run(self._take_notices)
+
+    def _take_notices(self) -> list[MessageRecord]:
+        conn = self._writer
+        if conn is None:
+            raise JournalError(f"journal {self.path} is closed")
+        try:
+            if conn.execute("SELECT 1 FROM notices LIMIT 1").fetchone() is None:
+                return []  # the usual case: no write transaction at all
+            with immediate(conn):
+                rows = conn.execute(_TAKE_NOTICES).fetchall()
+                conn.execute("DELETE FROM notices")
+        except sqlite3.Error as exc:
+            raise _translate(exc, f"cannot read notices in {self.path}") from exc
+        return [_message(row) for row in rows]
+
+    def watch_notices(self, wake: Callable[[], None]) -> Callable[[], None]:
+        listener = WakeListener(self.path)
+        sock = listener.socket
+        if sock is None:
+            return listener.close
+        loop = asyncio.get_running_loop()
+        fd = sock.fileno()
+
+        def readable() -> None:
+            listener.drain()
+            wake()
+
+        loop.add_reader(fd, readable)
+
+        def stop() -> None:
+            loop.remove_reader(fd)
+            listener.close()
+
+        return stop
+
+    async def compact(self, before: float) -> Compacted:
+        thread = self._thread
+        if thread is None:
+            raise JournalError(f"journal {self.path} is not open")
+        return await thread.run(self._compact, before)
+
+    def _compact(self, before: float) -> Compacted:
+        conn = self._writer
+        if conn is None:
+            raise JournalError(f"journal {self.path} is closed")
+        try:
+            return compact(conn, before)
+        except sqlite3.Error as exc:
+            raise _translate(exc, f"cannot compact {self.path}") from exc
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -278,6 +353,20 @@ class SQLiteJournal:
             params = (limit,)
         return [_message(row) for row in await self._fetch(sql, params)]
 
+    async def steps(self, message_id: str) -> dict[str, bytes]:
+        rows = await self._fetch(
+            "SELECT step, result FROM steps WHERE message_id = ?", (message_id,)
+        )
+        return {str(step): bytes(result) for step, result in rows}
+
+    async def timers(self) -> list[TimerRecord]:
+        rows = await self._fetch(f"SELECT {TIMER_COLUMNS} FROM timers ORDER BY due_at, id", ())
+        return [read_timer(row) for row in rows]
+
+    async def conversation(self, conversation: str) -> list[MessageRecord]:
+        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ? ORDER BY seq"
+        return [_message(row) for row in await self._fetch(sql, (conversation,))]
+
     async def schema_version(self) -> int:
         rows = await self._fetch(
             "SELECT value FROM actorflow_meta WHERE key = 'schema_version'", ()
@@ -308,27 +397,27 @@ def _append(conn: sqlite3.Connection, appends: list[MessageRecord], now: float) 
     row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
     base = row[0] if row else 0
     before = conn.total_changes
-    conn.executemany(
-        _INSERT_MESSAGE,
-        [
-            (
-                m.id,
-                m.recipient,
-                m.type,
-                m.body,
-                m.sender,
-                m.conversation,
-                m.cause,
-                m.created_at or now,
-                m.attempts,
-            )
-            for m in appends
-        ],
-    )
+    conn.executemany(INSERT_MESSAGE, [message_row(m, now) for m in appends])
     if conn.total_changes - before == len(appends):
         return list(range(base + 1, base + 1 + len(appends)))
     inserted = dict(conn.execute("SELECT id, seq FROM messages WHERE seq > ?", (base,)))
     return [inserted.get(m.id) for m in appends]
+
+
+def _timer_row(timer: TimerRecord, now: float) -> tuple[object, ...]:
+    m = timer.message
+    return (
+        m.id,
+        m.recipient,
+        m.type,
+        m.body,
+        m.sender,
+        m.conversation,
+        m.cause,
+        m.created_at or now,
+        m.trace,
+        timer.due_at,
+    )
 
 
 def _create_private(path: Path) -> None:
@@ -356,18 +445,13 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             f" reads up to {SCHEMA_VERSION}); upgrade actorflow to open it"
         )
     for target in range(version + 1, SCHEMA_VERSION + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             for statement in MIGRATIONS[target]:
                 conn.execute(statement)
             conn.execute(
                 "INSERT OR REPLACE INTO actorflow_meta (key, value) VALUES ('schema_version', ?)",
                 (str(target),),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
 
 def _translate(exc: sqlite3.Error, context: str) -> JournalError:

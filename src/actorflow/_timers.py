@@ -1,0 +1,215 @@
+"""Timers (J6): a message sent later, durable when its recipient is.
+
+A durable timer is a row in the journal until it fires; firing appends its message (under the
+timer's id) and deletes the row in one commit, so it fires once, also across restarts, and a
+timer that came due while the system was down fires as soon as the system is back: late rather
+than never. A timer set inside a handler is stored with that handler's commit (J3) and armed
+after it. Timers for in-memory actors live in memory only.
+
+One task sleeps until the soonest timer on the system's clock; with `testing.FakeClock` the
+timers follow fake time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import anyio
+from anyio.abc import TaskStatus
+
+from ._durable import new_message_id, record_for
+from ._envelope import Envelope
+from ._errors import ActorflowError, ActorStopped
+from ._message import Message
+from .journal import Failed, TimerRecord
+
+if TYPE_CHECKING:
+    from ._cell import ActorCell
+    from ._system import ActorSystem
+
+__all__ = ["Timers", "When", "due_at"]
+
+logger = logging.getLogger("actorflow")
+
+When = float | dt.timedelta | dt.datetime
+"""When a timer fires: seconds from now, a timedelta from now, or a datetime (naive ones are
+local time)."""
+
+
+def due_at(when: When) -> float:
+    """The Unix time `when` means; raises `ValueError` for a negative or non-finite delay."""
+    if isinstance(when, dt.datetime):
+        return when.timestamp()
+    seconds = when.total_seconds() if isinstance(when, dt.timedelta) else float(when)
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ValueError(f"a timer's delay must be a finite number of seconds >= 0, not {when!r}")
+    return time.time() + seconds
+
+
+@dataclass(slots=True)
+class _Armed:
+    due: float
+    recipient: str
+    record: TimerRecord | None  # durable: what the journal holds
+    message: Message | None  # in memory only
+    target: ActorCell | None
+
+
+class Timers:
+    """The system's timers, armed in memory, fired by one task."""
+
+    def __init__(self, system: ActorSystem) -> None:
+        self.system = system
+        self._armed: dict[str, _Armed] = {}
+        self._heap: list[tuple[float, int, str]] = []
+        self._order = itertools.count()
+        self._changed = anyio.Event()
+        self._sleep: anyio.CancelScope | None = None
+        self._now = 0.0  # time as far as the clock's sleeps went (ahead of the wall: FakeClock)
+
+    # -- setting and cancelling ----------------------------------------------------------------
+
+    async def schedule(
+        self, when: When, message: Message, target: ActorCell, sender: ActorCell | None
+    ) -> str:
+        """Set a timer sending `message` to `target`; returns its id (to cancel it)."""
+        if type(message) not in target.handlers:
+            raise target.wrong_type(message)
+        due = due_at(when)
+        timer_id = new_message_id()
+        if not target.durable:
+            self._arm(timer_id, _Armed(due, target.name, None, message, target))
+            return timer_id
+        turn = sender.turn if sender is not None else None
+        if turn is not None and turn.closed:
+            turn = None
+        record = TimerRecord(
+            record_for(
+                message,
+                target.name,
+                timer_id,
+                None if sender is None else sender.name,
+                None if turn is None else turn.conversation,
+                None if turn is None else turn.envelope.id,
+            ),
+            due,
+        )
+        if turn is not None:
+            turn.timers.append(record)  # stored with the handler's commit, armed after it
+            return timer_id
+        writer = self.system._writer
+        if writer is None:
+            raise ActorflowError("the system's journal is closed")
+        await writer.schedule(record)
+        self.arm(record)
+        return timer_id
+
+    async def cancel(self, timer_id: str, sender: ActorCell | None) -> None:
+        """Cancel a timer; one that fired already (or never existed) is left alone."""
+        turn = sender.turn if sender is not None else None
+        if turn is not None and not turn.closed and turn.cell.durable:
+            turn.cancels.append(timer_id)  # cancelled with the handler's commit
+            return
+        armed = self._armed.get(timer_id)
+        writer = self.system._writer
+        if writer is not None and (armed is None or armed.record is not None):
+            await writer.cancel(timer_id)
+        self._armed.pop(timer_id, None)
+
+    def committed(self, timers: list[TimerRecord], cancels: list[str]) -> None:
+        """After a handler's commit: arm the timers it set, drop those it cancelled."""
+        for record in timers:
+            self.arm(record)
+        for timer_id in cancels:
+            self._armed.pop(timer_id, None)
+
+    def arm(self, record: TimerRecord) -> None:
+        """Arm a durable timer stored in the journal."""
+        self._arm(record.id, _Armed(record.due_at, record.message.recipient, record, None, None))
+
+    def _arm(self, timer_id: str, armed: _Armed) -> None:
+        self._armed[timer_id] = armed
+        heapq.heappush(self._heap, (armed.due, next(self._order), timer_id))
+        if self._heap[0][2] == timer_id:  # sooner than what the task sleeps for
+            self._changed.set()
+            if self._sleep is not None:
+                self._sleep.cancel()
+
+    def pending(self) -> int:
+        """How many timers are armed."""
+        return len(self._armed)
+
+    # -- firing --------------------------------------------------------------------------------
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Fire timers as they come due, until cancelled."""
+        clock = self.system.clock
+        task_status.started()
+        while True:
+            now = self._now = max(time.time(), self._now)
+            heap = self._heap
+            while heap and heap[0][0] <= now:
+                _, _, timer_id = heapq.heappop(heap)
+                armed = self._armed.pop(timer_id, None)
+                if armed is not None:
+                    self._fire(timer_id, armed)
+            while heap and heap[0][2] not in self._armed:
+                heapq.heappop(heap)  # cancelled
+            self._changed = anyio.Event()
+            if not heap:
+                await self._changed.wait()
+                continue
+            delay = heap[0][0] - now
+            with anyio.CancelScope() as self._sleep:
+                await clock.sleep(delay)
+                self._now = now + delay
+            self._sleep = None
+
+    def _fire(self, timer_id: str, armed: _Armed) -> None:
+        if armed.record is None:
+            target = armed.target
+            assert target is not None
+            assert armed.message is not None
+            self.system._background(_tell, (target, armed.message))
+            return
+        self.system._background(self._fire_durable, armed.record)
+
+    async def _fire_durable(self, record: TimerRecord) -> None:
+        writer = self.system._writer
+        if writer is None:
+            return  # shutting down: the timer stays in the journal and fires after a restart
+        cell = self.system._cells.get(record.message.recipient)
+        # Decoded before the commit: an unreadable timer becomes a dead letter, not a crash.
+        read: Envelope | Failed | None = None
+        if cell is not None and cell.durable:
+            read = cell._read(record.message)
+
+        def deliver(seq: int | None) -> None:
+            if isinstance(read, Envelope) and seq is not None and cell is not None:
+                read.seq = seq
+                cell.accept_committed(read, reserved=False)
+
+        await writer.fire(record, deliver)
+        if isinstance(read, Failed):
+            await writer.failed(read)
+        elif cell is None:
+            self.system._not_here(record.message)
+
+
+async def _tell(target_message: tuple[ActorCell, Message]) -> None:
+    target, message = target_message
+    try:
+        await target.ref.tell(message)
+    except ActorStopped:
+        logger.warning(
+            "timer for %s fired after it stopped: %s is a dead letter",
+            target.name,
+            type(message).__name__,
+        )
+        target._dead_letter(Envelope(message), None)

@@ -1,0 +1,113 @@
+"""SQL that both the running system and other processes (the CLI, scripts) write with.
+
+Outside producers (J11) append a message and a *notice* in one transaction; the running system
+takes the notices in and delivers their messages. Compaction (J10) deletes what nothing needs
+any more, and is safe beside a running system: it never touches pending or dead messages, and
+a step result goes only with its done message.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Final
+
+from ._records import Compacted, MessageRecord
+from ._rows import REQUEUE
+
+__all__ = [
+    "INSERT_MESSAGE",
+    "append_outside",
+    "compact",
+    "immediate",
+    "message_row",
+    "requeue_outside",
+]
+
+# ON CONFLICT (id) DO NOTHING makes a repeated id a no-op; unlike INSERT OR IGNORE it still
+# raises for a row that breaks any other constraint, so nothing malformed is dropped silently.
+INSERT_MESSAGE: Final = (
+    "INSERT INTO messages"
+    " (id, recipient, type, body, sender, conversation, cause, created_at, attempts, trace)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+)
+_NOTICE: Final = "INSERT INTO notices (message_id) VALUES (?)"
+
+# Done messages older than the cutoff, and the steps they recorded. Steps of a message that is
+# gone (compacted before, or never committed) go too: nothing can re-run it.
+_DELETE_STEPS: Final = (
+    "DELETE FROM steps WHERE message_id IN (SELECT id FROM messages INDEXED BY messages_done"
+    " WHERE status = 'done' AND done_at < ?)"
+    " OR message_id NOT IN (SELECT id FROM messages)"
+)
+_DELETE_DONE: Final = (
+    "DELETE FROM messages INDEXED BY messages_done WHERE status = 'done' AND done_at < ?"
+)
+
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (``BEGIN IMMEDIATE``): committed at the end, rolled back on error.
+
+    `conn` must be in autocommit mode (``isolation_level=None``).
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def message_row(m: MessageRecord, now: float) -> tuple[object, ...]:
+    """The parameters of `INSERT_MESSAGE` for `m`."""
+    return (
+        m.id,
+        m.recipient,
+        m.type,
+        m.body,
+        m.sender,
+        m.conversation,
+        m.cause,
+        m.created_at or now,
+        m.attempts,
+        m.trace,
+    )
+
+
+def append_outside(conn: sqlite3.Connection, message: MessageRecord) -> int | None:
+    """Append `message` from outside the running system, with its notice (J11).
+
+    Returns its seq, or None when a message with its id is already there (nothing written).
+    """
+    with immediate(conn):
+        cursor = conn.execute(INSERT_MESSAGE, message_row(message, time.time()))
+        seq = cursor.lastrowid if cursor.rowcount == 1 else None
+        if seq is not None:
+            conn.execute(_NOTICE, (message.id,))
+    return seq
+
+
+def requeue_outside(conn: sqlite3.Connection, message_id: str) -> bool:
+    """Make dead letter `message_id` pending again, with a notice; False if it is not dead."""
+    with immediate(conn):
+        changed = conn.execute(REQUEUE, (message_id,)).rowcount == 1
+        if changed:
+            conn.execute(_NOTICE, (message_id,))
+    return changed
+
+
+def compact(conn: sqlite3.Connection, before: float) -> Compacted:
+    """Delete done messages that were done before `before` (a Unix time) and their steps (J10).
+
+    Kept: every actor and its state, pending and dead messages, timers, and the steps of
+    messages that may still run. Runs in one transaction.
+    """
+    with immediate(conn):
+        steps = conn.execute(_DELETE_STEPS, (before,)).rowcount
+        messages = conn.execute(_DELETE_DONE, (before,)).rowcount
+    return Compacted(messages=messages, steps=steps, before=before)
