@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, final
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar, final, overload
+
+import tenacity
+
+from ._steps import run_step
+from ._timers import When
 
 if TYPE_CHECKING:
     from ._cell import ActorCell
+    from ._message import Message
     from ._ref import ActorRef
     from ._system import ActorSystem
+
+T = TypeVar("T")
 
 __all__ = ["ActorContext"]
 
@@ -51,6 +60,81 @@ class ActorContext:
         """
         current = self._cell.current
         return None if current is None else current.id
+
+    @property
+    def conversation(self) -> str | None:
+        """The conversation of the message being handled (durable actors), else None (J7).
+
+        Messages sent while handling it join it; a message from outside starts one, named by
+        its own id.
+        """
+        current = self._cell.current
+        if current is None:
+            return None
+        return current.conversation or current.id
+
+    @overload
+    async def step(
+        self,
+        name: str,
+        fn: Callable[..., Awaitable[T]],
+        /,
+        *args: Any,
+        retry: tenacity.AsyncRetrying | None = None,
+        **kwargs: Any,
+    ) -> T: ...
+
+    @overload
+    async def step(
+        self,
+        name: str,
+        fn: Callable[..., T],
+        /,
+        *args: Any,
+        retry: tenacity.AsyncRetrying | None = None,
+        **kwargs: Any,
+    ) -> T: ...
+
+    async def step(
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        retry: tenacity.AsyncRetrying | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run an outside side effect once for this message and record its result (J4).
+
+        Calls ``fn(*args, **kwargs)`` (``await``-ed if async; a plain function runs in a worker
+        thread) and commits its result to the journal as soon as it returns. If this message
+        is handled again (after a crash or a failed attempt), the recorded result comes back
+        and `fn` is not called. The result must be msgpack-encodable; it is decoded as `fn`'s
+        return annotation says, the same on the first run and on a replay. `retry` (a
+        ``tenacity.AsyncRetrying``) retries `fn` itself before the step counts as failed.
+
+        Steps are told apart by name and, for a name used twice, by order; keep their order
+        the same from one run to the next. In an in-memory actor a step is a plain call.
+        For services that take one, pass ``ctx.message_id`` as an idempotency key: outside
+        effects without steps are at-least-once.
+        """
+        return await run_step(self._cell, name, fn, args, kwargs, retry)
+
+    async def schedule(
+        self, when: When, message: Message, *, to: ActorRef[Any] | None = None
+    ) -> str:
+        """Send `message` to `to` (this actor by default) later; returns the timer's id (J6).
+
+        `when` is seconds or a `timedelta` from now, or a `datetime`. For a durable recipient
+        the timer is stored in the journal, with this handler's commit when called from one:
+        it fires once, also after a restart, late rather than never.
+        """
+        target = self._cell if to is None else to._cell
+        return await self._cell.system._timers.schedule(when, message, target, self._cell)
+
+    async def cancel_timer(self, timer_id: str) -> None:
+        """Cancel a timer that has not fired (with this handler's commit, when in one)."""
+        await self._cell.system._timers.cancel(timer_id, self._cell)
 
     @property
     def restarts(self) -> int:

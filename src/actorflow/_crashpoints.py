@@ -17,6 +17,7 @@ POINTS = frozenset(
         "commit.before_commit",  # inside the transaction, every statement done, before COMMIT
         "commit.after_commit",  # COMMIT returned, nothing delivered or acknowledged yet
         "turn.after_handler",  # a durable handler returned; its commit not yet queued
+        "step.after_record",  # a step's result committed; the rest of its handler not run
     }
 )
 

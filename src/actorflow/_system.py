@@ -190,10 +190,12 @@ class ActorSystem:
                 if self._backend is not None:
                     await self._open_journal(self._tg)
                     stack.push_async_callback(self._close_journal)
-                await self._tg.start(self._run_chores)
                 self._root = SupervisorCell(self._root_spec, self, self)
                 self._adopt_recovered()
                 await self._root.start(self._tg, first=True)
+                # After the recovered actors are back: a timer due while the system was down
+                # fires as soon as its actor can take it.
+                await self._tg.start(self._run_chores)
                 self._stack = stack.pop_all()
         except BaseExceptionGroup as group:
             if len(group.exceptions) != 1:

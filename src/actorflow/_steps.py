@@ -1,0 +1,142 @@
+"""Steps (J4): outside side effects run once per message and recorded in the journal.
+
+``await ctx.step(name, fn, *args)`` calls `fn` and commits its result at once, in its own
+commit; a re-run of the same message (after a crash or a failed attempt) gets the recorded
+result back instead of calling `fn` again. The result goes through msgpack and back on the
+first run too, so a handler sees the same value whether the step ran or was replayed.
+
+Steps are keyed by name within a message: the second call of one name is ``name#2``, and so on,
+so a handler that calls its steps in the same order on every run replays them all.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+import msgspec
+import tenacity
+
+from ._crashpoints import crash_point
+from ._errors import ActorflowError, DecodeError, EncodeError
+from .journal import StepRecord
+
+if TYPE_CHECKING:
+    from ._cell import ActorCell
+
+__all__ = ["run_step"]
+
+_encode = msgspec.msgpack.Encoder().encode
+
+
+async def run_step(
+    cell: ActorCell,
+    name: str,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    retry: tenacity.AsyncRetrying | None,
+) -> Any:
+    """Run (or replay) one step of the message `cell` is handling."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"a step's name must be a non-empty str, not {name!r}")
+    turn = cell.turn
+    envelope = cell.current
+    if turn is None or turn.closed or envelope is None:
+        if cell.durable:
+            raise ActorflowError(
+                f"step {name!r} of {cell.name}: steps run inside a message handler, while it runs"
+            )
+        return await _call(fn, args, kwargs, retry)  # in memory: nothing to record
+    calls = turn.step_calls[name] = turn.step_calls.get(name, 0) + 1
+    key = name if calls == 1 else f"{name}#{calls}"
+    returns = _return_type(fn)
+    message_id = envelope.id
+    assert message_id is not None
+    if turn.recorded is None:
+        # Only a message tried before can have recorded steps: the first try reads nothing.
+        backend = cell.system._backend
+        turn.recorded = (
+            await backend.steps(message_id) if envelope.attempts and backend is not None else {}
+        )
+    recorded = turn.recorded.get(key)
+    if recorded is not None:
+        return _decode(recorded, returns, cell, key)
+    result = await _call(fn, args, kwargs, retry)
+    try:
+        data = _encode(result)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise EncodeError(
+            f"step {key!r} of {cell.name} returned {type(result).__name__}, which cannot be"
+            f" recorded: {exc}; return msgspec-encodable data (a Struct, dict, list, str,"
+            " number...)"
+        ) from exc
+    writer = cell.writer
+    assert writer is not None
+    await writer.step(StepRecord(message_id, key, data))
+    turn.recorded[key] = data
+    crash_point("step.after_record")
+    return _decode(data, returns, cell, key)
+
+
+async def _call(
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    retry: tenacity.AsyncRetrying | None,
+) -> Any:
+    if retry is None:
+        return await _once(fn, args, kwargs)
+    async for attempt in retry.copy():
+        with attempt:
+            return await _once(fn, args, kwargs)
+    raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
+
+
+async def _once(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if _is_async(fn):
+        return await fn(*args, **kwargs)
+    # A plain function (a blocking HTTP client, an SDK) runs in a worker thread, so the other
+    # actors keep going meanwhile.
+    result = await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+def _is_async(fn: Callable[..., Any]) -> bool:
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 (an async __call__ is what we look for)
+    )
+
+
+def _return_type(fn: Callable[..., Any]) -> Any:
+    """What `fn` says it returns (awaited, for a coroutine function); Any if it does not say."""
+    target = fn
+    while isinstance(target, functools.partial):
+        target = target.func
+    try:
+        hints = typing.get_type_hints(target)
+    except Exception:  # unresolvable annotations: decode to plain data
+        return Any
+    found = hints.get("return", Any)
+    origin = typing.get_origin(found)
+    if origin is not None and origin in (Awaitable, Coroutine):
+        found = typing.get_args(found)[-1]
+    return Any if found is type(None) else found
+
+
+def _decode(data: bytes, returns: Any, cell: ActorCell, key: str) -> Any:
+    try:
+        return msgspec.msgpack.decode(data, type=returns)
+    except (msgspec.DecodeError, msgspec.ValidationError, TypeError) as exc:
+        raise DecodeError(
+            f"step {key!r} of {cell.name}: its recorded result does not decode as"
+            f" {getattr(returns, '__name__', returns)}: {exc}"
+        ) from exc
