@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: demo test lint format bench crash docs clean
+.PHONY: demo test lint format bench bench-peers crash docs clean
 
 N ?= 200
 
@@ -40,6 +40,27 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# actorflow beside Pykka, Thespian, LangGraph and DBOS (docs/benchmarks.md), in a venv of their
+# own so that no peer becomes a dependency; a peer whose install fails is reported in the tables.
+# `make bench-peers PEERS_ARGS=--quick` for a short run.
+PEERS_VENV := .venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.installed
+PEERS := pykka thespian langgraph langgraph-checkpoint-sqlite dbos matplotlib
+
+$(PEERS_STAMP):
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(PEERS_VENV)/bin/python -m pip install --quiet -e .
+	rm -f $(PEERS_VENV)/not-installed.txt
+	for peer in $(PEERS); do \
+		$(PEERS_VENV)/bin/python -m pip install --quiet "$$peer" >$(PEERS_VENV)/pip-$$peer.log 2>&1 \
+			|| echo "$$peer" >>$(PEERS_VENV)/not-installed.txt; \
+	done
+	touch $(PEERS_STAMP)
+
+bench-peers: $(PEERS_STAMP)
+	$(PEERS_VENV)/bin/python -m benchmarks.peers $(PEERS_ARGS)
 
 # The long kill loop (J2, J3, J5): N SIGKILLs at random points, then every acknowledged message
 # must have been handled exactly once. `make test` runs a short one.

@@ -1,0 +1,115 @@
+"""The durable workflow on actorflow: a durable actor whose handler runs `STEPS` ``ctx.step``s.
+
+Each ``await self.ctx.step(name, fn, *args)`` records the step's result in the SQLite journal,
+so a re-run of the message after a crash returns recorded results instead of calling `fn`
+again (J4). The client asks the actor to run a workflow and waits for the reply; after a crash,
+recovery re-delivers the pending message, and the resumed process waits until it is handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import uvloop
+
+import actorflow as af
+
+from .sizes import STEPS
+from .steps import step_body
+
+ASK_TIMEOUT = 60.0
+"""Seconds a workflow may take before the client's ask fails."""
+
+
+class RunWorkflow(af.Message, tag="peers.RunWorkflow"):
+    """Run workflow `workflow_id`: `steps` steps, each recorded before the next one starts."""
+
+    workflow_id: str
+    steps: int
+
+
+class WorkflowStatus(af.Message, tag="peers.WorkflowStatus"):
+    """Asks how many steps workflow `workflow_id` completed (None: it has not completed)."""
+
+    workflow_id: str
+
+
+class Workflows(af.State):
+    """The last workflow the actor completed, and how many steps it ran."""
+
+    last_workflow: str = ""
+    last_steps: int = 0
+
+
+class WorkflowActor(af.Actor[Workflows], kind="peers.workflow"):
+    """Runs one workflow per message, one step at a time, each step through the journal."""
+
+    async def on_run_workflow(self, msg: RunWorkflow) -> int:
+        results = [
+            await self.ctx.step(f"step-{index + 1}", step_body, index) for index in range(msg.steps)
+        ]
+        self.state.last_workflow = msg.workflow_id
+        self.state.last_steps = len(results)
+        return len(results)
+
+    def on_workflow_status(self, msg: WorkflowStatus) -> int | None:
+        return self.state.last_steps if self.state.last_workflow == msg.workflow_id else None
+
+
+class ActorflowRunner:
+    """An `ActorSystem` with a journal at `path`, on uvloop, open for the runner's lifetime.
+
+    The system is entered and left by one task (`_hold`), as anyio's cancel scopes require;
+    each `run` asks from a task of its own on the same loop.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._loop = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+        self._system = af.ActorSystem(journal=path)
+        self._ref: af.ActorRef[WorkflowActor] | None = None
+        self._holder: asyncio.Task[None] | None = None
+        self._stop: asyncio.Event | None = None
+
+    def __enter__(self) -> ActorflowRunner:
+        self._loop.run(self._start())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._loop.run(self._close())
+        finally:
+            self._loop.close()
+
+    async def _start(self) -> None:
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._stop = asyncio.Event()
+        self._holder = asyncio.create_task(self._hold(ready, self._stop))
+        await asyncio.wait([ready, self._holder], return_when=asyncio.FIRST_COMPLETED)
+        if self._holder.done():
+            await self._holder  # raises what made the system fail to start
+
+    async def _hold(self, ready: asyncio.Future[None], stop: asyncio.Event) -> None:
+        async with self._system:
+            self._ref = await self._system.spawn(WorkflowActor, name="workflow")
+            ready.set_result(None)
+            await stop.wait()
+
+    async def _close(self) -> None:
+        if self._stop is not None and self._holder is not None:
+            self._stop.set()
+            await self._holder
+
+    def run(self, workflow_id: str) -> int:
+        """Ask the actor to run a new workflow; return the number of steps it ran."""
+        return self._loop.run(self._ask(RunWorkflow(workflow_id, STEPS)))
+
+    def resume(self, workflow_id: str) -> int:
+        """Wait until recovery has handled the pending workflow, then ask how far it went."""
+        self._loop.run(self._system.wait_idle())
+        return self._loop.run(self._ask(WorkflowStatus(workflow_id))) or 0
+
+    async def _ask(self, msg: RunWorkflow | WorkflowStatus) -> int | None:
+        assert self._ref is not None
+        answer: int | None = await self._ref.ask(msg, timeout=ASK_TIMEOUT)
+        return answer

@@ -1,0 +1,64 @@
+"""The durable workflow on DBOS: a `@DBOS.workflow` calling `STEPS` `@DBOS.step`s, on SQLite.
+
+DBOS records each step's output in its system database before the workflow goes on, and on
+launch recovers the workflows its executor left pending. DBOS opens SQLite in its default
+(rollback-journal) mode; like a user tuning it for writes, we switch the file to WAL first
+(the mode is stored in the file). ``synchronous`` stays at SQLite's default, FULL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from pathlib import Path
+
+from dbos import DBOS, SetWorkflowID
+
+from .sizes import STEPS
+from .steps import step_body
+
+
+@DBOS.step()
+def dbos_step(index: int) -> dict[str, object]:
+    return step_body(index)
+
+
+@DBOS.workflow()
+def dbos_workflow(steps: int) -> int:
+    results = [dbos_step(index) for index in range(steps)]
+    return len(results)
+
+
+class DBOSRunner:
+    """Launches DBOS on the SQLite system database `path`; destroys it on exit."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def __enter__(self) -> DBOSRunner:
+        with contextlib.closing(sqlite3.connect(self._path)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+        logging.getLogger("dbos").setLevel(logging.WARNING)
+        DBOS(
+            config={
+                "name": "peers-bench",
+                "system_database_url": f"sqlite:///{self._path}",
+                "log_level": "WARNING",
+            }
+        )
+        DBOS.launch()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        DBOS.destroy()
+
+    def run(self, workflow_id: str) -> int:
+        """Run a new workflow to its end; return how many steps it ran."""
+        with SetWorkflowID(workflow_id):
+            return dbos_workflow(STEPS)
+
+    def resume(self, workflow_id: str) -> int:
+        """Wait for the workflow that ``DBOS.launch`` recovered, and return its result."""
+        handle = DBOS.retrieve_workflow(workflow_id)
+        return handle.get_result()

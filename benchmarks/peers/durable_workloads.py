@@ -1,0 +1,144 @@
+"""The durable workload: sequential `STEPS`-step workflows, each step persisted before the next.
+
+Each system gets a runner (`durable_actorflow`, `durable_langgraph`, `durable_dbos`) with the
+same two calls: ``run(workflow_id)`` runs a new workflow to its end, ``resume(workflow_id)``
+finishes one that a killed process left behind. The benchmark runs every system in a fresh
+subprocess (`durable_child`) on a fresh database, so that one runtime's threads and globals
+cannot slow another's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import statistics
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from . import steps
+from .results import Outcome, better, failure, now_ns
+from .sizes import STEPS, Sizes
+
+
+class Runner(Protocol):
+    """Runs workflows on one durable system, over one database file; a context manager."""
+
+    def __enter__(self) -> Runner: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def run(self, workflow_id: str) -> int: ...
+
+    def resume(self, workflow_id: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DurableSystem:
+    """Where a durable system's runner lives, and the distribution it comes from."""
+
+    name: str
+    module: str
+    runner: str
+    distribution: str
+
+
+SYSTEMS: Sequence[DurableSystem] = (
+    DurableSystem("actorflow", "durable_actorflow", "ActorflowRunner", "actorflow"),
+    DurableSystem("LangGraph", "durable_langgraph", "LangGraphRunner", "langgraph"),
+    DurableSystem("DBOS", "durable_dbos", "DBOSRunner", "dbos"),
+)
+
+CHILD_TIMEOUT = 240.0
+"""Seconds one benchmark subprocess may take before the run gives up on that system."""
+
+
+def open_runner(system: DurableSystem, path: Path) -> Runner:
+    """Import `system`'s module (an ImportError if its package is missing) and make a runner."""
+    module = importlib.import_module(f"{__package__}.{system.module}")
+    runner: Runner = getattr(module, system.runner)(path)
+    return runner
+
+
+def system_named(name: str) -> DurableSystem:
+    return next(system for system in SYSTEMS if system.name == name)
+
+
+# -- in the subprocess -------------------------------------------------------------------------
+
+
+def measure(runner: Runner, workflows: int, warmup: int) -> dict[str, float]:
+    """Steps per second over `workflows` workflows, and the median time from step to step."""
+    for index in range(warmup):
+        _expect_steps(runner.run(f"warmup-{index}"))
+    steps.STARTS.clear()
+    start = now_ns()
+    for index in range(workflows):
+        _expect_steps(runner.run(f"workflow-{index}"))
+    elapsed = now_ns() - start
+    starts = steps.STARTS
+    if len(starts) != workflows * STEPS:
+        raise RuntimeError(f"{len(starts)} step bodies ran, expected {workflows * STEPS}")
+    gaps = [
+        starts[first + offset + 1] - starts[first + offset]
+        for first in range(0, len(starts), STEPS)
+        for offset in range(STEPS - 1)
+    ]
+    return {
+        "steps/s": workflows * STEPS * 1e9 / elapsed,
+        "p50 step us": statistics.median(gaps) / 1_000,
+        "workflows/s": workflows * 1e9 / elapsed,
+    }
+
+
+def _expect_steps(completed: int) -> None:
+    if completed != STEPS:
+        raise RuntimeError(f"a workflow completed {completed} steps, expected {STEPS}")
+
+
+# -- in the parent -----------------------------------------------------------------------------
+
+
+def durable_steps(sizes: Sizes, directory: Path) -> list[Outcome]:
+    """Every durable system's best round, each round in fresh subprocesses and databases."""
+    results: dict[str, Outcome] = {}
+    for index in range(sizes.rounds):
+        shift = index % len(SYSTEMS)
+        for system in [*SYSTEMS[shift:], *SYSTEMS[:shift]]:
+            previous = results.get(system.name)
+            if previous is not None and previous.problem is not None:
+                continue
+            database = directory / f"bench-{system.module}-{index}.db"
+            outcome = _run_child(system, database, sizes)
+            if previous is not None and outcome.problem is None:
+                outcome = better(previous, outcome)
+            results[system.name] = outcome
+    return [results[system.name] for system in SYSTEMS]
+
+
+def _run_child(system: DurableSystem, database: Path, sizes: Sizes) -> Outcome:
+    command = [
+        sys.executable,
+        "-m",
+        f"{__package__}.durable_child",
+        "bench",
+        system.name,
+        str(database),
+        str(sizes.workflows),
+        str(sizes.warmup_workflows),
+    ]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired as error:
+        return Outcome(system.name, problem=failure(error))
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return Outcome(system.name, problem=f"failed: exit {done.returncode}: {tail}")
+    answer = json.loads(lines[-1])
+    return Outcome(system.name, answer.get("metrics", {}), answer.get("problem"))
