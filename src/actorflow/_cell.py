@@ -100,6 +100,10 @@ class ActorCell:
         self.restoring = durable  # until its journal state and pending messages are loaded
         self._held: list[Envelope] = []
         self.turn: Turn | None = None  # the durable turn being handled, for steps and timers
+        # Passivation (J5): unloaded while idle, back on the next message.
+        self.passivating = False  # its incarnation is ending to unload it
+        self.activating = False  # a message came while passivated: it is on its way back
+        self._passivated = anyio.Event()
 
     # -- supervisor side ---------------------------------------------------------------------
 
@@ -126,6 +130,7 @@ class ActorCell:
 
     def _prepare(self, delay: float) -> int:
         self.incarnation += 1
+        self.passivating = False
         self.exit_requested = False
         self.stopping = False
         self.status = "restarting" if delay > 0 else "starting"
@@ -357,6 +362,7 @@ class ActorCell:
         writer = self.writer
         assert writer is not None
         max_attempts = self.spec.max_attempts
+        passivate_after = self.spec.passivate_after
         while not self.exit_requested:
             envelope = self.current
             if envelope is None:
@@ -364,7 +370,10 @@ class ActorCell:
                 if envelope is None:
                     if self._idle_waiters:
                         self._wake_idle_waiters()
-                    await mailbox.wait()
+                    if passivate_after is None:
+                        await mailbox.wait()
+                    elif await self._idle_for(passivate_after):
+                        return
                     continue
                 self.current = envelope
             assert envelope.id is not None
@@ -414,6 +423,38 @@ class ActorCell:
             reply = envelope.reply
             if reply is not None and not reply.done():
                 reply.set_result(result)
+
+    async def _idle_for(self, seconds: float) -> bool:
+        """Wait for a message; True if none came for `seconds` and the actor is unloading."""
+        mailbox = self.mailbox
+        with anyio.move_on_after(seconds):
+            await mailbox.wait()
+            return False
+        if len(mailbox) or mailbox.reserved or self._held or self.watchers or self.stopping:
+            return False  # a send is on its way (or someone watches it): stay
+        # From here on deliveries are held for the next incarnation's restore (J5).
+        self.passivating = True
+        self.restoring = True
+        self._passivated = anyio.Event()
+        return True
+
+    def passivated(self) -> None:
+        """Its supervisor let it go: out of memory until its next message (J5)."""
+        self.status = "passivated"
+        self.committed_state = None  # read again from the journal when it comes back
+        self.system._passivate(self)
+        self._passivated.set()
+        if self._held:
+            self._come_back()
+
+    async def wait_passivated(self) -> None:
+        """Wait until an unloading incarnation has ended and its supervisor let it go."""
+        await self._passivated.wait()
+
+    def _come_back(self) -> None:
+        if not self.activating:
+            self.activating = True
+            self.system._background(self.system._reactivate_chore, self)
 
     async def _dead_letter_crashed(self, envelope: Envelope) -> None:
         assert self.writer is not None
@@ -490,6 +531,8 @@ class ActorCell:
             return  # the actor stopped: the journal keeps the message pending
         if self.restoring:
             self._held.append(envelope)  # goes in after the journal's older pending messages
+            if self.passivating or self.status == "passivated":
+                self._come_back()
             return
         mailbox.force(envelope)
 
@@ -531,21 +574,23 @@ class ActorCell:
         """
         if record is not None:
             self.committed_state = record.state
-        restored: set[str] = set()
+        # Messages delivered while the journal was read (or while passivated): the journal
+        # returned those committed before it was read; those go in its order, as the held
+        # envelope (which may carry an ask's reply), the others after them.
+        held = {envelope.id: envelope for envelope in self._held}
+        self._held = []
         unreadable: list[Failed] = []
         for row in pending:
-            read = self._read(row)
+            envelope = held.pop(row.id, None)
+            read = self._read(row) if envelope is None else envelope
             if isinstance(read, Failed):
                 unreadable.append(read)
             else:
                 self.mailbox.force(read)
-                restored.add(row.id)
-        # Messages committed while the journal was read: those it returned are in already.
-        held, self._held = self._held, []
         self.restoring = False
-        for envelope in held:
-            if envelope.id not in restored:
-                self.mailbox.force(envelope)
+        self.activating = False
+        for envelope in held.values():
+            self.mailbox.force(envelope)
         return unreadable
 
     def _read(self, row: MessageRecord) -> Envelope | Failed:
@@ -701,7 +746,7 @@ class ActorCell:
     @property
     def idle(self) -> bool:
         """Nothing queued and nothing being handled (or stopped for good)."""
-        if self.status == "stopped":
+        if self.status in ("stopped", "passivated"):
             return True
         return self.current is None and self.mailbox.idle
 

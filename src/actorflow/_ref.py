@@ -22,7 +22,9 @@ __all__ = ["ActorRef", "ActorStatistics", "Status"]
 A = TypeVar("A", bound="Actor[Any]", covariant=True)
 R = TypeVar("R")
 
-Status: TypeAlias = Literal["starting", "running", "restarting", "stopping", "stopped"]
+Status: TypeAlias = Literal[
+    "starting", "running", "restarting", "stopping", "stopped", "passivated"
+]
 
 _get_running_loop = asyncio.get_running_loop
 

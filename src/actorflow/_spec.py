@@ -52,7 +52,8 @@ class Child:
     """How to start (and restart) one actor: its class, constructor arguments and options.
 
     ``Child(Agent, "gpt", name="agent/42", restart="transient")``. The options are those of
-    ``ActorSystem.spawn``; `ephemeral` keeps a named actor out of the journal (J1).
+    ``ActorSystem.spawn``; `ephemeral` keeps a named actor out of the journal (J1), and
+    `passivate_after` unloads an idle durable actor from memory (J5).
     """
 
     actor: type[Actor[Any]]
@@ -63,6 +64,7 @@ class Child:
     max_attempts: int
     shutdown_timeout: float
     ephemeral: bool
+    passivate_after: float | None
 
     def __init__(
         self,
@@ -75,6 +77,7 @@ class Child:
         max_attempts: int = 3,
         shutdown_timeout: float = 5.0,
         ephemeral: bool = False,
+        passivate_after: float | None = None,
     ) -> None:
         from ._actor import Actor
 
@@ -87,6 +90,8 @@ class Child:
         if max_attempts < 1:
             raise DefinitionError(f"max_attempts must be at least 1, not {max_attempts}")
         _check_timeout(shutdown_timeout)
+        if passivate_after is not None and not passivate_after > 0:
+            raise DefinitionError(f"passivate_after must be > 0 seconds, not {passivate_after}")
         set_ = object.__setattr__
         set_(self, "actor", actor)
         set_(self, "args", args)
@@ -96,6 +101,7 @@ class Child:
         set_(self, "max_attempts", max_attempts)
         set_(self, "shutdown_timeout", shutdown_timeout)
         set_(self, "ephemeral", ephemeral)
+        set_(self, "passivate_after", passivate_after)
 
 
 @dataclass(frozen=True, kw_only=True)

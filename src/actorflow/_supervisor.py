@@ -199,6 +199,22 @@ class SupervisorCell:
             raise
         return child
 
+    async def readd(self, cell: ActorCell) -> None:
+        """Start a passivated actor again, at the end of the start order (J5)."""
+        tg = self._tg
+        if tg is None or self.stopping:
+            raise ActorStopped(f"supervisor {self.name} is not running", actor=self.name)
+        self.system._register(cell)
+        cell.parent = self
+        cell.recovered = True  # a failing start is this supervisor's to handle
+        self.children.append(cell)
+        try:
+            await cell.start(tg, first=True)
+        except BaseException:
+            self.children.remove(cell)
+            cell.finish(None)
+            raise
+
     async def stop_child(self, child: Member) -> None:
         """Stop `child` for good and wait until it has stopped."""
         if child.status == "stopped":
@@ -246,6 +262,10 @@ class SupervisorCell:
         child, error = event.child, event.error
         if event.incarnation != child.incarnation or child.stopping or child not in self.children:
             return  # a stop we asked for, or an incarnation already replaced
+        if isinstance(child, ActorCell) and child.passivating and error is None:
+            self.children.remove(child)  # unloaded while idle; back on its next message (J5)
+            child.passivated()
+            return
         if child.restart == "temporary" or (error is None and child.restart == "transient"):
             self.children.remove(child)
             child.finish(error, normal=error is None)

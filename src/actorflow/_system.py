@@ -9,6 +9,7 @@ import itertools
 import logging
 import os
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,6 @@ from types import TracebackType
 from typing import Any, TypeVar, final
 
 import anyio
-import msgspec
 from anyio.abc import TaskGroup, TaskStatus
 
 from ._actor import Actor, actor_kind
@@ -35,6 +35,7 @@ from ._errors import (
     SupervisorGaveUp,
 )
 from ._message import Message
+from ._options import decode_options, encode_options, options_of
 from ._outside import watch_notices
 from ._ref import ActorRef
 from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
@@ -66,31 +67,6 @@ async def _chore(fn: Callable[[T], Coroutine[Any, Any, None]], arg: T) -> None:
         pass  # its recipient stopped meanwhile: a durable one keeps it in the journal
     except Exception:
         logger.exception("a background delivery failed")
-
-
-class _Options(msgspec.Struct, frozen=True):
-    """The spawn options a durable actor is re-created with (stored beside its arguments)."""
-
-    restart: Restart = "permanent"
-    mailbox_size: int = DEFAULT_MAILBOX_SIZE
-    max_attempts: int = 3
-    shutdown_timeout: float = 5.0
-
-
-def _options_of(spec: Child) -> _Options:
-    return _Options(spec.restart, spec.mailbox_size, spec.max_attempts, spec.shutdown_timeout)
-
-
-def _encode_options(spec: Child) -> bytes:
-    return msgspec.msgpack.encode(_options_of(spec))
-
-
-def _decode_options(data: bytes) -> _Options:
-    try:
-        return msgspec.msgpack.decode(data, type=_Options) if data else _Options()
-    except msgspec.DecodeError:
-        logger.warning("unreadable actor options in the journal; using the defaults")
-        return _Options()
 
 
 def _is_backend(value: object) -> bool:
@@ -156,6 +132,12 @@ class ActorSystem:
         self.clock: Clock = clock if clock is not None else LoopClock()
         self._root_spec = root if root is not None else Supervisor(name="root")
         self._cells: dict[str, ActorCell] = {}
+        # Passivated actors someone still holds a ref to: a message through it brings that
+        # same cell back. The rest live only in the journal (J5).
+        self._passivated: weakref.WeakValueDictionary[str, ActorCell] = (
+            weakref.WeakValueDictionary()
+        )
+        self._activating: dict[str, anyio.Event] = {}
         self._supervisors: dict[str, SupervisorCell] = {}
         self._dead_letters: deque[DeadLetter] = deque(maxlen=dead_letter_limit)
         self._dead_letter_count = 0
@@ -345,20 +327,72 @@ class ActorSystem:
                     len(pending),
                 )
                 continue
-            options = _decode_options(record.options)
+            options = decode_options(record.options)
+            if options.passivate_after is not None and not pending:
+                continue  # passivated: it comes back on its next message (J5)
             parent = self._supervisors.get(record.supervisor or "", self._root)
-            spec = Child(
-                cls,
-                *decode_args(cls, name, record.args),
-                name=name,
-                restart=options.restart,
-                mailbox_size=options.mailbox_size,
-                max_attempts=options.max_attempts,
-                shutdown_timeout=options.shutdown_timeout,
-            )
-            cell = self._new_cell(spec, parent)
+            cell = self._new_cell(self._spec_of(cls, record), parent)
             cell.recovered = True
             parent.children.append(cell)
+
+    def _spec_of(self, cls: type[Actor[Any]], record: ActorRecord) -> Child:
+        """The spec a durable actor is re-created with from its journal record."""
+        options = decode_options(record.options)
+        return Child(
+            cls,
+            *decode_args(cls, record.name, record.args),
+            name=record.name,
+            restart=options.restart,
+            mailbox_size=options.mailbox_size,
+            max_attempts=options.max_attempts,
+            shutdown_timeout=options.shutdown_timeout,
+            passivate_after=options.passivate_after,
+        )
+
+    async def _reactivate(self, cell: ActorCell) -> ActorCell:
+        """Bring a passivated actor back under its supervisor; returns the live cell (J5)."""
+        await cell.wait_passivated()
+        live = self._cells.get(cell.name)
+        if live is not None:
+            return live  # back already (another message, or a spawn, was first)
+        parent = cell.parent if cell.parent.alive else self._supervisor(None)
+        await parent.readd(cell)
+        return cell
+
+    async def _activate(self, name: str) -> None:
+        """Bring back the durable actor called `name` that is not in memory, if the journal
+        has it (a message for it arrived from a timer or another process)."""
+        if name in self._cells or name in self._activating:
+            return  # one that comes back reads every message committed before it did
+        self._activating[name] = done = anyio.Event()
+        try:
+            await self._activate_now(name)
+        finally:
+            del self._activating[name]
+            done.set()
+
+    async def _activate_now(self, name: str) -> None:
+        passivated = self._passivated.get(name)
+        if passivated is not None:
+            await self._reactivate(passivated)
+            return
+        record = None if self._backend is None else await self._backend.actor(name)
+        cls = None if record is None else actor_kind(record.kind)
+        if record is None or cls is None or name in self._cells:
+            if name not in self._cells:
+                logger.warning(
+                    "a message is waiting for %s, which does not run here and cannot be"
+                    " re-activated (%s); it stays pending in the journal until a durable actor"
+                    " of that name starts",
+                    name,
+                    "no such actor in the journal"
+                    if record is None
+                    else f"its class {record.kind} is not defined in this process",
+                )
+            return
+        parent = self._supervisors.get(record.supervisor or "", self._root)
+        assert parent is not None
+        await parent.add(self._spec_of(cls, record))
 
     async def _restore(self, cell: ActorCell) -> None:
         """Give a durable actor its journal: registration, last state, pending messages."""
@@ -372,15 +406,15 @@ class ActorSystem:
         else:
             record, pending = found
         args = encode_args(cell.name, spec.args)
-        options = _encode_options(spec)
+        options = encode_options(spec)
         supervisor = cell.parent.name if cell.parent is not self._root else None
         # Compared decoded: stored options of an older layout mean the same, not "changed".
         if record is None or (
             record.kind,
             record.args,
-            _decode_options(record.options),
+            decode_options(record.options),
             record.supervisor,
-        ) != (spec.actor.__actorflow_kind__, args, _options_of(spec), supervisor):
+        ) != (spec.actor.__actorflow_kind__, args, options_of(spec), supervisor):
             await writer.register(
                 ActorRecord(
                     cell.name, spec.actor.__actorflow_kind__, args, options, None, supervisor
@@ -391,14 +425,8 @@ class ActorSystem:
             await writer.failed_many(unreadable)
 
     def _not_here(self, record: MessageRecord) -> None:
-        """A committed message for an actor that does not run here: it waits in the journal."""
-        logger.warning(
-            "message %s (%s) is for %s, which does not run here; it stays pending in the"
-            " journal until a durable actor of that name starts",
-            record.id,
-            record.type,
-            record.recipient,
-        )
+        """A committed message for an actor not in memory: bring it back, if it can be."""
+        self._background(self._activate, record.recipient)
 
     # -- timers, conversations, retention ------------------------------------------------------
 
@@ -496,6 +524,7 @@ class ActorSystem:
         max_attempts: int = 3,
         shutdown_timeout: float = 5.0,
         ephemeral: bool = False,
+        passivate_after: float | None = None,
     ) -> ActorRef[A]:
         """Start an actor and return its reference once its ``on_start`` has returned.
 
@@ -506,12 +535,21 @@ class ActorSystem:
 
         With a journal, a named actor is durable (J1) unless `ephemeral`: its state and
         messages persist, and spawning a durable actor that is already running (recovered from
-        the journal, or spawned before) with the same class returns its reference.
+        the journal, or spawned before) with the same class returns its reference. With
+        `passivate_after`, a durable actor idle for that many seconds is unloaded from memory
+        (``on_stop`` runs) and comes back from its journal state on its next message, for
+        senders as if it had never left (J5); spawning it again brings it back too.
 
         Raises `ActorExists` if the name is taken, `StartFailed` if the constructor or
         ``on_start`` raised (nothing stays registered), `DefinitionError` for bad options.
         """
+        if name is not None and name in self._activating:
+            await self._activating[name].wait()  # a message is bringing it back
         existing = self._cells.get(name) if name is not None else None
+        if existing is None and name is not None:
+            existing = self._passivated.get(name)
+            if existing is not None and existing.spec.actor is actor_class:
+                return (await self._reactivate(existing)).ref
         if existing is not None and existing.durable and existing.spec.actor is actor_class:
             return existing.ref
         spec = Child(
@@ -523,6 +561,7 @@ class ActorSystem:
             max_attempts=max_attempts,
             shutdown_timeout=shutdown_timeout,
             ephemeral=ephemeral,
+            passivate_after=passivate_after,
         )
         cell = await self._supervisor(supervisor).add(spec)
         assert isinstance(cell, ActorCell)
@@ -636,6 +675,19 @@ class ActorSystem:
         cell = ActorCell(spec, name, self, parent, durable=durable)
         self._cells[name] = cell
         return cell
+
+    def _register(self, cell: ActorCell) -> None:
+        if cell.name in self._cells:
+            raise ActorExists(f"an actor called {cell.name!r} is already running")
+        self._cells[cell.name] = cell
+        self._passivated.pop(cell.name, None)
+
+    def _passivate(self, cell: ActorCell) -> None:
+        self._unregister(cell)
+        self._passivated[cell.name] = cell
+
+    async def _reactivate_chore(self, cell: ActorCell) -> None:
+        await self._reactivate(cell)
 
     def _unregister(self, cell: ActorCell) -> None:
         if self._cells.get(cell.name) is cell:

@@ -9,6 +9,7 @@ import msgspec
 import tenacity
 
 import actorflow as af
+from actorflow.journal import MessageRecord
 
 
 class Ask(af.Message, tag="agents.Ask"):
@@ -158,3 +159,43 @@ class Relayer(af.Actor[None], kind="agents.Relayer"):
         target = self.ctx.system.lookup(head)
         for _ in range(msg.fan_out):
             await target.tell(Relay(rest))
+
+
+class Say(af.Message, tag="agents.Say"):
+    text: str
+
+
+class History(af.State):
+    said: list[str] = []
+
+
+UNLOADED: dict[str, anyio.Event] = {}
+"""Set by the Session of that name when it is unloaded (its on_stop runs)."""
+
+
+class Session(af.Actor[History], kind="agents.Session"):
+    """A chat session: remembers what was said."""
+
+    def on_say(self, msg: Say) -> list[str]:
+        self.state.said.append(msg.text)
+        return self.state.said
+
+    def on_remind(self, msg: Remind) -> None:
+        self.state.said.append(f"reminder: {msg.text}")
+
+    async def on_stop(self) -> None:
+        event = UNLOADED.get(self.ctx.name)
+        if event is not None:
+            event.set()
+
+
+async def unloaded(name: str) -> None:
+    """Wait until the session `name` is unloaded (armed before the wait begins)."""
+    with anyio.fail_after(20):
+        await UNLOADED[name].wait()
+
+
+def outside(message_id: str, recipient: str = "rem") -> MessageRecord:
+    """A Remind as another process would append it (J11)."""
+    body = af.Codec(Remind).encode(Remind("from outside"))
+    return MessageRecord(id=message_id, recipient=recipient, type="agents.Remind", body=body)

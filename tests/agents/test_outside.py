@@ -14,15 +14,11 @@ from actorflow.journal import MemoryJournal, MessageRecord, SQLiteJournal
 from actorflow.journal._statements import append_outside, requeue_outside
 from actorflow.journal._wake import wake
 
-from .support import Ask, Remind, Reminder, Reminders, fired
+from .support import Ask, Remind, Reminder, Reminders, fired, outside
 
 pytestmark = pytest.mark.anyio
 
 BODY = af.Codec(Remind).encode(Remind("from outside"))
-
-
-def outside(message_id: str, recipient: str = "rem") -> MessageRecord:
-    return MessageRecord(id=message_id, recipient=recipient, type="agents.Remind", body=BODY)
 
 
 def append_from_another_connection(path: Path, record: MessageRecord, *, poke: bool) -> None:

@@ -393,6 +393,8 @@ def test_export_is_every_message_then_every_actor(journal: Path) -> None:
             "mailbox_size": 1000,
             "max_attempts": 1,
             "shutdown_timeout": 5.0,
+            "passivate_after": None,
+            "module": "tests.cli.support",
         },
         "state": {"notes": ["hello", "pass it on"]},
         "supervisor": None,

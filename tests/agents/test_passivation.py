@@ -1,0 +1,115 @@
+"""Passivation (J5): idle durable actors leave memory and come back on their next message."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+import actorflow as af
+from actorflow.journal import JournalBackend, MemoryJournal
+
+from .support import UNLOADED, Remind, Say, Session, outside, unloaded
+
+pytestmark = pytest.mark.anyio
+
+IDLE = 0.02  # seconds: an actor idle this long is unloaded
+
+
+async def spawn_and_unload(system: af.ActorSystem, name: str) -> af.ActorRef[Session]:
+    UNLOADED[name] = anyio.Event()
+    ref = await system.spawn(Session, name=name, passivate_after=IDLE)
+    await ref.ask(Say("hello"))
+    await unloaded(name)
+    return ref
+
+
+async def wait_status(ref: af.ActorRef[Session], status: str) -> None:
+    with anyio.fail_after(20):
+        while ref.status != status:
+            await anyio.lowlevel.checkpoint()
+
+
+async def test_j5_an_idle_actor_is_unloaded_and_its_next_ask_sees_its_state(
+    journal: JournalBackend,
+) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await spawn_and_unload(system, "s1")
+        await wait_status(ref, "passivated")
+        assert system.actors() == []
+        assert await ref.ask(Say("again")) == ["hello", "again"]  # through the same ref
+        assert [r.name for r in system.actors()] == ["s1"]
+        assert ref.statistics().status == "running"
+
+
+async def test_j5_tells_and_messages_from_other_actors_bring_it_back(
+    journal: JournalBackend,
+) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await spawn_and_unload(system, "s2")
+        await wait_status(ref, "passivated")
+        UNLOADED["s2"] = anyio.Event()
+        for text in ("a", "b", "c"):
+            await ref.tell(Say(text))
+        await unloaded("s2")  # handled them, then went idle again
+        assert await ref.ask(Say("d")) == ["hello", "a", "b", "c", "d"]
+
+
+async def test_j5_spawning_it_again_brings_it_back(journal: JournalBackend) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await spawn_and_unload(system, "s3")
+        await wait_status(ref, "passivated")
+        again = await system.spawn(Session, name="s3", passivate_after=IDLE)
+        assert again == ref
+        assert await again.ask(Say("back")) == ["hello", "back"]
+
+
+async def test_j5_a_restarted_system_leaves_idle_actors_in_the_journal(
+    journal: JournalBackend,
+) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        for i in range(20):
+            await spawn_and_unload(system, f"chat-{i}")
+    async with af.ActorSystem(journal=journal) as system:
+        assert system.actors() == []  # none loaded at start
+        ref = await system.spawn(Session, name="chat-7", passivate_after=IDLE)
+        assert await ref.ask(Say("resumed")) == ["hello", "resumed"]
+        assert [r.name for r in system.actors()] == ["chat-7"]
+
+
+async def test_j5_a_timer_brings_a_passivated_actor_back(journal: JournalBackend) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await spawn_and_unload(system, "s4")
+        await wait_status(ref, "passivated")
+        UNLOADED["s4"] = anyio.Event()
+        await system.schedule(0.0, Remind("wake up"), to=ref)
+        await unloaded("s4")  # came back, handled it, went idle again
+        assert await ref.ask(Say("x")) == ["hello", "reminder: wake up", "x"]
+
+
+async def test_j5_an_outside_message_brings_back_an_actor_nobody_holds() -> None:
+    journal = MemoryJournal()
+    async with af.ActorSystem(journal=journal) as system:
+        await spawn_and_unload(system, "s5")
+    async with af.ActorSystem(journal=journal) as system:
+        assert system.actors() == []
+        UNLOADED["s5"] = anyio.Event()
+        journal.append_outside(outside("ping", recipient="s5"))
+        await unloaded("s5")
+        ref = await system.spawn(Session, name="s5", passivate_after=IDLE)
+        assert await ref.ask(Say("x")) == ["hello", "reminder: from outside", "x"]
+
+
+async def test_j5_an_actor_with_messages_queued_is_not_unloaded(
+    journal: JournalBackend,
+) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await system.spawn(Session, name="busy", passivate_after=3600)
+        for i in range(50):
+            await ref.tell(Say(str(i)))
+        assert len(await ref.ask(Say("last"))) == 51
+        assert ref.status == "running"
+
+
+async def test_j5_passivate_after_must_be_positive() -> None:
+    with pytest.raises(af.DefinitionError, match="passivate_after must be > 0"):
+        af.Child(Session, name="x", passivate_after=0)
