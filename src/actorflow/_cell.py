@@ -39,6 +39,7 @@ from ._mailbox import Closed, Full, Mailbox
 from ._message import Message, Terminated
 from ._ref import ActorRef, ActorStatistics, Status
 from ._spec import Child
+from ._tracing import traced
 from .journal import ActorRecord, Done, Failed, MessageRecord
 
 if TYPE_CHECKING:
@@ -325,7 +326,15 @@ class ActorCell:
         return actor
 
     def _bind(self, actor: Actor[Any]) -> dict[type[Message], tuple[Any, bool]]:
-        """This incarnation's handlers by message type: (bound method, is it async)."""
+        """This incarnation's handlers by message type: (bound method, is it async).
+
+        When the system traces, each is wrapped to make a span per message (O1).
+        """
+        if self.system._tracing:
+            return {
+                message_type: (traced(self, getattr(actor, handler.name), handler.is_async), True)
+                for message_type, handler in self.handlers.items()
+            }
         return {
             message_type: (getattr(actor, handler.name), handler.is_async)
             for message_type, handler in self.handlers.items()
@@ -493,7 +502,13 @@ class ActorCell:
         envelope = Envelope(message, reply, id=message_id or new_message_id())
         assert self.writer is not None
         try:
-            record = record_for(message, self.name, envelope.id, None)  # type: ignore[arg-type]
+            record = record_for(
+                message,
+                self.name,
+                envelope.id,  # type: ignore[arg-type]  # just set
+                None,
+                trace=envelope.trace,
+            )
             if first:
                 record.attempts = 1
                 envelope.claimed = True
@@ -560,9 +575,8 @@ class ActorCell:
             e.id == message_id for e in self._held
         )
 
-    def deliver_after_commit(self, message: Message) -> None:
+    def deliver_after_commit(self, envelope: Envelope) -> None:
         """Deliver a durable actor's message to this in-memory actor after that commit."""
-        envelope = Envelope(message)
         if not self._put_or_queue(envelope):
             self._dead_letter(envelope, None)
 
@@ -610,6 +624,7 @@ class ActorCell:
                         message, id=row.id, attempts=row.attempts, conversation=row.conversation
                     )
                     envelope.seq = row.seq
+                    envelope.trace = row.trace
                     return envelope
         logger.error(
             "actor %s: unreadable journal message is a dead letter: %s", self.name, problem

@@ -67,6 +67,7 @@ def record_for(
     sender: str | None,
     conversation: str | None = None,
     cause: str | None = None,
+    trace: str | None = None,
 ) -> MessageRecord:
     """The journal record of `message` for `recipient`.
 
@@ -85,6 +86,7 @@ def record_for(
         conversation=conversation or message_id,
         cause=cause,
         created_at=time.time(),
+        trace=trace,
     )
 
 
@@ -110,7 +112,7 @@ class Turn:
         self.envelope = envelope
         self.records: list[MessageRecord] = []
         self.deliveries: list[Callable[[int | None], None]] = []
-        self.local: list[tuple[ActorCell, Message]] = []
+        self.local: list[tuple[ActorCell, Envelope]] = []
         self.timers: list[TimerRecord] = []
         self.cancels: list[str] = []
         self.step_calls: dict[str, int] = {}
@@ -130,7 +132,7 @@ class Turn:
                 raise ActorflowError(
                     f"{target.name} is not durable: a message id means nothing without a journal"
                 )
-            self.local.append((target, message))
+            self.local.append((target, Envelope(message)))  # made now: in the sending span
             return
         conversation = self.conversation
         envelope = Envelope(message, id=message_id or new_message_id(), conversation=conversation)
@@ -141,14 +143,15 @@ class Turn:
             self.cell.name,
             conversation,
             self.envelope.id,
+            envelope.trace,
         )
         self.records.append(record)
         self.deliveries.append(target.committed_delivery(envelope))
 
     def deliver_local(self) -> None:
         """After the commit: hand the messages for in-memory actors over."""
-        for target, message in self.local:
-            target.deliver_after_commit(message)
+        for target, envelope in self.local:
+            target.deliver_after_commit(envelope)
 
 
 def args_types(cls: type[Actor[Any]]) -> tuple[Any, ...] | None:

@@ -23,6 +23,7 @@ import tenacity
 
 from ._crashpoints import crash_point
 from ._errors import ActorflowError, DecodeError, EncodeError
+from ._tracing import step_span
 from .journal import StepRecord
 
 if TYPE_CHECKING:
@@ -63,9 +64,26 @@ async def run_step(
         turn.recorded = (
             await backend.steps(message_id) if envelope.attempts and backend is not None else {}
         )
-    recorded = turn.recorded.get(key)
-    if recorded is not None:
-        return _decode(recorded, returns, cell, key)
+    with step_span(cell, key) as replayed:
+        recorded = turn.recorded.get(key)
+        replayed(recorded is not None)
+        if recorded is not None:
+            return _decode(recorded, returns, cell, key)
+        return await _record(cell, turn.recorded, message_id, key, returns, fn, args, kwargs, retry)
+
+
+async def _record(
+    cell: ActorCell,
+    recorded: dict[str, bytes],
+    message_id: str,
+    key: str,
+    returns: Any,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    retry: tenacity.AsyncRetrying | None,
+) -> Any:
+    """Call the step's function, then commit its result before returning it."""
     result = await _call(fn, args, kwargs, retry)
     try:
         data = _encode(result)
@@ -78,7 +96,7 @@ async def run_step(
     writer = cell.writer
     assert writer is not None
     await writer.step(StepRecord(message_id, key, data))
-    turn.recorded[key] = data
+    recorded[key] = data
     crash_point("step.after_record")
     return _decode(data, returns, cell, key)
 

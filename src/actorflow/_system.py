@@ -19,6 +19,7 @@ from typing import Any, TypeVar, final
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
+from . import _tracing
 from ._actor import Actor, actor_kind
 from ._cell import ActorCell
 from ._clock import Clock, LoopClock
@@ -110,6 +111,11 @@ class ActorSystem:
     `dead_letter_limit` bounds how many dead letters are kept in memory (a failed message is
     logged with its traceback, the messages of a stopped actor in one summary line); `clock`
     replaces the event loop's clock (``actorflow.testing.FakeClock`` in tests).
+
+    `retention` (seconds or a `timedelta`) compacts done messages older than that from the
+    journal as the system runs (J10). `tracing` makes a span per handled message (O1): by
+    default when OpenTelemetry is installed and the application has set a tracer provider;
+    True or False to force it; or a ``TracerProvider`` to use instead of the global one.
     """
 
     def __init__(
@@ -120,6 +126,7 @@ class ActorSystem:
         clock: Clock | None = None,
         dead_letter_limit: int = 10_000,
         retention: float | dt.timedelta | None = None,
+        tracing: Any = None,
     ) -> None:
         if journal is None or _is_backend(journal):
             self._backend: JournalBackend | None = journal  # type: ignore[assignment]
@@ -156,6 +163,13 @@ class ActorSystem:
         if seconds is not None and not seconds > 0:
             raise ValueError(f"retention must be a positive duration, not {retention!r}")
         self._retention = seconds
+        if tracing and not _tracing.available():
+            raise ActorflowError(
+                "tracing=True needs OpenTelemetry's API: pip install 'actorflow[otel]'"
+            )
+        self._tracing_option = tracing
+        self._tracer: Any = None  # decided when the system starts (O1)
+        self._tracing = False
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -163,6 +177,9 @@ class ActorSystem:
         if self._state != "new":
             raise ActorflowError("an ActorSystem can be started only once")
         self._state = "running"
+        self._tracer = _tracing.tracer_for(self._tracing_option)
+        self._tracing = self._tracer is not None
+        _tracing.active += self._tracing
         self._stop_scope = anyio.CancelScope()
         self._deadlines = Deadlines(asyncio.get_running_loop())
         failure: BaseException | None = None
@@ -185,6 +202,7 @@ class ActorSystem:
             failure = group.exceptions[0]
         if failure is not None:
             self._state = "stopped"
+            _tracing.active -= self._tracing
             raise failure  # StartFailed (or a bad spec) as itself, not inside a group
         logger.info(
             "actor system running: %d actor(s)%s",
@@ -233,6 +251,8 @@ class ActorSystem:
             await root.shutdown()
             root.finish(None)
         await self._close_journal()
+        if self._state != "stopped":
+            _tracing.active -= self._tracing
         self._state = "stopped"
 
     # -- the journal -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import anyio
 from anyio.abc import TaskStatus
 
+from . import _tracing
 from ._durable import new_message_id, record_for
 from ._envelope import Envelope
 from ._errors import ActorflowError, ActorStopped
@@ -97,6 +98,7 @@ class Timers:
                 None if sender is None else sender.name,
                 None if turn is None else turn.conversation,
                 None if turn is None else turn.envelope.id,
+                _tracing.current_traceparent() if _tracing.active else None,
             ),
             due,
         )
