@@ -499,15 +499,22 @@ class ActorCell:
         first = (
             not len(mailbox) and mailbox.reserved == 1 and (self.current is None or self.committing)
         )
+        # Sent from a durable handler (an ask, which cannot wait for that handler's commit):
+        # it still joins the handler's conversation (J7).
+        turn = current_turn.get() if _durable.open_turns else None
+        conversation = None if turn is None else turn.conversation
         envelope = Envelope(message, reply, id=message_id or new_message_id())
+        envelope.conversation = conversation
         assert self.writer is not None
         try:
             record = record_for(
                 message,
                 self.name,
                 envelope.id,  # type: ignore[arg-type]  # just set
-                None,
-                trace=envelope.trace,
+                None if turn is None else turn.cell.name,
+                conversation,
+                None if turn is None else turn.envelope.id,
+                envelope.trace,
             )
             if first:
                 record.attempts = 1

@@ -23,7 +23,12 @@ from actorflow.journal import (
     MemoryJournal,
     MessageRecord,
     SQLiteJournal,
+    StepRecord,
+    TimerRecord,
+    conversation_tree,
 )
+from actorflow.journal._schema import MIGRATIONS
+from actorflow.journal._statements import append_outside
 
 pytestmark = pytest.mark.anyio
 
@@ -157,5 +162,134 @@ async def test_j12_a_corrupt_row_is_reported_and_its_neighbours_stay_readable(
         assert [r.corrupt is None for r in rows] == [True, False, True]
         assert "messages seq=" in (rows[1].corrupt or "")
         assert "body is str" in (rows[1].corrupt or "")
+    finally:
+        await backend.close()
+
+
+# -- schema 2: steps, timers, conversations, notices, compaction (J4, J6, J7, J10, J11) --------
+
+
+async def test_j4_steps_are_recorded_once_per_message_and_step(journal: JournalBackend) -> None:
+    await journal.write(Batch(appends=[msg(1), msg(2)]))
+    await journal.write(Batch(steps=[StepRecord("m1", "llm", b"first")]))
+    await journal.write(
+        Batch(steps=[StepRecord("m1", "llm", b"again"), StepRecord("m1", "llm#2", b"second")])
+    )
+    assert await journal.steps("m1") == {"llm": b"first", "llm#2": b"second"}  # first one kept
+    assert await journal.steps("m2") == {}
+
+
+async def test_j6_timers_are_stored_until_cancelled_or_fired(journal: JournalBackend) -> None:
+    early, late = (
+        TimerRecord(msg(i, conversation="c", cause="m0", trace="00-ab-cd-01"), due_at=due)
+        for i, due in ((7, 100.0), (8, 50.0))
+    )
+    await journal.write(Batch(timers=[early, late]))
+    assert [(t.id, t.due_at) for t in await journal.timers()] == [("m8", 50.0), ("m7", 100.0)]
+    (stored, _) = await journal.timers()
+    assert (stored.message.conversation, stored.message.cause, stored.message.trace) == (
+        "c",
+        "m0",
+        "00-ab-cd-01",
+    )
+    # Firing: the timer's message appended under its id and the timer gone, in one batch.
+    (seq,) = await journal.write(Batch(appends=[late.message], cancels=[late.id]))
+    assert seq is not None
+    assert [t.id for t in await journal.timers()] == ["m7"]
+    assert [m.id for m in await journal.pending()] == ["m8"]
+    await journal.write(Batch(cancels=["m7", "never-was"]))
+    assert await journal.timers() == []
+
+
+async def test_j7_a_conversation_reads_back_in_order(journal: JournalBackend) -> None:
+    await journal.write(
+        Batch(
+            appends=[
+                msg(1, conversation="m1"),
+                msg(2, conversation="m1", cause="m1", sender="a"),
+                msg(3, conversation="other"),
+                msg(4, conversation="m1", cause="m2", sender="b"),
+            ]
+        )
+    )
+    found = await journal.conversation("m1")
+    assert [(m.id, m.cause) for m in found] == [("m1", None), ("m2", "m1"), ("m4", "m2")]
+    (root,) = conversation_tree(found)
+    assert [(depth, m.id) for depth, m in root.walk()] == [(0, "m1"), (1, "m2"), (2, "m4")]
+
+
+async def test_j10_compaction_removes_old_done_messages_and_their_steps(
+    journal: JournalBackend,
+) -> None:
+    await journal.write(
+        Batch(actors=[ActorRecord("a", "k", b"\x90")], appends=[msg(i) for i in range(1, 6)])
+    )
+    await journal.write(
+        Batch(
+            done=[Done("m1", "a", b"s1", 10.0), Done("m2", "a", b"s2", 20.0)],
+            failed=[Failed("m3", 3, "boom", None, True)],
+            steps=[StepRecord(f"m{i}", "llm", b"r") for i in range(1, 5)],
+            timers=[TimerRecord(msg(9), due_at=1.0)],
+        )
+    )
+    result = await journal.compact(15.0)
+    assert (result.messages, result.steps) == (1, 1)  # m1 and its step
+    assert await journal.message("m1") is None
+    assert await journal.message("m2") is not None  # done after the cutoff
+    everything = await journal.compact(1e12)
+    assert (everything.messages, everything.steps) == (1, 1)  # m2 and its step
+    assert [m.id for m in await journal.pending()] == ["m4", "m5"]
+    assert [m.id for m in await journal.dead_letters()] == ["m3"]
+    assert await journal.steps("m3") == {"llm": b"r"}  # a dead letter may be re-queued
+    assert await journal.steps("m4") == {"llm": b"r"}
+    assert len(await journal.timers()) == 1
+    actor = await journal.actor("a")
+    assert actor is not None
+    assert actor.state == b"s2"
+
+
+async def test_j11_notices_of_outside_appends_are_taken_once(tmp_path: Path) -> None:
+    sqlite_path = tmp_path / "notices.db"
+    backends: list[JournalBackend] = [SQLiteJournal(sqlite_path), MemoryJournal()]
+    for backend in backends:
+        await backend.open()
+        try:
+            await backend.write(Batch(appends=[msg(1)]))
+            if isinstance(backend, MemoryJournal):
+                backend.append_outside(msg(2))
+                backend.append_outside(msg(3))
+            else:
+                conn = sqlite3.connect(sqlite_path, isolation_level=None)
+                append_outside(conn, msg(2))
+                append_outside(conn, msg(3))
+                assert append_outside(conn, msg(3)) is None  # the same id: nothing written
+                conn.close()
+            await backend.write(Batch(done=[Done("m3", "a", None, 1.0)]))
+            taken = await backend.take_notices()
+            assert [m.id for m in taken] == ["m2"]  # m3 was handled meanwhile
+            assert await backend.take_notices() == []
+        finally:
+            await backend.close()
+
+
+async def test_j8_a_schema_1_journal_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        for statement in MIGRATIONS[1]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO actorflow_meta VALUES ('schema_version', '1')")
+        conn.execute(
+            "INSERT INTO messages (id, recipient, type, body, created_at)"
+            " VALUES ('old-1', 'a', 'Add', x'01', 1.0)"
+        )
+    conn.close()
+    backend = SQLiteJournal(path)
+    await backend.open()
+    try:
+        assert await backend.schema_version() == af.journal.SCHEMA_VERSION == 2
+        (old,) = await backend.pending()
+        assert (old.id, old.trace) == ("old-1", None)
+        await backend.write(Batch(steps=[StepRecord("old-1", "s", b"x")]))
+        assert await backend.steps("old-1") == {"s": b"x"}
     finally:
         await backend.close()
