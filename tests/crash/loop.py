@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 NODES = 8
 POINTS = ("commit.before_commit", "commit.after_commit", "turn.after_handler")
+# The app also compacts its journal all along (J10): a kill may land inside a compaction too.
 
 
 @dataclass
