@@ -31,6 +31,9 @@ class Sizes:
     recovery_done: int
     recovery_pending: int
     recovery_actors: int
+    conversations: int
+    pickups: int
+    fallback_pickups: int
 
 
 FULL = Sizes(
@@ -47,6 +50,9 @@ FULL = Sizes(
     recovery_done=1_000_000,
     recovery_pending=10_000,
     recovery_actors=10_000,
+    conversations=100_000,
+    pickups=50,
+    fallback_pickups=20,
 )
 QUICK = Sizes(
     rounds=3,
@@ -62,6 +68,9 @@ QUICK = Sizes(
     recovery_done=100_000,
     recovery_pending=1_000,
     recovery_actors=1_000,
+    conversations=10_000,
+    pickups=10,
+    fallback_pickups=3,
 )
 
 

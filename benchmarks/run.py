@@ -3,6 +3,7 @@
     python benchmarks/run.py            # full run, a few minutes at most
     python benchmarks/run.py --quick    # under 30 s on 2 cores
     python benchmarks/run.py --json     # only a JSON array of rows on stdout
+    python benchmarks/run.py --only recovery_time,outside_pickup_latency   # just these
 
 Targets are reported, not asserted: the exit status is 0 unless the script itself fails.
 See benchmarks/README.md for what each benchmark measures.
@@ -23,11 +24,13 @@ from collections.abc import Awaitable, Callable, Sequence
 import uvloop
 
 import actorflow as af
+from conversations import idle_conversations_memory
 from durable import durable_sequential, durable_throughput, recovery_time
 from harness import FULL, QUICK, Row, Sizes
 from lifecycle import restart_cost, spawn_cost
 from memory import idle_actor_memory
 from messaging import PYKKA_MISSING, ask_latency, tell_throughput
+from outside import outside_pickup_latency
 
 Benchmark = Callable[[Sizes], Awaitable[list[Row]]]
 
@@ -40,15 +43,19 @@ BENCHMARKS: Sequence[Benchmark] = (
     durable_throughput,
     durable_sequential,
     recovery_time,
+    idle_conversations_memory,
+    outside_pickup_latency,
 )
 
 COLUMNS = ("name", "value", "unit", "baseline", "ratio", "target", "met")
 
 
-async def run_all(sizes: Sizes, progress: Callable[[str], None]) -> list[Row]:
+async def run_all(
+    benchmarks: Sequence[Benchmark], sizes: Sizes, progress: Callable[[str], None]
+) -> list[Row]:
     rows: list[Row] = []
-    for number, benchmark in enumerate(BENCHMARKS, 1):
-        progress(f"[{number}/{len(BENCHMARKS)}] {benchmark.__name__}")
+    for number, benchmark in enumerate(benchmarks, 1):
+        progress(f"[{number}/{len(benchmarks)}] {benchmark.__name__}")
         rows += await benchmark(sizes)
     return rows
 
@@ -58,7 +65,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes: under 30 s")
     parser.add_argument("--json", action="store_true", help="print only a JSON array of rows")
     parser.add_argument("--rounds", type=int, help="rounds per measurement (best one kept)")
+    parser.add_argument(
+        "--only",
+        metavar="NAME[,NAME]",
+        help="run only these benchmarks, named by their first row: "
+        + ", ".join(b.__name__ for b in BENCHMARKS),
+    )
     args = parser.parse_args(argv)
+    benchmarks = BENCHMARKS
+    if args.only is not None:
+        by_name = {benchmark.__name__: benchmark for benchmark in BENCHMARKS}
+        names = [name.strip() for name in args.only.split(",") if name.strip()]
+        unknown = [name for name in names if name not in by_name]
+        if unknown or not names:
+            parser.error(
+                f"--only: unknown benchmark {', '.join(unknown) or '(none given)'};"
+                f" choose from {', '.join(by_name)}"
+            )
+        benchmarks = [benchmark for benchmark in BENCHMARKS if benchmark.__name__ in names]
     sizes = QUICK if args.quick else FULL
     if args.rounds is not None:
         sizes = dataclasses.replace(sizes, rounds=max(1, args.rounds))
@@ -71,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    rows = uvloop.run(run_all(sizes, progress))
+    rows = uvloop.run(run_all(benchmarks, sizes, progress))
     elapsed = time.perf_counter() - started
 
     if args.json:
