@@ -25,7 +25,10 @@ def test_j3_kill_loop_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     print(outcome.line())
     assert (outcome.lost, outcome.duplicated) == (0, 0), outcome.line()
     assert outcome.integrity_ok == KILLS
-    assert outcome.handled == outcome.acked == 60 * KILLS
+    assert outcome.handled == 60 * KILLS
+    # A message committed and handled, but killed before its acknowledgement was written, is
+    # not sent again (the app resumes after the last one handled: see tests/crash/app.py).
+    assert outcome.acked <= outcome.handled
 
 
 @pytest.mark.timeout(120)
