@@ -15,16 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e . --group dev --group bench
 	touch $(STAMP)
 
-# The quick start's main job: an agent in memory, then a durable counter run twice over one
-# SQLite journal (./demo.db): the second run goes on from the first; then what the journal holds.
+# The quick start's main job: the research team (a planner, two workers and a search tool,
+# every LLM and tool call a recorded step) under the supervisor process, over a real SQLite
+# journal (./demo.db); it finishes by itself. Then what the journal holds, and the
+# conversation as a tree across the actors.
 demo: $(STAMP)
-	$(BIN)/python examples/hello.py
 	rm -f demo.db demo.db-wal demo.db-shm
-	$(BIN)/python examples/durable_counter.py demo.db
-	$(BIN)/python examples/durable_counter.py demo.db
+	$(BIN)/actorflow run examples.research_team:main --journal demo.db
 	$(BIN)/actorflow journal stats --journal demo.db
 	$(BIN)/actorflow journal actors --journal demo.db
-	$(BIN)/actorflow journal messages --journal demo.db
+	$(BIN)/actorflow journal conversation task-1 --journal demo.db
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

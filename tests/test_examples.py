@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,18 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 EXPECTED = {
+    "approval.py": ["exp-1: escalated by timer"],  # nobody answers within APPROVAL_WAIT_SECONDS
+    "chat_sessions.py": [
+        "500 sessions, 1500 messages; all unloaded now",
+        "chat-7: reply 4 to 'what did I say first?' (you began with 'message 0 from user 7')",
+    ],
     "durable_counter.py": ["value=11 adds=2"],
     "hello.py": ["1: you asked 'hi'", "<ActorRef agent/42 running mailbox 0/1000>"],
+    "research_team.py": [
+        "report: How is actor runtimes built? Sources: the design notes and the source code."
+        " [bd9793]; Who uses actor runtimes? Sources: user surveys and public case studies."
+        " [db74f1] [c63993]"
+    ],
     "supervision.py": [
         "dead letter: tool Call(query='poison') after 2 attempts",
         "plan for 'write a sonnet' using 'result for write a sonnet'",
@@ -33,6 +44,10 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
         assert line in result.stdout.splitlines(), result.stdout
 
 
+# Smaller or faster than their defaults, to keep `make test` short.
+ENV = {"APPROVAL_WAIT_SECONDS": "0.2", "CHAT_SESSIONS": "500"}
+
+
 def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-W", "error", str(EXAMPLES / name)],
@@ -41,6 +56,7 @@ def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         timeout=50,
         check=False,
         cwd=cwd,
+        env={**os.environ, **ENV},
     )
 
 

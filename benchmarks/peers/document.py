@@ -84,7 +84,7 @@ def write_document(
             " run to run, so read the ratios between systems in the same table rather than"
             f" comparing figures across runs. Each in-memory and durable figure is {rounds},"
             " and who goes first rotates from round to round. How to reproduce each number:"
-            " [benchmarks/README.md](../benchmarks/README.md#peers-make-bench-peers)."
+            ' `benchmarks/README.md` in the repository (section "Peers").'
         ),
         "",
         "## Machine and versions",

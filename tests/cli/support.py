@@ -23,6 +23,9 @@ EPOCH = 1735689600.0  # 2025-01-01 00:00:00 UTC: every time in the journal is fi
 FAILING: dict[str, bool] = {"on": True}
 """`Fail` fails while this is on: a test turns it off to see a requeued message succeed."""
 
+FIXED: dict[str, anyio.Event] = {}
+"""Set when `Fail(reason)` with this reason is handled without failing."""
+
 
 class Note(af.Message, tag="cli.Note"):
     text: str
@@ -53,6 +56,9 @@ class Notebook(af.Actor[Notes], kind="cli.Notebook"):
         if FAILING["on"]:
             raise RuntimeError(msg.reason)
         self.state.notes.append(f"fixed: {msg.reason}")
+        fixed = FIXED.get(msg.reason)
+        if fixed is not None:
+            fixed.set()
 
     async def on_hold(self, msg: Hold) -> None:
         await anyio.sleep_forever()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +15,24 @@ import actorflow as af
 from .support import assert_one_error_line, cli
 
 PYTHON_M_ACTORFLOW = [sys.executable, "-W", "error", "-m", "actorflow"]
-COMMANDS = ["stats", "actors", "messages", "show", "state", "dead", "requeue", "tail", "export"]
+COMMANDS = [
+    "stats",
+    "actors",
+    "messages",
+    "show",
+    "state",
+    "dead",
+    "requeue",
+    "tail",
+    "export",
+    "conversation",
+    "compact",
+]
 
 
-@pytest.mark.parametrize("command", [[], ["journal"], *(["journal", c] for c in COMMANDS)])
+@pytest.mark.parametrize(
+    "command", [[], ["journal"], ["run"], ["send"], *(["journal", c] for c in COMMANDS)]
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = cli([*command, "--help"])
     assert result.exit_code == 0, result.output
@@ -31,14 +46,51 @@ def test_the_journal_group_lists_every_command() -> None:
         assert f"  {command} " in listed, command
 
 
-def test_help_says_what_is_not_built_yet() -> None:
+def test_help_lists_the_commands_and_completion() -> None:
     top = " ".join(cli(["--help"]).stdout.split())
-    for missing in ("actorflow send", "conversation", "compact"):
-        assert missing in top
     assert "run Run an application's actors under a supervisor" in top
+    assert "send Send a message of type TYPE, given as JSON" in top
+    assert "_ACTORFLOW_COMPLETE=bash_source actorflow" in top
+    assert "not built" not in top
     requeue = " ".join(cli(["journal", "requeue", "--help"]).stdout.split())
-    assert "A running system does not pick it up yet" in requeue
-    assert "J11" in requeue
+    assert "leaves a notice for a running system (J11)" in requeue
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("actorflow ", ["journal", "run", "send"]),
+        ("actorflow journal co", ["compact", "conversation"]),
+        ("actorflow send --journal {journal} ", ["alice", "bob", "carol"]),
+        ("actorflow send --journal {journal} --no", ["--no-wake"]),
+    ],
+)
+def test_shell_completion(journal: Path, words: str, expected: list[str]) -> None:
+    source = subprocess.run(
+        PYTHON_M_ACTORFLOW,
+        env={**os.environ, "_ACTORFLOW_COMPLETE": "bash_source"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert "complete -o nosort -F _actorflow_completion actorflow" in source.stdout
+    line = words.format(journal=journal)
+    completed = subprocess.run(
+        PYTHON_M_ACTORFLOW,
+        env={
+            **os.environ,
+            "_ACTORFLOW_COMPLETE": "bash_complete",
+            "COMP_WORDS": line,
+            "COMP_CWORD": str(len(line.split(" ")) - 1),
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert completed.stderr == ""
+    assert completed.stdout.split() == [f"plain,{word}" for word in expected]
 
 
 def test_version_is_the_installed_distribution_version() -> None:

@@ -15,7 +15,7 @@ import actorflow as af
 from actorflow import testing
 from actorflow.cli import _db
 
-from .support import FAILING, Fail, Notebook, assert_one_error_line, cli
+from .support import FAILING, FIXED, Fail, Notebook, assert_one_error_line, cli
 
 
 def requeue(path: Path, message_id: str) -> Result:
@@ -30,11 +30,10 @@ def show(path: Path, message_id: str) -> dict[str, Any]:
 
 
 @pytest.mark.anyio
-async def test_a_requeued_dead_letter_runs_again_when_a_system_next_starts(
-    tmp_path: Path,
-) -> None:
+async def test_a_requeued_dead_letter_is_picked_up_by_the_running_system(tmp_path: Path) -> None:
     path = tmp_path / "requeue.db"
     FAILING["on"] = True
+    fixed = FIXED["flaky"] = anyio.Event()
     try:
         async with af.ActorSystem(journal=path) as system:
             dora = await system.spawn(Notebook, name="dora", max_attempts=2)
@@ -45,32 +44,63 @@ async def test_a_requeued_dead_letter_runs_again_when_a_system_next_starts(
             assert (dead["status"], dead["attempts"]) == ("dead", 2)
             assert dead["error"] == "RuntimeError: flaky"
 
-            # Requeued while the system runs: committed, but not picked up by it (J11).
+            FAILING["on"] = False  # the cause is fixed; the requeue wakes the system (J11)
             result = await anyio.to_thread.run_sync(requeue, path, "f-1")
             assert result.exit_code == 0, result.output
-            assert result.stdout.startswith("requeued f-1 (cli.Fail to dora, dead after 2")
+            assert result.stdout == (
+                "requeued f-1 (cli.Fail to dora, dead after 2 attempts): pending again; the"
+                " system running on this journal was woken to deliver it\n"
+            )
             assert result.stderr == ""
-
-        pending = await anyio.to_thread.run_sync(show, path, "f-1")
-        assert {k: pending[k] for k in ("status", "attempts", "error", "traceback")} == {
-            "status": "pending",
-            "attempts": 0,
-            "error": None,
-            "traceback": None,
-        }
-        assert pending["done_at"] is None
-
-        FAILING["on"] = False  # the cause is fixed; the next start delivers it again
-        async with af.ActorSystem(journal=path) as system:
+            with anyio.fail_after(10):
+                await fixed.wait()
             await testing.wait_idle(system)
         done = await anyio.to_thread.run_sync(show, path, "f-1")
-        assert (done["status"], done["attempts"]) == ("done", 1)
+        assert (done["status"], done["attempts"], done["error"]) == ("done", 1, None)
         state = await anyio.to_thread.run_sync(
             cli, ["journal", "state", "dora", "--journal", str(path), "--json"]
         )
         assert json.loads(state.stdout)["state"] == {"notes": ["fixed: flaky"]}
     finally:
         FAILING["on"] = True
+        FIXED.clear()
+
+
+@pytest.mark.anyio
+async def test_a_requeued_dead_letter_runs_when_a_system_next_starts(journal: Path) -> None:
+    result = await anyio.to_thread.run_sync(requeue, journal, "m-04")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(
+        "pending again; no running system was woken (one running on this journal takes it in"
+        " within a second; else the next one started on it delivers it)\n"
+    )
+    pending = await anyio.to_thread.run_sync(show, journal, "m-04")
+    assert {k: pending[k] for k in ("status", "attempts", "error", "traceback", "done_at")} == {
+        "status": "pending",
+        "attempts": 0,
+        "error": None,
+        "traceback": None,
+        "done_at": None,
+    }
+    FAILING["on"] = False
+    fixed = FIXED["bad input"] = anyio.Event()
+    try:
+        async with af.ActorSystem(journal=journal):  # alice comes back from the journal (J5)
+            with anyio.fail_after(10):
+                await fixed.wait()
+    finally:
+        FAILING["on"] = True
+        FIXED.clear()
+    done = await anyio.to_thread.run_sync(show, journal, "m-04")
+    assert (done["status"], done["attempts"]) == ("done", 1)
+
+
+def test_requeue_leaves_a_notice_for_the_running_system(journal: Path) -> None:
+    assert requeue(journal, "m-04").exit_code == 0
+    with sqlite3.connect(journal) as conn:
+        notices = conn.execute("SELECT message_id FROM notices").fetchall()
+    conn.close()
+    assert notices == [("m-04",)]
 
 
 @pytest.mark.parametrize(("message_id", "status"), [("m-01", "done"), ("m-05", "pending")])

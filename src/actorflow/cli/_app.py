@@ -18,6 +18,7 @@ import click
 from ._errors import EXIT_FAILURE, EXIT_USAGE, describe, one_line
 from ._journal import journal
 from ._run import run
+from ._send import send
 
 __all__ = ["app", "main"]
 
@@ -121,9 +122,10 @@ def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 @click.option("--debug", is_flag=True, help="On a failure, show the traceback, not one line.")
 @click.pass_context
 def app(ctx: click.Context, debug: bool) -> None:
-    """actorflow: run an actorflow system and inspect its journal.
+    """actorflow: run an actorflow system, send it messages, and inspect its journal.
 
-    Not built yet: `actorflow send`, and the journal commands `conversation` and `compact`.
+    Shell completion: eval "$(_ACTORFLOW_COMPLETE=bash_source actorflow)" in ~/.bashrc (zsh:
+    zsh_source, fish: fish_source).
     """
     settings = ctx.ensure_object(_Settings)
     settings.debug = debug
@@ -131,6 +133,7 @@ def app(ctx: click.Context, debug: bool) -> None:
 
 app.add_command(journal)
 app.add_command(run)
+app.add_command(send)
 
 
 def main(args: Sequence[str] | None = None) -> NoReturn:

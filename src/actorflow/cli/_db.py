@@ -1,9 +1,9 @@
-"""The CLI's access to a journal file: checked read-only connections, queries, and requeue.
+"""The CLI's access to a journal file: checked connections and the queries of the commands.
 
 Plain `sqlite3` (a command waits for its answer anyway). Reads use a read-only connection, so
-inspecting a journal never blocks the system writing it (WAL) and never changes the file;
-`requeue` is the one write, in one ``BEGIN IMMEDIATE`` transaction. Every value a user gives is
-bound as an SQL parameter; the SQL text is built only from the constant fragments below.
+inspecting a journal never blocks the system writing it (WAL) and never changes the file; the
+few writes (`_write`) open a checked read-write one with `open_writable`. Every value a user
+gives is bound as an SQL parameter; the SQL text is built only from the constant fragments below.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from ..journal._records import MessageStatus
 from ..journal._rows import (
     ACTOR_COLUMNS,
     MESSAGE_COLUMNS,
-    REQUEUE,
     field,
     read_actor,
     read_message,
@@ -41,14 +40,15 @@ __all__ = [
     "OldestPending",
     "Stats",
     "decode_msgpack",
-    "requeue",
+    "file_sizes",
+    "open_writable",
     "unknown_message",
 ]
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT: Final = 5.0
-"""Seconds a read or the requeue waits for a lock held by the writing system."""
+"""Seconds a read or a write (send, requeue, compact) waits for a lock held by the system."""
 
 _NOTADB: Final = 26  # SQLite's SQLITE_NOTADB: the file is not a database
 
@@ -206,6 +206,27 @@ class Journal:
         rows = self._all(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
         return read_message(rows[0]) if rows else None
 
+    def conversation(self, key: str) -> list[MessageRecord]:
+        """The messages of conversation `key`, or of the one message `key` is in, in order.
+
+        Empty if neither a conversation nor a message has that id. A message journaled without
+        a conversation id is its own conversation of one.
+        """
+        with self.snapshot():
+            found = self._in_conversation(key)
+            if found:
+                return found
+            message = self.message(key)
+            if message is None:
+                return []
+            if message.conversation is None:
+                return [message]
+            return self._in_conversation(message.conversation)
+
+    def _in_conversation(self, conversation: str) -> list[MessageRecord]:
+        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ? ORDER BY seq"
+        return [read_message(row) for row in self._all(sql, (conversation,))]
+
     def dead_letters(self, *, limit: int) -> list[MessageRecord]:
         """Dead letters, newest first."""
         sql = (
@@ -283,41 +304,21 @@ class Journal:
             yield from rows
 
 
-def requeue(path: Path, message_id: str, *, where_from: str = "") -> MessageRecord:
-    """Make the dead letter `message_id` pending again with no attempts (S7); return it as it was.
-
-    One ``BEGIN IMMEDIATE`` transaction: the check that it is dead and the update see the same
-    journal. Raises `Failure` if no message has the id or it is not dead, `JournalLocked` if a
-    writer held the write lock for longer than `BUSY_TIMEOUT`.
-    """
+def open_writable(path: Path, *, where_from: str = "") -> sqlite3.Connection:
+    """A read-write connection (autocommit, `BUSY_TIMEOUT`) to the journal at `path`, checked
+    as `Journal.open` checks it; the caller closes it. Writes go in ``BEGIN IMMEDIATE``."""
     conn = _connect(path, "rw", where_from)
     try:
         _check(conn, path)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                rows = conn.execute(
-                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
-                ).fetchall()
-                if not rows:
-                    raise unknown_message(path, message_id)
-                record = read_message(rows[0])
-                if record.status != "dead":
-                    raise Failure(
-                        f"message {message_id!r} is {record.status}, not dead; only dead letters"
-                        " can be requeued (list them with: actorflow journal dead)"
-                    )
-                conn.execute(REQUEUE, (message_id,))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise _translate(exc, f"cannot requeue in {path}") from exc
-        return record
-    finally:
+    except BaseException:
         conn.close()
+        raise
+    return conn
+
+
+def file_sizes(path: Path) -> tuple[int, int]:
+    """The sizes in bytes of the journal file and of its WAL file (0 when there is none)."""
+    return _size(path), _size(path.with_name(path.name + "-wal"))
 
 
 def unknown_message(path: Path, message_id: str) -> Failure:

@@ -1,7 +1,7 @@
 """``actorflow journal ...``: inspect a journal, also while a system writes to it (P2).
 
-Every command but ``requeue`` opens the journal read-only. Tables are for people; ``--json``
-prints one JSON object per line for programs. Times are UTC.
+Every command but ``requeue`` and ``compact`` opens the journal read-only. Tables are for
+people; ``--json`` prints one JSON object per line for programs. Times are UTC.
 """
 
 from __future__ import annotations
@@ -16,15 +16,19 @@ import click
 import msgspec
 
 from ..journal import ActorRecord, MessageRecord
-from ._db import Filters, Journal, decode_msgpack, requeue, unknown_message
-from ._output import Column, Output, iso_time, table_time
+from ..journal._wake import wake
+from ._compact import compact
+from ._conversation import conversation
+from ._db import Filters, Journal, decode_msgpack, unknown_message
+from ._options import journal_option, json_option, where_from
+from ._output import Column, Output, iso_time, message_summary, table_time
 from ._params import FILTER_TEXT, TIME
+from ._write import requeue
 
 __all__ = ["journal"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_JOURNAL: Final = "actorflow.db"
 FOLLOW_INTERVAL: Final = 0.2
 """Seconds between two looks at ``PRAGMA data_version`` in ``tail --follow``: cheap, and well
 under the time a person notices."""
@@ -59,25 +63,6 @@ _DEAD_COLUMNS: Final = (
 )
 
 
-def _journal_option(command: F) -> F:
-    return click.option(
-        "--journal",
-        "journal_path",
-        type=click.Path(path_type=Path),
-        default=DEFAULT_JOURNAL,
-        envvar="ACTORFLOW_JOURNAL",
-        show_envvar=True,
-        show_default=True,
-        help="The journal file.",
-    )(command)
-
-
-def _json_option(command: F) -> F:
-    return click.option(
-        "--json", "as_json", is_flag=True, help="Print JSON lines (one object per line)."
-    )(command)
-
-
 def _limit_option(default: int, what: str) -> Callable[[F], F]:
     return click.option(
         "--limit",
@@ -90,21 +75,12 @@ def _limit_option(default: int, what: str) -> Callable[[F], F]:
 
 def _open(journal_path: Path) -> AbstractContextManager[Journal]:
     """Open the journal read-only; a missing file's error says where its path came from."""
-    return Journal.open(journal_path, where_from=_where_from())
-
-
-def _where_from() -> str:
-    source = click.get_current_context().get_parameter_source("journal_path")
-    if source is click.core.ParameterSource.ENVIRONMENT:
-        return " (from ACTORFLOW_JOURNAL)"
-    if source is click.core.ParameterSource.DEFAULT:
-        return f" (the default, in {Path.cwd()})"
-    return ""
+    return Journal.open(journal_path, where_from=where_from())
 
 
 @click.group()
 def journal() -> None:
-    """Inspect a journal: read-only, except `requeue`.
+    """Inspect a journal: read-only, except `requeue` and `compact`.
 
     The journal is the file given by --journal, else $ACTORFLOW_JOURNAL, else ./actorflow.db.
     Every command works while a system is writing to the journal. Times are UTC.
@@ -115,8 +91,8 @@ def journal() -> None:
 
 
 @journal.command()
-@_journal_option
-@_json_option
+@journal_option
+@json_option
 def stats(journal_path: Path, as_json: bool) -> None:
     """Summary: size, schema, messages by status, actors, dead letters, oldest pending."""
     with _open(journal_path) as j:
@@ -159,8 +135,8 @@ def stats(journal_path: Path, as_json: bool) -> None:
 
 
 @journal.command()
-@_journal_option
-@_json_option
+@journal_option
+@json_option
 def actors(journal_path: Path, as_json: bool) -> None:
     """Durable actors: kind, state size, pending messages, messages handled, last activity."""
     with _open(journal_path) as j:
@@ -202,7 +178,7 @@ def actors(journal_path: Path, as_json: bool) -> None:
 
 
 @journal.command()
-@_journal_option
+@journal_option
 @click.option("--actor", type=FILTER_TEXT, help="Only messages sent to or by this actor.")
 @click.option("--type", "type_", type=FILTER_TEXT, help="Only messages of this type (its tag).")
 @click.option("--status", type=click.Choice(["pending", "done", "dead"]), help="Only this status.")
@@ -210,7 +186,7 @@ def actors(journal_path: Path, as_json: bool) -> None:
 @click.option("--since", type=TIME, help="Only messages created at or after TIME.")
 @click.option("--until", type=TIME, help="Only messages created before TIME.")
 @_limit_option(50, "messages")
-@_json_option
+@json_option
 def messages(
     journal_path: Path,
     actor: str | None,
@@ -240,7 +216,7 @@ def messages(
     out = Output()
     if as_json:
         for m in found:
-            out.json(_message_summary(m))
+            out.json(message_summary(m))
     elif found:
         out.table(_MESSAGE_COLUMNS, (_message_row(m) for m in found))
     else:
@@ -260,24 +236,8 @@ def _message_row(m: MessageRecord) -> tuple[str, ...]:
     )
 
 
-def _message_summary(m: MessageRecord) -> dict[str, Any]:
-    return {
-        "seq": m.seq,
-        "id": m.id,
-        "created_at": iso_time(m.created_at),
-        "sender": m.sender,
-        "recipient": m.recipient,
-        "type": m.type,
-        "status": m.status,
-        "attempts": m.attempts,
-        "conversation": m.conversation,
-        "cause": m.cause,
-        "done_at": iso_time(m.done_at),
-    }
-
-
 def _message_full(m: MessageRecord) -> dict[str, Any]:
-    data = _message_summary(m)
+    data = message_summary(m)
     body, problem = decode_msgpack(m.body)
     data["body"] = body
     if problem is not None:
@@ -292,8 +252,8 @@ def _message_full(m: MessageRecord) -> dict[str, Any]:
 
 @journal.command()
 @click.argument("message_id", metavar="ID")
-@_journal_option
-@_json_option
+@journal_option
+@json_option
 def show(message_id: str, journal_path: Path, as_json: bool) -> None:
     """One message in full: every column, its body decoded to JSON, its error and traceback."""
     with _open(journal_path) as j:
@@ -344,8 +304,8 @@ def _pretty(raw: msgspec.Raw) -> str:
 
 @journal.command()
 @click.argument("actor", type=FILTER_TEXT)
-@_journal_option
-@_json_option
+@journal_option
+@json_option
 def state(actor: str, journal_path: Path, as_json: bool) -> None:
     """An actor's last committed state, decoded to JSON (null if it has none yet)."""
     with _open(journal_path) as j:
@@ -372,9 +332,9 @@ def state(actor: str, journal_path: Path, as_json: bool) -> None:
 
 
 @journal.command()
-@_journal_option
+@journal_option
 @_limit_option(50, "dead letters")
-@_json_option
+@json_option
 def dead(journal_path: Path, limit: int, as_json: bool) -> None:
     """Dead letters, newest first, with their errors (see `show ID` for the traceback)."""
     with _open(journal_path) as j:
@@ -408,20 +368,25 @@ def dead(journal_path: Path, limit: int, as_json: bool) -> None:
 
 @journal.command("requeue")
 @click.argument("message_id", metavar="ID")
-@_journal_option
+@journal_option
 def requeue_command(message_id: str, journal_path: Path) -> None:
     """Make a dead letter pending again, with its attempts reset (writes to the journal).
 
-    One transaction sets the message's status to pending, its attempts to 0 and clears its
-    error and traceback. A running system does not pick it up yet (pickup of messages added
-    from outside, J11, is not built): the message is delivered when a system next starts on
-    this journal.
+    One transaction sets the message's status to pending, its attempts to 0, clears its error
+    and traceback, and leaves a notice for a running system (J11), which the command then wakes:
+    a system running on this journal delivers the message at once, else the next one started.
     """
-    before = requeue(journal_path, message_id, where_from=_where_from())
+    before = requeue(journal_path, message_id, where_from=where_from())
+    woken = wake(journal_path)
     Output().line(
         f"requeued {before.id} ({before.type} to {before.recipient}, dead after"
-        f" {before.attempts} attempts): pending again; it is delivered when a system next"
-        " starts on this journal"
+        f" {before.attempts} attempt{'' if before.attempts == 1 else 's'}): pending again; "
+        + (
+            "the system running on this journal was woken to deliver it"
+            if woken
+            else "no running system was woken (one running on this journal takes it in within"
+            " a second; else the next one started on it delivers it)"
+        )
     )
 
 
@@ -429,7 +394,7 @@ def requeue_command(message_id: str, journal_path: Path) -> None:
 
 
 @journal.command()
-@_journal_option
+@journal_option
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new messages as they commit.")
 @click.option(
     "--limit",
@@ -438,7 +403,7 @@ def requeue_command(message_id: str, journal_path: Path) -> None:
     show_default=True,
     help="Show this many of the newest messages first (0: only new ones, with --follow).",
 )
-@_json_option
+@json_option
 def tail(journal_path: Path, follow: bool, limit: int, as_json: bool) -> None:
     """The newest messages, oldest first; with --follow, then every new one until Ctrl-C.
 
@@ -449,7 +414,7 @@ def tail(journal_path: Path, follow: bool, limit: int, as_json: bool) -> None:
 
     def show_one(m: MessageRecord) -> None:
         if as_json:
-            out.json(_message_summary(m))
+            out.json(message_summary(m))
         else:
             out.line(_tail_line(m))
 
@@ -498,7 +463,7 @@ def _tail_line(m: MessageRecord) -> str:
 
 
 @journal.command()
-@_journal_option
+@journal_option
 @click.option("--json", "as_json", is_flag=True, help="Accepted for uniformity: export is JSON.")
 def export(journal_path: Path, as_json: bool) -> None:
     """Every message, then every actor, as JSON lines, from one consistent snapshot.
@@ -526,3 +491,7 @@ def _actor_full(a: ActorRecord) -> dict[str, Any]:
     data["created_at"] = iso_time(a.created_at)
     data["updated_at"] = iso_time(a.updated_at)
     return data
+
+
+journal.add_command(conversation)
+journal.add_command(compact)

@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["Column", "Output", "iso_time", "table_time"]
+from ..journal import MessageRecord
+
+__all__ = ["Column", "Output", "iso_time", "message_summary", "table_time"]
 
 PLAIN_WIDTH = 120
 """The width tables are rendered at when stdout is not a terminal."""
@@ -128,3 +130,20 @@ def iso_time(timestamp: float | None) -> str | None:
     except (OverflowError, ValueError, OSError):
         return repr(timestamp)
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def message_summary(m: MessageRecord) -> dict[str, Any]:
+    """A message's columns (not its body) as JSON, as ``journal messages --json`` prints them."""
+    return {
+        "seq": m.seq,
+        "id": m.id,
+        "created_at": iso_time(m.created_at),
+        "sender": m.sender,
+        "recipient": m.recipient,
+        "type": m.type,
+        "status": m.status,
+        "attempts": m.attempts,
+        "conversation": m.conversation,
+        "cause": m.cause,
+        "done_at": iso_time(m.done_at),
+    }

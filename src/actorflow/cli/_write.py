@@ -1,0 +1,100 @@
+"""The CLI's writes to a journal: append a message, requeue a dead letter, compact.
+
+Each is one short ``BEGIN IMMEDIATE`` transaction on its own read-write connection, which waits
+up to `BUSY_TIMEOUT` for the running system's write lock. Appends and requeues leave a notice
+beside the message (J11), the runtime's own statements, so that a running system takes the
+message in once the command wakes it (`actorflow.journal._wake.wake`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from ..journal import Compacted, MessageRecord
+from ..journal._rows import MESSAGE_COLUMNS, read_message
+from ..journal._sqlite import _translate
+from ..journal._statements import append_outside, compact, requeue_outside
+from ._db import open_writable, unknown_message
+from ._errors import Failure
+
+__all__ = ["Appended", "append", "compact_before", "requeue"]
+
+
+class Appended(NamedTuple):
+    """What `append` did: the message as the journal holds it, and whether it was there."""
+
+    record: MessageRecord
+    duplicate: bool
+    """True when a message with its id was in the journal already: nothing was written."""
+
+
+def append(path: Path, record: MessageRecord, *, where_from: str = "") -> Appended:
+    """Append `record` from outside the system, with its notice; idempotent by id (J11).
+
+    Raises `JournalLocked` if the system held the write lock longer than `BUSY_TIMEOUT`.
+    """
+    with _writing(path, where_from, "append a message") as conn:
+        seq = append_outside(conn, record)
+        if seq is not None:
+            return Appended(_read(conn, record.id) or record, duplicate=False)
+        stored = _read(conn, record.id)
+        if stored is None:  # compacted in between; the id was there a moment ago
+            raise Failure(
+                f"message {record.id!r} was in {path} but is gone (compacted): nothing was"
+                " appended; send it again to append it"
+            )
+        return Appended(stored, duplicate=True)
+
+
+def requeue(path: Path, message_id: str, *, where_from: str = "") -> MessageRecord:
+    """Make the dead letter `message_id` pending again with no attempts and a notice (S7, J11);
+    return it as it was.
+
+    The update is the runtime's `requeue_outside`, one transaction that changes the message only
+    while it is dead; the check before it says why when it is not. Raises `Failure` if no
+    message has the id or it is not dead, `JournalLocked` if a writer held the write lock for
+    longer than `BUSY_TIMEOUT`.
+    """
+    with _writing(path, where_from, "requeue") as conn:
+        before = _read(conn, message_id)
+        if before is None:
+            raise unknown_message(path, message_id)
+        if before.status == "dead" and requeue_outside(conn, message_id):
+            return before
+        now = _read(conn, message_id)
+        status = before.status if now is None else now.status
+        raise Failure(
+            f"message {message_id!r} is {status}, not dead; only dead letters can be requeued"
+            " (list them with: actorflow journal dead)"
+        )
+
+
+def compact_before(path: Path, before: float, *, where_from: str = "") -> Compacted:
+    """Delete the messages done before `before` (a UNIX time) and their step results (J10).
+
+    Safe beside a running system: pending and dead messages, actors and their states stay.
+    """
+    with _writing(path, where_from, "compact") as conn:
+        return compact(conn, before)
+
+
+@contextlib.contextmanager
+def _writing(path: Path, where_from: str, doing: str) -> Iterator[sqlite3.Connection]:
+    conn = open_writable(path, where_from=where_from)
+    try:
+        yield conn
+    except sqlite3.Error as exc:
+        raise _translate(exc, f"cannot {doing} in {path}") from exc
+    finally:
+        conn.close()
+
+
+def _read(conn: sqlite3.Connection, message_id: str) -> MessageRecord | None:
+    rows = conn.execute(
+        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+    ).fetchall()
+    return read_message(rows[0]) if rows else None
