@@ -120,7 +120,7 @@ class ActorCell:
         the supervisor as a failure like any other.
         """
         if self.restoring:
-            await self.system._restore(self)
+            await self.system._recovery.restore(self)
         incarnation = self._prepare(delay=0.0)
         await tg.start(self._live, incarnation, 0.0, first and not self.recovered)
 
@@ -451,7 +451,7 @@ class ActorCell:
         """Its supervisor let it go: out of memory until its next message (J5)."""
         self.status = "passivated"
         self.committed_state = None  # read again from the journal when it comes back
-        self.system._passivate(self)
+        self.system._recovery.passivate(self)
         self._passivated.set()
         if self._held:
             self._come_back()
@@ -463,7 +463,7 @@ class ActorCell:
     def _come_back(self) -> None:
         if not self.activating:
             self.activating = True
-            self.system._background(self.system._reactivate_chore, self)
+            self.system._background(self.system._recovery.come_back, self)
 
     async def _dead_letter_crashed(self, envelope: Envelope) -> None:
         assert self.writer is not None

@@ -61,7 +61,7 @@ def take_in(system: ActorSystem, records: list[MessageRecord]) -> None:
     for record in records:
         cell = system._cells.get(record.recipient)
         if cell is None or not cell.durable:
-            system._not_here(record)
+            system._recovery.not_here(record)
             continue
         failed = cell.accept_outside(record)
         if failed is not None:

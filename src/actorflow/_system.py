@@ -9,7 +9,6 @@ import itertools
 import logging
 import os
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -20,12 +19,11 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from . import _tracing
-from ._actor import Actor, actor_kind
+from ._actor import Actor
 from ._cell import ActorCell
 from ._clock import Clock, LoopClock
 from ._deadletter import DeadLetter
 from ._deadlines import Deadlines
-from ._durable import decode_args, encode_args
 from ._envelope import Envelope
 from ._errors import (
     ActorExists,
@@ -36,19 +34,17 @@ from ._errors import (
     SupervisorGaveUp,
 )
 from ._message import Message
-from ._options import decode_options, encode_options, options_of
 from ._outside import watch_notices
+from ._recovery import Recovery
 from ._ref import ActorRef
 from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
 from ._supervisor import Member, SupervisorCell
 from ._timers import Timers, When
 from ._writer import JournalStatistics, Writer
 from .journal import (
-    ActorRecord,
     Compacted,
     ConversationNode,
     JournalBackend,
-    MessageRecord,
     SQLiteJournal,
     conversation_tree,
 )
@@ -134,17 +130,10 @@ class ActorSystem:
             self._backend = SQLiteJournal(journal)  # type: ignore[arg-type]
         self._writer: Writer | None = None
         self._writer_done: anyio.Event | None = None
-        # name -> (its record, its pending messages), read once at start, taken by each actor.
-        self._recovered: dict[str, tuple[ActorRecord | None, list[MessageRecord]]] = {}
+        self._recovery = Recovery(self)
         self.clock: Clock = clock if clock is not None else LoopClock()
         self._root_spec = root if root is not None else Supervisor(name="root")
         self._cells: dict[str, ActorCell] = {}
-        # Passivated actors someone still holds a ref to: a message through it brings that
-        # same cell back. The rest live only in the journal (J5).
-        self._passivated: weakref.WeakValueDictionary[str, ActorCell] = (
-            weakref.WeakValueDictionary()
-        )
-        self._activating: dict[str, anyio.Event] = {}
         self._supervisors: dict[str, SupervisorCell] = {}
         self._dead_letters: deque[DeadLetter] = deque(maxlen=dead_letter_limit)
         self._dead_letter_count = 0
@@ -190,7 +179,7 @@ class ActorSystem:
                     await self._open_journal(self._tg)
                     stack.push_async_callback(self._close_journal)
                 self._root = SupervisorCell(self._root_spec, self, self)
-                self._adopt_recovered()
+                self._recovery.adopt(self._root)
                 await self._root.start(self._tg, first=True)
                 # After the recovered actors are back: a timer due while the system was down
                 # fires as soon as its actor can take it.
@@ -281,15 +270,7 @@ class ActorSystem:
                 done.set()
 
         await tg.start(run_writer)
-        actors = await self._backend.actors()
-        pending: dict[str, list[MessageRecord]] = {}
-        for message in await self._backend.pending():
-            pending.setdefault(message.recipient, []).append(message)
-        self._recovered = {a.name: (a, pending.pop(a.name, [])) for a in actors}
-        for name, messages in pending.items():  # messages for actors not registered yet
-            self._recovered[name] = (None, messages)
-        for timer in await self._backend.timers():
-            self._timers.arm(timer)  # those due while the system was down fire at once (J6)
+        await self._recovery.load(self._backend)
 
     async def _run_chores(self, *, task_status: TaskStatus[None]) -> None:
         """The system's own tasks: timers, outside messages, retention; cancelled on stop."""
@@ -325,128 +306,6 @@ class ActorSystem:
                 with anyio.move_on_after(30):
                     await self._writer_done.wait()
             await backend.close()
-
-    def _adopt_recovered(self) -> None:
-        """Re-create the durable actors the journal holds that nobody declared (J5).
-
-        Every one gets its name before any starts, so that no recovered actor sends to a name
-        that is not there yet; they start with the root supervisor, in journal order.
-        """
-        assert self._root is not None
-        for name, (record, pending) in list(self._recovered.items()):
-            if record is None or name in self._cells:
-                continue
-            cls = actor_kind(record.kind)
-            if cls is None:
-                logger.error(
-                    "cannot re-activate durable actor %s: its class %s is not defined in this"
-                    " process (import it before the system starts); its %d pending message(s)"
-                    " stay in the journal",
-                    name,
-                    record.kind,
-                    len(pending),
-                )
-                continue
-            options = decode_options(record.options)
-            if options.passivate_after is not None and not pending:
-                continue  # passivated: it comes back on its next message (J5)
-            parent = self._supervisors.get(record.supervisor or "", self._root)
-            cell = self._new_cell(self._spec_of(cls, record), parent)
-            cell.recovered = True
-            parent.children.append(cell)
-
-    def _spec_of(self, cls: type[Actor[Any]], record: ActorRecord) -> Child:
-        """The spec a durable actor is re-created with from its journal record."""
-        options = decode_options(record.options)
-        return Child(
-            cls,
-            *decode_args(cls, record.name, record.args),
-            name=record.name,
-            restart=options.restart,
-            mailbox_size=options.mailbox_size,
-            max_attempts=options.max_attempts,
-            shutdown_timeout=options.shutdown_timeout,
-            passivate_after=options.passivate_after,
-        )
-
-    async def _reactivate(self, cell: ActorCell) -> ActorCell:
-        """Bring a passivated actor back under its supervisor; returns the live cell (J5)."""
-        await cell.wait_passivated()
-        live = self._cells.get(cell.name)
-        if live is not None:
-            return live  # back already (another message, or a spawn, was first)
-        parent = cell.parent if cell.parent.alive else self._supervisor(None)
-        await parent.readd(cell)
-        return cell
-
-    async def _activate(self, name: str) -> None:
-        """Bring back the durable actor called `name` that is not in memory, if the journal
-        has it (a message for it arrived from a timer or another process)."""
-        if name in self._cells or name in self._activating:
-            return  # one that comes back reads every message committed before it did
-        self._activating[name] = done = anyio.Event()
-        try:
-            await self._activate_now(name)
-        finally:
-            del self._activating[name]
-            done.set()
-
-    async def _activate_now(self, name: str) -> None:
-        passivated = self._passivated.get(name)
-        if passivated is not None:
-            await self._reactivate(passivated)
-            return
-        record = None if self._backend is None else await self._backend.actor(name)
-        cls = None if record is None else actor_kind(record.kind)
-        if record is None or cls is None or name in self._cells:
-            if name not in self._cells:
-                logger.warning(
-                    "a message is waiting for %s, which does not run here and cannot be"
-                    " re-activated (%s); it stays pending in the journal until a durable actor"
-                    " of that name starts",
-                    name,
-                    "no such actor in the journal"
-                    if record is None
-                    else f"its class {record.kind} is not defined in this process",
-                )
-            return
-        parent = self._supervisors.get(record.supervisor or "", self._root)
-        assert parent is not None
-        await parent.add(self._spec_of(cls, record))
-
-    async def _restore(self, cell: ActorCell) -> None:
-        """Give a durable actor its journal: registration, last state, pending messages."""
-        writer, backend = self._writer, self._backend
-        assert writer is not None
-        assert backend is not None
-        spec = cell.spec
-        found = self._recovered.pop(cell.name, None)
-        if found is None:
-            record, pending = await backend.actor(cell.name), await backend.pending(cell.name)
-        else:
-            record, pending = found
-        args = encode_args(cell.name, spec.args)
-        options = encode_options(spec)
-        supervisor = cell.parent.name if cell.parent is not self._root else None
-        # Compared decoded: stored options of an older layout mean the same, not "changed".
-        if record is None or (
-            record.kind,
-            record.args,
-            decode_options(record.options),
-            record.supervisor,
-        ) != (spec.actor.__actorflow_kind__, args, options_of(spec), supervisor):
-            await writer.register(
-                ActorRecord(
-                    cell.name, spec.actor.__actorflow_kind__, args, options, None, supervisor
-                )
-            )
-        unreadable = cell.restore(record, pending)
-        if unreadable:
-            await writer.failed_many(unreadable)
-
-    def _not_here(self, record: MessageRecord) -> None:
-        """A committed message for an actor not in memory: bring it back, if it can be."""
-        self._background(self._activate, record.recipient)
 
     # -- timers, conversations, retention ------------------------------------------------------
 
@@ -563,14 +422,8 @@ class ActorSystem:
         Raises `ActorExists` if the name is taken, `StartFailed` if the constructor or
         ``on_start`` raised (nothing stays registered), `DefinitionError` for bad options.
         """
-        if name is not None and name in self._activating:
-            await self._activating[name].wait()  # a message is bringing it back
-        existing = self._cells.get(name) if name is not None else None
-        if existing is None and name is not None:
-            existing = self._passivated.get(name)
-            if existing is not None and existing.spec.actor is actor_class:
-                return (await self._reactivate(existing)).ref
-        if existing is not None and existing.durable and existing.spec.actor is actor_class:
+        existing = None if name is None else await self._recovery.running(name, actor_class)
+        if existing is not None:
             return existing.ref
         spec = Child(
             actor_class,
@@ -697,17 +550,10 @@ class ActorSystem:
         return cell
 
     def _register(self, cell: ActorCell) -> None:
+        """Put a cell that comes back (J5) under its name again."""
         if cell.name in self._cells:
             raise ActorExists(f"an actor called {cell.name!r} is already running")
         self._cells[cell.name] = cell
-        self._passivated.pop(cell.name, None)
-
-    def _passivate(self, cell: ActorCell) -> None:
-        self._unregister(cell)
-        self._passivated[cell.name] = cell
-
-    async def _reactivate_chore(self, cell: ActorCell) -> None:
-        await self._reactivate(cell)
 
     def _unregister(self, cell: ActorCell) -> None:
         if self._cells.get(cell.name) is cell:

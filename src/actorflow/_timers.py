@@ -202,7 +202,7 @@ class Timers:
         if isinstance(read, Failed):
             await writer.failed(read)
         elif cell is None:
-            self.system._not_here(record.message)
+            self.system._recovery.not_here(record.message)
 
 
 async def _tell(target_message: tuple[ActorCell, Message]) -> None:

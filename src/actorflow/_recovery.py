@@ -1,0 +1,211 @@
+"""What a journal gives back to its system (J5): the actors it holds, their last state and
+pending messages, and passivated actors brought back on their next message.
+
+At start the system reads every durable actor and all pending messages once; each actor takes
+its share as it starts. Later, an actor that is not in memory (passivated, or left in the
+journal at start) is brought back when a message arrives for it: through a ref someone kept,
+the same cell comes back; otherwise a new one is made from its journal record.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from ._actor import Actor, actor_kind
+from ._durable import decode_args, encode_args
+from ._options import decode_options, encode_options, options_of
+from ._spec import Child
+from .journal import ActorRecord, JournalBackend, MessageRecord
+
+if TYPE_CHECKING:
+    from ._cell import ActorCell
+    from ._supervisor import SupervisorCell
+    from ._system import ActorSystem
+
+__all__ = ["Recovery"]
+
+logger = logging.getLogger("actorflow")
+
+
+class Recovery:
+    """A system's recovered and passivated durable actors."""
+
+    def __init__(self, system: ActorSystem) -> None:
+        self.system = system
+        # name -> (its record, its pending messages), read once at start, taken by each actor.
+        self.recovered: dict[str, tuple[ActorRecord | None, list[MessageRecord]]] = {}
+        # Passivated actors someone still holds a ref to: a message through it brings that
+        # same cell back. The rest live only in the journal.
+        self.passivated: weakref.WeakValueDictionary[str, ActorCell] = weakref.WeakValueDictionary()
+        self.activating: dict[str, anyio.Event] = {}
+
+    # -- at start --------------------------------------------------------------------------------
+
+    async def load(self, backend: JournalBackend) -> None:
+        """Read every durable actor, every pending message and every timer, once."""
+        actors = await backend.actors()
+        pending: dict[str, list[MessageRecord]] = {}
+        for message in await backend.pending():
+            pending.setdefault(message.recipient, []).append(message)
+        self.recovered = {a.name: (a, pending.pop(a.name, [])) for a in actors}
+        for name, messages in pending.items():  # messages for actors not registered yet
+            self.recovered[name] = (None, messages)
+        for timer in await backend.timers():
+            self.system._timers.arm(timer)  # those due while the system was down fire at once
+
+    def adopt(self, root: SupervisorCell) -> None:
+        """Re-create the durable actors the journal holds that nobody declared.
+
+        Every one gets its name before any starts, so that no recovered actor sends to a name
+        that is not there yet; they start with the root supervisor, in journal order. Those
+        that passivate and have nothing pending stay in the journal until needed.
+        """
+        system = self.system
+        for name, (record, pending) in list(self.recovered.items()):
+            if record is None or name in system._cells:
+                continue
+            cls = actor_kind(record.kind)
+            if cls is None:
+                logger.error(
+                    "cannot re-activate durable actor %s: its class %s is not defined in this"
+                    " process (import it before the system starts); its %d pending message(s)"
+                    " stay in the journal",
+                    name,
+                    record.kind,
+                    len(pending),
+                )
+                continue
+            if decode_options(record.options).passivate_after is not None and not pending:
+                continue  # passivated: it comes back on its next message
+            parent = system._supervisors.get(record.supervisor or "", root)
+            cell = system._new_cell(spec_of(cls, record), parent)
+            cell.recovered = True
+            parent.children.append(cell)
+
+    async def restore(self, cell: ActorCell) -> None:
+        """Give a durable actor its journal: registration, last state, pending messages."""
+        system = self.system
+        writer, backend = system._writer, system._backend
+        assert writer is not None
+        assert backend is not None
+        spec = cell.spec
+        found = self.recovered.pop(cell.name, None)
+        if found is None:
+            record, pending = await backend.actor(cell.name), await backend.pending(cell.name)
+        else:
+            record, pending = found
+        args = encode_args(cell.name, spec.args)
+        options = encode_options(spec)
+        supervisor = cell.parent.name if cell.parent is not system._root else None
+        # Compared decoded: stored options of an older layout mean the same, not "changed".
+        if record is None or (
+            record.kind,
+            record.args,
+            decode_options(record.options),
+            record.supervisor,
+        ) != (spec.actor.__actorflow_kind__, args, options_of(spec), supervisor):
+            await writer.register(
+                ActorRecord(
+                    cell.name, spec.actor.__actorflow_kind__, args, options, None, supervisor
+                )
+            )
+        unreadable = cell.restore(record, pending)
+        if unreadable:
+            await writer.failed_many(unreadable)
+
+    # -- passivation -----------------------------------------------------------------------------
+
+    def passivate(self, cell: ActorCell) -> None:
+        """`cell` left memory; a ref to it can still bring it back."""
+        self.system._unregister(cell)
+        self.passivated[cell.name] = cell
+
+    async def running(self, name: str, cls: type[Actor[Any]]) -> ActorCell | None:
+        """The durable actor `name` of class `cls` if it runs, brought back if passivated."""
+        activating = self.activating.get(name)
+        if activating is not None:
+            await activating.wait()  # a message is bringing it back
+        system = self.system
+        live = system._cells.get(name)
+        if live is None:
+            passivated = self.passivated.get(name)
+            if passivated is not None and passivated.spec.actor is cls:
+                return await self.reactivate(passivated)
+            return None
+        return live if live.durable and live.spec.actor is cls else None
+
+    async def reactivate(self, cell: ActorCell) -> ActorCell:
+        """Bring a passivated actor back under its supervisor; returns the live cell."""
+        await cell.wait_passivated()
+        system = self.system
+        live = system._cells.get(cell.name)
+        if live is not None:
+            return live  # back already (another message, or a spawn, was first)
+        self.passivated.pop(cell.name, None)
+        parent = cell.parent if cell.parent.alive else system._supervisor(None)
+        await parent.readd(cell)
+        return cell
+
+    async def come_back(self, cell: ActorCell) -> None:
+        """A message reached passivated `cell` through a ref: bring it back (a chore)."""
+        await self.reactivate(cell)
+
+    def not_here(self, record: MessageRecord) -> None:
+        """A committed message for an actor not in memory: bring it back, if it can be."""
+        self.system._background(self.activate, record.recipient)
+
+    async def activate(self, name: str) -> None:
+        """Bring back the durable actor called `name` that is not in memory, if the journal
+        has it (a message for it arrived from a timer or another process)."""
+        if name in self.system._cells or name in self.activating:
+            return  # one that comes back reads every message committed before it did
+        self.activating[name] = done = anyio.Event()
+        try:
+            await self._activate(name)
+        finally:
+            del self.activating[name]
+            done.set()
+
+    async def _activate(self, name: str) -> None:
+        passivated = self.passivated.get(name)
+        if passivated is not None:
+            await self.reactivate(passivated)
+            return
+        system = self.system
+        backend = system._backend
+        record = None if backend is None else await backend.actor(name)
+        cls = None if record is None else actor_kind(record.kind)
+        if name in system._cells:
+            return
+        if record is None or cls is None:
+            logger.warning(
+                "a message is waiting for %s, which does not run here and cannot be"
+                " re-activated (%s); it stays pending in the journal until a durable actor of"
+                " that name starts",
+                name,
+                "no such actor in the journal"
+                if record is None
+                else f"its class {record.kind} is not defined in this process",
+            )
+            return
+        parent = system._supervisors.get(record.supervisor or "") or system._supervisor(None)
+        await parent.add(spec_of(cls, record))
+
+
+def spec_of(cls: type[Actor[Any]], record: ActorRecord) -> Child:
+    """The spec a durable actor is re-created with from its journal record."""
+    options = decode_options(record.options)
+    return Child(
+        cls,
+        *decode_args(cls, record.name, record.args),
+        name=record.name,
+        restart=options.restart,
+        mailbox_size=options.mailbox_size,
+        max_attempts=options.max_attempts,
+        shutdown_timeout=options.shutdown_timeout,
+        passivate_after=options.passivate_after,
+    )
