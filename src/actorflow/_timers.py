@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import anyio
+import msgspec
 from anyio.abc import TaskStatus
 
 from . import _tracing
 from ._durable import new_message_id, record_for
 from ._envelope import Envelope
-from ._errors import ActorflowError, ActorStopped
+from ._errors import ActorflowError, ActorStopped, JournalError
 from ._message import Message
 from .journal import Failed, TimerRecord
 
@@ -198,7 +199,18 @@ class Timers:
                 read.seq = seq
                 cell.accept_committed(read, reserved=False)
 
-        await writer.fire(record, deliver)
+        try:
+            await writer.fire(record, deliver)
+        except JournalError as exc:
+            # Not fired: the timer is still in the journal. Try again in a second, or, if the
+            # system is stopping, after the next start.
+            logger.warning("timer %s could not fire (%s); it stays in the journal", record.id, exc)
+            if self.system._writer is not None:
+                again = msgspec.structs.replace(record, due_at=time.time() + 1.0)
+                self._arm(
+                    again.id, _Armed(again.due_at, again.message.recipient, again, None, None)
+                )
+            return
         if isinstance(read, Failed):
             await writer.failed(read)
         elif cell is None:

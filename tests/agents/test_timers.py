@@ -9,7 +9,7 @@ import pytest
 
 import actorflow as af
 from actorflow import testing
-from actorflow.journal import Batch, JournalBackend, MessageRecord, TimerRecord
+from actorflow.journal import Batch, JournalBackend, MemoryJournal, MessageRecord, TimerRecord
 
 from .support import Ask, Remind, Reminder, Reminders, SetReminder, fired
 
@@ -114,3 +114,30 @@ async def test_j6_bad_delays_and_wrong_message_types_are_refused() -> None:
 
 class _Other(af.Actor[None]):
     def on_remind(self, msg: Remind) -> None: ...
+
+
+class _FailsFirstFire(MemoryJournal):
+    """A journal whose first commit that fires a timer fails, as a full disk would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed_fires = 0
+
+    async def write(self, batch: Batch) -> list[int | None]:
+        if batch.cancels and batch.appends and not self.failed_fires:
+            self.failed_fires += 1
+            raise af.JournalFull("disk full (a test)")
+        return await super().write(batch)
+
+
+async def test_j6_a_timer_whose_firing_failed_fires_when_it_can() -> None:
+    journal = _FailsFirstFire()
+    clock = testing.FakeClock(autojump=True)
+    with testing.capture_logs() as logs:
+        async with af.ActorSystem(journal=journal, clock=clock) as system:
+            ref = await system.spawn(Reminder, name="rem")
+            await ref.ask(SetReminder("despite the disk", 5))
+            assert await fired(ref, 1) == ["despite the disk"]
+            assert journal.failed_fires == 1
+            assert await journal.timers() == []
+    assert any("could not fire" in r.getMessage() for r in logs)
