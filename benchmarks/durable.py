@@ -49,7 +49,7 @@ CACHE_GITIGNORE = (
     "# Journals built by benchmarks/durable.py: rebuilt when missing.\n*\n!.gitignore\n"
 )
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: journal schema 2
 """Bump when what `build_recovery_journal` writes changes, so that stale caches are not reused."""
 
 BASELINE_BATCH = 1_000
