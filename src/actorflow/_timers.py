@@ -144,10 +144,6 @@ class Timers:
             if self._sleep is not None:
                 self._sleep.cancel()
 
-    def pending(self) -> int:
-        """How many timers are armed."""
-        return len(self._armed)
-
     # -- firing --------------------------------------------------------------------------------
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
