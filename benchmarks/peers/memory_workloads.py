@@ -20,37 +20,13 @@ import uvloop
 
 import actorflow as af
 
+from ..workloads import Count, Counter, Ping  # the actor `make bench` measures too
 from .results import Outcome, better, guarded, now_ns
 from .sizes import WARMUP, Sizes
 from .threaded_peers import pykka_ask, pykka_tell, thespian_ask, thespian_tell
 
-
-class Ping(af.Message, tag="peers.Ping"):
-    """The small message every in-memory workload sends; the reply to an ask is its `n`."""
-
-    n: int
-
-
-class Count(af.Message, tag="peers.Count"):
-    """Asks how many Pings were handled; queued behind them, it also waits for all of them."""
-
-
 PING = Ping(1)
 COUNT = Count()
-
-
-class Counter(af.Actor[None]):
-    """Counts Pings with a plain ``def`` handler."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def on_ping(self, msg: Ping) -> int:
-        self.count += 1
-        return msg.n
-
-    def on_count(self, msg: Count) -> int:
-        return self.count
 
 
 @dataclass(frozen=True, slots=True)

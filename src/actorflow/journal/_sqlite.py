@@ -41,7 +41,7 @@ from ._rows import (
     read_timer,
 )
 from ._schema import MIGRATIONS, SCHEMA_VERSION
-from ._statements import INSERT_MESSAGE, compact, immediate, message_row
+from ._statements import INSERT_MESSAGE, compact, immediate, message_row, timer_row
 from ._thread import WorkerThread
 from ._wake import WakeListener
 
@@ -252,7 +252,7 @@ class SQLiteJournal:
                 _STEP, [(s.message_id, s.step, s.result, s.created_at or now) for s in batch.steps]
             )
         if batch.timers:
-            conn.executemany(_TIMER, [_timer_row(t, now) for t in batch.timers])
+            conn.executemany(_TIMER, [timer_row(t, now) for t in batch.timers])
         if batch.cancels:
             conn.executemany(_CANCEL, [(timer_id,) for timer_id in batch.cancels])
         return seqs
@@ -402,22 +402,6 @@ def _append(conn: sqlite3.Connection, appends: list[MessageRecord], now: float) 
         return list(range(base + 1, base + 1 + len(appends)))
     inserted = dict(conn.execute("SELECT id, seq FROM messages WHERE seq > ?", (base,)))
     return [inserted.get(m.id) for m in appends]
-
-
-def _timer_row(timer: TimerRecord, now: float) -> tuple[object, ...]:
-    m = timer.message
-    return (
-        m.id,
-        m.recipient,
-        m.type,
-        m.body,
-        m.sender,
-        m.conversation,
-        m.cause,
-        m.created_at or now,
-        m.trace,
-        timer.due_at,
-    )
 
 
 def _create_private(path: Path) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
 
-from ._records import Compacted, MessageRecord
+from ._records import Compacted, MessageRecord, TimerRecord
 from ._rows import REQUEUE
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "immediate",
     "message_row",
     "requeue_outside",
+    "timer_row",
 ]
 
 # ON CONFLICT (id) DO NOTHING makes a repeated id a no-op; unlike INSERT OR IGNORE it still
@@ -65,6 +66,16 @@ def immediate(conn: sqlite3.Connection) -> Iterator[None]:
 
 def message_row(m: MessageRecord, now: float) -> tuple[object, ...]:
     """The parameters of `INSERT_MESSAGE` for `m`."""
+    return (*_shared_row(m, now), m.attempts, m.trace)
+
+
+def timer_row(timer: TimerRecord, now: float) -> tuple[object, ...]:
+    """The parameters for a timers row (`TIMER_COLUMNS`, in order) for `timer`."""
+    return (*_shared_row(timer.message, now), timer.message.trace, timer.due_at)
+
+
+def _shared_row(m: MessageRecord, now: float) -> tuple[object, ...]:
+    """The columns messages and timers share, in their order in both tables."""
     return (
         m.id,
         m.recipient,
@@ -74,8 +85,6 @@ def message_row(m: MessageRecord, now: float) -> tuple[object, ...]:
         m.conversation,
         m.cause,
         m.created_at or now,
-        m.attempts,
-        m.trace,
     )
 
 
