@@ -27,6 +27,22 @@ FIXED: dict[str, anyio.Event] = {}
 """Set when `Fail(reason)` with this reason is handled without failing."""
 
 
+async def restart_until_fixed(journal: Path, reason: str) -> None:
+    """Start a system on `journal` with `Fail` fixed, and wait until `Fail(reason)` is handled.
+
+    The actors come back from the journal (J5); `Fail` fails again afterwards.
+    """
+    FAILING["on"] = False
+    fixed = FIXED[reason] = anyio.Event()
+    try:
+        async with af.ActorSystem(journal=journal):
+            with anyio.fail_after(10):
+                await fixed.wait()
+    finally:
+        FAILING["on"] = True
+        FIXED.clear()
+
+
 class Note(af.Message, tag="cli.Note"):
     text: str
     forward_to: str | None = None

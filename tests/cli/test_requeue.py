@@ -15,7 +15,7 @@ import actorflow as af
 from actorflow import testing
 from actorflow.cli import _db
 
-from .support import FAILING, FIXED, Fail, Notebook, assert_one_error_line, cli
+from .support import FAILING, FIXED, Fail, Notebook, assert_one_error_line, cli, restart_until_fixed
 
 
 def requeue(path: Path, message_id: str) -> Result:
@@ -82,15 +82,7 @@ async def test_a_requeued_dead_letter_runs_when_a_system_next_starts(journal: Pa
         "traceback": None,
         "done_at": None,
     }
-    FAILING["on"] = False
-    fixed = FIXED["bad input"] = anyio.Event()
-    try:
-        async with af.ActorSystem(journal=journal):  # alice comes back from the journal (J5)
-            with anyio.fail_after(10):
-                await fixed.wait()
-    finally:
-        FAILING["on"] = True
-        FIXED.clear()
+    await restart_until_fixed(journal, "bad input")  # alice comes back from the journal
     done = await anyio.to_thread.run_sync(show, journal, "m-04")
     assert (done["status"], done["attempts"]) == ("done", 1)
 

@@ -20,7 +20,7 @@ from click.testing import Result
 import actorflow as af
 from actorflow.cli import _db
 
-from .support import FAILING, FIXED, assert_one_error_line, cli
+from .support import assert_one_error_line, cli, restart_until_fixed
 
 
 def send(path: Path, *args: str) -> Result:
@@ -145,15 +145,7 @@ async def test_a_sent_message_is_delivered_when_a_system_next_starts(journal: Pa
         send, journal, "bob", "cli.Fail", '{"reason": "from the shell"}', "--id", "s-1"
     )
     assert result.exit_code == 0, result.output
-    FAILING["on"] = False
-    handled = FIXED["from the shell"] = anyio.Event()
-    try:
-        async with af.ActorSystem(journal=journal):  # bob comes back from the journal (J5)
-            with anyio.fail_after(10):
-                await handled.wait()
-    finally:
-        FAILING["on"] = True
-        FIXED.clear()
+    await restart_until_fixed(journal, "from the shell")  # bob comes back from the journal
     assert show(journal, "s-1")["status"] == "done"
 
 
