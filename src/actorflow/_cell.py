@@ -178,7 +178,9 @@ class ActorCell:
         current, self.current = self.current, None
         unhandled = self.mailbox.close()
         if self.durable:
-            self._leave_pending(current, unhandled)
+            held, self._held = self._held, []  # delivered while it was restoring or unloading
+            self._leave_pending(current, unhandled + held)
+            self._passivated.set()  # whoever waited to bring it back finds it stopped
         else:
             self._dead_letter_unhandled(current, unhandled, error)
         self.system._unregister(self)
@@ -550,7 +552,11 @@ class ActorCell:
         if reserved:
             mailbox.reserved -= 1
         if mailbox.closed:
-            return  # the actor stopped: the journal keeps the message pending
+            # The actor stopped: the journal keeps the message pending; an asker hears now.
+            reply = envelope.reply
+            if reply is not None and not reply.done():
+                reply.set_exception(self.stopped_error())
+            return
         if self.restoring:
             self._held.append(envelope)  # goes in after the journal's older pending messages
             if self.passivating or self.status == "passivated":

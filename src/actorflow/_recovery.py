@@ -141,6 +141,8 @@ class Recovery:
     async def reactivate(self, cell: ActorCell) -> ActorCell:
         """Bring a passivated actor back under its supervisor; returns the live cell."""
         await cell.wait_passivated()
+        if cell.status == "stopped":
+            raise cell.stopped_error()  # stopped for good (with the system) while unloading
         system = self.system
         live = system._cells.get(cell.name)
         if live is not None:

@@ -8,7 +8,7 @@ import pytest
 import actorflow as af
 from actorflow.journal import JournalBackend, MemoryJournal
 
-from .support import UNLOADED, Remind, Say, Session, outside, unloaded
+from .support import UNLOADED, History, Remind, Say, Session, outside, unloaded
 
 pytestmark = pytest.mark.anyio
 
@@ -113,3 +113,44 @@ async def test_j5_an_actor_with_messages_queued_is_not_unloaded(
 async def test_j5_passivate_after_must_be_positive() -> None:
     with pytest.raises(af.DefinitionError, match="passivate_after must be > 0"):
         af.Child(Session, name="x", passivate_after=0)
+
+
+async def test_j5_a_system_stopping_while_an_actor_unloads_loses_nothing_and_does_not_hang(
+    journal: JournalBackend,
+) -> None:
+    """A message reaches an actor in the middle of unloading (its on_stop still running) just
+    as the system stops: the message stays pending, its asker hears ActorStopped, the system
+    stops (it does not wait for ever to bring the actor back), and the next start handles it."""
+    entered, gate = anyio.Event(), anyio.Event()
+
+    class Slow(af.Actor[History], kind="agents.SlowToUnload"):
+        def on_say(self, msg: Say) -> list[str]:
+            self.state.said.append(msg.text)
+            return self.state.said
+
+        async def on_stop(self) -> None:
+            entered.set()
+            await gate.wait()  # held until the shutdown timeout cancels it
+
+    outcome: list[BaseException] = []
+
+    async def late_ask(ref: af.ActorRef[Slow]) -> None:
+        try:
+            await ref.ask(Say("late"), timeout=30)
+        except af.ActorStopped as exc:
+            outcome.append(exc)
+
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tg, af.ActorSystem(journal=journal) as system:
+            ref = await system.spawn(Slow, name="slow", passivate_after=IDLE, shutdown_timeout=0.2)
+            await ref.ask(Say("hi"))
+            await entered.wait()  # unloading: on_stop runs
+            tg.start_soon(late_ask, ref)
+            await ref.tell(Say("also late"))  # committed, held for the next incarnation
+            await anyio.wait_all_tasks_blocked()
+    assert len(outcome) == 1
+    async with af.ActorSystem(journal=journal) as system:
+        again = await system.spawn(Slow, name="slow", passivate_after=3600)
+        said = await again.ask(Say("next"))
+    assert said[0] == "hi"
+    assert sorted(said[1:]) == ["also late", "late", "next"]
