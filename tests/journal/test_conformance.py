@@ -25,6 +25,7 @@ from actorflow.journal import (
     SQLiteJournal,
     StepRecord,
     TimerRecord,
+    _sqlite,
     conversation_tree,
 )
 from actorflow.journal._schema import MIGRATIONS
@@ -291,5 +292,41 @@ async def test_j8_a_schema_1_journal_is_migrated_and_keeps_its_rows(tmp_path: Pa
         assert (old.id, old.trace) == ("old-1", None)
         await backend.write(Batch(steps=[StepRecord("old-1", "s", b"x")]))
         assert await backend.steps("old-1") == {"s": b"x"}
+    finally:
+        await backend.close()
+
+
+@pytest.mark.parametrize("update_from", [True, False])
+async def test_j3_large_batches_in_chunks_and_without_update_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, update_from: bool
+) -> None:
+    """Batches bigger than a chunk of rows (and SQLite without UPDATE ... FROM, before 3.33)
+    append, mark done and keep each actor's last state exactly as small ones do."""
+    monkeypatch.setattr(_sqlite, "_UPDATE_FROM", update_from)
+    backend = SQLiteJournal(tmp_path / "chunks.db")
+    await backend.open()
+    try:
+        count = 2 * _sqlite._CHUNK + 3
+        names = ("a", "b", "c")
+        await backend.write(Batch(actors=[ActorRecord(n, "k", b"\x90") for n in names]))
+        seqs = await backend.write(
+            Batch(appends=[msg(i, names[i % 3]) for i in range(1, count + 1)])
+        )
+        assert seqs == list(range(seqs[0] or 0, (seqs[0] or 0) + count))
+        # Every message but the last handled, each by its actor, in one batch.
+        done = [
+            Done(f"m{i}", names[i % 3], f"s{i}".encode(), float(i), seq)
+            for i, seq in zip(range(1, count), seqs, strict=False)
+        ]
+        await backend.write(Batch(done=done))
+        assert [m.id for m in await backend.pending()] == [f"m{count}"]
+        found = await backend.message("m1")
+        assert found is not None
+        assert (found.status, found.done_at) == ("done", 1.0)
+        expected = {
+            n: ([d.state for d in done if d.actor == n][-1], sum(d.actor == n for d in done))
+            for n in names
+        }
+        assert {a.name: (a.state, a.handled) for a in await backend.actors()} == expected
     finally:
         await backend.close()

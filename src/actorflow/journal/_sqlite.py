@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import sqlite3
 import time
@@ -83,6 +84,22 @@ _TAKE_NOTICES: Final = (
 _FAILED: Final = (
     "UPDATE messages SET attempts = ?, error = ?, traceback = ?,"
     " status = CASE WHEN ? THEN 'dead' ELSE status END WHERE id = ? AND status = 'pending'"
+)
+
+# Many rows in one statement (a multi-row VALUES list) rather than one statement per row: the
+# writer thread then hands the GIL back and forth once per statement instead of once per row,
+# which is what a busy event loop in the other thread makes expensive. UPDATE ... FROM needs
+# SQLite 3.33; older ones get one statement per row.
+_CHUNK: Final = 64
+_UPDATE_FROM: Final = sqlite3.sqlite_version_info >= (3, 33, 0)
+_DONE_FROM: Final = (
+    "UPDATE messages SET status = 'done', done_at = v.column2 FROM (VALUES {rows}) AS v"
+    " WHERE messages.seq = v.column1 AND messages.status = 'pending'"
+)
+_STATE_FROM: Final = (
+    "UPDATE actors SET state = coalesce(v.column2, actors.state),"
+    " handled = actors.handled + v.column3, updated_at = v.column4"
+    " FROM (VALUES {rows}) AS v WHERE actors.name = v.column1"
 )
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that decide the error type.
@@ -226,20 +243,7 @@ class SQLiteJournal:
         if batch.claims:
             conn.executemany(_CLAIM, [(message_id,) for message_id in batch.claims])
         if batch.done:
-            by_seq = [(d.at, d.seq) for d in batch.done if d.seq is not None]
-            if by_seq:
-                conn.executemany(_DONE_BY_SEQ, by_seq)
-            if len(by_seq) < len(batch.done):
-                conn.executemany(_DONE, [(d.at, d.message_id) for d in batch.done if d.seq is None])
-            # Within a batch only each actor's last state needs writing (J3).
-            states: dict[str, list[Any]] = {}
-            for d in batch.done:
-                row = states.setdefault(d.actor, [None, 0, d.at, d.actor])
-                if d.state is not None:
-                    row[0] = d.state
-                row[1] += 1
-                row[2] = d.at
-            conn.executemany(_STATE, list(states.values()))
+            _mark_done(conn, batch)
         if batch.failed:
             conn.executemany(
                 _FAILED,
@@ -397,11 +401,56 @@ def _append(conn: sqlite3.Connection, appends: list[MessageRecord], now: float) 
     row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
     base = row[0] if row else 0
     before = conn.total_changes
-    conn.executemany(INSERT_MESSAGE, [message_row(m, now) for m in appends])
+    _in_chunks(conn, INSERT_MESSAGE, [message_row(m, now) for m in appends])
     if conn.total_changes - before == len(appends):
         return list(range(base + 1, base + 1 + len(appends)))
     inserted = dict(conn.execute("SELECT id, seq FROM messages WHERE seq > ?", (base,)))
     return [inserted.get(m.id) for m in appends]
+
+
+def _mark_done(conn: sqlite3.Connection, batch: Batch) -> None:
+    """Done-marks (by seq where known) and each actor's last state of the batch (J3)."""
+    by_seq = [(d.seq, d.at) for d in batch.done if d.seq is not None]
+    by_id = [(d.at, d.message_id) for d in batch.done if d.seq is None]
+    # Within a batch only each actor's last state needs writing.
+    states: dict[str, list[Any]] = {}
+    for d in batch.done:
+        row = states.setdefault(d.actor, [d.actor, None, 0, d.at])
+        if d.state is not None:
+            row[1] = d.state
+        row[2] += 1
+        row[3] = d.at
+    if _UPDATE_FROM:
+        _in_chunks(conn, _DONE_FROM.format(rows="(?, ?)"), by_seq)
+        _in_chunks(conn, _STATE_FROM.format(rows="(?, ?, ?, ?)"), list(states.values()))
+    else:
+        conn.executemany(_DONE_BY_SEQ, [(at, seq) for seq, at in by_seq])
+        conn.executemany(_STATE, [(state, n, at, name) for name, state, n, at in states.values()])
+    if by_id:
+        conn.executemany(_DONE, by_id)
+
+
+def _in_chunks(conn: sqlite3.Connection, sql: str, rows: list[Any]) -> None:
+    """Run `sql`, written for one row of VALUES, for every row of `rows`: full chunks of
+    `_CHUNK` rows as one statement each (the one-row VALUES list repeated), the rest one by one.
+    """
+    full = len(rows) - len(rows) % _CHUNK
+    if full:
+        many = _chunked(sql)
+        for start in range(0, full, _CHUNK):
+            conn.execute(many, [value for row in rows[start : start + _CHUNK] for value in row])
+    if full < len(rows):
+        conn.executemany(sql, rows[full:])
+
+
+@functools.cache
+def _chunked(sql: str) -> str:
+    """`sql` with its one VALUES row repeated `_CHUNK` times."""
+    head, values, tail = sql.partition("VALUES ")
+    row, closing, rest = tail.partition(")")
+    if not values or not closing:
+        raise ValueError(f"no VALUES row to repeat in {sql!r}")
+    return f"{head}{values}{', '.join([row + closing] * _CHUNK)}{rest}"
 
 
 def _create_private(path: Path) -> None:
