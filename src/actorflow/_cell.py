@@ -418,12 +418,17 @@ class ActorCell:
             self.committing = True
             try:
                 await writer.processed(
-                    done, turn.records, turn.deliveries, claim, turn.timers, turn.cancels
+                    done,
+                    turn.records,
+                    turn.deliveries,
+                    claim,
+                    turn.timers or (),
+                    turn.cancels or (),
                 )
             finally:
                 self.committing = False
             if turn.timers or turn.cancels:
-                self.system._timers.committed(turn.timers, turn.cancels)
+                self.system._timers.committed(turn.timers or (), turn.cancels or ())
             if claim is not None and following is not None:
                 following.claimed = True
             if state is not None:

@@ -113,11 +113,31 @@ class Turn:
         self.records: list[MessageRecord] = []
         self.deliveries: list[Callable[[int | None], None]] = []
         self.local: list[tuple[ActorCell, Envelope]] = []
-        self.timers: list[TimerRecord] = []
-        self.cancels: list[str] = []
-        self.step_calls: dict[str, int] = {}
+        # Most turns set no timer and make no step: these are made on first use.
+        self.timers: list[TimerRecord] | None = None
+        self.cancels: list[str] | None = None
+        self.step_calls: dict[str, int] | None = None
         self.recorded: dict[str, bytes] | None = None  # this message's steps, once read (J4)
         self.closed = False
+
+    def set_timer(self, timer: TimerRecord) -> None:
+        """Store `timer` with this turn's commit (J6)."""
+        if self.timers is None:
+            self.timers = []
+        self.timers.append(timer)
+
+    def cancel_timer(self, timer_id: str) -> None:
+        """Remove timer `timer_id` with this turn's commit."""
+        if self.cancels is None:
+            self.cancels = []
+        self.cancels.append(timer_id)
+
+    def step_key(self, name: str) -> str:
+        """The key of the next step called `name`: ``name``, then ``name#2``... (J4)."""
+        if self.step_calls is None:
+            self.step_calls = {}
+        calls = self.step_calls[name] = self.step_calls.get(name, 0) + 1
+        return name if calls == 1 else f"{name}#{calls}"
 
     @property
     def conversation(self) -> str | None:

@@ -53,8 +53,7 @@ async def run_step(
                 f"step {name!r} of {cell.name}: steps run inside a message handler, while it runs"
             )
         return await _call(fn, args, kwargs, retry)  # in memory: nothing to record
-    calls = turn.step_calls[name] = turn.step_calls.get(name, 0) + 1
-    key = name if calls == 1 else f"{name}#{calls}"
+    key = turn.step_key(name)
     returns = _return_type(fn)
     message_id = envelope.id
     assert message_id is not None

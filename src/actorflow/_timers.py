@@ -17,6 +17,7 @@ import heapq
 import itertools
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -104,7 +105,7 @@ class Timers:
             due,
         )
         if turn is not None:
-            turn.timers.append(record)  # stored with the handler's commit, armed after it
+            turn.set_timer(record)  # stored with the handler's commit, armed after it
             return timer_id
         writer = self.system._writer
         if writer is None:
@@ -117,7 +118,7 @@ class Timers:
         """Cancel a timer; one that fired already (or never existed) is left alone."""
         turn = sender.turn if sender is not None else None
         if turn is not None and not turn.closed and turn.cell.durable:
-            turn.cancels.append(timer_id)  # cancelled with the handler's commit
+            turn.cancel_timer(timer_id)  # cancelled with the handler's commit
             return
         armed = self._armed.get(timer_id)
         writer = self.system._writer
@@ -125,7 +126,7 @@ class Timers:
             await writer.cancel(timer_id)
         self._armed.pop(timer_id, None)
 
-    def committed(self, timers: list[TimerRecord], cancels: list[str]) -> None:
+    def committed(self, timers: Sequence[TimerRecord], cancels: Sequence[str]) -> None:
         """After a handler's commit: arm the timers it set, drop those it cancelled."""
         for record in timers:
             self.arm(record)

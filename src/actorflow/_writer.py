@@ -12,7 +12,7 @@ import abc
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, final
 
@@ -113,8 +113,8 @@ class _Processed(_Append):
         outbox: list[MessageRecord],
         deliveries: list[Delivery],
         claim: str | None,
-        timers: list[TimerRecord],
-        cancels: list[str],
+        timers: Sequence[TimerRecord],
+        cancels: Sequence[str],
     ) -> None:
         super().__init__(outbox, deliveries)
         self.done, self.claim, self.timers, self.cancels = done, claim, timers, cancels
@@ -228,8 +228,8 @@ class Writer:
         outbox: list[MessageRecord],
         deliveries: list[Delivery],
         claim: str | None,
-        timers: list[TimerRecord] = [],  # noqa: B006 (never mutated)
-        cancels: list[str] = [],  # noqa: B006
+        timers: Sequence[TimerRecord] = (),
+        cancels: Sequence[str] = (),
     ) -> None:
         """Commit a handled message with its state, outbox and timers; claim the next (J3)."""
         await self._run(_Processed(done, outbox, deliveries, claim, timers, cancels))
