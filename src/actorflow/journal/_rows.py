@@ -73,14 +73,7 @@ def read_message(row: Any) -> MessageRecord:
         if status not in ("pending", "done", "dead"):
             raise TypeError(f"status {status!r} is not pending, done or dead")
         return MessageRecord(
-            id=field("id", m_id, _STR),
-            recipient=field("recipient", recipient, _STR),
-            type=field("type", kind, _STR),
-            body=field("body", body, (bytes,)),
-            sender=field("sender", sender, _STR, null=True),
-            conversation=field("conversation", conv, _STR, null=True),
-            cause=field("cause", cause, _STR, null=True),
-            created_at=read_time("created_at", created),
+            **_shared_fields(m_id, recipient, kind, body, sender, conv, cause, created),
             seq=field("seq", seq, (int,)),
             attempts=field("attempts", attempts, (int,)),
             status=status,
@@ -93,20 +86,28 @@ def read_message(row: Any) -> MessageRecord:
     return row_checked("messages", f"seq={seq!r}", build)
 
 
+def _shared_fields(*values: Any) -> dict[str, Any]:
+    """The columns messages and timers rows share, checked: id to created_at, in order."""
+    m_id, recipient, kind, body, sender, conv, cause, created = values
+    return {
+        "id": field("id", m_id, _STR),
+        "recipient": field("recipient", recipient, _STR),
+        "type": field("type", kind, _STR),
+        "body": field("body", body, (bytes,)),
+        "sender": field("sender", sender, _STR, null=True),
+        "conversation": field("conversation", conv, _STR, null=True),
+        "cause": field("cause", cause, _STR, null=True),
+        "created_at": read_time("created_at", created),
+    }
+
+
 def read_timer(row: Any) -> TimerRecord:
     """Read one timers row; raises `JournalCorrupt` naming it if a column is wrong."""
     t_id, recipient, kind, body, sender, conv, cause, created, trace, due_at = row
 
     def build() -> TimerRecord:
         message = MessageRecord(
-            id=field("id", t_id, _STR),
-            recipient=field("recipient", recipient, _STR),
-            type=field("type", kind, _STR),
-            body=field("body", body, (bytes,)),
-            sender=field("sender", sender, _STR, null=True),
-            conversation=field("conversation", conv, _STR, null=True),
-            cause=field("cause", cause, _STR, null=True),
-            created_at=read_time("created_at", created),
+            **_shared_fields(t_id, recipient, kind, body, sender, conv, cause, created),
             trace=field("trace", trace, _STR, null=True),
         )
         return TimerRecord(message, read_time("due_at", due_at))
