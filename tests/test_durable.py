@@ -321,3 +321,26 @@ async def test_j8_a_journal_path_with_uri_characters_opens_that_file(tmp_path: P
         await ref.tell(Deposit(3))
         assert (await balance(ref)).balance == 3
     assert sorted(os.listdir(tmp_path)) == ["odd#name?.db"]
+
+
+async def test_o2_journal_counters_are_readable_without_opentelemetry(
+    journal: JournalBackend,
+) -> None:
+    async with af.ActorSystem() as memory_only:
+        assert memory_only.journal_statistics() is None
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await system.spawn(Account, "ann", name="o2")
+        for amount in range(1, 11):
+            await ref.tell(Deposit(amount))
+        await balance(ref)
+        stats = system.journal_statistics()
+        counters = system.statistics()
+    assert stats is not None
+    # Each tell is committed before it returns; each handled message commits once more.
+    assert stats.commits >= 11
+    assert stats.operations >= 22
+    assert stats.largest_batch >= 1
+    assert stats.total_commit_seconds >= stats.last_commit_seconds > 0
+    assert (stats.retries, stats.failures) == (0, 0)
+    assert (counters.handled, counters.failed) == (11, 0)
+    assert ref.statistics().handled == 11

@@ -98,7 +98,7 @@ def test_compact_checks_the_file_first(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_compact_while_a_system_runs(tmp_path: Path) -> None:
+async def test_p2_j10_compact_while_a_system_runs(tmp_path: Path) -> None:
     path = tmp_path / "live.db"
     async with af.ActorSystem(journal=path) as system:
         ref = await system.spawn(Notebook, name="kept")

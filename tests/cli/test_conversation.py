@@ -57,7 +57,7 @@ def run(journal: Path, *args: str) -> str:
     return result.stdout
 
 
-def test_the_tree(journal: Path) -> None:
+def test_p2_j7_the_conversation_as_a_tree(journal: Path) -> None:
     branch(journal)
     assert run(journal, "m-02") == TREE
 

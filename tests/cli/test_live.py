@@ -53,7 +53,7 @@ async def test_reads_work_while_a_system_writes(tmp_path: Path) -> None:
         assert stats["wal_bytes"] > 0  # read while the system's WAL was in use
 
 
-async def test_tail_follow_prints_new_commits_until_ctrl_c(tmp_path: Path) -> None:
+async def test_p2_tail_follow_prints_new_commits_until_ctrl_c(tmp_path: Path) -> None:
     path = tmp_path / "follow.db"
     async with af.ActorSystem(journal=path) as system:
         ref = await system.spawn(Notebook, name="followed")

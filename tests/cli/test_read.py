@@ -202,7 +202,7 @@ def test_conversation_filter(journal: Path) -> None:
     assert ids(journal, "--conversation", "c-2") == []
 
 
-def test_filters_are_values_not_sql(journal: Path) -> None:
+def test_p2_filters_are_values_not_sql(journal: Path) -> None:
     assert ids(journal, "--actor", "alice' OR '1'='1") == []
     assert ids(journal, "--type", "%") == []
     assert len(ids(journal)) == 6  # and nothing was changed
@@ -405,7 +405,7 @@ def test_export_is_every_message_then_every_actor(journal: Path) -> None:
     assert run(journal, "export", "--json") == run(journal, "export")
 
 
-def test_reading_leaves_the_journal_as_it_was(journal: Path) -> None:
+def test_p2_reading_leaves_the_journal_as_it_was(journal: Path) -> None:
     before = journal.read_bytes()
     for command in (["stats"], ["actors"], ["messages"], ["show", "m-01"], ["state", "alice"]):
         run(journal, *command)
