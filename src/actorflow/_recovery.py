@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -95,7 +96,9 @@ class Recovery:
         spec = cell.spec
         found = self.recovered.pop(cell.name, None)
         if found is None:
-            record, pending = await backend.actor(cell.name), await backend.pending(cell.name)
+            # Read through the writer: a message committed before the read has been delivered
+            # (held by the cell), so it is not taken from both the journal and its delivery.
+            record, pending = await writer.read(partial(_journal_of, backend, cell.name))
         else:
             record, pending = found
         args = encode_args(cell.name, spec.args)
@@ -196,6 +199,12 @@ class Recovery:
             return
         parent = system._supervisors.get(record.supervisor or "") or system._supervisor(None)
         await parent.add(spec_of(cls, record))
+
+
+async def _journal_of(
+    backend: JournalBackend, name: str
+) -> tuple[ActorRecord | None, list[MessageRecord]]:
+    return await backend.actor(name), await backend.pending(name)
 
 
 def spec_of(cls: type[Actor[Any]], record: ActorRecord) -> Child:

@@ -12,9 +12,9 @@ import abc
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, final
+from typing import Any, TypeVar, final
 
 import anyio
 import tenacity
@@ -34,6 +34,8 @@ from .journal._records import (
 __all__ = ["Delivery", "JournalStatistics", "Writer"]
 
 logger = logging.getLogger("actorflow")
+
+T = TypeVar("T")
 
 Delivery = Callable[[int | None], None]
 """Called after the commit for one appended message with its sequence number (None when the
@@ -144,20 +146,21 @@ class _Fire(_Append):
         batch.cancels.append(self.timer_id)
 
 
-class _TakeNotices(_Op):
-    """Take in what other processes appended (J11), right after the batch it rides with."""
+class _Read(_Op):
+    """A journal read made between two commits (J5, J11): every message committed before it
+    has been delivered, and nothing commits until it has returned."""
 
-    __slots__ = ("taken",)
+    __slots__ = ("read",)
 
-    def __init__(self, taken: Callable[[list[MessageRecord]], None]) -> None:
+    def __init__(self, read: Callable[[], Awaitable[Any]]) -> None:
         super().__init__()
-        self.taken = taken
+        self.read = read
 
     def add_to(self, batch: Batch) -> None:
-        pass  # it writes nothing of its own: the backend takes the notices after the batch
+        pass  # it writes nothing: it runs after the batch it rides with
 
     def complete(self, seqs: list[int | None], start: int) -> int:
-        return start  # resolved once the notices are taken, after the batch
+        return start  # resolved once the read returns, after the batch's deliveries
 
 
 class _Simple(_Op):
@@ -270,13 +273,29 @@ class Writer:
         """Append a due timer's message and remove the timer, in one commit (J6: once)."""
         await self._run(_Fire(timer, delivery))
 
+    async def read(self, read: Callable[[], Awaitable[T]]) -> T:
+        """Run `read` (a journal read) after the commits queued before it, and before any other.
+
+        Every message committed before the read has been delivered by the time it runs, and no
+        commit lands until it returns: what it reads as pending is pending, and not also on its
+        way to a mailbox (J5). Errors come back as `JournalError`.
+        """
+        op = _Read(read)
+        self._submit(op)
+        result: T = await op.future
+        return result
+
     async def take_notices(self, taken: Callable[[list[MessageRecord]], None]) -> None:
         """Take in messages other processes appended (J11); `taken` gets them in the writer.
 
         `taken` runs before any commit that follows, so a message it is given has not been
         handled since the journal said it was pending.
         """
-        await self._run(_TakeNotices(taken))
+
+        async def take() -> None:
+            taken(await self.backend.take_notices())
+
+        await self.read(take)
 
     async def _run(self, op: _Op) -> None:
         self._submit(op)
@@ -318,12 +337,9 @@ class Writer:
         started = time.perf_counter()
         try:
             seqs = await self._write(batch) if len(batch) else []
-        except Exception as exc:
-            if not isinstance(exc, JournalError):
-                # A backend's own bug must still fail every waiter, never stop the writer.
-                wrapped = JournalError(f"the journal backend failed: {type(exc).__name__}: {exc}")
-                wrapped.__cause__ = exc
-                exc = wrapped
+        except Exception as raised:
+            # A backend's own bug must still fail every waiter, never stop the writer.
+            exc = _journal_error(raised)
             self._failures += 1
             logger.error("journal commit of %d operation(s) failed: %s", len(ops), exc)  # noqa: TRY400 (the typed error says it all; callers get it too)
             for op in ops:
@@ -339,25 +355,25 @@ class Writer:
         index = 0
         for op in ops:
             index = op.complete(seqs, index)
-        notices = [op for op in ops if isinstance(op, _TakeNotices)]
-        if notices:
-            await self._take_notices(notices)
+        reads = [op for op in ops if isinstance(op, _Read)]
+        if len(reads) == 1:
+            await self._read(reads[0])
+        elif reads:
+            async with anyio.create_task_group() as tg:  # overlapped; no commit until all end
+                for op in reads:
+                    tg.start_soon(self._read, op)
 
-    async def _take_notices(self, ops: list[_TakeNotices]) -> None:
-        # Between reading the notices and handing their messages over, no commit can land (this
-        # task makes them all), so a message read as pending has not been handled since.
+    async def _read(self, op: _Read) -> None:
+        # The writer task makes every commit, so none lands while it waits here.
         try:
-            taken = await self.backend.take_notices()
-            for op in ops:
-                op.taken(taken)
-                taken = []  # one op hands them over; the others only wait
-                if not op.future.done():
-                    op.future.set_result(None)
-        except Exception as exc:  # never stop the writer; the messages stay pending
-            logger.exception("taking in messages from other processes failed")
-            for op in ops:
-                if not op.future.done():
-                    op.future.set_exception(exc)
+            result = await op.read()
+        except Exception as exc:  # never stop the writer; the reader gets a typed error
+            logger.exception("a journal read between commits failed")
+            if not op.future.done():
+                op.future.set_exception(_journal_error(exc))
+        else:
+            if not op.future.done():
+                op.future.set_result(result)
 
     async def _write(self, batch: Batch) -> list[int | None]:
         try:
@@ -381,3 +397,12 @@ class Writer:
             retries=self._retries,
             failures=self._failures,
         )
+
+
+def _journal_error(exc: Exception) -> JournalError:
+    """`exc` as the typed error callers get: a backend's own bug becomes a `JournalError`."""
+    if isinstance(exc, JournalError):
+        return exc
+    wrapped = JournalError(f"the journal backend failed: {type(exc).__name__}: {exc}")
+    wrapped.__cause__ = exc
+    return wrapped

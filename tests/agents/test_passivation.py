@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 import anyio
 import pytest
 
 import actorflow as af
-from actorflow.journal import JournalBackend, MemoryJournal
+from actorflow.journal import Batch, JournalBackend, MemoryJournal, MessageRecord
 
 from .support import UNLOADED, History, Remind, Say, Session, outside, unloaded
 
@@ -154,3 +157,44 @@ async def test_j5_a_system_stopping_while_an_actor_unloads_loses_nothing_and_doe
         said = await again.ask(Say("next"))
     assert said[0] == "hi"
     assert sorted(said[1:]) == ["also late", "late", "next"]
+
+
+async def test_j5_a_message_committed_but_not_yet_delivered_when_it_comes_back_is_handled_once(
+    journal: JournalBackend,
+) -> None:
+    """A message whose commit has landed but whose delivery has not run yet when a passivated
+    actor comes back: the journal already says it is pending, and its delivery is on its way.
+    Coming back must not take it from both (J5, J3: handled once). The writer is held right
+    after that commit, so the race is forced rather than left to timing."""
+    committed, release, read = anyio.Event(), anyio.Event(), anyio.Event()
+    reading = False
+    write, pending = journal.write, journal.pending
+
+    async def held_after_commit(batch: Batch) -> list[int | None]:
+        seqs = await write(batch)
+        if any(record.id == "in-flight" for record in batch.appends):
+            committed.set()
+            await release.wait()  # committed; its delivery waits for the writer
+        return seqs
+
+    async def watched_pending(*args: Any, **kwargs: Any) -> list[MessageRecord]:
+        nonlocal reading
+        reading = True
+        try:
+            return await pending(*args, **kwargs)
+        finally:
+            read.set()
+
+    async with anyio.create_task_group() as tg, af.ActorSystem(journal=journal) as system:
+        ref = await spawn_and_unload(system, "s6")
+        await wait_status(ref, "passivated")
+        journal.write = held_after_commit  # type: ignore[method-assign]
+        journal.pending = watched_pending  # type: ignore[method-assign]
+        tg.start_soon(partial(ref.tell, Say("b"), id="in-flight"))
+        await committed.wait()
+        tg.start_soon(partial(system.spawn, Session, name="s6", passivate_after=3600))
+        await anyio.wait_all_tasks_blocked()  # coming back: reading the journal, or waiting to
+        if reading:
+            await read.wait()  # it read the journal while the delivery was still on its way
+        release.set()
+        assert await ref.ask(Say("c")) == ["hello", "b", "c"]
