@@ -121,6 +121,8 @@ class ActorCell:
         """
         if self.restoring:
             await self.system._recovery.restore(self)
+            if self.mailbox.closed:
+                raise self.stopped_error()  # stopped for good (with the system) meanwhile
         incarnation = self._prepare(delay=0.0)
         await tg.start(self._live, incarnation, 0.0, first and not self.recovered)
 
@@ -272,6 +274,7 @@ class ActorCell:
         try:
             with anyio.CancelScope() as self._scope:
                 if self.stopping:
+                    task_status.started()  # stopped before it began: nothing to start
                     return
                 if delay > 0:
                     await self.system.clock.sleep(delay)
@@ -612,6 +615,8 @@ class ActorCell:
         held = {envelope.id: envelope for envelope in self._held}
         self._held = []
         unreadable: list[Failed] = []
+        if self.mailbox.closed:
+            return unreadable  # stopped for good while the journal was read: all stay pending
         for row in pending:
             envelope = held.pop(row.id, None)
             read = self._read(row) if envelope is None else envelope

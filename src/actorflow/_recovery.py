@@ -18,6 +18,7 @@ import anyio
 
 from ._actor import Actor, actor_kind
 from ._durable import decode_args, encode_args
+from ._errors import ActorStopped
 from ._options import decode_options, encode_options, options_of
 from ._spec import Child
 from .journal import ActorRecord, JournalBackend, MessageRecord
@@ -151,7 +152,7 @@ class Recovery:
         if live is not None:
             return live  # back already (another message, or a spawn, was first)
         self.passivated.pop(cell.name, None)
-        parent = cell.parent if cell.parent.alive else system._supervisor(None)
+        parent = cell.parent if cell.parent.alive else self._root(cell.name)
         await parent.readd(cell)
         return cell
 
@@ -197,8 +198,28 @@ class Recovery:
                 else f"its class {record.kind} is not defined in this process",
             )
             return
-        parent = system._supervisors.get(record.supervisor or "") or system._supervisor(None)
+        parent = system._supervisors.get(record.supervisor or "") or self._root(name)
         await parent.add(spec_of(cls, record))
+
+    def _root(self, name: str) -> SupervisorCell:
+        """The root supervisor, to bring `name` back under; `ActorStopped` once the system
+        stops (the message that called for it stays pending in the journal)."""
+        system = self.system
+        if system._state != "running" or system._root is None:
+            raise ActorStopped(
+                f"actor {name} cannot come back: the actor system is {system._state}", actor=name
+            )
+        return system._root
+
+    def stop(self) -> None:
+        """The system stops: passivated actors stop for good with it (S8).
+
+        Messages held for them stay pending in the journal; their askers hear `ActorStopped`
+        now rather than wait for an actor that cannot come back.
+        """
+        for cell in list(self.passivated.values()):
+            cell.finish(None)
+        self.passivated.clear()
 
 
 async def _journal_of(

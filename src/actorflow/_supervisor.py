@@ -211,7 +211,8 @@ class SupervisorCell:
         try:
             await cell.start(tg, first=True)
         except BaseException:
-            self.children.remove(cell)
+            if cell in self.children:  # a supervisor stopping meanwhile let it go already
+                self.children.remove(cell)
             cell.finish(None)
             raise
 

@@ -239,6 +239,7 @@ class ActorSystem:
         if root is not None:
             await root.shutdown()
             root.finish(None)
+        self._recovery.stop()
         await self._close_journal()
         if self._state != "stopped":
             _tracing.active -= self._tracing

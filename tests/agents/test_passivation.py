@@ -198,3 +198,46 @@ async def test_j5_a_message_committed_but_not_yet_delivered_when_it_comes_back_i
             await read.wait()  # it read the journal while the delivery was still on its way
         release.set()
         assert await ref.ask(Say("c")) == ["hello", "b", "c"]
+
+
+async def test_j5_an_ask_reaching_a_passivated_actor_as_the_system_stops_hears_actor_stopped(
+    journal: JournalBackend,
+) -> None:
+    """The ask's message commits while the system is stopping, so its actor cannot come back:
+    the asker hears ActorStopped at once (not a timeout), and the message stays pending for the
+    next start (S8, J5)."""
+    committed, release = anyio.Event(), anyio.Event()
+    write = journal.write
+
+    async def held_after_commit(batch: Batch) -> list[int | None]:
+        seqs = await write(batch)
+        if any(record.recipient == "s7" for record in batch.appends):
+            committed.set()
+            await release.wait()  # committed; its delivery waits until the system stops
+        return seqs
+
+    outcome: list[BaseException] = []
+
+    async def late_ask(ref: af.ActorRef[Session]) -> None:
+        try:
+            await ref.ask(Say("late"), timeout=60)
+        except af.ActorStopped as exc:
+            outcome.append(exc)
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as tg:
+            system = af.ActorSystem(journal=journal)
+            async with system:
+                ref = await spawn_and_unload(system, "s7")
+                await wait_status(ref, "passivated")
+                journal.write = held_after_commit  # type: ignore[method-assign]
+                tg.start_soon(late_ask, ref)
+                await committed.wait()
+                tg.start_soon(system.stop)
+                await anyio.wait_all_tasks_blocked()  # stopping: waits for the held commit
+                release.set()
+        assert [type(exc) for exc in outcome] == [af.ActorStopped]
+    journal.write = write  # type: ignore[method-assign]
+    async with af.ActorSystem(journal=journal) as system:
+        again = await system.spawn(Session, name="s7", passivate_after=IDLE)
+        assert await again.ask(Say("next")) == ["hello", "late", "next"]
