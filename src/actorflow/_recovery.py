@@ -9,8 +9,10 @@ the same cell comes back; otherwise a new one is made from its journal record.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import weakref
+from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -18,10 +20,10 @@ import anyio
 
 from ._actor import Actor, actor_kind
 from ._durable import decode_args, encode_args
-from ._errors import ActorStopped
+from ._errors import ActorStopped, JournalError
 from ._options import decode_options, encode_options, options_of
 from ._spec import Child
-from .journal import ActorRecord, JournalBackend, MessageRecord
+from .journal import ActorRecord, Failed, JournalBackend, MessageRecord
 
 if TYPE_CHECKING:
     from ._cell import ActorCell
@@ -38,7 +40,8 @@ class Recovery:
 
     def __init__(self, system: ActorSystem) -> None:
         self.system = system
-        # name -> (its record, its pending messages), read once at start, taken by each actor.
+        # name -> (its record, its pending messages), read once at start, taken by each actor
+        # that starts with the system.
         self.recovered: dict[str, tuple[ActorRecord | None, list[MessageRecord]]] = {}
         # Passivated actors someone still holds a ref to: a message through it brings that
         # same cell back. The rest live only in the journal.
@@ -87,6 +90,12 @@ class Recovery:
             cell = system._new_cell(spec_of(cls, record), parent)
             cell.recovered = True
             parent.children.append(cell)
+
+    def started(self) -> None:
+        """The declared and recovered actors have started: what was read at start is stale
+        from now on (timers fire, other processes append), so later restores read the
+        journal themselves (J5)."""
+        self.recovered = {}
 
     async def restore(self, cell: ActorCell) -> None:
         """Give a durable actor its journal: registration, last state, pending messages."""
@@ -158,11 +167,32 @@ class Recovery:
 
     async def come_back(self, cell: ActorCell) -> None:
         """A message reached passivated `cell` through a ref: bring it back (a chore)."""
-        await self.reactivate(cell)
+        with self._unless_stopping():
+            await self.reactivate(cell)
 
-    def not_here(self, record: MessageRecord) -> None:
-        """A committed message for an actor not in memory: bring it back, if it can be."""
-        self.system._background(self.activate, record.recipient)
+    def take_in(self, records: list[MessageRecord]) -> None:
+        """Deliver messages that were committed without a mailbox waiting for them: from
+        another process (J11) or a timer (J6). Runs in the journal writer, right after the
+        commit that made them pending and before any other, so whoever holds an actor now
+        either has read them from the journal or will get them here, never both or neither.
+
+        An actor in memory gets each one it does not hold yet (held while it restores); one
+        that is not is brought back, and reads them in its restore. Unreadable ones become
+        dead letters (M3).
+        """
+        system = self.system
+        unreadable: list[Failed] = []
+        for record in records:
+            cell = system._cells.get(record.recipient)
+            if cell is None or not cell.durable:
+                system._background(self.activate, record.recipient)
+                continue
+            failed = cell.accept_outside(record)
+            if failed is not None:
+                unreadable.append(failed)
+        writer = system._writer
+        if unreadable and writer is not None:
+            system._background(writer.failed_many, unreadable)
 
     async def activate(self, name: str) -> None:
         """Bring back the durable actor called `name` that is not in memory, if the journal
@@ -171,7 +201,8 @@ class Recovery:
             return  # one that comes back reads every message committed before it did
         self.activating[name] = done = anyio.Event()
         try:
-            await self._activate(name)
+            with self._unless_stopping():
+                await self._activate(name)
         finally:
             del self.activating[name]
             done.set()
@@ -200,6 +231,16 @@ class Recovery:
             return
         parent = system._supervisors.get(record.supervisor or "") or self._root(name)
         await parent.add(spec_of(cls, record))
+
+    @contextlib.contextmanager
+    def _unless_stopping(self) -> Iterator[None]:
+        """The journal closing under a chore that brings an actor back, as the system stops,
+        is not a failure: the message that called for it stays pending in the journal."""
+        try:
+            yield
+        except JournalError:
+            if self.system._state == "running":
+                raise
 
     def _root(self, name: str) -> SupervisorCell:
         """The root supervisor, to bring `name` back under; `ActorStopped` once the system

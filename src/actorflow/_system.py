@@ -181,6 +181,7 @@ class ActorSystem:
                 self._root = SupervisorCell(self._root_spec, self, self)
                 self._recovery.adopt(self._root)
                 await self._root.start(self._tg, first=True)
+                self._recovery.started()
                 # After the recovered actors are back: a timer due while the system was down
                 # fires as soon as its actor can take it.
                 await self._tg.start(self._run_chores)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import anyio
 import pytest
 
 import actorflow as af
 from actorflow import testing
 from actorflow.journal import Batch, JournalBackend, MemoryJournal, MessageRecord, TimerRecord
 
-from .support import Ask, Remind, Reminder, Reminders, SetReminder, fired
+from .support import FIRED, Ask, Remind, Reminder, Reminders, SetReminder, fired
 
 pytestmark = pytest.mark.anyio
 
@@ -61,6 +62,31 @@ async def test_j6_a_timer_due_while_the_system_was_down_fires_late(
         ref = system.lookup("rem")
         assert await fired(ref, 1) == ["overdue"]
         found = await journal.message("t-1")
+        assert found is not None
+        assert found.status == "done"
+
+
+async def test_j6_a_timer_due_at_the_start_brings_back_an_actor_left_in_the_journal(
+    journal: JournalBackend,
+) -> None:
+    """The actor unloads when idle, so a new system leaves it in the journal (J5); its overdue
+    timer fires after the start and brings it back, and it handles the timer's message, which
+    the journal read at start did not hold yet."""
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await system.spawn(Reminder, name="idle-rem", passivate_after=0.01)
+        await ref.ask(Ask("hello"))
+    await journal.open()
+    body = af.Codec(Remind).encode(Remind("overdue"))
+    message = MessageRecord(id="t-2", recipient="idle-rem", type="agents.Remind", body=body)
+    await journal.write(Batch(timers=[TimerRecord(message, due_at=time.time() - 3600)]))
+    await journal.close()
+    async with af.ActorSystem(journal=journal) as system:
+        FIRED["idle-rem"] = anyio.Event()
+        with anyio.fail_after(20):
+            await FIRED["idle-rem"].wait()  # handled by the actor it brought back
+        ref = await system.spawn(Reminder, name="idle-rem", passivate_after=0.01)
+        assert (await state(ref)).fired == ["overdue"]  # after that message's commit
+        found = await journal.message("t-2")
         assert found is not None
         assert found.status == "done"
 
