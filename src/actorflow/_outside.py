@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Final
 import anyio
 
 from ._errors import JournalError
-from .journal import Failed, MessageRecord
 
 if TYPE_CHECKING:
     from ._system import ActorSystem
@@ -43,7 +42,7 @@ async def watch_notices(system: ActorSystem) -> None:
     try:
         while True:
             try:
-                await writer.take_notices(lambda records: take_in(system, records))
+                await writer.take_notices(system._recovery.take_in)
             except JournalError:
                 if system._writer is None:
                     return  # the journal is closing
@@ -53,19 +52,3 @@ async def watch_notices(system: ActorSystem) -> None:
             woken[0] = anyio.Event()
     finally:
         stop()
-
-
-def take_in(system: ActorSystem, records: list[MessageRecord]) -> None:
-    """Deliver messages other processes appended; runs in the journal writer (see above)."""
-    unreadable: list[Failed] = []
-    for record in records:
-        cell = system._cells.get(record.recipient)
-        if cell is None or not cell.durable:
-            system._recovery.not_here(record)
-            continue
-        failed = cell.accept_outside(record)
-        if failed is not None:
-            unreadable.append(failed)
-    writer = system._writer
-    if unreadable and writer is not None:
-        system._background(writer.failed_many, unreadable)

@@ -30,7 +30,7 @@ from ._durable import new_message_id, record_for
 from ._envelope import Envelope
 from ._errors import ActorflowError, ActorStopped, JournalError
 from ._message import Message
-from .journal import Failed, TimerRecord
+from .journal import TimerRecord
 
 if TYPE_CHECKING:
     from ._cell import ActorCell
@@ -182,19 +182,16 @@ class Timers:
         self.system._background(self._fire_durable, armed.record)
 
     async def _fire_durable(self, record: TimerRecord) -> None:
-        writer = self.system._writer
+        system = self.system
+        writer = system._writer
         if writer is None:
             return  # shutting down: the timer stays in the journal and fires after a restart
-        cell = self.system._cells.get(record.message.recipient)
-        # Decoded before the commit: an unreadable timer becomes a dead letter, not a crash.
-        read: Envelope | Failed | None = None
-        if cell is not None and cell.durable:
-            read = cell._read(record.message)
 
         def deliver(seq: int | None) -> None:
-            if isinstance(read, Envelope) and seq is not None and cell is not None:
-                read.seq = seq
-                cell.accept_committed(read, reserved=False)
+            # The actor is looked up now, right after the commit: one coming back meanwhile
+            # has read the journal before it (and gets it here) or reads it after (J5).
+            if seq is not None:
+                system._recovery.take_in([msgspec.structs.replace(record.message, seq=seq)])
 
         try:
             await writer.fire(record, deliver)
@@ -202,16 +199,11 @@ class Timers:
             # Not fired: the timer is still in the journal. Try again in a second, or, if the
             # system is stopping, after the next start.
             logger.warning("timer %s could not fire (%s); it stays in the journal", record.id, exc)
-            if self.system._writer is not None:
+            if system._writer is not None:
                 again = msgspec.structs.replace(record, due_at=time.time() + 1.0)
                 self._arm(
                     again.id, _Armed(again.due_at, again.message.recipient, again, None, None)
                 )
-            return
-        if isinstance(read, Failed):
-            await writer.failed(read)
-        elif cell is None:
-            self.system._recovery.not_here(record.message)
 
 
 async def _tell(target_message: tuple[ActorCell, Message]) -> None:

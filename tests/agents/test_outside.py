@@ -74,7 +74,7 @@ async def test_j11_a_message_appended_while_down_is_handled_once_after_the_start
         # the notice in now, as the watcher does, so the check below comes after it.
         writer = system._writer
         assert writer is not None
-        await writer.take_notices(lambda records: _outside.take_in(system, records))
+        await writer.take_notices(system._recovery.take_in)
         assert await fired(ref, 1) == ["from outside"]
         await system.wait_idle()
         assert (await ref.ask(Ask("?"), expect=Reminders)).fired == ["from outside"]
