@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import anyio
@@ -199,3 +200,16 @@ def outside(message_id: str, recipient: str = "rem") -> MessageRecord:
     """A Remind as another process would append it (J11)."""
     body = af.Codec(Remind).encode(Remind("from outside"))
     return MessageRecord(id=message_id, recipient=recipient, type="agents.Remind", body=body)
+
+
+class Errors(logging.Handler):
+    """Keeps the runtime's error records, except dead letters (checked on their own)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "dead-lettered" not in message:
+            self.records.append(message)

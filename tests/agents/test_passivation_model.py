@@ -35,7 +35,7 @@ from actorflow.journal import MessageRecord, SQLiteJournal
 from actorflow.journal._statements import append_outside
 from actorflow.journal._wake import wake
 
-from .support import Say, Session
+from .support import Errors, Say, Session
 
 NAMES = ("p", "q")
 SAY = af.Codec(Say)
@@ -206,19 +206,6 @@ class PassivationMachine(RuleBasedStateMachine):
         finally:
             self._portal_cm.__exit__(None, None, None)
             shutil.rmtree(self.directory, ignore_errors=True)
-
-
-class Errors(logging.Handler):
-    """Keeps the runtime's error records, except dead letters (checked on their own)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if "dead-lettered" not in message:
-            self.records.append(message)
 
 
 PassivationMachine.TestCase.settings = settings(
