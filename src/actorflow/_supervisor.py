@@ -190,13 +190,7 @@ class SupervisorCell:
         if tg is None or self.stopping:
             raise ActorStopped(f"supervisor {self.name} is not running", actor=self.name)
         child = self._make(spec)
-        self.children.append(child)
-        try:
-            await child.start(tg, first=True)
-        except BaseException:
-            self.children.remove(child)
-            child.finish(None)
-            raise
+        await self._start_last(child, tg)
         return child
 
     async def readd(self, cell: ActorCell) -> None:
@@ -207,13 +201,24 @@ class SupervisorCell:
         self.system._register(cell)
         cell.parent = self
         cell.recovered = True  # a failing start is this supervisor's to handle
-        self.children.append(cell)
+        await self._start_last(cell, tg)
+
+    async def _start_last(self, child: Member, tg: TaskGroup) -> None:
+        """Start `child` at the end of the start order; if it does not start, let it go."""
+        self.children.append(child)
         try:
-            await cell.start(tg, first=True)
-        except BaseException:
-            if cell in self.children:  # a supervisor stopping meanwhile let it go already
-                self.children.remove(cell)
-            cell.finish(None)
+            await child.start(tg, first=True)
+        except BaseException as exc:
+            if child in self.children:  # a stop of this supervisor let it go meanwhile
+                self.children.remove(child)
+            child.finish(None)
+            if isinstance(exc, Exception) and (self.stopping or self._tg is not tg):
+                # This supervisor stopped while the child was starting (or restoring): that
+                # is why it did not start, whatever it raised (its task group had closed).
+                raise ActorStopped(
+                    f"{child.name} did not start: supervisor {self.name} stopped meanwhile",
+                    actor=child.name,
+                ) from exc
             raise
 
     async def stop_child(self, child: Member) -> None:
