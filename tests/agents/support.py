@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import threading
+from collections.abc import Callable
 
 import anyio
 import msgspec
 import tenacity
 
 import actorflow as af
-from actorflow.journal import MessageRecord
+from actorflow.journal import Batch, JournalBackend, MessageRecord
 
 
 class Ask(af.Message, tag="agents.Ask"):
@@ -202,14 +202,24 @@ def outside(message_id: str, recipient: str = "rem") -> MessageRecord:
     return MessageRecord(id=message_id, recipient=recipient, type="agents.Remind", body=body)
 
 
-class Errors(logging.Handler):
-    """Keeps the runtime's error records, except dead letters (checked on their own)."""
+class HeldWriter:
+    """Holds a journal's writer right after the commit of a batch that appends a message
+    `matching` picks: the message is committed, and its delivery (and every later commit)
+    waits until `released` is set. Tests force races this way instead of leaving them to timing.
+    """
 
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[str] = []
+    def __init__(self, journal: JournalBackend, matching: Callable[[MessageRecord], bool]) -> None:
+        self.committed = anyio.Event()
+        self.released = anyio.Event()
+        self._journal, self._write, self._matching = journal, journal.write, matching
+        journal.write = self._held_write  # type: ignore[method-assign]
 
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if "dead-lettered" not in message:
-            self.records.append(message)
+    async def _held_write(self, batch: Batch) -> list[int | None]:
+        seqs = await self._write(batch)
+        if any(self._matching(record) for record in batch.appends):
+            self.committed.set()
+            await self.released.wait()
+        return seqs
+
+    def undo(self) -> None:
+        self._journal.write = self._write  # type: ignore[method-assign]

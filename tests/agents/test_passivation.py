@@ -11,7 +11,7 @@ import pytest
 import actorflow as af
 from actorflow.journal import Batch, JournalBackend, MemoryJournal, MessageRecord
 
-from .support import UNLOADED, History, Remind, Say, Session, outside, unloaded
+from .support import UNLOADED, HeldWriter, History, Remind, Say, Session, outside, unloaded
 
 pytestmark = pytest.mark.anyio
 
@@ -166,16 +166,9 @@ async def test_j5_a_message_committed_but_not_yet_delivered_when_it_comes_back_i
     actor comes back: the journal already says it is pending, and its delivery is on its way.
     Coming back must not take it from both (J5, J3: handled once). The writer is held right
     after that commit, so the race is forced rather than left to timing."""
-    committed, release, read = anyio.Event(), anyio.Event(), anyio.Event()
+    read = anyio.Event()
     reading = False
-    write, pending = journal.write, journal.pending
-
-    async def held_after_commit(batch: Batch) -> list[int | None]:
-        seqs = await write(batch)
-        if any(record.id == "in-flight" for record in batch.appends):
-            committed.set()
-            await release.wait()  # committed; its delivery waits for the writer
-        return seqs
+    pending = journal.pending
 
     async def watched_pending(*args: Any, **kwargs: Any) -> list[MessageRecord]:
         nonlocal reading
@@ -188,15 +181,15 @@ async def test_j5_a_message_committed_but_not_yet_delivered_when_it_comes_back_i
     async with anyio.create_task_group() as tg, af.ActorSystem(journal=journal) as system:
         ref = await spawn_and_unload(system, "s6")
         await wait_status(ref, "passivated")
-        journal.write = held_after_commit  # type: ignore[method-assign]
+        held = HeldWriter(journal, lambda record: record.id == "in-flight")
         journal.pending = watched_pending  # type: ignore[method-assign]
         tg.start_soon(partial(ref.tell, Say("b"), id="in-flight"))
-        await committed.wait()
+        await held.committed.wait()
         tg.start_soon(partial(system.spawn, Session, name="s6", passivate_after=3600))
         await anyio.wait_all_tasks_blocked()  # coming back: reading the journal, or waiting to
         if reading:
             await read.wait()  # it read the journal while the delivery was still on its way
-        release.set()
+        held.released.set()
         assert await ref.ask(Say("c")) == ["hello", "b", "c"]
 
 
@@ -230,14 +223,14 @@ async def test_j5_an_ask_reaching_a_passivated_actor_as_the_system_stops_hears_a
             async with system:
                 ref = await spawn_and_unload(system, "s7")
                 await wait_status(ref, "passivated")
-                journal.write = held_after_commit  # type: ignore[method-assign]
+                held = HeldWriter(journal, lambda record: record.recipient == "s7")
                 tg.start_soon(late_ask, ref)
-                await committed.wait()
+                await held.committed.wait()
                 tg.start_soon(system.stop)
                 await anyio.wait_all_tasks_blocked()  # stopping: waits for the held commit
-                release.set()
+                held.released.set()
         assert [type(exc) for exc in outcome] == [af.ActorStopped]
-    journal.write = write  # type: ignore[method-assign]
+    held.undo()
     async with af.ActorSystem(journal=journal) as system:
         again = await system.spawn(Session, name="s7", passivate_after=IDLE)
         assert await again.ask(Say("next")) == ["hello", "late", "next"]

@@ -13,29 +13,23 @@ the other process have been handled too.
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
 import itertools
-import logging
-import shutil
 import sqlite3
-import tempfile
-from pathlib import Path
-from typing import Any
+from functools import partial
 
 import anyio
 import anyio.lowlevel
-from anyio.from_thread import start_blocking_portal
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import rule
 
 import actorflow as af
-from actorflow.journal import MessageRecord, SQLiteJournal
+from actorflow.journal import MessageRecord
 from actorflow.journal._statements import append_outside
 from actorflow.journal._wake import wake
 
-from .support import Errors, Say, Session
+from .machines import SystemMachine
+from .support import Say, Session
 
 NAMES = ("p", "q")
 SAY = af.Codec(Say)
@@ -46,34 +40,20 @@ IDLE = 0.005  # seconds idle before a session unloads: short, so unloading happe
 sends = st.lists(st.tuples(st.sampled_from(NAMES), st.floats(0, 3 * IDLE)), min_size=1, max_size=8)
 
 
-class PassivationMachine(RuleBasedStateMachine):
+class PassivationMachine(SystemMachine):
     def __init__(self) -> None:
-        super().__init__()
-        self._portal_cm = start_blocking_portal()
-        self.portal = self._portal_cm.__enter__()
-        self.directory = Path(tempfile.mkdtemp(prefix="actorflow-passivation-"))
-        self.journal = SQLiteJournal(self.directory / "journal.db")
         self.said: dict[str, list[str]] = {name: [] for name in NAMES}  # acknowledged, per name
         self.outside: dict[str, set[str]] = {name: set() for name in NAMES}  # from elsewhere
-        self.dead: set[str] = set()  # texts of dead letters, from every system so far
-        self.errors = Errors()
-        logging.getLogger("actorflow").addHandler(self.errors)
         self.texts = (f"m{i}" for i in itertools.count())
         self.refs: dict[str, af.ActorRef[Session]] = {}
-        self._start()
+        super().__init__()
 
-    def _start(self) -> None:
-        self.system = af.ActorSystem(journal=self.journal)
-        self._system_cm = self.portal.wrap_async_context_manager(self.system)
-        self._system_cm.__enter__()
+    def started(self) -> None:
         for name in NAMES:
             self.refs[name] = self.call(self._spawn, name)
 
     async def _spawn(self, name: str) -> af.ActorRef[Session]:
         return await self.system.spawn(Session, name=name, passivate_after=IDLE)
-
-    def call(self, fn: Any, *args: Any) -> Any:
-        return self.portal.call(fn, *args)
 
     async def _burst(self, burst: list[tuple[str, float]], respawn: bool) -> None:
         """Send every message of `burst` from its own task; return once all are committed."""
@@ -127,13 +107,6 @@ class PassivationMachine(RuleBasedStateMachine):
         assert not set(told) & self.dead
         assert sorted(told) == sorted(t for t in self.said[name] if t not in self.dead)
 
-    def note_dead_letters(self) -> None:
-        for letter in self.system.dead_letters:
-            assert isinstance(letter.error, str)
-            assert "none finished: the process stopped" in letter.error, letter
-            assert isinstance(letter.message, Say)
-            self.dead.add(letter.message.text)
-
     @rule(name=st.sampled_from(NAMES))
     def from_another_process(self, name: str) -> None:
         """Append a message as `actorflow send` does, on another connection, and wake."""
@@ -172,40 +145,12 @@ class PassivationMachine(RuleBasedStateMachine):
 
     @rule()
     def restart(self) -> None:
-        """Stop the system gracefully and start it again on the same journal."""
-        self._system_cm.__exit__(None, None, None)
-        self.note_dead_letters()
-        self._start()
+        self.restart_system()
 
     @rule(burst=sends, steps=st.integers(0, 40))
     def kill_after(self, burst: list[tuple[str, float]], steps: int) -> None:
-        """A burst, then `steps` loop iterations, then every task cancelled where it stands
-        (as SIGKILL would) and a new system: what was acknowledged survives."""
-        self.call(self._burst_then_kill, burst, steps)
-        with contextlib.suppress(concurrent.futures.CancelledError):
-            self._system_cm.__exit__(None, None, None)
-        self.note_dead_letters()
-        self._start()
-
-    async def _burst_then_kill(self, burst: list[tuple[str, float]], steps: int) -> None:
-        await self._burst(burst, respawn=False)
-        for _ in range(steps):
-            await anyio.lowlevel.checkpoint()
-        self.system.kill()
-
-    @invariant()
-    def nothing_failed_in_the_background(self) -> None:
-        """Stopping, restarting or killing around unloading actors is not an error (S8)."""
-        assert self.errors.records == []
-
-    def teardown(self) -> None:
-        logging.getLogger("actorflow").removeHandler(self.errors)
-        try:
-            with contextlib.suppress(concurrent.futures.CancelledError):
-                self._system_cm.__exit__(None, None, None)
-        finally:
-            self._portal_cm.__exit__(None, None, None)
-            shutil.rmtree(self.directory, ignore_errors=True)
+        """A burst, then a kill `steps` loop iterations later: what was acknowledged survives."""
+        self.kill_system(steps, partial(self._burst, burst, False))
 
 
 PassivationMachine.TestCase.settings = settings(

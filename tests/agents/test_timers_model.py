@@ -10,54 +10,35 @@ rather than never.
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
 import itertools
-import logging
-import shutil
-import tempfile
-from pathlib import Path
-from typing import Any
 
 import anyio
 import anyio.lowlevel
-from anyio.from_thread import start_blocking_portal
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import rule
 
 import actorflow as af
-from actorflow.journal import SQLiteJournal
 
-from .support import FIRED, Ask, Errors, Remind, Reminder, Reminders, SetReminder
+from .machines import SystemMachine
+from .support import FIRED, Ask, Remind, Reminder, Reminders, SetReminder
 
 NAMES = ("r1", "r2")
 IDLE = 0.005  # seconds idle before an actor unloads
 delays = st.floats(0, 0.02)
 
 
-class TimerMachine(RuleBasedStateMachine):
+class TimerMachine(SystemMachine):
     def __init__(self) -> None:
-        super().__init__()
-        self._portal_cm = start_blocking_portal()
-        self.portal = self._portal_cm.__enter__()
-        self.directory = Path(tempfile.mkdtemp(prefix="actorflow-timers-"))
-        self.journal = SQLiteJournal(self.directory / "journal.db")
         self.texts = (f"t{i}" for i in itertools.count())
         self.must: dict[str, set[str]] = {name: set() for name in NAMES}  # fire exactly once
         self.may: dict[str, set[str]] = {name: set() for name in NAMES}  # at most once
         self.never: dict[str, set[str]] = {name: set() for name in NAMES}  # cancelled in handler
         self.outside_timers: dict[str, tuple[str, str]] = {}  # timer id -> (name, text)
-        self.dead: set[str] = set()
-        self.errors = Errors()
-        logging.getLogger("actorflow").addHandler(self.errors)
         self.refs: dict[str, af.ActorRef[Reminder]] = {}
-        self._start()
+        super().__init__()
 
-    def _start(self) -> None:
-        self.system = af.ActorSystem(journal=self.journal)
-        self._system_cm = self.portal.wrap_async_context_manager(self.system)
-        self._system_cm.__enter__()
+    def started(self) -> None:
         # No spawns yet: actors that unloaded stay in the journal, and timers that come due
         # bring them back before anyone asks for them.
         self.refs = {}
@@ -69,9 +50,6 @@ class TimerMachine(RuleBasedStateMachine):
                 Reminder, name=name, passivate_after=IDLE
             )
         return ref
-
-    def call(self, fn: Any, *args: Any) -> Any:
-        return self.portal.call(fn, *args)
 
     @rule(name=st.sampled_from(NAMES), seconds=delays, cancel=st.booleans())
     def set_in_handler(self, name: str, seconds: float, cancel: bool) -> None:
@@ -106,24 +84,11 @@ class TimerMachine(RuleBasedStateMachine):
 
     @rule()
     def restart(self) -> None:
-        self._system_cm.__exit__(None, None, None)
-        self.note_dead_letters()
-        self._start()
+        self.restart_system()
 
     @rule(steps=st.integers(0, 60))
     def kill_after(self, steps: int) -> None:
-        """Every task cancelled where it stands after `steps` loop iterations, as SIGKILL
-        would, then a new system on the same journal."""
-        self.call(self._kill_after, steps)
-        with contextlib.suppress(concurrent.futures.CancelledError):
-            self._system_cm.__exit__(None, None, None)
-        self.note_dead_letters()
-        self._start()
-
-    async def _kill_after(self, steps: int) -> None:
-        for _ in range(steps):
-            await anyio.lowlevel.checkpoint()
-        self.system.kill()
+        self.kill_system(steps)
 
     @rule()
     def settle(self) -> None:
@@ -158,27 +123,6 @@ class TimerMachine(RuleBasedStateMachine):
                 f"{name}: never fired: {missing}; fired: {fired}; journal timers {timers};"
                 f" pending {pending}; set by the actor {state}; armed {armed}"
             ) from None
-
-    def note_dead_letters(self) -> None:
-        """Kills on every attempt of a message make it a visible dead letter (S7)."""
-        for letter in self.system.dead_letters:
-            assert isinstance(letter.error, str)
-            assert "none finished: the process stopped" in letter.error, letter
-            assert isinstance(letter.message, Remind | SetReminder)
-            self.dead.add(letter.message.text)
-
-    @invariant()
-    def nothing_failed_in_the_background(self) -> None:
-        assert self.errors.records == []
-
-    def teardown(self) -> None:
-        logging.getLogger("actorflow").removeHandler(self.errors)
-        try:
-            with contextlib.suppress(concurrent.futures.CancelledError):
-                self._system_cm.__exit__(None, None, None)
-        finally:
-            self._portal_cm.__exit__(None, None, None)
-            shutil.rmtree(self.directory, ignore_errors=True)
 
 
 TimerMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=20, deadline=None)
