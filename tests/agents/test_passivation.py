@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 import actorflow as af
-from actorflow.journal import Batch, JournalBackend, MemoryJournal, MessageRecord
+from actorflow.journal import JournalBackend, MemoryJournal, MessageRecord
 
 from .support import UNLOADED, HeldWriter, History, Remind, Say, Session, outside, unloaded
 
@@ -24,6 +24,14 @@ async def spawn_and_unload(system: af.ActorSystem, name: str) -> af.ActorRef[Ses
     await ref.ask(Say("hello"))
     await unloaded(name)
     return ref
+
+
+async def late_ask(ref: af.ActorRef[Any], outcome: list[BaseException]) -> None:
+    """Ask `ref` something late; the `ActorStopped` it should hear goes into `outcome`."""
+    try:
+        await ref.ask(Say("late"), timeout=60)
+    except af.ActorStopped as exc:
+        outcome.append(exc)
 
 
 async def wait_status(ref: af.ActorRef[Session], status: str) -> None:
@@ -137,18 +145,12 @@ async def test_j5_a_system_stopping_while_an_actor_unloads_loses_nothing_and_doe
 
     outcome: list[BaseException] = []
 
-    async def late_ask(ref: af.ActorRef[Slow]) -> None:
-        try:
-            await ref.ask(Say("late"), timeout=30)
-        except af.ActorStopped as exc:
-            outcome.append(exc)
-
     with anyio.fail_after(30):
         async with anyio.create_task_group() as tg, af.ActorSystem(journal=journal) as system:
             ref = await system.spawn(Slow, name="slow", passivate_after=IDLE, shutdown_timeout=0.2)
             await ref.ask(Say("hi"))
             await entered.wait()  # unloading: on_stop runs
-            tg.start_soon(late_ask, ref)
+            tg.start_soon(late_ask, ref, outcome)
             await ref.tell(Say("also late"))  # committed, held for the next incarnation
             await anyio.wait_all_tasks_blocked()
     assert len(outcome) == 1
@@ -199,23 +201,7 @@ async def test_j5_an_ask_reaching_a_passivated_actor_as_the_system_stops_hears_a
     """The ask's message commits while the system is stopping, so its actor cannot come back:
     the asker hears ActorStopped at once (not a timeout), and the message stays pending for the
     next start (S8, J5)."""
-    committed, release = anyio.Event(), anyio.Event()
-    write = journal.write
-
-    async def held_after_commit(batch: Batch) -> list[int | None]:
-        seqs = await write(batch)
-        if any(record.recipient == "s7" for record in batch.appends):
-            committed.set()
-            await release.wait()  # committed; its delivery waits until the system stops
-        return seqs
-
     outcome: list[BaseException] = []
-
-    async def late_ask(ref: af.ActorRef[Session]) -> None:
-        try:
-            await ref.ask(Say("late"), timeout=60)
-        except af.ActorStopped as exc:
-            outcome.append(exc)
 
     with anyio.fail_after(20):
         async with anyio.create_task_group() as tg:
@@ -224,7 +210,7 @@ async def test_j5_an_ask_reaching_a_passivated_actor_as_the_system_stops_hears_a
                 ref = await spawn_and_unload(system, "s7")
                 await wait_status(ref, "passivated")
                 held = HeldWriter(journal, lambda record: record.recipient == "s7")
-                tg.start_soon(late_ask, ref)
+                tg.start_soon(late_ask, ref, outcome)
                 await held.committed.wait()
                 tg.start_soon(system.stop)
                 await anyio.wait_all_tasks_blocked()  # stopping: waits for the held commit
