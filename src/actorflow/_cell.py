@@ -573,10 +573,12 @@ class ActorCell:
         mailbox.force(envelope)
 
     def accept_outside(self, record: MessageRecord) -> Failed | None:
-        """Take in a pending message another process appended or re-queued (J11).
+        """Take in a pending message no mailbox waited for: one another process appended or
+        re-queued (J11), or a fired timer's (J6).
 
-        Called by the journal writer right after it read `record` as pending, so that unless
-        this actor holds it already (restored from the journal meanwhile), nobody has it.
+        Called in the journal writer right after the commit that made `record` pending (or the
+        read that found it so), so that unless this actor holds it already (restored from the
+        journal meanwhile), nobody has it.
         Returns the dead-letter record to commit if it cannot be decoded.
         """
         if self.holds(record.id):

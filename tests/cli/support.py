@@ -5,9 +5,10 @@ Message tags and actor kinds are global per process, so the types are defined he
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,16 @@ def assert_one_error_line(
     for fragment in fragments:
         assert fragment in line, (fragment, line)
     return line
+
+
+@contextlib.contextmanager
+def write_lock_held(journal: Path) -> Iterator[None]:
+    """Another process's connection holds `journal`'s write lock (BEGIN IMMEDIATE) until the
+    block ends, then rolls back."""
+    holder = sqlite3.connect(journal, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        yield
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()

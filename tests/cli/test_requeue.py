@@ -15,7 +15,16 @@ import actorflow as af
 from actorflow import testing
 from actorflow.cli import _db
 
-from .support import FAILING, FIXED, Fail, Notebook, assert_one_error_line, cli, restart_until_fixed
+from .support import (
+    FAILING,
+    FIXED,
+    Fail,
+    Notebook,
+    assert_one_error_line,
+    cli,
+    restart_until_fixed,
+    write_lock_held,
+)
 
 
 def requeue(path: Path, message_id: str) -> Result:
@@ -116,13 +125,8 @@ def test_requeue_waits_for_the_write_lock_then_says_who_holds_it(
     journal: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_db, "BUSY_TIMEOUT", 0.05)
-    holder = sqlite3.connect(journal, isolation_level=None)
-    try:
-        holder.execute("BEGIN IMMEDIATE")
+    with write_lock_held(journal):
         assert_one_error_line(requeue(journal, "m-04"), 1, "another process holds the write lock")
-        holder.execute("ROLLBACK")
-    finally:
-        holder.close()
     assert show(journal, "m-04")["status"] == "dead"  # nothing was half-done
     assert requeue(journal, "m-04").exit_code == 0
 

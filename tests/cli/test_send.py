@@ -20,7 +20,7 @@ from click.testing import Result
 import actorflow as af
 from actorflow.cli import _db
 
-from .support import assert_one_error_line, cli, restart_until_fixed
+from .support import assert_one_error_line, cli, restart_until_fixed, write_lock_held
 
 
 def send(path: Path, *args: str) -> Result:
@@ -303,16 +303,11 @@ def test_send_waits_for_the_write_lock_then_says_who_holds_it(
     journal: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_db, "BUSY_TIMEOUT", 0.05)
-    holder = sqlite3.connect(journal, isolation_level=None)
-    try:
-        holder.execute("BEGIN IMMEDIATE")
+    with write_lock_held(journal):
         assert_one_error_line(
             send(journal, "alice", "cli.Note", '{"text": "x"}', "--id", "l-1"),
             1,
             "cannot append a message in",
             "another process holds the write lock",
         )
-        holder.execute("ROLLBACK")
-    finally:
-        holder.close()
     assert send(journal, "alice", "cli.Note", '{"text": "x"}', "--id", "l-1").exit_code == 0
