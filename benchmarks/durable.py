@@ -37,7 +37,7 @@ from harness import (
 )
 
 if TYPE_CHECKING:
-    from actorflow._writer import JournalStatistics  # what journal_statistics() returns
+    from actorflow import JournalStatistics  # what journal_statistics() returns
 
 DURABLE_WARMUP = 100
 """Tells handled before `durable_sequential` starts timing (`durable_throughput`: one per actor)."""

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import actorflow as af
-from actorflow._outside import CHECK_SECONDS
+from actorflow.durable import CHECK_SECONDS
 from actorflow.journal import MessageRecord
 from actorflow.journal._statements import append_outside
 from actorflow.journal._wake import wake

@@ -114,7 +114,7 @@ def test_m2_accepted_types_come_from_handler_annotations_including_unions() -> N
         def helper(self) -> None:  # not on_*: not a handler
             return None
 
-    from actorflow._actor import handlers_of
+    from actorflow._handlers import handlers_of
 
     assert set(handlers_of(Multi)) == {Add, Get}
 

@@ -161,15 +161,15 @@ async def test_j5_an_unknown_kind_is_logged_and_its_messages_stay(
     async with af.ActorSystem(journal=journal) as system:
         ghost = await system.spawn(Ghost, name="ghost", shutdown_timeout=0.01)
         await ghost.tell(Deposit(1))
-    from actorflow import _actor
+    from actorflow import _handlers
 
-    del _actor._by_kind["test.Ghost.gone"]  # as if its module were not imported
+    del _handlers._by_kind["test.Ghost.gone"]  # as if its module were not imported
     try:
         with testing.capture_logs() as records:
             async with af.ActorSystem(journal=journal):
                 pass
     finally:
-        _actor._by_kind["test.Ghost.gone"] = Ghost
+        _handlers._by_kind["test.Ghost.gone"] = Ghost
     (line,) = [r.getMessage() for r in records if "cannot re-activate" in r.getMessage()]
     assert "test.Ghost.gone" in line
 

@@ -181,4 +181,4 @@ async def test_a3_answered_asks_hold_no_timer_state() -> None:
         ref = await system.spawn(Counter)
         for n in range(1000):
             await ref.ask(Ping(n), timeout=60)
-        assert len(system._deadlines) == 0
+        assert len(system._services.deadlines) == 0

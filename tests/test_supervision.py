@@ -11,6 +11,7 @@ import tenacity
 
 import actorflow as af
 from actorflow import testing
+from actorflow._ref import cell_of
 
 from .support import Add, Counter, Fail, Get, Ping
 
@@ -383,7 +384,7 @@ async def test_death_watch_needs_a_terminated_handler() -> None:
         a = await system.spawn(Counter, name="a")
         b = await system.spawn(Counter, name="b")
         with pytest.raises(af.DefinitionError, match="no handler for Terminated"):
-            a._cell.watch(b._cell)
+            cell_of(a).watch(cell_of(b))
 
 
 async def test_restarts_escalations_and_dead_letters_are_logged_and_counted() -> None:

@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 from actorflow import JournalError
-from actorflow._writer import Writer
+from actorflow.durable import Writer
 from actorflow.journal import MemoryJournal, MessageRecord
 
 pytestmark = pytest.mark.anyio

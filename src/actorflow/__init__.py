@@ -33,7 +33,6 @@ from ._message import Message as Message
 from ._message import State as State
 from ._message import Terminated as Terminated
 from ._ref import ActorRef as ActorRef
-from ._ref import ActorStatistics as ActorStatistics
 from ._run import run as run
 from ._spec import DEFAULT_MAILBOX_SIZE as DEFAULT_MAILBOX_SIZE
 from ._spec import Child as Child
@@ -43,7 +42,8 @@ from ._spec import Supervisor as Supervisor
 from ._spec import default_backoff as default_backoff
 from ._system import ActorSystem as ActorSystem
 from ._system import SystemStatistics as SystemStatistics
-from ._writer import JournalStatistics as JournalStatistics
+from ._target import ActorStatistics as ActorStatistics
+from .durable import JournalStatistics as JournalStatistics
 
 __version__ = "0.1.0"
 

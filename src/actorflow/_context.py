@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar, final, overload
+from typing import Any, TypeVar, cast, final, overload
 
 import tenacity
 
-from ._steps import run_step
+from ._cell import ActorCell
+from ._message import Message
+from ._ref import ActorRef, cell_of
+from ._services import Services
+from ._system import ActorSystem
 from ._timers import When
-
-if TYPE_CHECKING:
-    from ._cell import ActorCell
-    from ._message import Message
-    from ._ref import ActorRef
-    from ._system import ActorSystem
+from .durable import run_step
 
 T = TypeVar("T")
 
@@ -43,7 +42,11 @@ class ActorContext:
     @property
     def system(self) -> ActorSystem:
         """The system the actor runs in (to spawn or look up other actors)."""
-        return self._cell.system
+        return cast(ActorSystem, self._cell.runtime.system)
+
+    @property
+    def _services(self) -> Services:
+        return cast(Services, self._cell.runtime)
 
     @property
     def attempt(self) -> int:
@@ -129,12 +132,13 @@ class ActorContext:
         the timer is stored in the journal, with this handler's commit when called from one:
         it fires once, also after a restart, late rather than never.
         """
-        target = self._cell if to is None else to._cell
-        return await self._cell.system._timers.schedule(when, message, target, self._cell)
+        target = self._cell if to is None else cell_of(to)
+        assert isinstance(target, ActorCell)
+        return await self._services.timers.schedule(when, message, target, self._cell.name)
 
     async def cancel_timer(self, timer_id: str) -> None:
         """Cancel a timer that has not fired (with this handler's commit, when in one)."""
-        await self._cell.system._timers.cancel(timer_id, self._cell)
+        await self._services.timers.cancel(timer_id)
 
     @property
     def restarts(self) -> int:
@@ -146,11 +150,11 @@ class ActorContext:
 
         The actor needs a handler for `Terminated`; without one this raises `DefinitionError`.
         """
-        ref._cell.watch(self._cell)
+        cell_of(ref).watch(self._cell)
 
     def unwatch(self, ref: ActorRef[Any]) -> None:
         """Stop watching `ref` (a `Terminated` already queued is still delivered)."""
-        ref._cell.watchers.discard(self._cell)
+        cell_of(ref).unwatch(self._cell)
 
     def stop(self) -> None:
         """Stop this actor after the current message: a normal exit.
@@ -158,7 +162,7 @@ class ActorContext:
         Its supervisor restarts a permanent actor even after a normal exit (OTP's meaning of
         permanent); a transient or temporary one stays stopped.
         """
-        self._cell.exit_requested = True
+        self._cell.exit()
 
     def __repr__(self) -> str:
         return f"<ActorContext {self._cell.name}>"

@@ -3,45 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar, final, overload
+import math
+from typing import Any, Generic, TypeVar, final, overload
 
-from . import _durable
-from ._durable import current_turn
+from . import _outbox
 from ._envelope import Envelope
-from ._errors import ActorflowError, UnexpectedReply
+from ._errors import UnexpectedReply
 from ._mailbox import Closed, Full
 from ._message import Message
+from ._target import ActorStatistics, Status, Target
 
-if TYPE_CHECKING:
-    from ._actor import Actor
-    from ._cell import ActorCell
+__all__ = ["ActorRef", "cell_of"]
 
-__all__ = ["ActorRef", "ActorStatistics", "Status"]
-
-A = TypeVar("A", bound="Actor[Any]", covariant=True)
+A = TypeVar("A", covariant=True)
 R = TypeVar("R")
 
-Status: TypeAlias = Literal[
-    "starting", "running", "restarting", "stopping", "stopped", "passivated"
-]
-
 _get_running_loop = asyncio.get_running_loop
-
-
-@final
-@dataclass(frozen=True, slots=True)
-class ActorStatistics:
-    """A snapshot of one actor's counters (O2)."""
-
-    name: str
-    status: Status
-    mailbox_depth: int
-    mailbox_capacity: int
-    handled: int
-    failed: int
-    restarts: int
-    dead_letters: int
+_current_outbox = _outbox.current
 
 
 @final
@@ -55,7 +33,7 @@ class ActorRef(Generic[A]):
 
     __slots__ = ("_cell",)
 
-    def __init__(self, cell: ActorCell) -> None:
+    def __init__(self, cell: Target) -> None:
         self._cell = cell
 
     @property
@@ -81,18 +59,18 @@ class ActorRef(Generic[A]):
         cell = self._cell
         if type(message) not in cell.handlers:
             raise cell.wrong_type(message)
-        turn = current_turn.get() if _durable.open_turns else None
-        if turn is not None and not turn.closed:
-            turn.send(cell, message, id)  # leaves when the sender's turn commits (J3)
+        outbox = _current_outbox()
+        if outbox is not None:
+            outbox.send(cell, message, id)  # leaves when the sender's turn commits (J3)
             return
-        if cell.durable or id is not None:
-            await cell.send_durable(message, None, id)  # write-ahead (J2)
+        if id is not None:
+            await cell.send_identified(message, id)
             return
         envelope = Envelope(message)
         try:
             cell.send_nowait(envelope)
         except Full:
-            await cell.send(envelope)
+            await cell.send(envelope)  # room to wait for, or a journal to write first (J2)
         except Closed:
             raise cell.stopped_error() from None
 
@@ -106,21 +84,11 @@ class ActorRef(Generic[A]):
         cell = self._cell
         if type(message) not in cell.handlers:
             raise cell.wrong_type(message)
-        turn = current_turn.get() if _durable.open_turns else None
-        if turn is not None and not turn.closed:
-            turn.send(cell, message)
+        outbox = _current_outbox()
+        if outbox is not None:
+            outbox.send(cell, message, None)
             return
-        if cell.durable:
-            raise ActorflowError(
-                f"{cell.name} is durable: a message to it is committed to the journal first,"
-                " which means waiting; use `await tell()`"
-            )
-        try:
-            cell.send_nowait(Envelope(message))
-        except Full:
-            raise cell.full_error() from None
-        except Closed:
-            raise cell.stopped_error() from None
+        cell.tell_nowait(Envelope(message))
 
     @overload
     async def ask(self, message: Message, *, timeout: float = ...) -> Any: ...
@@ -142,21 +110,20 @@ class ActorRef(Generic[A]):
         cell = self._cell
         if type(message) not in cell.handlers:
             raise cell.wrong_type(message)
+        if not 0 < timeout < math.inf:  # also False for NaN
+            raise ValueError(f"ask timeout must be a finite number of seconds > 0, not {timeout!r}")
         reply: asyncio.Future[Any] = _get_running_loop().create_future()
         envelope = Envelope(message, reply)
         # Not a cancel scope per ask (fail_after costs ~7 us here) nor a timer per ask (~1.7 us):
         # asks share one timer per millisecond of deadlines.
         deadline = cell.deadlines.add(reply, timeout, (cell.name, type(message), timeout))
         try:
-            if cell.durable:
-                await cell.send_durable(message, reply)
-            else:
-                try:
-                    cell.send_nowait(envelope)
-                except Full:
-                    await cell.send_until(envelope, reply)
-                except Closed:
-                    raise cell.stopped_error() from None
+            try:
+                cell.send_nowait(envelope)
+            except Full:
+                await cell.send_until(envelope, reply)
+            except Closed:
+                raise cell.stopped_error() from None
             result = await reply
         finally:
             deadline.pop(reply, None)
@@ -174,7 +141,7 @@ class ActorRef(Generic[A]):
         become dead letters (a durable actor's stay pending in the journal). The actor is not
         restarted, whatever its restart type.
         """
-        await self._cell.stop_for_good()
+        await self._cell.remove()
 
     def statistics(self) -> ActorStatistics:
         """Return a snapshot of the actor's counters and mailbox."""
@@ -189,3 +156,8 @@ class ActorRef(Generic[A]):
     def __repr__(self) -> str:
         cell = self._cell
         return f"<ActorRef {cell.name} {cell.status} mailbox {cell.depth()}/{cell.capacity}>"
+
+
+def cell_of(ref: ActorRef[Any]) -> Target:
+    """The actor a reference names, for the runtime's own modules (not for users)."""
+    return ref._cell

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import tenacity
 
 from ._errors import DefinitionError
-
-if TYPE_CHECKING:
-    from ._actor import Actor
+from ._handlers import Behaviour, is_actor_class
 
 __all__ = [
     "DEFAULT_MAILBOX_SIZE",
@@ -56,7 +54,7 @@ class Child:
     `passivate_after` unloads an idle durable actor from memory (J5).
     """
 
-    actor: type[Actor[Any]]
+    actor: type[Behaviour]
     args: tuple[Any, ...]
     name: str | None
     restart: Restart
@@ -68,7 +66,7 @@ class Child:
 
     def __init__(
         self,
-        actor: type[Actor[Any]],
+        actor: type[Behaviour],
         /,
         *args: Any,
         name: str | None = None,
@@ -79,9 +77,7 @@ class Child:
         ephemeral: bool = False,
         passivate_after: float | None = None,
     ) -> None:
-        from ._actor import Actor
-
-        if not (isinstance(actor, type) and issubclass(actor, Actor)):
+        if not is_actor_class(actor):
             raise DefinitionError(f"{actor!r} is not an Actor subclass")
         _check_name(name)
         _check_restart(restart)

@@ -10,31 +10,55 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from typing import Protocol, TypeAlias
 
 import anyio
 import tenacity
 from anyio.abc import TaskGroup, TaskStatus
 
-from ._cell import ActorCell
+from ._cell import ActorCell, CannotStart
 from ._errors import ActorStopped, StartFailed, SupervisorGaveUp
+from ._lifecycle import (
+    DOWN,
+    PASSIVATING,
+    RESTARTING,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    STOPPING,
+    Lifecycle,
+)
+from ._runtime import Parent, Runtime
 from ._spec import Child, Restart, Supervisor
 
-if TYPE_CHECKING:
-    from ._system import ActorSystem
-
-__all__ = ["Parent", "SupervisorCell"]
+__all__ = ["Member", "SupervisorCell", "Tree"]
 
 logger = logging.getLogger("actorflow")
 
 Member: TypeAlias = "ActorCell | SupervisorCell"
 
 
-class Parent(Protocol):
-    """Whoever supervises a supervisor: another supervisor, or the system for the root."""
+class Tree(Runtime, Protocol):
+    """What a supervisor needs of its system beyond what its cells do."""
 
-    def child_exited(self, child: Member, incarnation: int, error: BaseException | None) -> None:
-        """Called when `child`'s incarnation ended; `error` is None for a normal exit."""
+    def make_cell(self, spec: Child, parent: SupervisorCell) -> ActorCell:
+        """A new cell for `spec` under `parent`, under its name (durable or not, J1)."""
+        ...
+
+    def register(self, cell: ActorCell) -> None:
+        """Put a cell that comes back (J5) under its name again."""
+        ...
+
+    def register_supervisor(self, sup: SupervisorCell) -> None:
+        """Put `sup` under its name; raises `ActorExists` if the name is taken."""
+        ...
+
+    def unregister_supervisor(self, sup: SupervisorCell) -> None:
+        """Take `sup` off the registry (it stopped for good)."""
+        ...
+
+    def escalated(self) -> None:
+        """Count a supervisor that gave up (O2)."""
         ...
 
 
@@ -46,88 +70,77 @@ class _Exited:
 
 
 @dataclass(frozen=True, slots=True)
-class _StopChild:
+class _Remove:
     child: Member
     done: anyio.Event
 
 
-class SupervisorCell:
+class SupervisorCell(Lifecycle):
     """The runtime of one `Supervisor` spec (internal)."""
 
-    def __init__(self, spec: Supervisor, system: ActorSystem, parent: Parent) -> None:
+    def __init__(self, spec: Supervisor, tree: Tree, parent: Parent) -> None:
+        super().__init__(spec.name)
         self.spec = spec
-        self.name = spec.name
-        self.system = system
+        self.tree = tree
         self.parent = parent
         self.restart: Restart = spec.restart
-        self.status = "starting"
-        self.incarnation = 0
-        self.restarts = 0
-        self.stopping = False
+        self.exit_error: BaseException | None = None
         self.children: list[Member] = []
         self._restart_times: deque[float] = deque()
         self._streaks: dict[int, tuple[int, float]] = {}  # id(child) -> (restarts in a row, last)
-        self._events: deque[_Exited | _StopChild] = deque()
+        self._events: deque[_Exited | _Remove] = deque()
         self._signal = anyio.Event()
         self._scope: anyio.CancelScope | None = None
         self._loop_scope: anyio.CancelScope | None = None
         self._tg: TaskGroup | None = None
-        self._ended = anyio.Event()
-        self._ended.set()
-        system._register_supervisor(self)
+        tree.register_supervisor(self)
         try:
             for child_spec in spec.children:
                 self.children.append(self._make(child_spec))
         except BaseException:
-            self.finish(None)
+            self.close()
             raise
 
     def _make(self, spec: Child | Supervisor) -> Member:
         if isinstance(spec, Supervisor):
-            return SupervisorCell(spec, self.system, self)
-        return self.system._new_cell(spec, self)
+            return SupervisorCell(spec, self.tree, self)
+        return self.tree.make_cell(spec, self)
 
-    # -- as a child of its parent --------------------------------------------------------------
-
-    @property
-    def alive(self) -> bool:
-        return not self._ended.is_set()
+    # -- as a child of its parent: start, shutdown, close ------------------------------------
 
     async def start(self, tg: TaskGroup, *, first: bool) -> None:
-        incarnation = self._prepare()
+        incarnation = self._launch(0.0)
         await tg.start(self._live, incarnation, 0.0, first)
 
     def start_soon(self, tg: TaskGroup, delay: float) -> None:
-        incarnation = self._prepare()
+        incarnation = self._launch(delay)
         tg.start_soon(self._live, incarnation, delay, False, name=f"supervisor {self.name}")
 
-    def _prepare(self) -> int:
-        self.incarnation += 1
-        self.stopping = False
+    def _launch(self, delay: float) -> int:
         self._restart_times.clear()  # a restarted supervisor starts with a clean slate (OTP)
         self._streaks.clear()
-        self.status = "starting"
-        self._ended = anyio.Event()
-        return self.incarnation
+        self.exit_error = None
+        return self.launch(delay)
 
     async def shutdown(self) -> None:
         """Stop every child in reverse start order, then end; works mid-restart too (S8)."""
         if not self.alive:
             return
-        self.stopping = True
-        self.status = "stopping"
+        self.enter(STOPPING)
         for scope in (self._loop_scope, self._scope if self._tg is None else None):
             if scope is not None:
                 scope.cancel()
-        await self._ended.wait()
+        await self.wait_ended()
 
-    def finish(self, error: BaseException | None, *, normal: bool = False) -> None:
-        """Stop for good, with every child: their queued messages become dead letters."""
-        self.status = "stopped"
+    def close(self, error: BaseException | None = None, *, normal: bool = False) -> None:
+        """Stop for good, with every child (each tells its watchers how it ended)."""
+        if self.phase is STOPPED:
+            return
+        self.enter(STOPPED)
         for child in reversed(self.children):
-            child.finish(None)
+            child.close()
         self.children.clear()
-        self.system._unregister_supervisor(self)
+        self.tree.unregister_supervisor(self)
 
     async def _live(
         self,
@@ -141,26 +154,19 @@ class SupervisorCell:
         start_failed: StartFailed | None = None
         try:
             with anyio.CancelScope() as self._scope:
-                if self.stopping:
-                    return
+                if self.phase is STOPPING:
+                    return  # stopped before it began
                 if delay > 0:
-                    await self.system.clock.sleep(delay)
+                    await self.tree.clock.sleep(delay)
+                    self.enter(STARTING)
                 async with anyio.create_task_group() as tg:
                     try:
                         self._tg = tg
-                        try:
-                            for child in list(self.children):
-                                if not first:
-                                    child.restarts += 1
-                                await child.start(tg, first=first)
-                        except StartFailed as exc:
-                            # Raised after the task group has closed, so that the caller of
-                            # start() sees StartFailed itself rather than a group holding it.
-                            start_failed = exc
-                        else:
+                        start_failed = await self._start_children(tg, first)
+                        if start_failed is None:
                             task_status.started()
-                            if not self.stopping:
-                                self.status = "running"
+                            if self.phase is STARTING:
+                                self.enter(RUNNING)
                                 await self._supervise()
                     except SupervisorGaveUp as exc:
                         error = exc
@@ -169,11 +175,34 @@ class SupervisorCell:
                         await self._stop_children()
         finally:
             self._scope = None
-            self._ended.set()
+            self.exit_error = error
+            self.ended()
             if start_failed is None:
                 self.parent.child_exited(self, incarnation, error)
         if start_failed is not None:
             raise start_failed
+
+    async def _start_children(self, tg: TaskGroup, first: bool) -> StartFailed | None:
+        """Start every child in order; a first start's `StartFailed` is returned, to be raised
+        after the task group has closed (so that the caller sees it, not a group holding it)."""
+        try:
+            for child in list(self.children):
+                if not first:
+                    child.restarts += 1
+                try:
+                    await child.start(tg, first=first)
+                except CannotStart as exc:
+                    self._let_go(child, exc)
+        except StartFailed as exc:
+            return exc
+        return None
+
+    def _let_go(self, child: Member, reason: CannotStart) -> None:
+        """`child` cannot start, and restarting cannot help: it stays out, the rest runs."""
+        logger.error("%s", reason)
+        if child in self.children:
+            self.children.remove(child)
+        child.close()
 
     async def _stop_children(self) -> None:
         for child in reversed(self.children):
@@ -186,33 +215,37 @@ class SupervisorCell:
 
     async def add(self, spec: Child | Supervisor) -> Member:
         """Start a new child at the end of the start order; raises `StartFailed` if it fails."""
-        tg = self._tg
-        if tg is None or self.stopping:
-            raise ActorStopped(f"supervisor {self.name} is not running", actor=self.name)
+        tg = self._running_group()
         child = self._make(spec)
         await self._start_last(child, tg)
         return child
 
     async def readd(self, cell: ActorCell) -> None:
-        """Start a passivated actor again, at the end of the start order (J5)."""
-        tg = self._tg
-        if tg is None or self.stopping:
-            raise ActorStopped(f"supervisor {self.name} is not running", actor=self.name)
-        self.system._register(cell)
+        """Start an actor that left memory again, at the end of the start order (J5)."""
+        tg = self._running_group()
+        self.tree.register(cell)
         cell.parent = self
-        cell.recovered = True  # a failing start is this supervisor's to handle
         await self._start_last(cell, tg)
+
+    def _running_group(self) -> TaskGroup:
+        tg = self._tg
+        if tg is None or self.phase is not RUNNING:
+            raise ActorStopped(f"supervisor {self.name} is not running", actor=self.name)
+        return tg
 
     async def _start_last(self, child: Member, tg: TaskGroup) -> None:
         """Start `child` at the end of the start order; if it does not start, let it go."""
         self.children.append(child)
         try:
             await child.start(tg, first=True)
+        except CannotStart as exc:
+            self._let_go(child, exc)
+            raise StartFailed(str(exc)) from exc.__cause__
         except BaseException as exc:
             if child in self.children:  # a stop of this supervisor let it go meanwhile
                 self.children.remove(child)
-            child.finish(None)
-            if isinstance(exc, Exception) and (self.stopping or self._tg is not tg):
+            child.close()
+            if isinstance(exc, Exception) and (self.phase is not RUNNING or self._tg is not tg):
                 # This supervisor stopped while the child was starting (or restoring): that
                 # is why it did not start, whatever it raised (its task group had closed).
                 raise ActorStopped(
@@ -221,18 +254,18 @@ class SupervisorCell:
                 ) from exc
             raise
 
-    async def stop_child(self, child: Member) -> None:
+    async def remove(self, child: Member) -> None:
         """Stop `child` for good and wait until it has stopped."""
-        if child.status == "stopped":
+        if child.phase is STOPPED:
             return
         if self._loop_scope is None:
             await child.shutdown()
             return
         done = anyio.Event()
-        self._post(_StopChild(child, done))
+        self._post(_Remove(child, done))
         await done.wait()
 
-    def _post(self, event: _Exited | _StopChild) -> None:
+    def _post(self, event: _Exited | _Remove) -> None:
         self._events.append(event)
         self._signal.set()
 
@@ -244,39 +277,41 @@ class SupervisorCell:
                         self._signal = anyio.Event()
                         await self._signal.wait()
                     event = self._events.popleft()
-                    if isinstance(event, _StopChild):
-                        await self._stop_for_good(event.child)
+                    if isinstance(event, _Remove):
+                        await self._remove_now(event.child)
                         event.done.set()
                     else:
                         await self._on_exit(event)
             finally:
                 self._loop_scope = None
-                # Whoever waits for a stop must not hang when the supervisor itself stops.
+                # Whoever waits for a removal must not hang when the supervisor itself stops.
                 for pending in self._events:
-                    if isinstance(pending, _StopChild):
+                    if isinstance(pending, _Remove):
                         pending.done.set()
                 self._events.clear()
 
-    async def _stop_for_good(self, child: Member) -> None:
+    async def _remove_now(self, child: Member) -> None:
         if child not in self.children:
             return
         await child.shutdown()
         self.children.remove(child)
-        child.finish(None)
+        child.close()
 
     async def _on_exit(self, event: _Exited) -> None:
         child, error = event.child, event.error
-        if event.incarnation != child.incarnation or child.stopping or child not in self.children:
-            return  # a stop we asked for, or an incarnation already replaced
-        if isinstance(child, ActorCell) and child.passivating and error is None:
+        if event.incarnation != child.incarnation or child not in self.children:
+            return  # an incarnation already replaced, or a child let go
+        if child.phase is PASSIVATING and error is None:
             self.children.remove(child)  # unloaded while idle; back on its next message (J5)
             child.passivated()
             return
+        if child.phase is not DOWN:
+            return  # a stop we asked for
         if child.restart == "temporary" or (error is None and child.restart == "transient"):
             self.children.remove(child)
-            child.finish(error, normal=error is None)
+            child.close(error, normal=error is None)
             return
-        now = self.system.clock.now()
+        now = self.tree.clock.now()
         self._check_intensity(child, error, now)
         delay = self._backoff(child, now)
         logger.info(
@@ -285,7 +320,7 @@ class SupervisorCell:
             child.name,
             self.spec.strategy,
             delay,
-            "exited" if error is None else f"failed with {type(error).__name__}: {error}",
+            _how(error),
             len(self._restart_times),
             self.spec.max_restarts,
             self.spec.within,
@@ -306,14 +341,20 @@ class SupervisorCell:
         for sibling in group:
             if sibling.restart == "temporary" and sibling is not failed:
                 self.children.remove(sibling)
-                sibling.finish(None)
+                sibling.close()
+            elif sibling.phase is not STOPPED:
+                sibling.enter(RESTARTING)  # the whole group waits out the backoff (S9)
         if delay > 0:
-            await self.system.clock.sleep(delay)
+            await self.tree.clock.sleep(delay)
         assert self._tg is not None
         for sibling in group:
             if sibling in self.children:
                 sibling.restarts += 1
                 await sibling.start(self._tg, first=False)
+
+    def passivated(self) -> None:
+        """Supervisors are never unloaded; only durable actors are (J5)."""
+        raise AssertionError(f"supervisor {self.name} cannot be passivated")
 
     def _check_intensity(self, child: Member, error: BaseException | None, now: float) -> None:
         """Record a restart; past `max_restarts` within `within` seconds, give up (S4)."""
@@ -321,15 +362,14 @@ class SupervisorCell:
         while times and now - times[0] >= self.spec.within:
             times.popleft()
         if len(times) >= self.spec.max_restarts:
-            what = "exited" if error is None else f"failed with {type(error).__name__}: {error}"
             gave_up = SupervisorGaveUp(
-                f"supervisor {self.name} gave up: actor {child.name} {what}; more than"
+                f"supervisor {self.name} gave up: {_who(child)} {_how(error)}; more than"
                 f" {self.spec.max_restarts} restarts within {self.spec.within:g} s",
                 supervisor=self.name,
                 actor=child.name,
             )
             logger.error("%s", gave_up)
-            self.system._escalations += 1
+            self.tree.escalated()
             raise gave_up from error
         times.append(now)
 
@@ -347,3 +387,18 @@ class SupervisorCell:
     def __repr__(self) -> str:
         size = len(self.children)
         return f"<Supervisor {self.name} {self.spec.strategy} {self.status} children={size}>"
+
+
+def _who(child: Member) -> str:
+    return (
+        f"supervisor {child.name}" if isinstance(child, SupervisorCell) else f"actor {child.name}"
+    )
+
+
+def _how(error: BaseException | None) -> str:
+    """How a child ended, in a few words; a child supervisor's give-up is not repeated."""
+    if error is None:
+        return "exited"
+    if isinstance(error, SupervisorGaveUp):
+        return f"gave up (actor {error.actor} failed)"
+    return f"failed with {type(error).__name__}: {error}"

@@ -1,69 +1,42 @@
-"""`ActorSystem`: owns the task group, the root supervisor, the name registry, dead letters."""
+"""`ActorSystem`: the composition root: wires the services, the root supervisor, the journal."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import datetime as dt
-import itertools
 import logging
 import os
 import time
-from collections import deque
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar, final
 
 import anyio
-from anyio.abc import TaskGroup, TaskStatus
+from anyio.abc import TaskStatus
 
 from . import _tracing
-from ._actor import Actor
 from ._cell import ActorCell
 from ._clock import Clock, LoopClock
 from ._deadletter import DeadLetter
 from ._deadlines import Deadlines
-from ._envelope import Envelope
-from ._errors import (
-    ActorExists,
-    ActorflowError,
-    ActorNotFound,
-    ActorStopped,
-    JournalError,
-    SupervisorGaveUp,
-)
+from ._errors import ActorflowError, ActorNotFound
+from ._handlers import Behaviour
 from ._message import Message
-from ._outside import watch_notices
-from ._recovery import Recovery
-from ._ref import ActorRef
+from ._ref import ActorRef, cell_of
+from ._services import Services
 from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
-from ._supervisor import Member, SupervisorCell
-from ._timers import Timers, When
-from ._writer import JournalStatistics, Writer
-from .journal import (
-    Compacted,
-    ConversationNode,
-    JournalBackend,
-    SQLiteJournal,
-    conversation_tree,
-)
+from ._supervisor import SupervisorCell
+from ._timers import When
+from .durable import Durability, JournaledCell, JournalStatistics, TimerSink
+from .journal import Compacted, ConversationNode, JournalBackend, SQLiteJournal
 
 __all__ = ["ActorSystem", "SystemStatistics"]
 
-A = TypeVar("A", bound=Actor[Any])
-T = TypeVar("T")
+A = TypeVar("A", bound=Behaviour)
 
 logger = logging.getLogger("actorflow")
-
-
-async def _chore(fn: Callable[[T], Coroutine[Any, Any, None]], arg: T) -> None:
-    try:
-        await fn(arg)
-    except ActorStopped:
-        pass  # its recipient stopped meanwhile: a durable one keeps it in the journal
-    except Exception:
-        logger.exception("a background delivery failed")
 
 
 def _is_backend(value: object) -> bool:
@@ -82,13 +55,6 @@ class SystemStatistics:
     restarts: int
     dead_letters: int
     escalations: int
-
-
-@dataclass(slots=True)
-class _Totals:
-    handled: int = 0
-    failed: int = 0
-    restarts: int = 0
 
 
 @final
@@ -128,25 +94,11 @@ class ActorSystem:
             self._backend: JournalBackend | None = journal  # type: ignore[assignment]
         else:
             self._backend = SQLiteJournal(journal)  # type: ignore[arg-type]
-        self._writer: Writer | None = None
-        self._writer_done: anyio.Event | None = None
-        self._recovery = Recovery(self)
         self.clock: Clock = clock if clock is not None else LoopClock()
+        self._services = Services(self, self.clock, dead_letter_limit)
         self._root_spec = root if root is not None else Supervisor(name="root")
-        self._cells: dict[str, ActorCell] = {}
-        self._supervisors: dict[str, SupervisorCell] = {}
-        self._dead_letters: deque[DeadLetter] = deque(maxlen=dead_letter_limit)
-        self._dead_letter_count = 0
-        self._escalations = 0
-        self._retired = _Totals()  # counters of actors that stopped for good
-        self._anonymous = itertools.count(1)
-        self._root: SupervisorCell | None = None
-        self._tg: TaskGroup | None = None
         self._stack: contextlib.AsyncExitStack | None = None
-        self._failure: SupervisorGaveUp | None = None
-        self._state = "new"
         self._stop_scope: anyio.CancelScope | None = None
-        self._timers = Timers(self)
         self._chores: anyio.CancelScope | None = None
         seconds = retention.total_seconds() if isinstance(retention, dt.timedelta) else retention
         if seconds is not None and not seconds > 0:
@@ -157,49 +109,60 @@ class ActorSystem:
                 "tracing=True needs OpenTelemetry's API: pip install 'actorflow[otel]'"
             )
         self._tracing_option = tracing
-        self._tracer: Any = None  # decided when the system starts (O1)
-        self._tracing = False
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def __aenter__(self) -> ActorSystem:
-        if self._state != "new":
+        services = self._services
+        if services.state != "new":
             raise ActorflowError("an ActorSystem can be started only once")
-        self._state = "running"
-        self._tracer = _tracing.tracer_for(self._tracing_option)
-        self._tracing = self._tracer is not None
-        _tracing.active += self._tracing
+        services.state = "running"
+        services.tracer = _tracing.tracer_for(self._tracing_option)
+        _tracing.active += services.tracer is not None
         self._stop_scope = anyio.CancelScope()
-        self._deadlines = Deadlines(asyncio.get_running_loop())
+        services.deadlines = Deadlines(asyncio.get_running_loop())
         failure: BaseException | None = None
         try:
             async with contextlib.AsyncExitStack() as stack:
-                self._tg = await stack.enter_async_context(anyio.create_task_group())
-                if self._backend is not None:
-                    await self._open_journal(self._tg)
-                    stack.push_async_callback(self._close_journal)
-                self._root = SupervisorCell(self._root_spec, self, self)
-                self._recovery.adopt(self._root)
-                await self._root.start(self._tg, first=True)
-                self._recovery.started()
-                # After the recovered actors are back: a timer due while the system was down
-                # fires as soon as its actor can take it.
-                await self._tg.start(self._run_chores)
+                await self._start(stack)
                 self._stack = stack.pop_all()
         except BaseExceptionGroup as group:
             if len(group.exceptions) != 1:
                 raise
             failure = group.exceptions[0]
         if failure is not None:
-            self._state = "stopped"
-            _tracing.active -= self._tracing
+            services.state = "stopped"
+            _tracing.active -= services.tracer is not None
             raise failure  # StartFailed (or a bad spec) as itself, not inside a group
         logger.info(
             "actor system running: %d actor(s)%s",
-            len(self._cells),
+            len(services.cells),
             "" if self._backend is None else f", journal {self._backend!r}",
         )
         return self
+
+    async def _start(self, stack: contextlib.AsyncExitStack) -> None:
+        """Open the journal, start the root supervisor and what it recovers, then the chores."""
+        services = self._services
+        tg = services.tg = await stack.enter_async_context(anyio.create_task_group())
+        durability = None
+        if self._backend is not None:
+            timers = services.timers
+            durability = Durability(
+                self._backend, services, TimerSink(timers.arm, timers.committed)
+            )
+            await durability.open(tg)
+            services.durability = timers.durability = durability
+            stack.push_async_callback(durability.close)
+        root = services.root = SupervisorCell(self._root_spec, services, services)
+        if durability is not None:
+            durability.recovery.adopt(root)
+        await root.start(tg, first=True)
+        if durability is not None:
+            durability.recovery.started()
+        # After the recovered actors are back: a timer due while the system was down fires as
+        # soon as its actor can take it.
+        await tg.start(self._run_chores)
 
     async def __aexit__(
         self,
@@ -221,8 +184,8 @@ class ActorSystem:
                 if exc is None or group.exceptions != (exc,):
                     raise
                 suppress = False
-        if self._failure is not None:
-            raise self._failure
+        if self._services.failure is not None:
+            raise self._services.failure
         return suppress
 
     async def stop(self) -> None:
@@ -231,83 +194,44 @@ class ActorSystem:
         With a journal, the writer then commits what is queued and the journal closes; messages
         not handled yet stay pending in it.
         """
-        if self._state == "stopped":
+        services = self._services
+        if services.state == "stopped":
             return
-        self._state = "stopping"
+        if services.state == "running":
+            services.state = "stopping"
         if self._chores is not None:
             self._chores.cancel()  # durable timers wait in the journal for the next start
-        root = self._root
+        root = services.root
         if root is not None:
             await root.shutdown()
-            root.finish(None)
-        self._recovery.stop()
-        await self._close_journal()
-        if self._state != "stopped":
-            _tracing.active -= self._tracing
-        self._state = "stopped"
+            root.close()
+        durability = services.durability
+        if durability is not None:
+            durability.stop()
+            await durability.close()
+        if services.state != "stopped":
+            _tracing.active -= services.tracer is not None
+        services.state = "stopped"
 
-    # -- the journal -----------------------------------------------------------------------------
+    def kill(self) -> None:
+        """Stop at once: cancel every actor where it is, without waiting for its message.
 
-    async def _open_journal(self, tg: TaskGroup) -> None:
-        assert self._backend is not None
-        await self._backend.open()
-        try:
-            await self._start_journal(tg)
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await self._close_journal()
-                await self._backend.close()
-            raise
-
-    async def _start_journal(self, tg: TaskGroup) -> None:
-        assert self._backend is not None
-        writer = self._writer = Writer(self._backend)
-        self._writer_done = anyio.Event()
-        done = self._writer_done
-
-        async def run_writer(*, task_status: TaskStatus[None]) -> None:
-            try:
-                await writer.run(task_status=task_status)
-            finally:
-                done.set()
-
-        await tg.start(run_writer)
-        await self._recovery.load(self._backend)
+        ``on_stop`` hooks still run (shielded, within their timeouts). For a second SIGINT.
+        """
+        if self._stop_scope is not None:
+            self._stop_scope.cancel()
+        if self._services.tg is not None:
+            self._services.tg.cancel_scope.cancel()
 
     async def _run_chores(self, *, task_status: TaskStatus[None]) -> None:
         """The system's own tasks: timers, outside messages, retention; cancelled on stop."""
+        services = self._services
         with anyio.CancelScope() as self._chores:
             async with anyio.create_task_group() as tg:
-                await tg.start(self._timers.run)
-                if self._writer is not None:
-                    tg.start_soon(watch_notices, self)
-                    if self._retention is not None:
-                        tg.start_soon(self._retain, self._retention)
+                await tg.start(services.timers.run)
+                if services.durability is not None:
+                    services.durability.run_chores(tg, self.clock, self._retention)
                 task_status.started()
-
-    async def _retain(self, seconds: float) -> None:
-        """Compact what is older than the retention period, every tenth of it (J10)."""
-        every = min(max(seconds / 10, 1.0), 3600.0)
-        while True:
-            try:
-                await self.compact(dt.timedelta(seconds=seconds))
-            except JournalError as exc:
-                logger.warning("automatic compaction failed, will try again: %s", exc)
-            await self.clock.sleep(every)
-
-    async def _close_journal(self) -> None:
-        writer, backend = self._writer, self._backend
-        if writer is None or backend is None:
-            return
-        self._writer = None
-        writer.close()
-        # Shielded: also when the system is torn down by a cancellation (the root gave up, a
-        # second signal), what is queued is committed or failed and the files are closed.
-        with anyio.CancelScope(shield=True):
-            if self._writer_done is not None:
-                with anyio.move_on_after(30):
-                    await self._writer_done.wait()
-            await backend.close()
 
     # -- timers, conversations, retention ------------------------------------------------------
 
@@ -316,24 +240,21 @@ class ActorSystem:
 
         `when` is seconds or a `timedelta` from now, or a `datetime`. To a durable actor the
         timer is stored in the journal first: it fires once, also after restarts, late rather
-        than never. To an in-memory actor it lives as long as the system.
+        than never. To an in-memory actor it lives as long as the system. Inside a durable
+        actor's handler it is stored with that handler's commit (J3).
         """
-        return await self._timers.schedule(when, message, to._cell, None)
+        target = cell_of(to)
+        assert isinstance(target, ActorCell)
+        return await self._services.timers.schedule(when, message, target, None)
 
     async def cancel_timer(self, timer_id: str) -> None:
         """Cancel a timer that has not fired; a timer that fired already is left alone."""
-        await self._timers.cancel(timer_id, None)
+        await self._services.timers.cancel(timer_id)
 
     async def conversation(self, id: str) -> list[ConversationNode]:
         """The conversation `id` names (a conversation id, or any of its messages' ids) as
         trees of causing and caused messages, roots first (J7). Needs a journal."""
-        backend = self._journal_backend()
-        records = await backend.conversation(id)
-        if not records:
-            found = await backend.message(id)
-            if found is not None and found.conversation is not None:
-                records = await backend.conversation(found.conversation)
-        return conversation_tree(records)
+        return await self._journal().conversation(id)
 
     async def compact(self, before: dt.datetime | dt.timedelta | float) -> Compacted:
         """Delete done messages older than `before` and the steps they recorded (J10).
@@ -349,47 +270,18 @@ class ActorSystem:
             cutoff = before.timestamp()
         else:
             cutoff = float(before)
-        result = await self._journal_backend().compact(cutoff)
-        if result.messages or result.steps:
-            logger.info(
-                "compacted the journal: %d done message(s) and %d step result(s) before %s",
-                result.messages,
-                result.steps,
-                dt.datetime.fromtimestamp(cutoff).isoformat(timespec="seconds"),
-            )
-        return result
+        return await self._journal().compact(cutoff)
 
-    def _journal_backend(self) -> JournalBackend:
-        if self._backend is None or self._writer is None:
+    def _journal(self) -> Durability:
+        durability = self._services.durability
+        if durability is None or not durability.is_open:
             raise ActorflowError("this system has no journal open (pass journal= to ActorSystem)")
-        return self._backend
+        return durability
 
     def journal_statistics(self) -> JournalStatistics | None:
         """The journal writer's counters (commits, batch sizes, latency), or None (O2)."""
-        return None if self._writer is None else self._writer.statistics()
-
-    def kill(self) -> None:
-        """Stop at once: cancel every actor where it is, without waiting for its message.
-
-        ``on_stop`` hooks still run (shielded, within their timeouts). For a second SIGINT.
-        """
-        if self._stop_scope is not None:
-            self._stop_scope.cancel()
-        if self._tg is not None:
-            self._tg.cancel_scope.cancel()
-
-    def child_exited(self, child: Member, incarnation: int, error: BaseException | None) -> None:
-        """The root supervisor ended: on a failure (it gave up), the whole system stops."""
-        if error is None or self._state != "running":
-            return
-        self._failure = (
-            error
-            if isinstance(error, SupervisorGaveUp)
-            else SupervisorGaveUp(str(error), supervisor=child.name, actor=child.name)
-        )
-        self._state = "failed"
-        assert self._tg is not None
-        self._tg.cancel_scope.cancel()
+        durability = self._services.durability
+        return None if durability is None or not durability.is_open else durability.statistics()
 
     # -- actors ----------------------------------------------------------------------------------
 
@@ -424,9 +316,11 @@ class ActorSystem:
         Raises `ActorExists` if the name is taken, `StartFailed` if the constructor or
         ``on_start`` raised (nothing stays registered), `DefinitionError` for bad options.
         """
-        existing = None if name is None else await self._recovery.running(name, actor_class)
-        if existing is not None:
-            return existing.ref
+        durability = self._services.durability
+        if name is not None and durability is not None:
+            existing = await durability.running(name, actor_class)
+            if existing is not None:
+                return existing.ref
         spec = Child(
             actor_class,
             *args,
@@ -438,64 +332,64 @@ class ActorSystem:
             ephemeral=ephemeral,
             passivate_after=passivate_after,
         )
-        cell = await self._supervisor(supervisor).add(spec)
+        cell = await self._services.supervisor(supervisor).add(spec)
         assert isinstance(cell, ActorCell)
         return cell.ref
 
     async def start(self, spec: Supervisor, *, supervisor: str | None = None) -> None:
         """Start a supervisor and its children under `supervisor` (the root by default)."""
-        await self._supervisor(supervisor).add(spec)
+        await self._services.supervisor(supervisor).add(spec)
 
     def lookup(self, name: str) -> ActorRef[Any]:
         """Return the reference of the live actor called `name`; raises `ActorNotFound`."""
-        cell = self._cells.get(name)
+        cell = self._services.find(name)
         if cell is None:
             raise ActorNotFound(f"no live actor is called {name!r}")
         return cell.ref
 
     def actors(self) -> list[ActorRef[Any]]:
         """Return the references of every live actor."""
-        return [cell.ref for cell in self._cells.values()]
+        return [cell.ref for cell in self._services.cells.values()]
 
     async def stop_supervisor(self, name: str) -> None:
         """Stop a supervisor and all its children for good."""
-        sup = self._supervisor(name)
+        sup = self._services.supervisor(name)
         if not isinstance(sup.parent, SupervisorCell):
             raise ActorflowError("the root supervisor stops with the system: use stop()")
-        await sup.parent.stop_child(sup)
+        await sup.parent.remove(sup)
 
     # -- dead letters ----------------------------------------------------------------------------
 
     @property
     def dead_letters(self) -> Sequence[DeadLetter]:
         """The most recent dead letters, oldest first (at most `dead_letter_limit`)."""
-        return tuple(self._dead_letters)
+        return tuple(self._services.letters)
 
     @property
     def dead_letter_count(self) -> int:
         """How many dead letters there have been since the system started."""
-        return self._dead_letter_count
+        return self._services.dead_letter_count
 
     async def requeue(self, letter: DeadLetter) -> None:
         """Send a dead letter's message again to the live actor of its name (S7).
 
         A journaled dead letter becomes pending again under its own id, attempts reset.
         """
-        cell = self.lookup(letter.actor)._cell
-        if letter.id is not None and cell.durable and self._writer is not None:
-            await self._writer.requeue(letter.id)
-            cell.mailbox.force(Envelope(letter.message, id=letter.id))
+        ref = self.lookup(letter.actor)
+        cell = cell_of(ref)
+        if letter.id is not None and isinstance(cell, JournaledCell):
+            await self._journal().requeue(cell, letter.message, letter.id)
         else:
-            await cell.ref.tell(letter.message)
+            await ref.tell(letter.message)
         with contextlib.suppress(ValueError):
-            self._dead_letters.remove(letter)
+            self._services.letters.remove(letter)
 
     # -- observation -----------------------------------------------------------------------------
 
     async def wait_idle(self) -> None:
         """Wait until every actor has an empty mailbox and waits for more."""
         while True:
-            busy = [cell for cell in self._cells.values() if not cell.idle]
+            busy = [cell for cell in self._services.cells.values() if not cell.idle]
             if not busy:
                 return
             for cell in busy:
@@ -503,76 +397,22 @@ class ActorSystem:
 
     def statistics(self) -> SystemStatistics:
         """Return a snapshot of the system's counters, including actors that have stopped (O2)."""
-        cells = self._cells.values()
+        services = self._services
+        cells = services.cells.values()
+        retired = services.retired
         return SystemStatistics(
-            actors=len(self._cells),
-            supervisors=len(self._supervisors),
-            handled=self._retired.handled + sum(c.handled for c in cells),
-            failed=self._retired.failed + sum(c.failed for c in cells),
-            restarts=self._retired.restarts + sum(c.restarts for c in cells),
-            dead_letters=self._dead_letter_count,
-            escalations=self._escalations,
+            actors=len(services.cells),
+            supervisors=len(services.supervisors),
+            handled=retired.handled + sum(c.handled for c in cells),
+            failed=retired.failed + sum(c.failed for c in cells),
+            restarts=retired.restarts + sum(c.restarts for c in cells),
+            dead_letters=services.dead_letter_count,
+            escalations=services.escalations,
         )
 
     def __repr__(self) -> str:
+        services = self._services
         return (
-            f"<ActorSystem {self._state} actors={len(self._cells)}"
-            f" dead_letters={self._dead_letter_count}>"
+            f"<ActorSystem {services.state} actors={len(services.cells)}"
+            f" dead_letters={services.dead_letter_count}>"
         )
-
-    # -- internal --------------------------------------------------------------------------------
-
-    def _background(self, fn: Callable[[T], Coroutine[Any, Any, None]], arg: T) -> None:
-        """Run a runtime chore (a delivery that must wait for room) in the system's task group.
-
-        A chore that fails is logged; it never takes the system down.
-        """
-        if self._tg is not None:
-            self._tg.start_soon(_chore, fn, arg)
-
-    def _supervisor(self, name: str | None) -> SupervisorCell:
-        if self._state != "running" or self._root is None:
-            raise ActorflowError(f"the actor system is {self._state}, not running")
-        if name is None:
-            return self._root
-        sup = self._supervisors.get(name)
-        if sup is None:
-            raise ActorNotFound(f"no running supervisor is called {name!r}")
-        return sup
-
-    def _new_cell(self, spec: Child, parent: SupervisorCell) -> ActorCell:
-        name = spec.name
-        if name is None:
-            name = f"{spec.actor.__name__}#{next(self._anonymous)}"
-        if name in self._cells:
-            raise ActorExists(f"an actor called {name!r} is already running")
-        durable = self._writer is not None and spec.name is not None and not spec.ephemeral
-        cell = ActorCell(spec, name, self, parent, durable=durable)
-        self._cells[name] = cell
-        return cell
-
-    def _register(self, cell: ActorCell) -> None:
-        """Put a cell that comes back (J5) under its name again."""
-        if cell.name in self._cells:
-            raise ActorExists(f"an actor called {cell.name!r} is already running")
-        self._cells[cell.name] = cell
-
-    def _unregister(self, cell: ActorCell) -> None:
-        if self._cells.get(cell.name) is cell:
-            del self._cells[cell.name]
-            self._retired.handled += cell.handled
-            self._retired.failed += cell.failed
-            self._retired.restarts += cell.restarts
-
-    def _register_supervisor(self, sup: SupervisorCell) -> None:
-        if sup.name in self._supervisors:
-            raise ActorExists(f"a supervisor called {sup.name!r} is already running")
-        self._supervisors[sup.name] = sup
-
-    def _unregister_supervisor(self, sup: SupervisorCell) -> None:
-        if self._supervisors.get(sup.name) is sup:
-            del self._supervisors[sup.name]
-
-    def _dead_letter(self, letter: DeadLetter) -> None:
-        self._dead_letters.append(letter)
-        self._dead_letter_count += 1

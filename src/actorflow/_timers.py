@@ -17,26 +17,27 @@ import heapq
 import itertools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import anyio
 import msgspec
 from anyio.abc import TaskStatus
 
-from . import _tracing
-from ._durable import new_message_id, record_for
+from . import _outbox, _tracing
+from ._cell import ActorCell
+from ._clock import Clock
 from ._envelope import Envelope
-from ._errors import ActorflowError, ActorStopped, JournalError
+from ._errors import ActorflowError, JournalError
+from ._ids import new_message_id
 from ._message import Message
+from .durable import Durability, JournaledCell, Turn, record_for
 from .journal import TimerRecord
 
-if TYPE_CHECKING:
-    from ._cell import ActorCell
-    from ._system import ActorSystem
-
 __all__ = ["Timers", "When", "due_at"]
+
+Background = Callable[[Callable[[Any], Coroutine[Any, Any, None]], Any], None]
 
 logger = logging.getLogger("actorflow")
 
@@ -67,8 +68,10 @@ class _Armed:
 class Timers:
     """The system's timers, armed in memory, fired by one task."""
 
-    def __init__(self, system: ActorSystem) -> None:
-        self.system = system
+    def __init__(self, clock: Clock, background: Background) -> None:
+        self.clock = clock
+        self.background = background
+        self.durability: Durability | None = None  # set while the system's journal is open
         self._armed: dict[str, _Armed] = {}
         self._heap: list[tuple[float, int, str]] = []
         self._order = itertools.count()
@@ -79,27 +82,29 @@ class Timers:
     # -- setting and cancelling ----------------------------------------------------------------
 
     async def schedule(
-        self, when: When, message: Message, target: ActorCell, sender: ActorCell | None
+        self, when: When, message: Message, target: ActorCell, sender: str | None
     ) -> str:
-        """Set a timer sending `message` to `target`; returns its id (to cancel it)."""
+        """Set a timer sending `message` to `target`; returns its id (to cancel it).
+
+        Inside a durable actor's handler the timer is stored with its turn's commit (J3).
+        """
         if type(message) not in target.handlers:
             raise target.wrong_type(message)
         due = due_at(when)
         timer_id = new_message_id()
-        if not target.durable:
+        if not isinstance(target, JournaledCell):
             self._arm(timer_id, _Armed(due, target.name, None, message, target))
             return timer_id
-        turn = sender.turn if sender is not None else None
-        if turn is not None and turn.closed:
-            turn = None
+        outbox = _outbox.current()
+        turn = outbox if isinstance(outbox, Turn) else None
         record = TimerRecord(
             record_for(
                 message,
                 target.name,
                 timer_id,
-                None if sender is None else sender.name,
+                sender if turn is None else turn.sender,
                 None if turn is None else turn.conversation,
-                None if turn is None else turn.envelope.id,
+                None if turn is None else turn.cause,
                 _tracing.current_traceparent() if _tracing.active else None,
             ),
             due,
@@ -107,24 +112,25 @@ class Timers:
         if turn is not None:
             turn.set_timer(record)  # stored with the handler's commit, armed after it
             return timer_id
-        writer = self.system._writer
-        if writer is None:
-            raise ActorflowError("the system's journal is closed")
-        await writer.schedule(record)
+        await self._writer().schedule(record)
         self.arm(record)
         return timer_id
 
-    async def cancel(self, timer_id: str, sender: ActorCell | None) -> None:
+    async def cancel(self, timer_id: str) -> None:
         """Cancel a timer; one that fired already (or never existed) is left alone."""
-        turn = sender.turn if sender is not None else None
-        if turn is not None and not turn.closed and turn.cell.durable:
-            turn.cancel_timer(timer_id)  # cancelled with the handler's commit
+        outbox = _outbox.current()
+        if isinstance(outbox, Turn):
+            outbox.cancel_timer(timer_id)  # cancelled with the handler's commit
             return
         armed = self._armed.get(timer_id)
-        writer = self.system._writer
-        if writer is not None and (armed is None or armed.record is not None):
-            await writer.cancel(timer_id)
+        if self.durability is not None and (armed is None or armed.record is not None):
+            await self._writer().cancel(timer_id)
         self._armed.pop(timer_id, None)
+
+    def _writer(self) -> Any:
+        if self.durability is None or not self.durability.is_open:
+            raise ActorflowError("the system's journal is closed")
+        return self.durability.writer
 
     def committed(self, timers: Sequence[TimerRecord], cancels: Sequence[str]) -> None:
         """After a handler's commit: arm the timers it set, drop those it cancelled."""
@@ -145,11 +151,15 @@ class Timers:
             if self._sleep is not None:
                 self._sleep.cancel()
 
+    def armed(self) -> dict[str, float]:
+        """The armed timers' ids and due times (for tests and inspection)."""
+        return {timer_id: armed.due for timer_id, armed in self._armed.items()}
+
     # -- firing --------------------------------------------------------------------------------
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Fire timers as they come due, until cancelled."""
-        clock = self.system.clock
+        clock = self.clock
         task_status.started()
         while True:
             now = self._now = max(time.time(), self._now)
@@ -158,7 +168,7 @@ class Timers:
                 _, _, timer_id = heapq.heappop(heap)
                 armed = self._armed.pop(timer_id, None)
                 if armed is not None:
-                    self._fire(timer_id, armed)
+                    self._fire(armed)
             while heap and heap[0][2] not in self._armed:
                 heapq.heappop(heap)  # cancelled
             self._changed = anyio.Event()
@@ -172,48 +182,31 @@ class Timers:
             # As far as the clock went: a fake clock's time runs ahead of the wall's.
             self._now = now + (clock.now() - started)
 
-    def _fire(self, timer_id: str, armed: _Armed) -> None:
+    def _fire(self, armed: _Armed) -> None:
         if armed.record is None:
-            target = armed.target
-            assert target is not None
+            assert armed.target is not None
             assert armed.message is not None
-            self.system._background(_tell, (target, armed.message))
+            armed.target.deliver(Envelope(armed.message))  # a dead letter if it stopped
             return
-        self.system._background(self._fire_durable, armed.record)
+        self.background(self._fire_durable, armed.record)
 
     async def _fire_durable(self, record: TimerRecord) -> None:
-        system = self.system
-        writer = system._writer
-        if writer is None:
+        durability = self.durability
+        if durability is None or not durability.is_open:
             return  # shutting down: the timer stays in the journal and fires after a restart
+        take_in = durability.recovery.take_in
 
         def deliver(seq: int | None) -> None:
             # The actor is looked up now, right after the commit: one coming back meanwhile
             # has read the journal before it (and gets it here) or reads it after (J5).
             if seq is not None:
-                system._recovery.take_in([msgspec.structs.replace(record.message, seq=seq)])
+                take_in([msgspec.structs.replace(record.message, seq=seq)])
 
         try:
-            await writer.fire(record, deliver)
+            await durability.writer.fire(record, deliver)
         except JournalError as exc:
             # Not fired: the timer is still in the journal. Try again in a second, or, if the
             # system is stopping, after the next start.
             logger.warning("timer %s could not fire (%s); it stays in the journal", record.id, exc)
-            if system._writer is not None:
-                again = msgspec.structs.replace(record, due_at=time.time() + 1.0)
-                self._arm(
-                    again.id, _Armed(again.due_at, again.message.recipient, again, None, None)
-                )
-
-
-async def _tell(target_message: tuple[ActorCell, Message]) -> None:
-    target, message = target_message
-    try:
-        await target.ref.tell(message)
-    except ActorStopped:
-        logger.warning(
-            "timer for %s fired after it stopped: %s is a dead letter",
-            target.name,
-            type(message).__name__,
-        )
-        target._dead_letter(Envelope(message), None)
+            if durability.is_open:
+                self.arm(msgspec.structs.replace(record, due_at=time.time() + 1.0))

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ._message import Message
-
-if TYPE_CHECKING:
-    from ._cell import ActorCell
 
 try:
     from opentelemetry import trace as _trace
@@ -43,6 +40,15 @@ _VERSION = "0.1.0"
 
 active = 0
 """How many running systems trace: while none does, sends skip capturing the context."""
+
+
+class Handled(Protocol):
+    """What a span records of the message being handled (an envelope)."""
+
+    attempts: int
+    id: str | None
+    conversation: str | None
+    trace: str | None
 
 
 def available() -> bool:
@@ -79,18 +85,24 @@ def current_traceparent() -> str | None:
 
 
 def traced(
-    cell: ActorCell, method: Callable[[Message], Any], is_async: bool
+    tracer: Any,
+    actor: str,
+    current: Callable[[], Handled | None],
+    method: Callable[[Message], Any],
+    is_async: bool,
 ) -> Callable[[Message], Awaitable[Any]]:
-    """Wrap a bound handler so that each call is a span, child of the message's sender's."""
-    tracer = cell.system._tracer
+    """Wrap `actor`'s bound handler so that each call is a span, child of the sender's.
+
+    `current` returns the envelope being handled (its id, attempt and trace context).
+    """
     propagator = _propagator
     consumer = _trace.SpanKind.CONSUMER
 
     async def handle(message: Message) -> Any:
-        envelope = cell.current
+        envelope = current()
         parent = None
         attributes: dict[str, Any] = {
-            "actorflow.actor": cell.name,
+            "actorflow.actor": actor,
             "actorflow.message.type": type(message).__name__,
         }
         if envelope is not None:
@@ -117,14 +129,14 @@ def traced(
 
 
 @contextlib.contextmanager
-def step_span(cell: ActorCell, step: str) -> Iterator[Callable[[bool], None]]:
-    """A child span for one step; the callable records whether it was replayed (J4)."""
-    tracer = cell.system._tracer
+def step_span(tracer: Any, actor: str, step: str) -> Iterator[Callable[[bool], None]]:
+    """A child span for one step of `actor`; the callable records whether it was replayed
+    (J4). Without a `tracer`, nothing."""
     if tracer is None:
         yield _ignore
         return
     with tracer.start_as_current_span(
-        f"step {step}", attributes={"actorflow.actor": cell.name, "actorflow.step": step}
+        f"step {step}", attributes={"actorflow.actor": actor, "actorflow.step": step}
     ) as span:
 
         def replayed(value: bool) -> None:

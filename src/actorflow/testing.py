@@ -25,7 +25,7 @@ from typing import Any, final
 import anyio
 import anyio.lowlevel
 
-from ._ref import ActorRef
+from ._ref import ActorRef, cell_of
 from ._system import ActorSystem
 
 __all__ = ["FakeClock", "capture_logs", "wait_idle"]
@@ -84,7 +84,7 @@ async def wait_idle(target: ActorRef[Any] | ActorSystem) -> None:
     if isinstance(target, ActorSystem):
         await target.wait_idle()
     else:
-        await target._cell.wait_idle()
+        await cell_of(target).wait_idle()
 
 
 @final

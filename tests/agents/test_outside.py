@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 import actorflow as af
-from actorflow import _outside
+from actorflow.durable import _outside
 from actorflow.journal import MemoryJournal, MessageRecord, SQLiteJournal
 from actorflow.journal._statements import append_outside, requeue_outside
 from actorflow.journal._wake import wake
@@ -72,9 +72,9 @@ async def test_j11_a_message_appended_while_down_is_handled_once_after_the_start
         ref = system.lookup("rem")
         # Restored from the journal and then also named by its notice: handled once. Take
         # the notice in now, as the watcher does, so the check below comes after it.
-        writer = system._writer
-        assert writer is not None
-        await writer.take_notices(system._recovery.take_in)
+        durability = system._services.durability
+        assert durability is not None
+        await durability.writer.take_notices(durability.recovery.take_in)
         assert await fired(ref, 1) == ["from outside"]
         await system.wait_idle()
         assert (await ref.ask(Ask("?"), expect=Reminders)).fired == ["from outside"]

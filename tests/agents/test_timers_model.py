@@ -118,7 +118,7 @@ class TimerMachine(SystemMachine):
             pending = [(m.id, m.recipient, m.type, m.status) for m in await self.journal.pending()]
             ref = await self._ref(name)
             state = (await ref.ask(Ask("fired?"), expect=Reminders)).timers
-            armed = dict(self.system._timers._armed)
+            armed = self.system._services.timers.armed()
             raise AssertionError(
                 f"{name}: never fired: {missing}; fired: {fired}; journal timers {timers};"
                 f" pending {pending}; set by the actor {state}; armed {armed}"

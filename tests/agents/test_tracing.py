@@ -122,6 +122,6 @@ async def test_o1_the_trace_survives_in_the_journal_across_a_restart(
 
 async def test_o1_tracing_is_off_without_a_configured_provider_unless_asked() -> None:
     async with af.ActorSystem(tracing=False) as system:
-        assert system._tracing is False
+        assert system._services.tracer is None
     async with af.ActorSystem(tracing=True) as system:
-        assert system._tracing is True
+        assert system._services.tracer is not None

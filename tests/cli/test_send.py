@@ -17,8 +17,8 @@ import msgspec
 import pytest
 from click.testing import Result
 
-import actorflow as af
 from actorflow.cli import _db
+from actorflow.durable import ActorOptions
 
 from .support import assert_one_error_line, cli, restart_until_fixed, write_lock_held
 
@@ -49,7 +49,7 @@ def set_actor(path: Path, name: str, **columns: Any) -> None:
 
 
 def options_with_module(module: str) -> bytes:
-    return msgspec.msgpack.encode(af._options.ActorOptions(module=module))
+    return msgspec.msgpack.encode(ActorOptions(module=module))
 
 
 # -- sending -----------------------------------------------------------------------------------

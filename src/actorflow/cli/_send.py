@@ -20,10 +20,11 @@ import click
 import msgspec
 from click.shell_completion import CompletionItem
 
-from .._actor import Actor, actor_kind, handlers_of
-from .._durable import new_message_id, record_for
+from .._actor import Actor
+from .._handlers import actor_kind, handlers_of
+from .._ids import new_message_id
 from .._message import Message
-from .._options import ActorOptions
+from ..durable import ActorOptions, record_for
 from ..journal import ActorRecord
 from ..journal._wake import wake
 from ._db import Journal

@@ -15,19 +15,18 @@ import functools
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio.to_thread
 import msgspec
 import tenacity
 
-from ._crashpoints import crash_point
-from ._errors import ActorflowError, DecodeError, EncodeError
-from ._tracing import step_span
-from .journal import StepRecord
-
-if TYPE_CHECKING:
-    from ._cell import ActorCell
+from .._cell import ActorCell
+from .._crashpoints import crash_point
+from .._errors import ActorflowError, DecodeError, EncodeError
+from .._tracing import step_span
+from ..journal import StepRecord
+from ._cell import DurableCell
 
 __all__ = ["run_step"]
 
@@ -45,25 +44,22 @@ async def run_step(
     """Run (or replay) one step of the message `cell` is handling."""
     if not isinstance(name, str) or not name:
         raise TypeError(f"a step's name must be a non-empty str, not {name!r}")
+    if not isinstance(cell, DurableCell):
+        return await _call(fn, args, kwargs, retry)  # in memory: nothing to record
     turn = cell.turn
     envelope = cell.current
     if turn is None or turn.closed or envelope is None:
-        if cell.durable:
-            raise ActorflowError(
-                f"step {name!r} of {cell.name}: steps run inside a message handler, while it runs"
-            )
-        return await _call(fn, args, kwargs, retry)  # in memory: nothing to record
+        raise ActorflowError(
+            f"step {name!r} of {cell.name}: steps run inside a message handler, while it runs"
+        )
     key = turn.step_key(name)
     returns = _return_type(fn)
     message_id = envelope.id
     assert message_id is not None
     if turn.recorded is None:
         # Only a message tried before can have recorded steps: the first try reads nothing.
-        backend = cell.system._backend
-        turn.recorded = (
-            await backend.steps(message_id) if envelope.attempts and backend is not None else {}
-        )
-    with step_span(cell, key) as replayed:
+        turn.recorded = await cell.keeper.backend.steps(message_id) if envelope.attempts else {}
+    with step_span(cell.runtime.tracer, cell.name, key) as replayed:
         recorded = turn.recorded.get(key)
         replayed(recorded is not None)
         if recorded is not None:
@@ -72,7 +68,7 @@ async def run_step(
 
 
 async def _record(
-    cell: ActorCell,
+    cell: DurableCell,
     recorded: dict[str, bytes],
     message_id: str,
     key: str,
@@ -92,9 +88,7 @@ async def _record(
             f" recorded: {exc}; return msgspec-encodable data (a Struct, dict, list, str,"
             " number...)"
         ) from exc
-    writer = cell.writer
-    assert writer is not None
-    await writer.step(StepRecord(message_id, key, data))
+    await cell.writer.step(StepRecord(message_id, key, data))
     recorded[key] = data
     crash_point("step.after_record")
     return _decode(data, returns, cell, key)

@@ -12,46 +12,85 @@ from __future__ import annotations
 import contextlib
 import logging
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import anyio
 
-from ._actor import Actor, actor_kind
-from ._durable import decode_args, encode_args
-from ._errors import ActorStopped, JournalError
+from .._cell import ActorCell
+from .._errors import ActorStopped, JournalError
+from .._handlers import actor_kind
+from .._spec import Child
+from .._supervisor import SupervisorCell, Tree
+from ..journal import ActorRecord, Failed, JournalBackend, MessageRecord, TimerRecord
+from ._cell import DurableCell
+from ._delivery import JournaledCell
 from ._options import decode_options, encode_options, options_of
-from ._spec import Child
-from .journal import ActorRecord, Failed, JournalBackend, MessageRecord
+from ._records import decode_args, encode_args
+from ._writer import Writer
 
-if TYPE_CHECKING:
-    from ._cell import ActorCell
-    from ._supervisor import SupervisorCell
-    from ._system import ActorSystem
-
-__all__ = ["Recovery"]
+__all__ = ["Recovery", "Registry"]
 
 logger = logging.getLogger("actorflow")
+
+
+class Registry(Tree, Protocol):
+    """What recovery needs of its system: the tree's names, and whether it runs."""
+
+    @property
+    def root(self) -> SupervisorCell | None:
+        """The root supervisor, once the system has started."""
+        ...
+
+    @property
+    def running(self) -> bool:
+        """Whether the system runs (not starting, stopping or stopped)."""
+        ...
+
+    @property
+    def state(self) -> str:
+        """The system's state, for messages: "running", "stopping"..."""
+        ...
+
+    def find(self, name: str) -> ActorCell | None:
+        """The live actor called `name`, if any."""
+        ...
+
+    def find_supervisor(self, name: str) -> SupervisorCell | None:
+        """The running supervisor called `name`, if any."""
+        ...
 
 
 class Recovery:
     """A system's recovered and passivated durable actors."""
 
-    def __init__(self, system: ActorSystem) -> None:
-        self.system = system
+    def __init__(
+        self,
+        tree: Registry,
+        writer: Writer,
+        backend: JournalBackend,
+        arm: Callable[[TimerRecord], None],
+    ) -> None:
+        self.tree = tree
+        self.writer = writer
+        self.backend = backend
+        self.arm = arm
         # name -> (its record, its pending messages), read once at start, taken by each actor
         # that starts with the system.
         self.recovered: dict[str, tuple[ActorRecord | None, list[MessageRecord]]] = {}
         # Passivated actors someone still holds a ref to: a message through it brings that
         # same cell back. The rest live only in the journal.
-        self.passivated: weakref.WeakValueDictionary[str, ActorCell] = weakref.WeakValueDictionary()
+        self.passivated: weakref.WeakValueDictionary[str, JournaledCell] = (
+            weakref.WeakValueDictionary()
+        )
         self.activating: dict[str, anyio.Event] = {}
 
     # -- at start --------------------------------------------------------------------------------
 
-    async def load(self, backend: JournalBackend) -> None:
+    async def load(self) -> None:
         """Read every durable actor, every pending message and every timer, once."""
+        backend = self.backend
         actors = await backend.actors()
         pending: dict[str, list[MessageRecord]] = {}
         for message in await backend.pending():
@@ -60,7 +99,7 @@ class Recovery:
         for name, messages in pending.items():  # messages for actors not registered yet
             self.recovered[name] = (None, messages)
         for timer in await backend.timers():
-            self.system._timers.arm(timer)  # those due while the system was down fire at once
+            self.arm(timer)  # those due while the system was down fire at once
 
     def adopt(self, root: SupervisorCell) -> None:
         """Re-create the durable actors the journal holds that nobody declared.
@@ -69,9 +108,9 @@ class Recovery:
         that is not there yet; they start with the root supervisor, in journal order. Those
         that passivate and have nothing pending stay in the journal until needed.
         """
-        system = self.system
+        tree = self.tree
         for name, (record, pending) in list(self.recovered.items()):
-            if record is None or name in system._cells:
+            if record is None or tree.find(name) is not None:
                 continue
             cls = actor_kind(record.kind)
             if cls is None:
@@ -86,8 +125,9 @@ class Recovery:
                 continue
             if decode_options(record.options).passivate_after is not None and not pending:
                 continue  # passivated: it comes back on its next message
-            parent = system._supervisors.get(record.supervisor or "", root)
-            cell = system._new_cell(spec_of(cls, record), parent)
+            parent = tree.find_supervisor(record.supervisor or "") or root
+            cell = tree.make_cell(spec_of(cls, record), parent)
+            assert isinstance(cell, DurableCell)
             cell.recovered = True
             parent.children.append(cell)
 
@@ -97,71 +137,67 @@ class Recovery:
         journal themselves (J5)."""
         self.recovered = {}
 
-    async def restore(self, cell: ActorCell) -> None:
+    async def restore(self, cell: JournaledCell) -> None:
         """Give a durable actor its journal: registration, last state, pending messages."""
-        system = self.system
-        writer, backend = system._writer, system._backend
-        assert writer is not None
-        assert backend is not None
+        writer = self.writer
         spec = cell.spec
         found = self.recovered.pop(cell.name, None)
         if found is None:
             # Read through the writer: a message committed before the read has been delivered
             # (held by the cell), so it is not taken from both the journal and its delivery.
-            record, pending = await writer.read(partial(_journal_of, backend, cell.name))
+            record, pending = await writer.read(partial(_journal_of, self.backend, cell.name))
         else:
             record, pending = found
         args = encode_args(cell.name, spec.args)
         options = encode_options(spec)
-        supervisor = cell.parent.name if cell.parent is not system._root else None
+        supervisor = cell.parent.name if cell.parent is not self.tree.root else None
+        kind = spec.actor.__actorflow_kind__  # type: ignore[attr-defined]  # an Actor class
         # Compared decoded: stored options of an older layout mean the same, not "changed".
         if record is None or (
             record.kind,
             record.args,
             decode_options(record.options),
             record.supervisor,
-        ) != (spec.actor.__actorflow_kind__, args, options_of(spec), supervisor):
-            await writer.register(
-                ActorRecord(
-                    cell.name, spec.actor.__actorflow_kind__, args, options, None, supervisor
-                )
-            )
+        ) != (kind, args, options_of(spec), supervisor):
+            await writer.register(ActorRecord(cell.name, kind, args, options, None, supervisor))
         unreadable = cell.restore(record, pending)
         if unreadable:
             await writer.failed_many(unreadable)
 
     # -- passivation -----------------------------------------------------------------------------
 
-    def passivate(self, cell: ActorCell) -> None:
+    def passivate(self, cell: JournaledCell) -> None:
         """`cell` left memory; a ref to it can still bring it back."""
-        self.system._unregister(cell)
+        self.tree.retire(cell)
         self.passivated[cell.name] = cell
 
-    async def running(self, name: str, cls: type[Actor[Any]]) -> ActorCell | None:
+    async def running(self, name: str, cls: type[Any]) -> ActorCell | None:
         """The durable actor `name` of class `cls` if it runs, brought back if passivated."""
         activating = self.activating.get(name)
         if activating is not None:
             await activating.wait()  # a message is bringing it back
-        system = self.system
-        live = system._cells.get(name)
+        live = self.tree.find(name)
         if live is None:
             passivated = self.passivated.get(name)
             if passivated is not None and passivated.spec.actor is cls:
                 return await self.reactivate(passivated)
             return None
-        return live if live.durable and live.spec.actor is cls else None
+        return live if isinstance(live, JournaledCell) and live.spec.actor is cls else None
 
     async def reactivate(self, cell: ActorCell) -> ActorCell:
         """Bring a passivated actor back under its supervisor; returns the live cell."""
+        assert isinstance(cell, DurableCell)
         await cell.wait_passivated()
-        if cell.status == "stopped":
+        if cell.mailbox.closed:
             raise cell.stopped_error()  # stopped for good (with the system) while unloading
-        system = self.system
-        live = system._cells.get(cell.name)
+        live = self.tree.find(cell.name)
         if live is not None:
             return live  # back already (another message, or a spawn, was first)
         self.passivated.pop(cell.name, None)
-        parent = cell.parent if cell.parent.alive else self._root(cell.name)
+        parent = cell.parent
+        if not (isinstance(parent, SupervisorCell) and parent.alive):
+            parent = self._root(cell.name)
+        cell.recovered = True  # a failing start is its supervisor's to handle
         await parent.readd(cell)
         return cell
 
@@ -180,24 +216,23 @@ class Recovery:
         that is not is brought back, and reads them in its restore. Unreadable ones become
         dead letters (M3).
         """
-        system = self.system
+        tree = self.tree
         unreadable: list[Failed] = []
         for record in records:
-            cell = system._cells.get(record.recipient)
-            if cell is None or not cell.durable:
-                system._background(self.activate, record.recipient)
+            cell = tree.find(record.recipient)
+            if not isinstance(cell, JournaledCell):
+                tree.background(self.activate, record.recipient)
                 continue
             failed = cell.accept_outside(record)
             if failed is not None:
                 unreadable.append(failed)
-        writer = system._writer
-        if unreadable and writer is not None:
-            system._background(writer.failed_many, unreadable)
+        if unreadable:
+            tree.background(self.writer.failed_many, unreadable)
 
     async def activate(self, name: str) -> None:
         """Bring back the durable actor called `name` that is not in memory, if the journal
         has it (a message for it arrived from a timer or another process)."""
-        if name in self.system._cells or name in self.activating:
+        if self.tree.find(name) is not None or name in self.activating:
             return  # one that comes back reads every message committed before it did
         self.activating[name] = done = anyio.Event()
         try:
@@ -212,11 +247,10 @@ class Recovery:
         if passivated is not None:
             await self.reactivate(passivated)
             return
-        system = self.system
-        backend = system._backend
-        record = None if backend is None else await backend.actor(name)
+        tree = self.tree
+        record = await self.backend.actor(name)
         cls = None if record is None else actor_kind(record.kind)
-        if name in system._cells:
+        if tree.find(name) is not None:
             return
         if record is None or cls is None:
             logger.warning(
@@ -229,7 +263,7 @@ class Recovery:
                 else f"its class {record.kind} is not defined in this process",
             )
             return
-        parent = system._supervisors.get(record.supervisor or "") or self._root(name)
+        parent = tree.find_supervisor(record.supervisor or "") or self._root(name)
         await parent.add(spec_of(cls, record))
 
     @contextlib.contextmanager
@@ -239,18 +273,19 @@ class Recovery:
         try:
             yield
         except JournalError:
-            if self.system._state == "running":
+            if self.tree.running:
                 raise
 
     def _root(self, name: str) -> SupervisorCell:
         """The root supervisor, to bring `name` back under; `ActorStopped` once the system
         stops (the message that called for it stays pending in the journal)."""
-        system = self.system
-        if system._state != "running" or system._root is None:
+        root = self.tree.root
+        if not self.tree.running or root is None:
             raise ActorStopped(
-                f"actor {name} cannot come back: the actor system is {system._state}", actor=name
+                f"actor {name} cannot come back: the actor system is {self.tree.state}",
+                actor=name,
             )
-        return system._root
+        return root
 
     def stop(self) -> None:
         """The system stops: passivated actors stop for good with it (S8).
@@ -259,7 +294,7 @@ class Recovery:
         now rather than wait for an actor that cannot come back.
         """
         for cell in list(self.passivated.values()):
-            cell.finish(None)
+            cell.close()
         self.passivated.clear()
 
 
@@ -269,7 +304,7 @@ async def _journal_of(
     return await backend.actor(name), await backend.pending(name)
 
 
-def spec_of(cls: type[Actor[Any]], record: ActorRecord) -> Child:
+def spec_of(cls: type[Any], record: ActorRecord) -> Child:
     """The spec a durable actor is re-created with from its journal record."""
     options = decode_options(record.options)
     return Child(

@@ -6,7 +6,7 @@ import logging
 
 import msgspec
 
-from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart
+from .._spec import DEFAULT_MAILBOX_SIZE, Child, Restart
 
 __all__ = ["ActorOptions", "decode_options", "encode_options", "options_of"]
 

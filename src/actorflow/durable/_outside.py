@@ -11,14 +11,14 @@ journal.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable
+from typing import Final
 
 import anyio
 
-from ._errors import JournalError
-
-if TYPE_CHECKING:
-    from ._system import ActorSystem
+from .._errors import JournalError
+from ..journal import JournalBackend, MessageRecord
+from ._writer import Writer
 
 __all__ = ["CHECK_SECONDS", "watch_notices"]
 
@@ -28,11 +28,17 @@ CHECK_SECONDS: Final = 1.0
 """How often the system looks for notices when nobody woke it (one indexed read)."""
 
 
-async def watch_notices(system: ActorSystem) -> None:
-    """Take in outside messages when woken, and every `CHECK_SECONDS` anyway, until cancelled."""
-    backend, writer = system._backend, system._writer
-    assert backend is not None
-    assert writer is not None
+async def watch_notices(
+    backend: JournalBackend,
+    writer: Writer,
+    take_in: Callable[[list[MessageRecord]], None],
+    closing: Callable[[], bool],
+) -> None:
+    """Take in outside messages when woken, and every `CHECK_SECONDS` anyway, until cancelled.
+
+    `take_in` gets them in the writer (``Recovery.take_in``); `closing` says the journal is
+    closing, when a failed check ends the watch.
+    """
     woken = [anyio.Event()]
 
     def wake() -> None:
@@ -42,9 +48,9 @@ async def watch_notices(system: ActorSystem) -> None:
     try:
         while True:
             try:
-                await writer.take_notices(system._recovery.take_in)
+                await writer.take_notices(take_in)
             except JournalError:
-                if system._writer is None:
+                if closing():
                     return  # the journal is closing
                 # Logged by the writer; the notices stay in the journal for the next check.
             with anyio.move_on_after(CHECK_SECONDS):

@@ -19,13 +19,13 @@ from typing import Any, TypeVar, final
 import anyio
 import tenacity
 
-from ._errors import JournalError, JournalLocked
-from .journal import JournalBackend
-from .journal._records import (
+from .._errors import JournalError, JournalLocked
+from ..journal import (
     ActorRecord,
     Batch,
     Done,
     Failed,
+    JournalBackend,
     MessageRecord,
     StepRecord,
     TimerRecord,

@@ -1,0 +1,205 @@
+"""The durable actor cell: claim, handle, commit (J3), restore (J5), unload when idle (J5).
+
+`DurableCell` is a `JournaledCell` (whose messages are committed before they reach it) with
+the in-memory loop replaced by one of turns: each message's attempt is counted before it
+starts (S7), and its new state, outbox, timers and done-mark commit in one transaction before
+anything it produced leaves the actor.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from typing import Any
+
+import anyio
+
+from .. import _outbox
+from .._cell import CannotStart
+from .._crashpoints import crash_point
+from .._envelope import Envelope
+from .._errors import DecodeError, JournalError
+from .._handlers import Behaviour
+from .._lifecycle import PASSIVATED, PASSIVATING, RUNNING
+from ..journal import Done, Failed
+from ._delivery import JournaledCell
+from ._turn import Turn
+
+__all__ = ["DurableCell", "ProcessDied"]
+
+logger = logging.getLogger("actorflow")
+
+
+class ProcessDied(Exception):
+    """The failure recorded for a message whose every attempt ended with the process."""
+
+
+class DurableCell(JournaledCell):
+    """The cell of a durable actor: a journal, a stable name, not ephemeral (J1)."""
+
+    # Re-created from the journal: a failing first start is a failure for its supervisor
+    # to handle, not an error for whoever started the system.
+    recovered = False
+    turn: Turn | None = None  # the turn being handled, for steps and timers
+    _passivated: anyio.Event | None = None  # set once an unloading incarnation is let go
+
+    # -- hooks of the in-memory cell -----------------------------------------------------------
+
+    async def _before_start(self) -> None:
+        if self.held is None:
+            return  # restored already: a restart starts from the last committed state
+        await self.keeper.restore(self)
+        if self.mailbox.closed:
+            raise self.stopped_error()  # stopped for good (with the system) meanwhile
+        if self.committed_state is not None and self.state_codec is not None:
+            try:
+                self.state_codec.decode(self.committed_state)
+            except DecodeError as exc:
+                raise CannotStart(
+                    f"actor {self.name}: its state in the journal cannot be decoded ({exc});"
+                    " it stays out, its pending messages stay in the journal"
+                ) from exc
+
+    def _state_of(self, actor: Behaviour) -> Any:
+        if self.committed_state is not None and self.state_codec is not None:
+            return self.state_codec.decode(self.committed_state)
+        return actor.initial_state()
+
+    def _start_failure_raises(self, first: bool) -> bool:
+        return first and not self.recovered
+
+    async def _record_failure(self, envelope: Envelope, exc: BaseException, dead: bool) -> None:
+        envelope.claimed = False
+        if envelope.id is None:
+            return
+        text = f"{type(exc).__name__}: {exc}"
+        trace = "".join(traceback.format_exception(exc)) if dead else None
+        try:
+            await self.writer.failed(Failed(envelope.id, envelope.attempts, text, trace, dead))
+        except JournalError as journal_error:
+            # The attempt was counted when it was claimed; only the error text is lost.
+            logger.warning("could not record the failure in the journal: %s", journal_error)
+
+    def close(self, error: BaseException | None = None, *, normal: bool = False) -> None:
+        super().close(error, normal=normal)
+        if self._passivated is not None:
+            self._passivated.set()  # whoever waited to bring it back finds it stopped
+
+    # -- turns ---------------------------------------------------------------------------------
+
+    async def _serve(self, actor: Behaviour) -> None:
+        """Claim, handle, commit state + outbox + done (J3), one message at a time."""
+        handlers = self._bind(actor)
+        mailbox = self.mailbox
+        max_attempts = self.spec.max_attempts
+        passivate_after = self.spec.passivate_after
+        while self.phase is RUNNING:
+            envelope = self.current
+            if envelope is None:
+                envelope = mailbox.get_nowait()
+                if envelope is None:
+                    if self._idle_waiters:
+                        self._wake_idle_waiters()
+                    if passivate_after is None:
+                        await mailbox.wait()
+                    elif await self._idle_for(passivate_after):
+                        return
+                    continue
+                self.current = envelope
+            if envelope.attempts >= max_attempts:
+                # It failed every attempt before: most likely it took the process down (S7).
+                await self._dead_letter_crashed(envelope)
+                continue
+            if not envelope.claimed:
+                await self.writer.claim(envelope.id)  # type: ignore[arg-type]  # journaled
+                envelope.claimed = True  # the attempt counts before it starts
+            turn = self.turn = Turn(self, envelope)
+            token = _outbox.enter(turn)
+            try:
+                handler, is_async = handlers[type(envelope.message)]
+                result = handler(envelope.message)
+                if is_async:
+                    result = await result
+            finally:
+                turn.closed = True
+                self.turn = None
+                _outbox.leave(token)
+            crash_point("turn.after_handler")
+            await self._commit(actor, turn, envelope)
+            turn.deliver_local()
+            reply = envelope.reply
+            if reply is not None and not reply.done():
+                reply.set_result(result)
+
+    async def _commit(self, actor: Behaviour, turn: Turn, envelope: Envelope) -> None:
+        """Commit a handled message with its state, outbox and timers; claim the next (J3)."""
+        state = None if self.state_codec is None else self.state_codec.encode(actor.state)
+        following = self.mailbox.peek()
+        claim = None
+        if following is not None and not following.claimed and following.id is not None:
+            claim = following.id  # its first attempt rides on this commit
+        done = Done(envelope.id, self.name, state, time.time(), envelope.seq)  # type: ignore[arg-type]
+        self.committing = True
+        try:
+            await self.writer.processed(
+                done, turn.records, turn.deliveries, claim, turn.timers or (), turn.cancels or ()
+            )
+        finally:
+            self.committing = False
+        if turn.timers or turn.cancels:
+            self.keeper.timers_committed(turn.timers or [], turn.cancels or [])
+        if claim is not None and following is not None:
+            following.claimed = True
+        if state is not None:
+            self.committed_state = state
+        self.current = None
+        self.handled += 1
+
+    async def _dead_letter_crashed(self, envelope: Envelope) -> None:
+        assert envelope.id is not None
+        reason = (
+            f"{envelope.attempts} attempt(s) counted and none finished: the process stopped"
+            " during them (a crash or a kill), or they failed"
+        )
+        error = ProcessDied(reason)
+        await self.writer.failed(
+            Failed(envelope.id, envelope.attempts, f"ProcessDied: {reason}", None, True)
+        )
+        self.current = None
+        self._dead_letter(envelope, error, log=True)
+
+    # -- passivation (J5) ----------------------------------------------------------------------
+
+    async def _idle_for(self, seconds: float) -> bool:
+        """Wait for a message; True if none came for `seconds` and the actor is unloading."""
+        mailbox = self.mailbox
+        with anyio.move_on_after(seconds):
+            await mailbox.wait()
+            return False
+        if len(mailbox) or mailbox.reserved or self.watchers or self.phase is not RUNNING:
+            return False  # a send is on its way (or someone watches it): stay
+        # From here on deliveries are held for the next incarnation's restore (J5).
+        self.enter(PASSIVATING)
+        self.held = []
+        self._passivated = anyio.Event()
+        return True
+
+    @property
+    def unloading(self) -> bool:
+        return self.phase in (PASSIVATING, PASSIVATED)
+
+    def passivated(self) -> None:
+        """Its supervisor let it go: out of memory until its next message (J5)."""
+        super().passivated()
+        self.committed_state = None  # read again from the journal when it comes back
+        self.keeper.passivated(self)
+        if self._passivated is not None:
+            self._passivated.set()
+        if self.held:
+            self._come_back()
+
+    async def wait_passivated(self) -> None:
+        """Wait until an unloading incarnation has ended and its supervisor let it go."""
+        if self._passivated is not None:
+            await self._passivated.wait()

@@ -1,0 +1,301 @@
+"""How messages reach a durable actor: committed first, then delivered (J2, J5, J11).
+
+`JournaledCell` is the in-memory cell with its doors replaced: a send waits for room, commits
+the message, and only then puts it in the mailbox; a message committed by someone else (another
+actor's turn, a timer, another process) is delivered right after its commit. While the actor
+restores from the journal (at start, and coming back after passivation) deliveries are held and
+merged with what the journal returns, so that none is taken twice or lost (J5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from .. import _outbox
+from .._cell import ActorCell
+from .._codec import Codec
+from .._envelope import Envelope
+from .._errors import ActorflowError, DecodeError
+from .._handlers import handlers_of, state_type_of
+from .._ids import new_message_id
+from .._mailbox import Closed, Full
+from .._message import Message
+from .._runtime import Runtime, Supervising
+from .._spec import Child
+from ..journal import ActorRecord, Failed, JournalBackend, MessageRecord, TimerRecord
+from ._records import record_for
+from ._writer import Delivery, Writer
+
+__all__ = ["JournaledCell", "Keeper"]
+
+logger = logging.getLogger("actorflow")
+
+
+class Keeper(Protocol):
+    """What a durable cell needs of the journal its system holds (``Durability``)."""
+
+    writer: Writer
+    backend: JournalBackend
+
+    async def restore(self, cell: JournaledCell) -> None:
+        """Give `cell` its registration, last state and pending messages (J5)."""
+        ...
+
+    def passivated(self, cell: JournaledCell) -> None:
+        """`cell` left memory; a ref to it can still bring it back."""
+        ...
+
+    def come_back(self, cell: JournaledCell) -> None:
+        """A message reached passivated `cell`: bring it back (in the background)."""
+        ...
+
+    def timers_committed(self, timers: list[TimerRecord], cancels: list[str]) -> None:
+        """A turn that set or cancelled timers committed: arm and drop them (J6)."""
+        ...
+
+
+class JournaledCell(ActorCell):
+    """An actor cell whose messages are journaled before they reach its mailbox."""
+
+    def __init__(
+        self, spec: Child, name: str, runtime: Runtime, parent: Supervising, keeper: Keeper
+    ) -> None:
+        super().__init__(spec, name, runtime, parent)
+        self.keeper = keeper
+        self.writer = keeper.writer
+        self.state_codec, self.message_codec = _codecs(spec.actor)
+        self.committed_state: bytes | None = None  # the state as of the last commit
+        # Deliveries held until the journal's pending messages are loaded: from creation until
+        # the first restore, and from unloading until it is back (J5). None: not holding.
+        self.held: list[Envelope] | None = []
+        self.committing = False  # handled the current message; waiting for its commit
+        self.coming_back = False  # a message came while it was unloaded: it is on its way back
+
+    # -- senders' doors ------------------------------------------------------------------------
+
+    def send_nowait(self, envelope: Envelope) -> None:
+        raise Full  # never without the journal: `ref.tell` then awaits `send`, which commits
+
+    async def send(self, envelope: Envelope) -> None:
+        await self.send_durable(envelope, None)
+
+    async def send_until(self, envelope: Envelope, reply: asyncio.Future[Any]) -> None:
+        await self.send_durable(envelope, None)  # the ask's deadline bounds it (A3)
+
+    async def send_identified(self, message: Message, message_id: str) -> None:
+        await self.send_durable(Envelope(message), message_id)
+
+    def tell_nowait(self, envelope: Envelope) -> None:
+        raise ActorflowError(
+            f"{self.name} is durable: a message to it is committed to the journal first,"
+            " which means waiting; use `await tell()`"
+        )
+
+    def deliver_system(self, message: Message) -> None:
+        """A runtime message (`Terminated`) is journaled first, like any message to it."""
+        self.runtime.background(self.send, Envelope(message))
+
+    async def send_durable(self, envelope: Envelope, message_id: str | None) -> None:
+        """Write-ahead send (J2): returns once the message is committed and in the mailbox.
+
+        With `message_id`, a message already journaled under that id makes this a no-op.
+        """
+        mailbox = self.mailbox
+        try:
+            await mailbox.reserve()
+        except Closed:
+            raise self.stopped_error() from None
+        # When this one is next in line (the actor idle, or only committing what it handled),
+        # its first attempt is counted in the same commit: no separate claim (S7).
+        first = (
+            not len(mailbox) and mailbox.reserved == 1 and (self.current is None or self.committing)
+        )
+        # Sent from a durable handler (an ask, which cannot wait for that handler's commit):
+        # it still joins the handler's conversation (J7).
+        outbox = _outbox.current()
+        envelope.id = message_id or new_message_id()
+        envelope.conversation = None if outbox is None else outbox.conversation
+        try:
+            record = record_for(
+                envelope.message,
+                self.name,
+                envelope.id,
+                None if outbox is None else outbox.sender,
+                envelope.conversation,
+                None if outbox is None else outbox.cause,
+                envelope.trace,
+            )
+            if first:
+                record.attempts = 1
+                envelope.claimed = True
+            await self.writer.append([record], [self._reserved_delivery(envelope)])
+        except BaseException:
+            if not mailbox.closed:
+                mailbox.release()
+            raise
+
+    def _reserved_delivery(self, envelope: Envelope) -> Delivery:
+        def deliver(seq: int | None) -> None:
+            if seq is None:
+                self.mailbox.release()  # a duplicate id: nothing new to deliver
+            else:
+                envelope.seq = seq
+                self.accept_committed(envelope, reserved=True)
+
+        return deliver
+
+    def committed_delivery(self, envelope: Envelope) -> Delivery:
+        """Deliver a message from another durable actor's outbox once it is committed."""
+
+        def deliver(seq: int | None) -> None:
+            if seq is not None:
+                envelope.seq = seq
+                self.accept_committed(envelope, reserved=False)
+
+        return deliver
+
+    def accept_committed(self, envelope: Envelope, *, reserved: bool) -> None:
+        """Put a committed message in the mailbox, or hold it while the actor restores."""
+        mailbox = self.mailbox
+        if reserved:
+            mailbox.reserved -= 1
+        if mailbox.closed:
+            # The actor stopped: the journal keeps the message pending; an asker hears now.
+            reply = envelope.reply
+            if reply is not None and not reply.done():
+                reply.set_exception(self.stopped_error())
+            return
+        held = self.held
+        if held is not None:
+            held.append(envelope)  # goes in after the journal's older pending messages
+            if self.unloading:
+                self._come_back()
+            return
+        mailbox.force(envelope)
+
+    def accept_outside(self, record: MessageRecord) -> Failed | None:
+        """Take in a pending message no mailbox waited for: one another process appended or
+        re-queued (J11), or a fired timer's (J6).
+
+        Called in the journal writer right after the commit that made `record` pending (or the
+        read that found it so), so that unless this actor holds it already (restored from the
+        journal meanwhile), nobody has it.
+        Returns the dead-letter record to commit if it cannot be decoded.
+        """
+        if self.holds(record.id):
+            return None
+        read = self.read(record)
+        if isinstance(read, Failed):
+            return read
+        self.accept_committed(read, reserved=False)
+        return None
+
+    def holds(self, message_id: str) -> bool:
+        """Whether `message_id` is being handled, queued, or held until restored."""
+        current = self.current
+        if current is not None and current.id == message_id:
+            return True
+        return any(e.id == message_id for e in self.mailbox) or any(
+            e.id == message_id for e in self.held or ()
+        )
+
+    @property
+    def unloading(self) -> bool:
+        """Unloading from memory, or out of it (J5): a delivery must bring it back."""
+        return False
+
+    def _come_back(self) -> None:
+        if not self.coming_back:
+            self.coming_back = True
+            self.keeper.come_back(self)
+
+    # -- restoring from the journal ------------------------------------------------------------
+
+    def restore(self, record: ActorRecord | None, pending: list[MessageRecord]) -> list[Failed]:
+        """Load the last committed state and the pending messages, in order (J5).
+
+        Returns the messages that cannot be decoded, as dead-letter records to commit: they
+        never crash the system and never vanish (M3).
+        """
+        if record is not None:
+            self.committed_state = record.state
+        # Messages delivered while the journal was read (or while passivated): the journal
+        # returned those committed before it was read; those go in its order, as the held
+        # envelope (which may carry an ask's reply), the others after them.
+        held = {envelope.id: envelope for envelope in self.held or ()}
+        unreadable: list[Failed] = []
+        if self.mailbox.closed:
+            self.held = None
+            return unreadable  # stopped for good while the journal was read: all stay pending
+        self.held = None
+        self.coming_back = False
+        for row in pending:
+            envelope = held.pop(row.id, None)
+            read = self.read(row) if envelope is None else envelope
+            if isinstance(read, Failed):
+                unreadable.append(read)
+            else:
+                self.mailbox.force(read)
+        for envelope in held.values():
+            self.mailbox.force(envelope)
+        return unreadable
+
+    def read(self, row: MessageRecord) -> Envelope | Failed:
+        """A journal row as an envelope, or as the dead-letter record of an unreadable one (M3)."""
+        problem = row.corrupt
+        codec = self.message_codec
+        if problem is None:
+            if codec is None:
+                problem = f"{self.name} accepts no messages"
+            else:
+                try:
+                    message = codec.decode(row.body)
+                except DecodeError as exc:
+                    problem = f"message {row.id} (seq {row.seq}) of type {row.type!r}: {exc}"
+                else:
+                    envelope = Envelope(
+                        message, id=row.id, attempts=row.attempts, conversation=row.conversation
+                    )
+                    envelope.seq = row.seq
+                    envelope.trace = row.trace
+                    return envelope
+        logger.error(
+            "actor %s: unreadable journal message is a dead letter: %s", self.name, problem
+        )
+        return Failed(row.id, row.attempts, problem, None, True)
+
+    # -- what stays when it stops --------------------------------------------------------------
+
+    def _leave(
+        self, current: Envelope | None, unhandled: list[Envelope], error: BaseException | None
+    ) -> None:
+        """A durable actor's unhandled messages stay pending in the journal (S8, J5)."""
+        waiting = ([current] if current is not None else []) + unhandled + (self.held or [])
+        self.held = None
+        for envelope in waiting:
+            if envelope.reply is not None and not envelope.reply.done():
+                envelope.reply.set_exception(self.stopped_error())
+        if waiting:
+            logger.info(
+                "actor %s stopped; %d message(s) stay pending in the journal",
+                self.name,
+                len(waiting),
+            )
+
+
+_codec_cache: dict[type[Any], tuple[Codec[Any] | None, Codec[Any] | None]] = {}
+
+
+def _codecs(cls: type[Any]) -> tuple[Codec[Any] | None, Codec[Any] | None]:
+    """The state codec and message codec of a durable actor class, built once per class."""
+    found = _codec_cache.get(cls)
+    if found is None:
+        state_type = state_type_of(cls)
+        handlers = handlers_of(cls)
+        found = _codec_cache[cls] = (
+            Codec(state_type) if state_type is not None else None,
+            Codec.of(handlers) if handlers else None,
+        )
+    return found

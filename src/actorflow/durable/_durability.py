@@ -1,0 +1,205 @@
+"""`Durability`: what a system holds when it has a journal (J1-J12).
+
+The system makes one when it is given a journal and asks it for nothing but what its name
+says: open the journal (start the writer, read what to recover), make durable cells, run the
+chores (outside messages, retention), answer the journal's queries, and close. Durable cells
+reach it through the `Keeper` port.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+import anyio
+from anyio.abc import TaskGroup, TaskStatus
+
+from .._clock import Clock
+from .._envelope import Envelope
+from .._errors import ActorflowError, JournalError
+from .._message import Message
+from .._runtime import Runtime, Supervising
+from .._spec import Child
+from ..journal import (
+    Compacted,
+    ConversationNode,
+    JournalBackend,
+    TimerRecord,
+    conversation_tree,
+)
+from ._cell import DurableCell
+from ._delivery import JournaledCell
+from ._outside import watch_notices
+from ._recovery import Recovery, Registry
+from ._writer import JournalStatistics, Writer
+
+__all__ = ["Durability", "TimerSink"]
+
+logger = logging.getLogger("actorflow")
+
+_CLOSE_SECONDS: Final = 30.0  # how long closing waits for what is queued to commit
+
+
+class TimerSink:
+    """Where a journal's timers go: armed when read or committed, dropped when cancelled."""
+
+    def __init__(
+        self,
+        arm: Callable[[TimerRecord], None],
+        committed: Callable[[Sequence[TimerRecord], Sequence[str]], None],
+    ) -> None:
+        self.arm = arm
+        self.committed = committed
+
+
+class Durability:
+    """A system's journal: its writer, its recovery, its chores (internal)."""
+
+    def __init__(self, backend: JournalBackend, tree: Registry, timers: TimerSink) -> None:
+        self.backend = backend
+        self.tree = tree
+        self.timers = timers
+        self.writer = Writer(backend)
+        self.recovery = Recovery(tree, self.writer, backend, timers.arm)
+        self._writer_done: anyio.Event | None = None
+        self._open = False
+
+    # -- open and close ------------------------------------------------------------------------
+
+    async def open(self, tg: TaskGroup) -> None:
+        """Open the journal, start its writer in `tg`, and read what there is to recover."""
+        await self.backend.open()
+        try:
+            self._writer_done = done = anyio.Event()
+            writer = self.writer
+
+            async def run_writer(*, task_status: TaskStatus[None]) -> None:
+                try:
+                    await writer.run(task_status=task_status)
+                finally:
+                    done.set()
+
+            await tg.start(run_writer)
+            self._open = True
+            await self.recovery.load()
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.close()
+                await self.backend.close()
+            raise
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    async def close(self) -> None:
+        """Commit what is queued, stop the writer, close the journal (idempotent)."""
+        if not self._open:
+            return
+        self._open = False
+        self.writer.close()
+        # Shielded: also when the system is torn down by a cancellation (the root gave up, a
+        # second signal), what is queued is committed or failed and the files are closed.
+        with anyio.CancelScope(shield=True):
+            if self._writer_done is not None:
+                with anyio.move_on_after(_CLOSE_SECONDS):
+                    await self._writer_done.wait()
+            await self.backend.close()
+
+    def stop(self) -> None:
+        """The system stops: passivated actors stop for good with it (S8)."""
+        self.recovery.stop()
+
+    # -- chores --------------------------------------------------------------------------------
+
+    def run_chores(self, tg: TaskGroup, clock: Clock, retention: float | None) -> None:
+        """Take in outside messages (J11) and, with a `retention`, compact (J10), in `tg`."""
+        tg.start_soon(
+            watch_notices, self.backend, self.writer, self.recovery.take_in, self._closing
+        )
+        if retention is not None:
+            tg.start_soon(self._retain, clock, retention)
+
+    def _closing(self) -> bool:
+        return not self._open
+
+    async def _retain(self, clock: Clock, seconds: float) -> None:
+        """Compact what is older than the retention period, every tenth of it (J10)."""
+        every = min(max(seconds / 10, 1.0), 3600.0)
+        while True:
+            try:
+                await self.compact(time.time() - seconds)
+            except JournalError as exc:
+                logger.warning("automatic compaction failed, will try again: %s", exc)
+            await clock.sleep(every)
+
+    # -- cells ---------------------------------------------------------------------------------
+
+    def make_cell(
+        self, spec: Child, name: str, runtime: Runtime, parent: Supervising
+    ) -> DurableCell:
+        """The cell of a durable actor (J1)."""
+        return DurableCell(spec, name, runtime, parent, self)
+
+    async def restore(self, cell: JournaledCell) -> None:
+        await self.recovery.restore(cell)
+
+    def passivated(self, cell: JournaledCell) -> None:
+        self.recovery.passivate(cell)
+
+    def come_back(self, cell: JournaledCell) -> None:
+        self.tree.background(self.recovery.come_back, cell)
+
+    def timers_committed(self, timers: list[TimerRecord], cancels: list[str]) -> None:
+        self.timers.committed(timers, cancels)
+
+    async def running(self, name: str, cls: type[Any]) -> DurableCell | None:
+        """The durable actor `name` of class `cls` if it runs, brought back if passivated."""
+        cell = await self.recovery.running(name, cls)
+        return cell if isinstance(cell, DurableCell) else None
+
+    # -- queries and operations ----------------------------------------------------------------
+
+    def _backend(self) -> JournalBackend:
+        if not self._open:
+            raise ActorflowError("this system's journal is closed")
+        return self.backend
+
+    async def conversation(self, id: str) -> list[ConversationNode]:
+        """The conversation `id` names (a conversation id, or any of its messages' ids) as
+        trees of causing and caused messages, roots first (J7)."""
+        backend = self._backend()
+        records = await backend.conversation(id)
+        if not records:
+            found = await backend.message(id)
+            if found is not None and found.conversation is not None:
+                records = await backend.conversation(found.conversation)
+        return conversation_tree(records)
+
+    async def compact(self, cutoff: float) -> Compacted:
+        """Delete done messages older than `cutoff` (a Unix time) and their steps (J10)."""
+        result = await self._backend().compact(cutoff)
+        if result.messages or result.steps:
+            logger.info(
+                "compacted the journal: %d done message(s) and %d step result(s) before %s",
+                result.messages,
+                result.steps,
+                dt.datetime.fromtimestamp(cutoff).isoformat(timespec="seconds"),
+            )
+        return result
+
+    async def requeue(self, cell: JournaledCell, message: Message, message_id: str) -> None:
+        """Make dead letter `message_id` of `cell` pending again, attempts reset, and put it
+        in the mailbox (S7)."""
+        await self.writer.requeue(message_id)
+        cell.mailbox.force(Envelope(message, id=message_id))
+
+    def statistics(self) -> JournalStatistics:
+        """The writer's counters (O2)."""
+        return self.writer.statistics()
+
+    def __repr__(self) -> str:
+        return repr(self.backend)

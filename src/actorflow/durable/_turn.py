@@ -1,0 +1,119 @@
+"""A *turn*: one handled message of a durable actor (J3).
+
+Messages the handler sends go into the turn's outbox and leave only after the turn commits,
+with the new state and the done-mark, in one transaction; so do the timers it sets (J6) and
+its steps' bookkeeping (J4). While the handler runs, the turn is the task's current outbox
+(``_outbox``), which is how ``ref.tell`` finds it without the core knowing of journals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import final
+
+from .._cell import ActorCell
+from .._envelope import Envelope
+from .._errors import ActorflowError
+from .._ids import new_message_id
+from .._message import Message
+from .._target import Target
+from ..journal import MessageRecord, TimerRecord
+from ._delivery import JournaledCell
+from ._records import record_for
+
+__all__ = ["Turn"]
+
+
+@final
+class Turn:
+    """One message being handled by a durable actor, collecting what it sends."""
+
+    __slots__ = (
+        "cancels",
+        "cell",
+        "closed",
+        "deliveries",
+        "envelope",
+        "local",
+        "recorded",
+        "records",
+        "step_calls",
+        "timers",
+    )
+
+    def __init__(self, cell: JournaledCell, envelope: Envelope) -> None:
+        self.cell = cell
+        self.envelope = envelope
+        self.records: list[MessageRecord] = []
+        self.deliveries: list[Callable[[int | None], None]] = []
+        self.local: list[tuple[ActorCell, Envelope]] = []
+        # Most turns set no timer and make no step: these are made on first use.
+        self.timers: list[TimerRecord] | None = None
+        self.cancels: list[str] | None = None
+        self.step_calls: dict[str, int] | None = None
+        self.recorded: dict[str, bytes] | None = None  # this message's steps, once read (J4)
+        self.closed = False
+
+    def set_timer(self, timer: TimerRecord) -> None:
+        """Store `timer` with this turn's commit (J6)."""
+        if self.timers is None:
+            self.timers = []
+        self.timers.append(timer)
+
+    def cancel_timer(self, timer_id: str) -> None:
+        """Remove timer `timer_id` with this turn's commit."""
+        if self.cancels is None:
+            self.cancels = []
+        self.cancels.append(timer_id)
+
+    def step_key(self, name: str) -> str:
+        """The key of the next step called `name`: ``name``, then ``name#2``... (J4)."""
+        if self.step_calls is None:
+            self.step_calls = {}
+        calls = self.step_calls[name] = self.step_calls.get(name, 0) + 1
+        return name if calls == 1 else f"{name}#{calls}"
+
+    @property
+    def conversation(self) -> str | None:
+        """The conversation of the message being handled, which what it sends joins (J7)."""
+        envelope = self.envelope
+        return envelope.conversation or envelope.id
+
+    @property
+    def sender(self) -> str:
+        """The name of the actor handling the message."""
+        return self.cell.name
+
+    @property
+    def cause(self) -> str | None:
+        """The id of the message being handled: the cause of what it sends (J7)."""
+        return self.envelope.id
+
+    def send(self, target: Target, message: Message, message_id: str | None = None) -> None:
+        """Hold `message` for `target` until this turn commits."""
+        if not isinstance(target, JournaledCell):
+            assert isinstance(target, ActorCell)
+            if message_id is not None:
+                raise ActorflowError(
+                    f"{target.name} is not durable: a message id means nothing without a journal"
+                )
+            self.local.append((target, Envelope(message)))  # made now: in the sending span
+            return
+        conversation = self.conversation
+        envelope = Envelope(message, id=message_id or new_message_id(), conversation=conversation)
+        record = record_for(
+            message,
+            target.name,
+            envelope.id,  # type: ignore[arg-type]  # just set
+            self.cell.name,
+            conversation,
+            self.envelope.id,
+            envelope.trace,
+        )
+        self.records.append(record)
+        self.deliveries.append(target.committed_delivery(envelope))
+
+    def deliver_local(self) -> None:
+        """After the commit: hand the messages for in-memory actors over."""
+        for target, envelope in self.local:
+            target.deliver(envelope)
