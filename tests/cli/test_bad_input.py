@@ -67,10 +67,24 @@ def test_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
     )
 
 
-def test_an_empty_file(tmp_path: Path) -> None:
+EMPTY = "not an actorflow journal; delete it to start a new journal there, or check the path"
+
+
+@pytest.mark.parametrize("command", ["stats", "actors", "messages", "dead"])
+def test_p3_an_empty_file_is_refused_as_actorflow_run_refuses_it(
+    tmp_path: Path, command: str
+) -> None:
     path = tmp_path / "empty.db"
     path.touch()
-    assert_one_error_line(cli(on(path, "stats")), 1, "empty SQLite database, not an actorflow")
+    line = assert_one_error_line(cli(on(path, command)), 1, f"{path} is an empty file, {EMPTY}")
+    assert line == f"actorflow: error: {path} is an empty file, {EMPTY}"
+    assert path.stat().st_size == 0
+
+
+def test_p3_a_sqlite_database_without_tables_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "blank.db"
+    sql(path, "PRAGMA user_version = 1")
+    assert_one_error_line(cli(on(path, "stats")), 1, f"{path} is an empty SQLite database, {EMPTY}")
 
 
 def test_a_sqlite_file_that_is_not_a_journal(tmp_path: Path) -> None:

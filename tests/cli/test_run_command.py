@@ -111,3 +111,27 @@ def test_p3_a_bad_target_is_one_line_and_exit_2(target: str, expected: str, tmp_
     assert err.startswith("actorflow: error: ")
     assert expected in err
     assert "Traceback" not in err
+
+
+@pytest.mark.timeout(60)
+def test_p3_run_refuses_an_empty_file_as_the_journal_commands_do(tmp_path: Path) -> None:
+    # J9: a truncated journal must never silently become a fresh one.
+    journal = tmp_path / "empty.db"
+    journal.touch()
+    proc = actorflow("run", "tests.apps.served:main", journal=journal)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1, err
+    assert out == ""
+    assert err.splitlines() == [
+        f"actorflow: error: {journal} is an empty file, not an actorflow journal; delete it to"
+        " start a new journal there, or check the path"
+    ]
+    assert journal.stat().st_size == 0
+    listed = subprocess.run(
+        [sys.executable, "-m", "actorflow", "journal", "stats", "--journal", str(journal)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (listed.returncode, listed.stderr) == (1, err)

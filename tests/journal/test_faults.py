@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 import actorflow as af
-from actorflow.journal import SQLiteJournal
+from actorflow.journal import SCHEMA_VERSION, SQLiteJournal
 
 from ..durable_support import Account, Balance, Deposit, Ledger
 
@@ -118,3 +118,70 @@ async def test_j9_a_truncated_journal_raises_a_typed_error(tmp_path: Path) -> No
         async with af.ActorSystem(journal=path) as system:
             await system.lookup("acct").ask(Balance())
     assert str(path) in str(info.value)
+
+
+EMPTY_FILE = "is an empty file, not an actorflow journal; delete it to start a new journal there"
+
+
+def files_in(directory: Path) -> list[str]:
+    """The names of the files in `directory` (SQLite's -wal and -shm go when it closes)."""
+    return sorted(p.name for p in directory.iterdir())
+
+
+async def test_j8_an_empty_file_is_refused_and_left_empty(tmp_path: Path) -> None:
+    # A journal truncated to nothing must not silently start again empty (J9, P3).
+    path = tmp_path / "empty.db"
+    path.touch()
+    with pytest.raises(af.JournalSchemaError) as info:
+        async with af.ActorSystem(journal=path):
+            pass
+    assert str(info.value).startswith(f"{path} {EMPTY_FILE}")
+    assert path.stat().st_size == 0
+    assert files_in(tmp_path) == ["empty.db"]
+
+
+async def test_j8_a_sqlite_database_without_tables_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "blank.db"
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA user_version = 1")  # a valid header page, and no table
+    raw.close()
+    with pytest.raises(
+        af.JournalSchemaError, match="is an empty SQLite database, not an actorflow"
+    ):
+        async with af.ActorSystem(journal=path):
+            pass
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    raw.close()
+
+
+async def test_j8_a_missing_path_becomes_a_new_journal_with_nothing_beside_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "new.db"
+    async with af.ActorSystem(journal=path) as system:
+        acct = await system.spawn(Account, "ann", name="acct")
+        await acct.tell(Deposit(3))
+        assert await acct.ask(Balance(), expect=Ledger) == Ledger(balance=3, history=[3])
+    async with af.ActorSystem(journal=path) as system:
+        assert await system.lookup("acct").ask(Balance(), expect=Ledger) == Ledger(
+            balance=3, history=[3]
+        )
+    # The schema was built in a file beside the path and linked into place; none is left.
+    assert files_in(tmp_path) == ["new.db"]
+
+
+async def test_j8_two_journals_opening_one_new_path_at_once_share_one_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "raced.db"
+    journals = [SQLiteJournal(path), SQLiteJournal(path)]
+    async with anyio.create_task_group() as tg:
+        for journal in journals:
+            tg.start_soon(journal.open)
+    try:
+        assert [await j.schema_version() for j in journals] == [SCHEMA_VERSION] * 2
+    finally:
+        for journal in journals:
+            await journal.close()
+    assert files_in(tmp_path) == ["raced.db"]

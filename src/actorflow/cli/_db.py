@@ -30,7 +30,7 @@ from ..journal._rows import (
     read_time,
     row_checked,
 )
-from ..journal._sqlite import _translate
+from ..journal._sqlite import _translate, empty_database, empty_file
 from ._errors import Failure
 
 __all__ = [
@@ -361,6 +361,8 @@ def _connect(path: Path, mode: str, where_from: str) -> sqlite3.Connection:
         raise JournalError(
             f"no permission to {need} {path}; run as the user who owns it (journals are 0600)"
         )
+    if path.stat().st_size == 0:
+        raise empty_file(path)  # what `actorflow run` and `ActorSystem` say of it too
     # A URI, so that mode=ro holds; the path is quoted, so '?' or '#' in it stay in the name.
     uri = f"file:{quote(str(path.absolute()))}?mode={mode}"
     try:
@@ -375,10 +377,7 @@ def _check(conn: sqlite3.Connection, path: Path) -> int:
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         if not tables:
-            raise JournalSchemaError(
-                f"{path} is an empty SQLite database, not an actorflow journal;"
-                " check the --journal path"
-            )
+            raise empty_database(path)
         if "actorflow_meta" not in tables:
             raise JournalSchemaError(
                 f"{path} is a SQLite database but not an actorflow journal (it has no"

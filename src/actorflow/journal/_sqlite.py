@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import os
+import secrets
 import sqlite3
 import time
 import urllib.parse
@@ -46,7 +47,7 @@ from ._statements import INSERT_MESSAGE, compact, immediate, message_row, timer_
 from ._thread import WorkerThread
 from ._wake import WakeListener
 
-__all__ = ["SQLiteJournal"]
+__all__ = ["SQLiteJournal", "empty_database", "empty_file"]
 
 
 _UPSERT_ACTOR: Final = (
@@ -167,7 +168,7 @@ class SQLiteJournal:
                 await anyio.to_thread.run_sync(thread.stop)
 
     def _open_writer(self) -> sqlite3.Connection:
-        _create_private(self.path)
+        _create_if_missing(self.path)
         try:
             conn = sqlite3.connect(
                 self.path,
@@ -177,6 +178,7 @@ class SQLiteJournal:
         except sqlite3.Error as exc:
             raise _translate(exc, f"cannot open {self.path}") from exc
         try:
+            _refuse_empty(conn, self.path)  # before WAL mode, which would write to the file
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode != "wal":
                 raise JournalError(f"{self.path}: SQLite refused WAL mode (got {mode!r})")
@@ -453,17 +455,114 @@ def _chunked(sql: str) -> str:
     return f"{head}{values}{', '.join([row + closing] * _CHUNK)}{rest}"
 
 
-def _create_private(path: Path) -> None:
-    """Create the journal file readable by its owner only; SQLite gives -wal/-shm the same mode."""
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+def empty_file(path: Path) -> JournalSchemaError:
+    """The error for a 0-byte file given as a journal: refused, never made a new journal (P3).
+
+    A journal truncated to nothing must not silently start again empty: that would hide what
+    it held. The CLI's commands say the same.
+    """
+    return JournalSchemaError(
+        f"{path} is an empty file, not an actorflow journal; delete it to start a new journal"
+        " there, or check the path"
+    )
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+def empty_database(path: Path) -> JournalSchemaError:
+    """The error for an SQLite database with no tables given as a journal (see `empty_file`)."""
+    return JournalSchemaError(
+        f"{path} is an empty SQLite database, not an actorflow journal; delete it to start a"
+        " new journal there, or check the path"
+    )
+
+
+def _create_if_missing(path: Path) -> None:
+    """Create a journal at `path` if there is no file there; refuse a 0-byte file.
+
+    The new journal is built whole beside `path` and then linked into place, so `path` never
+    names a half-made journal: a process killed while creating it leaves only a stray
+    ``.NAME.PID.XXXX.creating`` file, and a second process opening the same new path meanwhile
+    finds either nothing (and builds its own, of which one wins) or a complete journal.
+    """
+    try:
+        if path.stat().st_size == 0:
+            # Refused before SQLite sees it: SQLite would delete a -wal file beside it.
+            raise empty_file(path)
+    except FileNotFoundError:
+        pass
+    else:
+        return
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.creating")
+    try:
+        os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        try:
+            _build(temp)
+            _link(temp, path)
+        finally:
+            for leftover in (temp, Path(f"{temp}-journal")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+    except OSError as exc:
+        raise JournalError(f"cannot create the journal {path}: {exc.strerror or exc}") from exc
+
+
+def _build(temp: Path) -> None:
+    """Write the current schema into the new file `temp` (readable by its owner only: SQLite
+    gives the -wal and -shm files it makes later the same mode)."""
+    try:
+        conn = sqlite3.connect(temp, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _translate(exc, f"cannot create {temp}") from exc
+    try:
+        # A rollback journal here, so that closing leaves everything in the file itself; WAL
+        # mode is set when the journal is opened where it belongs.
+        conn.execute("PRAGMA synchronous = FULL")
+        _migrate(conn, temp, new=True)
+    except sqlite3.Error as exc:
+        raise _translate(exc, f"cannot create {temp}") from exc
+    finally:
+        conn.close()
+
+
+def _link(temp: Path, path: Path) -> None:
+    """Put the complete journal `temp` at `path`, unless a file appeared there meanwhile."""
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        return  # another process created it first: open that one
+    except OSError:
+        # No hard links on this file system: reserve the name, then move the journal onto it.
+        # A crash in between leaves a 0-byte file, which is refused (never a loss).
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            return
+        os.replace(temp, path)
+    _sync_directory(path.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the new directory entry durable (power loss), where the platform allows it."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _refuse_empty(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse an existing SQLite database with no tables, rather than make it a journal."""
+    if conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is None:
+        raise empty_database(path)
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, *, new: bool = False) -> None:
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "actorflow_meta" not in tables:
         if tables:
             raise JournalSchemaError(f"{path} is a SQLite database but not an actorflow journal")
+        if not new:
+            raise empty_database(path)
         version = 0
     else:
         row = conn.execute(
