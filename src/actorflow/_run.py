@@ -14,6 +14,7 @@ import anyio
 
 from ._clock import Clock
 from ._errors import SupervisorGaveUp
+from ._logs import ProcessLog
 from ._spec import Supervisor
 from ._system import ActorSystem
 from .journal import JournalBackend
@@ -90,21 +91,23 @@ def _visible_logs() -> Iterator[None]:
     """Show actorflow's warnings on stderr when the application configured no logging.
 
     A process entry point must not fail silently (priority 1): without this, the library's
-    NullHandler would swallow the one line that says why the root supervisor gave up.
+    NullHandler would swallow the one line that says why the root supervisor gave up. That
+    line comes last (`ProcessLog`), also through a `ProcessLog` the application installed.
     """
-    if logging.getLogger().handlers or any(
-        not isinstance(h, logging.NullHandler) for h in logger.handlers
+    installed = None
+    if not logging.getLogger().handlers and all(
+        isinstance(h, logging.NullHandler) for h in logger.handlers
     ):
-        yield
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(logging.WARNING)
-    logger.addHandler(handler)
+        installed = ProcessLog(logging.WARNING)
+        logger.addHandler(installed)
     try:
         yield
     finally:
-        logger.removeHandler(handler)
+        if installed is not None:
+            logger.removeHandler(installed)
+        for handler in [installed, *logging.getLogger().handlers, *logger.handlers]:
+            if isinstance(handler, ProcessLog):
+                handler.write_final()
 
 
 def _exit_status(exc: BaseException) -> int | None:

@@ -28,6 +28,7 @@ from ._lifecycle import (
     STOPPING,
     Lifecycle,
 )
+from ._logs import FINAL
 from ._runtime import Parent, Runtime
 from ._spec import Child, Restart, Supervisor
 
@@ -368,7 +369,9 @@ class SupervisorCell(Lifecycle):
                 supervisor=self.name,
                 actor=child.name,
             )
-            logger.error("%s", gave_up)
+            # The root's give-up is why the system ends: a process log writes it last.
+            final = not isinstance(self.parent, SupervisorCell)
+            logger.error("%s", gave_up, extra={FINAL: final})
             self.tree.escalated()
             raise gave_up from error
         times.append(now)
@@ -400,5 +403,8 @@ def _how(error: BaseException | None) -> str:
     if error is None:
         return "exited"
     if isinstance(error, SupervisorGaveUp):
-        return f"gave up (actor {error.actor} failed)"
+        cause = error.__cause__
+        while isinstance(cause, SupervisorGaveUp):
+            cause = cause.__cause__
+        return f"gave up after actor {error.actor} {_how(cause)}"
     return f"failed with {type(error).__name__}: {error}"

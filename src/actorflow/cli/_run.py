@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import click
 
+from .._logs import ProcessLog
 from .._run import run as run_system
 from .._spec import Supervisor
 from .._system import ActorSystem
@@ -103,12 +104,12 @@ async def _serve(system: ActorSystem) -> None:
 
 
 def _configure_logging(level: str, as_json: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        _JsonFormatter()
-        if as_json
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    handler: logging.Handler
+    if as_json:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler = ProcessLog(stream=sys.stderr)  # each traceback once, the give-up line last
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)
