@@ -171,9 +171,12 @@ class ActorSystem:
         tb: TracebackType | None,
     ) -> bool | None:
         assert self._stack is not None
+        # A system that failed (its root gave up, a handler raised SystemExit) has had its task
+        # group cancelled, this block with it: its actors still stop in order (S8, S9).
+        shield = self._services.failure is not None
         try:
             assert self._stop_scope is not None
-            with self._stop_scope:
+            with anyio.CancelScope(shield=shield), self._stop_scope:
                 await self.stop()
         finally:
             try:
