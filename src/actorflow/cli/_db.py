@@ -60,7 +60,7 @@ _OLDEST_PENDING: Final = (
     " WHERE status = 'pending' ORDER BY seq LIMIT 1"
 )
 _ACTOR_SUMMARIES: Final = (
-    "SELECT a.name, a.kind, length(a.state), a.handled, a.updated_at, coalesce(p.n, 0)"
+    "SELECT a.name, a.kind, a.state, a.handled, a.updated_at, coalesce(p.n, 0)"
     " FROM actors AS a LEFT JOIN ("
     "  SELECT recipient, count(*) AS n FROM messages WHERE status = 'pending' GROUP BY recipient"
     " ) AS p ON p.recipient = a.name ORDER BY a.name"
@@ -132,6 +132,8 @@ class ActorSummary(msgspec.Struct, frozen=True):
     pending: int
     handled: int
     updated_at: float
+    state_error: str | None = None
+    """Why the stored state cannot be decoded (the runtime leaves such an actor out, J5)."""
 
 
 @final
@@ -328,6 +330,17 @@ def unknown_message(path: Path, message_id: str) -> Failure:
     )
 
 
+def msgpack_problem(data: bytes | None) -> str | None:
+    """Why `data` is not msgpack (as a stored state must be), or None if it is (or is None)."""
+    if data is None:
+        return None
+    try:
+        msgspec.msgpack.decode(data)
+    except msgspec.DecodeError as exc:
+        return f"cannot decode {len(data)} bytes as msgpack: {exc}"
+    return None
+
+
 def decode_msgpack(data: bytes | None) -> tuple[msgspec.Raw | None, str | None]:
     """Decode stored msgpack generically, to JSON: (the JSON, None) or (None, what was wrong).
 
@@ -437,16 +450,18 @@ def _size(path: Path) -> int:
 
 
 def _summary(row: Any) -> ActorSummary:
-    name, kind, state_bytes, handled, updated_at, pending = row
+    name, kind, state, handled, updated_at, pending = row
 
     def build() -> ActorSummary:
+        data = field("state", state, (bytes,), null=True)
         return ActorSummary(
             name=field("name", name, _STR),
             kind=field("kind", kind, _STR),
-            state_bytes=field("state", state_bytes, (int,), null=True),
+            state_bytes=None if data is None else len(data),
             pending=pending,
             handled=field("handled", handled, (int,)),
             updated_at=read_time("updated_at", updated_at),
+            state_error=msgpack_problem(data),
         )
 
     return row_checked("actors", f"name={name!r}", build)

@@ -19,7 +19,7 @@ from ..journal import ActorRecord, MessageRecord
 from ..journal._wake import wake
 from ._compact import compact
 from ._conversation import conversation
-from ._db import Filters, Journal, decode_msgpack, unknown_message
+from ._db import ActorSummary, Filters, Journal, decode_msgpack, unknown_message
 from ._options import journal_option, json_option, where_from
 from ._output import Column, Output, iso_time, message_summary, table_time
 from ._params import FILTER_TEXT, TIME
@@ -144,16 +144,17 @@ def actors(journal_path: Path, as_json: bool) -> None:
     out = Output()
     if as_json:
         for a in summaries:
-            out.json(
-                {
-                    "name": a.name,
-                    "kind": a.kind,
-                    "state_bytes": a.state_bytes,
-                    "pending": a.pending,
-                    "handled": a.handled,
-                    "updated_at": iso_time(a.updated_at),
-                }
-            )
+            row: dict[str, Any] = {
+                "name": a.name,
+                "kind": a.kind,
+                "state_bytes": a.state_bytes,
+                "pending": a.pending,
+                "handled": a.handled,
+                "updated_at": iso_time(a.updated_at),
+            }
+            if a.state_error is not None:
+                row["state_error"] = a.state_error
+            out.json(row)
         return
     if not summaries:
         out.line("no actors in this journal")
@@ -164,7 +165,7 @@ def actors(journal_path: Path, as_json: bool) -> None:
             (
                 a.name,
                 a.kind,
-                "-" if a.state_bytes is None else str(a.state_bytes),
+                _state_size(a),
                 str(a.pending),
                 str(a.handled),
                 table_time(a.updated_at),
@@ -172,6 +173,12 @@ def actors(journal_path: Path, as_json: bool) -> None:
             for a in summaries
         ),
     )
+
+
+def _state_size(a: ActorSummary) -> str:
+    if a.state_bytes is None:
+        return "-"
+    return f"{a.state_bytes} (undecodable)" if a.state_error is not None else str(a.state_bytes)
 
 
 # -- messages ----------------------------------------------------------------------------------
