@@ -34,6 +34,7 @@ from ._message import State as State
 from ._message import Terminated as Terminated
 from ._ref import ActorRef as ActorRef
 from ._run import run as run
+from ._services import SystemStatistics as SystemStatistics
 from ._spec import DEFAULT_MAILBOX_SIZE as DEFAULT_MAILBOX_SIZE
 from ._spec import Child as Child
 from ._spec import Restart as Restart
@@ -41,7 +42,6 @@ from ._spec import Strategy as Strategy
 from ._spec import Supervisor as Supervisor
 from ._spec import default_backoff as default_backoff
 from ._system import ActorSystem as ActorSystem
-from ._system import SystemStatistics as SystemStatistics
 from ._target import ActorStatistics as ActorStatistics
 from .durable import JournalStatistics as JournalStatistics
 

@@ -12,7 +12,6 @@ knows of a journal (L1).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -20,18 +19,12 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
-from ._deadletter import DeadLetter
 from ._envelope import Envelope
 from ._errors import (
-    ActorFailed,
-    ActorflowError,
-    ActorStopped,
-    DefinitionError,
-    MailboxFull,
-    MessageTypeError,
     StartFailed,
 )
-from ._handlers import Behaviour, handlers_of
+from ._handlers import Behaviour
+from ._inbox import Inbox
 from ._lifecycle import (
     EXITING,
     PASSIVATED,
@@ -44,12 +37,11 @@ from ._lifecycle import (
     is_fatal,
     is_requested_cancel,
 )
-from ._mailbox import Closed, Full, Mailbox
 from ._message import Message, Terminated
 from ._ref import ActorRef
 from ._runtime import Runtime, Supervising
 from ._spec import Child
-from ._target import ActorStatistics, Target
+from ._target import ActorStatistics
 from ._tracing import traced
 
 __all__ = ["ActorCell", "CannotStart"]
@@ -64,27 +56,20 @@ class CannotStart(Exception):
     state does not decode): its supervisor lets it go, and the rest of the tree runs."""
 
 
-class ActorCell(Lifecycle):
+class ActorCell(Inbox, Lifecycle):
     """The runtime record of one actor (internal; users hold an `ActorRef`)."""
 
     def __init__(self, spec: Child, name: str, runtime: Runtime, parent: Supervising) -> None:
-        super().__init__(name)
+        Lifecycle.__init__(self, name)
+        Inbox.__init__(self, spec, runtime)
         self.spec = spec
-        self.runtime = runtime
         self.parent = parent
         self.restart = spec.restart
-        self.handlers = handlers_of(spec.actor)
-        self.mailbox = Mailbox(spec.mailbox_size)
-        self.capacity = spec.mailbox_size
-        self.deadlines = runtime.deadlines
         self.ref: ActorRef[Any] = ActorRef(self)
-        self.current: Envelope | None = None  # being handled, or to retry after a restart
         self.last_error: BaseException | None = None  # the last handler failure
         self.exit_error: BaseException | None = None  # what ended the last incarnation
         self.handled = 0
         self.failed = 0
-        self.dead_letters = 0
-        self.watchers: set[Target] = set()
         self._scope: anyio.CancelScope | None = None
         self._idle_waiters: list[anyio.Event] = []
 
@@ -359,124 +344,6 @@ class ActorCell(Lifecycle):
                     exc_info=exc,
                 )
 
-    def _dead_letter(
-        self, envelope: Envelope, error: BaseException | None, *, log: bool = False
-    ) -> None:
-        """Record `envelope` as a dead letter and answer its asker; `log` it with its traceback."""
-        letter = DeadLetter.of(self.name, envelope.message, envelope.attempts, error, envelope.id)
-        self.dead_letters += 1
-        self.runtime.dead_letter(letter)
-        if log and error is not None:
-            logger.error(
-                "actor %s dead-lettered %s after %d attempt(s): %s",
-                self.name,
-                type(envelope.message).__name__,
-                envelope.attempts,
-                letter.error,
-                exc_info=error,
-            )
-        reply = envelope.reply
-        if reply is None or reply.done():
-            return
-        if error is None:
-            reply.set_exception(self.stopped_error())
-            return
-        failure = ActorFailed(
-            f"{self.name} failed handling {type(envelope.message).__name__}: {letter.error}",
-            actor=self.name,
-        )
-        failure.__cause__ = error
-        reply.set_exception(failure)
-
-    # -- how messages come in (hooks: a durable cell commits them first) ---------------------
-
-    def send_nowait(self, envelope: Envelope) -> None:
-        """Enqueue at once; raises the mailbox's ``Full`` or ``Closed``."""
-        self.mailbox.put_nowait(envelope)
-
-    async def send(self, envelope: Envelope) -> None:
-        """Enqueue, waiting for room (backpressure)."""
-        try:
-            await self.mailbox.put(envelope)
-        except Closed:
-            raise self.stopped_error() from None
-
-    async def send_until(self, envelope: Envelope, reply: asyncio.Future[Any]) -> None:
-        """Enqueue, waiting for room until `reply` is done (an ask that timed out)."""
-        with anyio.CancelScope() as scope:
-            reply.add_done_callback(_cancel_scope(scope))
-            await self.send(envelope)
-
-    async def send_identified(self, message: Message, message_id: str) -> None:
-        raise ActorflowError(
-            f"{self.name} is not durable: a message id means nothing without a journal"
-        )
-
-    def tell_nowait(self, envelope: Envelope) -> None:
-        try:
-            self.mailbox.put_nowait(envelope)
-        except Full:
-            raise self.full_error() from None
-        except Closed:
-            raise self.stopped_error() from None
-
-    def deliver_system(self, message: Message) -> None:
-        """Enqueue a runtime message (`Terminated`): never refused, waits in line if full."""
-        self.put_or_queue(Envelope(message))  # if it has stopped, nobody is left to tell
-
-    def deliver(self, envelope: Envelope) -> None:
-        """Deliver a message the runtime holds (a committed turn's send, J3; a fired timer, J6):
-        never refused; a dead letter if the actor has stopped."""
-        if not self.put_or_queue(envelope):
-            self._dead_letter(envelope, None)
-
-    def put_or_queue(self, envelope: Envelope) -> bool:
-        """Enqueue now, or in the background once there is room; False if it has stopped."""
-        try:
-            self.mailbox.put_nowait(envelope)
-        except Full:
-            self.runtime.background(self.send, envelope)
-        except Closed:
-            return False
-        return True
-
-    def watch(self, watcher: Target) -> None:
-        """Send `watcher` a `Terminated` when this actor stops for good (at once if it has)."""
-        if Terminated not in watcher.handlers:
-            raise DefinitionError(
-                f"{watcher.name} watches {self.name} but has no handler for Terminated; add"
-                " `def on_terminated(self, msg: actorflow.Terminated)`"
-            )
-        if self.mailbox.closed:
-            watcher.deliver_system(Terminated(self.name, "stopped"))
-        else:
-            self.watchers.add(watcher)
-
-    def unwatch(self, watcher: Target) -> None:
-        self.watchers.discard(watcher)
-
-    # -- errors and observation --------------------------------------------------------------
-
-    def wrong_type(self, message: object) -> MessageTypeError:
-        accepted = ", ".join(sorted(t.__name__ for t in self.handlers)) or "no messages"
-        if not isinstance(message, Message):
-            what = f"{type(message).__name__}, which is not a Message"
-        else:
-            what = type(message).__name__
-        return MessageTypeError(f"actor {self.name} does not accept {what}; it accepts {accepted}")
-
-    def full_error(self) -> MailboxFull:
-        return MailboxFull(
-            f"mailbox of {self.name} is full ({self.capacity} messages); use `await tell()` to"
-            " wait for room"
-        )
-
-    def stopped_error(self) -> ActorStopped:
-        return ActorStopped(f"actor {self.name} has stopped", actor=self.name)
-
-    def depth(self) -> int:
-        return len(self.mailbox)
-
     def statistics(self) -> ActorStatistics:
         return ActorStatistics(
             name=self.name,
@@ -507,10 +374,3 @@ class ActorCell(Lifecycle):
         waiters, self._idle_waiters = self._idle_waiters, []
         for event in waiters:
             event.set()
-
-
-def _cancel_scope(scope: anyio.CancelScope) -> Callable[[Any], None]:
-    def cancel(_: Any) -> None:
-        scope.cancel()
-
-    return cancel

@@ -16,7 +16,7 @@ from ._message import Message
 if TYPE_CHECKING:
     from ._target import Target
 
-__all__ = ["Outbox", "current", "enter", "leave"]
+__all__ = ["Outbox", "current", "enter", "leave", "opened"]
 
 
 class Outbox(Protocol):
@@ -51,12 +51,14 @@ _current: contextvars.ContextVar[Outbox | None] = contextvars.ContextVar(
     "actorflow_outbox", default=None
 )
 
-_open = 0  # how many outboxes are open now, in any task
+opened = 0
+"""How many outboxes are open now, in any task: while none is, a send need not look (the
+in-memory hot path tests this one integer)."""
 
 
 def current() -> Outbox | None:
     """The outbox of the turn the calling task runs in, or None outside any turn."""
-    if not _open:
+    if not opened:
         return None
     outbox = _current.get()
     return None if outbox is None or outbox.closed else outbox
@@ -64,13 +66,13 @@ def current() -> Outbox | None:
 
 def enter(outbox: Outbox) -> contextvars.Token[Outbox | None]:
     """Make `outbox` current for the calling task; `leave` with the token undoes it."""
-    global _open
-    _open += 1
+    global opened
+    opened += 1
     return _current.set(outbox)
 
 
 def leave(token: contextvars.Token[Outbox | None]) -> None:
     """Close the outbox `enter` opened: sends after this go straight to their recipients."""
-    global _open
-    _open -= 1
+    global opened
+    opened -= 1
     _current.reset(token)

@@ -19,7 +19,6 @@ A = TypeVar("A", covariant=True)
 R = TypeVar("R")
 
 _get_running_loop = asyncio.get_running_loop
-_current_outbox = _outbox.current
 
 
 @final
@@ -59,10 +58,11 @@ class ActorRef(Generic[A]):
         cell = self._cell
         if type(message) not in cell.handlers:
             raise cell.wrong_type(message)
-        outbox = _current_outbox()
-        if outbox is not None:
-            outbox.send(cell, message, id)  # leaves when the sender's turn commits (J3)
-            return
+        if _outbox.opened:
+            outbox = _outbox.current()
+            if outbox is not None:
+                outbox.send(cell, message, id)  # leaves when the sender's turn commits (J3)
+                return
         if id is not None:
             await cell.send_identified(message, id)
             return
@@ -84,7 +84,7 @@ class ActorRef(Generic[A]):
         cell = self._cell
         if type(message) not in cell.handlers:
             raise cell.wrong_type(message)
-        outbox = _current_outbox()
+        outbox = _outbox.current()
         if outbox is not None:
             outbox.send(cell, message, None)
             return

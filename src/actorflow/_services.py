@@ -12,7 +12,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, final
 
 from anyio.abc import TaskGroup
 
@@ -26,11 +26,25 @@ from ._supervisor import Member, SupervisorCell
 from ._timers import Timers
 from .durable import Durability
 
-__all__ = ["Services"]
+__all__ = ["Services", "SystemStatistics"]
 
 logger = logging.getLogger("actorflow")
 
 T = TypeVar("T")
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class SystemStatistics:
+    """A snapshot of a system's counters (O2); `escalations` counts supervisors that gave up."""
+
+    actors: int
+    supervisors: int
+    handled: int
+    failed: int
+    restarts: int
+    dead_letters: int
+    escalations: int
 
 
 @dataclass(slots=True)
@@ -143,6 +157,31 @@ class Services:
         self.state = "failed"
         assert self.tg is not None
         self.tg.cancel_scope.cancel()
+
+    # -- observation ---------------------------------------------------------------------------
+
+    async def wait_idle(self) -> None:
+        """Wait until every actor has an empty mailbox and waits for more."""
+        while True:
+            busy = [cell for cell in self.cells.values() if not cell.idle]
+            if not busy:
+                return
+            for cell in busy:
+                await cell.wait_idle()
+
+    def statistics(self) -> SystemStatistics:
+        """A snapshot of the counters, including actors that stopped for good (O2)."""
+        cells = self.cells.values()
+        retired = self.retired
+        return SystemStatistics(
+            actors=len(self.cells),
+            supervisors=len(self.supervisors),
+            handled=retired.handled + sum(c.handled for c in cells),
+            failed=retired.failed + sum(c.failed for c in cells),
+            restarts=retired.restarts + sum(c.restarts for c in cells),
+            dead_letters=self.dead_letter_count,
+            escalations=self.escalations,
+        )
 
     # -- the root supervisor's parent ------------------------------------------------------------
 

@@ -9,7 +9,6 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar, final
 
@@ -25,7 +24,7 @@ from ._errors import ActorflowError, ActorNotFound
 from ._handlers import Behaviour
 from ._message import Message
 from ._ref import ActorRef, cell_of
-from ._services import Services
+from ._services import Services, SystemStatistics
 from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
 from ._supervisor import SupervisorCell
 from ._timers import When
@@ -41,20 +40,6 @@ logger = logging.getLogger("actorflow")
 
 def _is_backend(value: object) -> bool:
     return all(hasattr(value, name) for name in ("open", "close", "write", "pending"))
-
-
-@final
-@dataclass(frozen=True, slots=True)
-class SystemStatistics:
-    """A snapshot of a system's counters (O2); `escalations` counts supervisors that gave up."""
-
-    actors: int
-    supervisors: int
-    handled: int
-    failed: int
-    restarts: int
-    dead_letters: int
-    escalations: int
 
 
 @final
@@ -391,27 +376,11 @@ class ActorSystem:
 
     async def wait_idle(self) -> None:
         """Wait until every actor has an empty mailbox and waits for more."""
-        while True:
-            busy = [cell for cell in self._services.cells.values() if not cell.idle]
-            if not busy:
-                return
-            for cell in busy:
-                await cell.wait_idle()
+        await self._services.wait_idle()
 
     def statistics(self) -> SystemStatistics:
         """Return a snapshot of the system's counters, including actors that have stopped (O2)."""
-        services = self._services
-        cells = services.cells.values()
-        retired = services.retired
-        return SystemStatistics(
-            actors=len(services.cells),
-            supervisors=len(services.supervisors),
-            handled=retired.handled + sum(c.handled for c in cells),
-            failed=retired.failed + sum(c.failed for c in cells),
-            restarts=retired.restarts + sum(c.restarts for c in cells),
-            dead_letters=services.dead_letter_count,
-            escalations=services.escalations,
-        )
+        return self._services.statistics()
 
     def __repr__(self) -> str:
         services = self._services

@@ -4,12 +4,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import click
 
-__all__ = ["DEFAULT_JOURNAL", "journal_option", "json_option", "where_from"]
+from ._db import Journal
+
+__all__ = [
+    "DEFAULT_JOURNAL",
+    "journal_option",
+    "json_option",
+    "limit_option",
+    "open_journal",
+    "where_from",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,3 +55,19 @@ def where_from() -> str:
     if source is click.core.ParameterSource.DEFAULT:
         return f" (the default, in {Path.cwd()})"
     return ""
+
+
+def limit_option(default: int, what: str) -> Callable[[F], F]:
+    """``--limit N``: show at most `default` (or N) `what`."""
+    return click.option(
+        "--limit",
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        help=f"Show at most this many {what}.",
+    )
+
+
+def open_journal(journal_path: Path) -> AbstractContextManager[Journal]:
+    """Open the journal read-only; a missing file's error says where its path came from."""
+    return Journal.open(journal_path, where_from=where_from())

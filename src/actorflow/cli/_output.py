@@ -18,8 +18,17 @@ from rich.table import Table
 from rich.text import Text
 
 from ..journal import MessageRecord
+from ._db import decode_msgpack
 
-__all__ = ["Column", "Output", "iso_time", "message_summary", "table_time"]
+__all__ = [
+    "Column",
+    "Output",
+    "iso_time",
+    "message_full",
+    "message_summary",
+    "pretty_json",
+    "table_time",
+]
 
 PLAIN_WIDTH = 120
 """The width tables are rendered at when stdout is not a terminal."""
@@ -147,3 +156,18 @@ def message_summary(m: MessageRecord) -> dict[str, Any]:
         "cause": m.cause,
         "done_at": iso_time(m.done_at),
     }
+
+
+def message_full(m: MessageRecord) -> dict[str, Any]:
+    data = message_summary(m)
+    body, problem = decode_msgpack(m.body)
+    data["body"] = body
+    if problem is not None:
+        data["body_error"] = problem
+    data["error"] = m.error
+    data["traceback"] = m.traceback
+    return data
+
+
+def pretty_json(raw: msgspec.Raw) -> str:
+    return msgspec.json.format(bytes(raw), indent=2).decode()

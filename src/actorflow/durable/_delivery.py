@@ -64,6 +64,7 @@ class JournaledCell(ActorCell):
     ) -> None:
         super().__init__(spec, name, runtime, parent)
         self.keeper = keeper
+        self.send_nowait = self._journal_first
         self.writer = keeper.writer
         self.state_codec, self.message_codec = _codecs(spec.actor)
         self.committed_state: bytes | None = None  # the state as of the last commit
@@ -75,7 +76,7 @@ class JournaledCell(ActorCell):
 
     # -- senders' doors ------------------------------------------------------------------------
 
-    def send_nowait(self, envelope: Envelope) -> None:
+    def _journal_first(self, envelope: Envelope) -> None:
         raise Full  # never without the journal: `ref.tell` then awaits `send`, which commits
 
     async def send(self, envelope: Envelope) -> None:

@@ -13,7 +13,16 @@ from typing import final
 import msgspec
 
 from .._errors import JournalError
-from ._records import ActorRecord, Batch, Compacted, MessageRecord, StepRecord, TimerRecord
+from ._records import (
+    ActorRecord,
+    Batch,
+    Compacted,
+    Done,
+    Failed,
+    MessageRecord,
+    StepRecord,
+    TimerRecord,
+)
 
 __all__ = ["MemoryJournal"]
 
@@ -44,80 +53,24 @@ class MemoryJournal:
             raise JournalError("memory journal is closed")
         now = time.time()
         # Work on copies of what the batch touches, then publish: all or nothing.
-        messages: dict[str, MessageRecord] = {}
-        actors: dict[str, ActorRecord] = {}
-
-        def message(message_id: str) -> MessageRecord | None:
-            if message_id in messages:
-                return messages[message_id]
-            found = self._messages.get(message_id)
-            if found is not None:
-                found = messages[message_id] = msgspec.structs.replace(found)
-            return found
-
-        for a in batch.actors:
-            old = actors.get(a.name) or self._actors.get(a.name)
-            actors[a.name] = msgspec.structs.replace(
-                a,
-                state=old.state if old else a.state,
-                handled=old.handled if old else 0,
-                created_at=old.created_at if old else (a.created_at or now),
-                updated_at=now,
-            )
-        seqs: list[int | None] = []
-        seq = self._seq
-        for m in batch.appends:
-            if m.id in self._messages or m.id in messages:
-                seqs.append(None)
-                continue
-            seq += 1
-            messages[m.id] = msgspec.structs.replace(
-                m, seq=seq, created_at=m.created_at or now, status="pending"
-            )
-            seqs.append(seq)
-        for message_id in batch.claims:
-            found = message(message_id)
-            if found is not None and found.status == "pending":
-                found.attempts += 1
-        for d in batch.done:
-            found = message(d.message_id)  # by id: the seq, when given, names the same row
-            if found is None or found.status != "pending":
-                continue
-            found.status, found.done_at = "done", d.at
-            actor = actors.get(d.actor) or self._actors.get(d.actor)
-            if actor is not None:
-                actor = actors[d.actor] = msgspec.structs.replace(
-                    actor,
-                    state=d.state if d.state is not None else actor.state,
-                    handled=actor.handled + 1,
-                    updated_at=d.at,
-                )
-        for f in batch.failed:
-            found = message(f.message_id)
-            if found is not None and found.status == "pending":
-                found.attempts, found.error, found.traceback = f.attempts, f.error, f.traceback
-                if f.dead:
-                    found.status = "dead"
-        for message_id in batch.requeues:
-            found = message(message_id)
-            if found is not None and found.status == "dead":
-                found.status, found.attempts, found.error, found.traceback = (
-                    "pending",
-                    0,
-                    None,
-                    None,
-                )
+        draft = _Draft(self._messages, self._actors, self._seq)
+        draft.register(batch.actors, now)
+        seqs = draft.append(batch.appends, now)
+        draft.claim(batch.claims)
+        draft.mark_done(batch.done)
+        draft.fail(batch.failed)
+        draft.requeue(batch.requeues)
         steps = {(st.message_id, st.step): st for st in reversed(batch.steps)}
         timers = {t.id: t for t in reversed(batch.timers)}
-        self._messages.update(messages)
-        self._actors.update(actors)
+        self._messages.update(draft.messages)
+        self._actors.update(draft.actors)
         for key, step in steps.items():
             self._steps.setdefault(key, msgspec.structs.replace(step, created_at=now))
         for timer_id, timer in timers.items():
             self._timers.setdefault(timer_id, timer)
         for timer_id in batch.cancels:
             self._timers.pop(timer_id, None)
-        self._seq = seq
+        self._seq = draft.seq
         self.commits += 1
         return seqs
 
@@ -214,3 +167,91 @@ class MemoryJournal:
 
     def __repr__(self) -> str:
         return f"<MemoryJournal messages={len(self._messages)} actors={len(self._actors)}>"
+
+
+class _Draft:
+    """One batch's changes, made on copies of the rows it touches until it is published."""
+
+    def __init__(
+        self, messages: dict[str, MessageRecord], actors: dict[str, ActorRecord], seq: int
+    ) -> None:
+        self._committed_messages = messages
+        self._committed_actors = actors
+        self.messages: dict[str, MessageRecord] = {}
+        self.actors: dict[str, ActorRecord] = {}
+        self.seq = seq
+
+    def message(self, message_id: str) -> MessageRecord | None:
+        if message_id in self.messages:
+            return self.messages[message_id]
+        found = self._committed_messages.get(message_id)
+        if found is not None:
+            found = self.messages[message_id] = msgspec.structs.replace(found)
+        return found
+
+    def actor(self, name: str) -> ActorRecord | None:
+        return self.actors.get(name) or self._committed_actors.get(name)
+
+    def register(self, records: list[ActorRecord], now: float) -> None:
+        for a in records:
+            old = self.actor(a.name)
+            self.actors[a.name] = msgspec.structs.replace(
+                a,
+                state=old.state if old else a.state,
+                handled=old.handled if old else 0,
+                created_at=old.created_at if old else (a.created_at or now),
+                updated_at=now,
+            )
+
+    def append(self, records: list[MessageRecord], now: float) -> list[int | None]:
+        seqs: list[int | None] = []
+        for m in records:
+            if m.id in self._committed_messages or m.id in self.messages:
+                seqs.append(None)
+                continue
+            self.seq += 1
+            self.messages[m.id] = msgspec.structs.replace(
+                m, seq=self.seq, created_at=m.created_at or now, status="pending"
+            )
+            seqs.append(self.seq)
+        return seqs
+
+    def claim(self, message_ids: list[str]) -> None:
+        for message_id in message_ids:
+            found = self.message(message_id)
+            if found is not None and found.status == "pending":
+                found.attempts += 1
+
+    def mark_done(self, done: list[Done]) -> None:
+        for d in done:
+            found = self.message(d.message_id)  # by id: the seq, when given, names the same row
+            if found is None or found.status != "pending":
+                continue
+            found.status, found.done_at = "done", d.at
+            actor = self.actor(d.actor)
+            if actor is not None:
+                self.actors[d.actor] = msgspec.structs.replace(
+                    actor,
+                    state=d.state if d.state is not None else actor.state,
+                    handled=actor.handled + 1,
+                    updated_at=d.at,
+                )
+
+    def fail(self, failed: list[Failed]) -> None:
+        for f in failed:
+            found = self.message(f.message_id)
+            if found is not None and found.status == "pending":
+                found.attempts, found.error, found.traceback = f.attempts, f.error, f.traceback
+                if f.dead:
+                    found.status = "dead"
+
+    def requeue(self, message_ids: list[str]) -> None:
+        for message_id in message_ids:
+            found = self.message(message_id)
+            if found is not None and found.status == "dead":
+                found.status, found.attempts, found.error, found.traceback = (
+                    "pending",
+                    0,
+                    None,
+                    None,
+                )
