@@ -105,7 +105,8 @@ class ActorRef(Generic[A]):
         `TimeoutError`) when no reply came in time: the message is still handled later and its
         reply dropped. Raises `ActorFailed` when the handler failed on its last attempt, with the
         handler's exception as ``__cause__``. With ``expect=T`` the reply must be a ``T``, else
-        `UnexpectedReply`.
+        `UnexpectedReply`. A `timeout` that is not a finite number of seconds > 0 raises
+        `ValueError`, and nothing is sent.
         """
         cell = self._cell
         if type(message) not in cell.handlers:
