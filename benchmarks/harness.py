@@ -27,6 +27,7 @@ class Sizes:
     durable_actors: int
     durable_messages: int
     durable_tells: int
+    many_senders_tells: int
     fsyncs: int
     recovery_done: int
     recovery_pending: int
@@ -46,6 +47,7 @@ FULL = Sizes(
     durable_actors=1_000,
     durable_messages=100_000,
     durable_tells=10_000,
+    many_senders_tells=10_000,
     fsyncs=2_000,
     recovery_done=1_000_000,
     recovery_pending=10_000,
@@ -64,6 +66,7 @@ QUICK = Sizes(
     durable_actors=1_000,
     durable_messages=20_000,
     durable_tells=2_000,
+    many_senders_tells=1_000,
     fsyncs=2_000,
     recovery_done=100_000,
     recovery_pending=1_000,
@@ -76,13 +79,20 @@ QUICK = Sizes(
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """What a row should reach: ``>= bound``, ``<= bound``, or nothing (``report``)."""
+    """What a row should reach: ``>= bound``, ``<= bound``, or nothing (``report``).
+
+    An `absolute` target applies to the row's value even when the row has a baseline (whose
+    ratio is then only reported); it prints as ``>= 10000 (value)``.
+    """
 
     op: Literal[">=", "<=", "report"]
     bound: float = 0.0
+    absolute: bool = False
 
     def __str__(self) -> str:
-        return "report" if self.op == "report" else f"{self.op} {self.bound}"
+        if self.op == "report":
+            return "report"
+        return f"{self.op} {self.bound}" + (" (value)" if self.absolute else "")
 
     def check(self, measured: float | None) -> bool | None:
         """Whether `measured` meets the target; None when there is no target or no measurement."""
@@ -94,8 +104,8 @@ class Target:
 REPORT = Target("report")
 
 
-def at_least(bound: float) -> Target:
-    return Target(">=", bound)
+def at_least(bound: float, *, absolute: bool = False) -> Target:
+    return Target(">=", bound, absolute)
 
 
 def at_most(bound: float) -> Target:
@@ -107,7 +117,7 @@ class Row:
     """One line of the report.
 
     The target is checked against the ratio (actorflow / baseline) when the row has a baseline,
-    and against the value itself when it has none.
+    and against the value itself when it has none or when the target is `absolute`.
     """
 
     name: str
@@ -125,7 +135,8 @@ class Row:
 
     @property
     def met(self) -> bool | None:
-        return self.target.check(self.value if self.baseline is None else self.ratio)
+        on_value = self.baseline is None or self.target.absolute
+        return self.target.check(self.value if on_value else self.ratio)
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -25,7 +25,7 @@ import uvloop
 
 import actorflow as af
 from conversations import idle_conversations_memory
-from durable import durable_sequential, durable_throughput, recovery_time
+from durable import durable_many_senders, durable_sequential, durable_throughput, recovery_time
 from harness import FULL, QUICK, Row, Sizes
 from lifecycle import restart_cost, spawn_cost
 from memory import idle_actor_memory
@@ -42,6 +42,7 @@ BENCHMARKS: Sequence[Benchmark] = (
     idle_actor_memory,
     durable_throughput,
     durable_sequential,
+    durable_many_senders,
     recovery_time,
     idle_conversations_memory,
     outside_pickup_latency,
@@ -124,7 +125,10 @@ def print_report(rows: Sequence[Row], sizes: Sizes, *, quick: bool, elapsed: flo
             ).rstrip()
         )
     print()
-    print("ratio = value / baseline; a target applies to the ratio when there is a baseline.")
+    print(
+        "ratio = value / baseline; a target applies to the ratio when there is a baseline,"
+        " unless it says (value)."
+    )
     for row in rows:
         if row.note:
             print(f"  {row.name}: {row.note}")
