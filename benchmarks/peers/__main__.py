@@ -21,11 +21,18 @@ from pathlib import Path
 from .chart import write_chart
 from .crash import crash_test
 from .document import write_document
-from .durable_workloads import durable_steps
+from .durable_workloads import concurrent_steps, durable_steps
 from .machine import machine_lines, versions
 from .memory_workloads import ask_round_trip, tell_throughput
-from .report import as_text, ask_table, crash_table, durable_table, tell_table
-from .sizes import FULL, QUICK, STEPS
+from .report import (
+    as_text,
+    ask_table,
+    concurrent_table,
+    crash_table,
+    durable_table,
+    tell_table,
+)
+from .sizes import CONCURRENCY, FULL, QUICK, STEPS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -44,18 +51,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    progress("[1/4] in memory: tell throughput")
+    progress("[1/5] in memory: tell throughput")
     tell = tell_throughput(sizes)
-    progress("[2/4] in memory: ask round trip")
+    progress("[2/5] in memory: ask round trip")
     ask = ask_round_trip(sizes)
     with tempfile.TemporaryDirectory(prefix="actorflow-peers-") as scratch:
-        progress("[3/4] durable steps (a subprocess per system and round)")
+        progress("[3/5] durable steps (a subprocess per system and round)")
         durable = durable_steps(sizes, Path(scratch))
-        progress("[4/4] crash: SIGKILL mid-workflow, then resume")
+        progress(f"[4/5] durable steps, {CONCURRENCY} concurrent workflows (likewise)")
+        concurrent = concurrent_steps(sizes, Path(scratch))
+        progress("[5/5] crash: SIGKILL mid-workflow, then resume")
         crash = crash_test(Path(scratch))
     elapsed = time.perf_counter() - started
 
-    tables = [tell_table(tell), ask_table(ask), durable_table(durable)]
+    tables = [
+        tell_table(tell),
+        ask_table(ask),
+        durable_table(durable),
+        concurrent_table(concurrent),
+    ]
     crashed = crash_table(crash)
     machine = machine_lines()
     found = versions()
@@ -79,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"Durable: steps per second ({STEPS}-step workflows on SQLite)",
                     "steps/s",
                     durable,
+                ),
+                (
+                    f"Durable: steps per second, {CONCURRENCY} concurrent {STEPS}-step workflows",
+                    "steps/s",
+                    concurrent,
                 ),
             ],
             subtitle=f"make bench-peers{' --quick' if args.quick else ''}, {date},"

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .durable_child import KILL_AT_STEP
-from .report import Table, as_markdown
-from .sizes import STEPS, WARMUP, Sizes
+from .report import CONCURRENT_TARGETS, Table, as_markdown
+from .sizes import CONCURRENCY, STEPS, WARMUP, Sizes
 
 
 def workloads_text(sizes: Sizes) -> str:
@@ -40,6 +40,19 @@ def workloads_text(sizes: Sizes) -> str:
   Each system runs in a fresh process on a fresh database in a temporary directory;
   {sizes.warmup_workflows} warm-up workflow(s), then {sizes.workflows} timed ones. "Step to
   step" is the time from one step body's start to the next one's inside a workflow.
+- **Concurrent durable steps** (steps/s, workflows/s, p50 workflow in ms): the same
+  {STEPS}-step workflow and step body, {CONCURRENCY} workflows in flight at once. actorflow:
+  {CONCURRENCY} durable actors, each asked by a task of its own for one workflow after
+  another; the journal commits what they all recorded in shared transactions. LangGraph:
+  {CONCURRENCY} Python threads invoking the same compiled graph, each on LangGraph threads of
+  its own (one `SqliteSaver`, whose one connection is shared under its lock). DBOS:
+  {CONCURRENCY} Python threads, each calling the `@DBOS.workflow` function. Same SQLite
+  settings as above; a fresh process and database per system and round;
+  {sizes.concurrent_warmup} warm-up workflow(s) per worker, then {sizes.concurrent_workflows}
+  timed ones per worker ({CONCURRENCY * sizes.concurrent_workflows * STEPS:,} steps). "p50
+  workflow" is the median time from asking for a workflow to its end, under that load. The
+  last columns give actorflow's steps/s over each peer's, beside the targets
+  ({", ".join(f">= {target:g}x {name}" for name, target in CONCURRENT_TARGETS.items())}).
 - **Crash**: the same workflow in a subprocess whose step body appends a line to a side file
   each time it really runs. When step {KILL_AT_STEP} starts, it waits, and the parent SIGKILLs
   the process; a new process on the same database then resumes the workflow (actorflow: the

@@ -4,6 +4,7 @@ Each ``await self.ctx.step(name, fn, *args)`` records the step's result in the S
 so a re-run of the message after a crash returns recorded results instead of calling `fn`
 again (J4). The client asks the actor to run a workflow and waits for the reply; after a crash,
 recovery re-delivers the pending message, and the resumed process waits until it is handled.
+Concurrent workflows run on many such actors (`run_concurrently`), one workflow at a time each.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import uvloop
 
 import actorflow as af
 
+from .results import now_ns
 from .sizes import STEPS
 from .steps import step_body
 
@@ -68,6 +70,7 @@ class ActorflowRunner:
         self._loop = asyncio.Runner(loop_factory=uvloop.new_event_loop)
         self._system = af.ActorSystem(journal=path)
         self._ref: af.ActorRef[WorkflowActor] | None = None
+        self._workers: list[af.ActorRef[WorkflowActor]] = []
         self._holder: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
 
@@ -108,6 +111,31 @@ class ActorflowRunner:
         """Wait until recovery has handled the pending workflow, then ask how far it went."""
         self._loop.run(self._system.wait_idle())
         return self._loop.run(self._ask(WorkflowStatus(workflow_id))) or 0
+
+    def run_concurrently(self, prefix: str, workers: int, per_worker: int) -> list[int]:
+        """One durable actor per worker (spawned on first use), each asked for `per_worker`
+        workflows one after another by a task of its own, all tasks at once."""
+        return self._loop.run(self._run_concurrently(prefix, workers, per_worker))
+
+    async def _run_concurrently(self, prefix: str, workers: int, per_worker: int) -> list[int]:
+        while len(self._workers) < workers:
+            name = f"workflow-{len(self._workers)}"
+            self._workers.append(await self._system.spawn(WorkflowActor, name=name))
+
+        async def worker(index: int) -> list[int]:
+            ref = self._workers[index]
+            durations = []
+            for number in range(per_worker):
+                started = now_ns()
+                msg = RunWorkflow(f"{prefix}-{index}-{number}", STEPS)
+                completed = await ref.ask(msg, timeout=ASK_TIMEOUT)
+                if completed != STEPS:
+                    raise RuntimeError(f"a workflow completed {completed} steps, expected {STEPS}")
+                durations.append(now_ns() - started)
+            return durations
+
+        per_task = await asyncio.gather(*(worker(index) for index in range(workers)))
+        return [duration for durations in per_task for duration in durations]
 
     async def _ask(self, msg: RunWorkflow | WorkflowStatus) -> int | None:
         assert self._ref is not None

@@ -1,6 +1,7 @@
 """One durable system in a process of its own: a benchmark, or one side of the crash test.
 
     python -m benchmarks.peers.durable_child bench SYSTEM DATABASE WORKFLOWS WARMUP
+    python -m benchmarks.peers.durable_child concurrent SYSTEM DATABASE WORKERS PER_WORKER WARMUP
     python -m benchmarks.peers.durable_child crash SYSTEM DATABASE SIDE_FILE first|resume
 
 The last line on stdout is JSON: ``{"metrics": {...}}`` or ``{"completed": steps}``, or
@@ -18,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from . import steps
-from .durable_workloads import measure, open_runner, system_named
+from .durable_workloads import measure, measure_concurrent, open_runner, system_named
 from .results import failure, unavailable
 
 CRASH_WORKFLOW = "crash-workflow"
@@ -39,6 +40,9 @@ def main(argv: Sequence[str]) -> int:
         with runner:
             if mode == "bench":
                 answer: dict[str, object] = {"metrics": measure(runner, int(rest[0]), int(rest[1]))}
+            elif mode == "concurrent":
+                workers, per_worker, warmup = map(int, rest)
+                answer = {"metrics": measure_concurrent(runner, workers, per_worker, warmup)}
             else:
                 side_file, phase = rest
                 steps.on_step = partial(note_execution, Path(side_file), phase)

@@ -3,7 +3,9 @@
 DBOS records each step's output in its system database before the workflow goes on, and on
 launch recovers the workflows its executor left pending. DBOS opens SQLite in its default
 (rollback-journal) mode; like a user tuning it for writes, we switch the file to WAL first
-(the mode is stored in the file). ``synchronous`` stays at SQLite's default, FULL.
+(the mode is stored in the file). ``synchronous`` stays at SQLite's default, FULL. Concurrent
+workflows are Python threads, each calling the workflow function (DBOS runs a workflow called
+directly in the caller's thread).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from dbos import DBOS, SetWorkflowID
 
+from .durable_workloads import run_in_threads
 from .sizes import STEPS
 from .steps import step_body
 
@@ -62,3 +65,7 @@ class DBOSRunner:
         """Wait for the workflow that ``DBOS.launch`` recovered, and return its result."""
         handle = DBOS.retrieve_workflow(workflow_id)
         return handle.get_result()
+
+    def run_concurrently(self, prefix: str, workers: int, per_worker: int) -> list[int]:
+        """`workers` threads, each calling the workflow function with its own workflow ids."""
+        return run_in_threads(self.run, prefix, workers, per_worker)

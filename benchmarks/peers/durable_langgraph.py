@@ -2,7 +2,8 @@
 
 ``durability="sync"`` makes LangGraph write each step's checkpoint before the next step starts
 (the default, "async", writes it while the next step runs). `SqliteSaver` puts its connection
-in WAL mode itself.
+in WAL mode itself. Concurrent workflows are Python threads invoking the same compiled graph,
+each on a LangGraph thread (``thread_id``) of its own; they share the saver's one connection.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Annotated, Any, TypedDict
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 
+from .durable_workloads import run_in_threads
 from .sizes import STEPS
 from .steps import step_body
 
@@ -60,6 +62,10 @@ class LangGraphRunner:
     def resume(self, workflow_id: str) -> int:
         """Go on with a workflow from its last checkpoint (input None resumes a thread)."""
         return self._invoke(None, workflow_id)
+
+    def run_concurrently(self, prefix: str, workers: int, per_worker: int) -> list[int]:
+        """`workers` threads invoking the one compiled graph, each on threads of its own."""
+        return run_in_threads(self.run, prefix, workers, per_worker)
 
     def _invoke(self, state: WorkflowState | None, workflow_id: str) -> int:
         config = {"configurable": {"thread_id": workflow_id}}

@@ -1,10 +1,13 @@
-"""The durable workload: sequential `STEPS`-step workflows, each step persisted before the next.
+"""The durable workloads: `STEPS`-step workflows, each step persisted before the next, run one
+after another (`durable_steps`) or `CONCURRENCY` at a time (`concurrent_steps`).
 
 Each system gets a runner (`durable_actorflow`, `durable_langgraph`, `durable_dbos`) with the
-same two calls: ``run(workflow_id)`` runs a new workflow to its end, ``resume(workflow_id)``
-finishes one that a killed process left behind. The benchmark runs every system in a fresh
-subprocess (`durable_child`) on a fresh database, so that one runtime's threads and globals
-cannot slow another's.
+same calls: ``run(workflow_id)`` runs a new workflow to its end, ``resume(workflow_id)``
+finishes one that a killed process left behind, and ``run_concurrently(prefix, workers,
+per_worker)`` keeps `workers` workflows in flight at once (actorflow: one durable actor per
+worker; the others: one thread per worker, see `run_in_threads`). The benchmark runs every
+system in a fresh subprocess (`durable_child`) on a fresh database, so that one runtime's
+threads and globals cannot slow another's.
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ import json
 import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from . import steps
 from .results import Outcome, better, failure, now_ns
-from .sizes import STEPS, Sizes
+from .sizes import CONCURRENCY, STEPS, Sizes
 
 
 class Runner(Protocol):
@@ -34,6 +38,11 @@ class Runner(Protocol):
     def run(self, workflow_id: str) -> int: ...
 
     def resume(self, workflow_id: str) -> int: ...
+
+    def run_concurrently(self, prefix: str, workers: int, per_worker: int) -> list[int]:
+        """Each of `workers` runs `per_worker` new workflows one after another, all workers at
+        once; the workflows' durations in ns (each one checked to have run `STEPS` steps)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,28 @@ def system_named(name: str) -> DurableSystem:
     return next(system for system in SYSTEMS if system.name == name)
 
 
+def run_in_threads(
+    run: Callable[[str], int], prefix: str, workers: int, per_worker: int
+) -> list[int]:
+    """`workers` threads, each calling ``run(id)`` `per_worker` times; the durations in ns.
+
+    The runners of systems whose API blocks (LangGraph, DBOS) use this for
+    ``run_concurrently``: a workflow in flight is a thread waiting in it.
+    """
+
+    def worker(index: int) -> list[int]:
+        durations = []
+        for number in range(per_worker):
+            started = now_ns()
+            _expect_steps(run(f"{prefix}-{index}-{number}"))
+            durations.append(now_ns() - started)
+        return durations
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=prefix) as pool:
+        per_thread = list(pool.map(worker, range(workers)))
+    return [duration for durations in per_thread for duration in durations]
+
+
 # -- in the subprocess -------------------------------------------------------------------------
 
 
@@ -94,6 +125,28 @@ def measure(runner: Runner, workflows: int, warmup: int) -> dict[str, float]:
     }
 
 
+def measure_concurrent(
+    runner: Runner, workers: int, per_worker: int, warmup: int
+) -> dict[str, float]:
+    """Steps per second with `workers` workflows in flight at once, and the median workflow."""
+    if warmup:
+        runner.run_concurrently("warmup", workers, warmup)
+    steps.STARTS.clear()
+    start = now_ns()
+    durations = runner.run_concurrently("workflow", workers, per_worker)
+    elapsed = now_ns() - start
+    workflows = workers * per_worker
+    if len(durations) != workflows:
+        raise RuntimeError(f"{len(durations)} workflows completed, expected {workflows}")
+    if len(steps.STARTS) != workflows * STEPS:
+        raise RuntimeError(f"{len(steps.STARTS)} step bodies ran, expected {workflows * STEPS}")
+    return {
+        "steps/s": workflows * STEPS * 1e9 / elapsed,
+        "workflows/s": workflows * 1e9 / elapsed,
+        "p50 workflow ms": statistics.median(durations) / 1e6,
+    }
+
+
 def _expect_steps(completed: int) -> None:
     if completed != STEPS:
         raise RuntimeError(f"a workflow completed {completed} steps, expected {STEPS}")
@@ -103,32 +156,51 @@ def _expect_steps(completed: int) -> None:
 
 
 def durable_steps(sizes: Sizes, directory: Path) -> list[Outcome]:
-    """Every durable system's best round, each round in fresh subprocesses and databases."""
+    """Every durable system's best round of sequential workflows, each round in fresh
+    subprocesses and databases."""
+    arguments = ["bench", str(sizes.workflows), str(sizes.warmup_workflows)]
+    return _rounds(sizes.rounds, directory, "bench", arguments)
+
+
+def concurrent_steps(sizes: Sizes, directory: Path) -> list[Outcome]:
+    """Every durable system's best round with `CONCURRENCY` workflows in flight at once."""
+    arguments = [
+        "concurrent",
+        str(CONCURRENCY),
+        str(sizes.concurrent_workflows),
+        str(sizes.concurrent_warmup),
+    ]
+    return _rounds(sizes.rounds, directory, "concurrent", arguments)
+
+
+def _rounds(rounds: int, directory: Path, label: str, arguments: list[str]) -> list[Outcome]:
+    """`rounds` rounds of every system, the order rotating; each system's best figures."""
     results: dict[str, Outcome] = {}
-    for index in range(sizes.rounds):
+    for index in range(rounds):
         shift = index % len(SYSTEMS)
         for system in [*SYSTEMS[shift:], *SYSTEMS[:shift]]:
             previous = results.get(system.name)
             if previous is not None and previous.problem is not None:
                 continue
-            database = directory / f"bench-{system.module}-{index}.db"
-            outcome = _run_child(system, database, sizes)
+            database = directory / f"{label}-{system.module}-{index}.db"
+            outcome = _run_child(system, database, arguments)
             if previous is not None and outcome.problem is None:
                 outcome = better(previous, outcome)
             results[system.name] = outcome
     return [results[system.name] for system in SYSTEMS]
 
 
-def _run_child(system: DurableSystem, database: Path, sizes: Sizes) -> Outcome:
+def _run_child(system: DurableSystem, database: Path, arguments: list[str]) -> Outcome:
+    """Run `durable_child` MODE SYSTEM DATABASE ARGS... (`arguments` is MODE, ARGS...)."""
+    mode, *rest = arguments
     command = [
         sys.executable,
         "-m",
         f"{__package__}.durable_child",
-        "bench",
+        mode,
         system.name,
         str(database),
-        str(sizes.workflows),
-        str(sizes.warmup_workflows),
+        *rest,
     ]
     try:
         done = subprocess.run(

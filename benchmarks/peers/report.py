@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 
 from .durable_child import KILL_AT_STEP
 from .results import CrashOutcome, Outcome
-from .sizes import STEPS
+from .sizes import CONCURRENCY, STEPS
 
 BASELINE = "raw asyncio"
+
+CONCURRENT_TARGETS = {"DBOS": 20.0, "LangGraph": 10.0}
+"""How many times each peer's steps/s actorflow should reach with concurrent workflows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,48 @@ def durable_table(outcomes: Sequence[Outcome]) -> Table:
         f"Durable: {STEPS}-step workflows, every step persisted before the next (SQLite)",
         ("system", "steps/s", "p50 step to step (us)", "workflows/s"),
         _metric_rows(outcomes, ("steps/s", "p50 step us", "workflows/s")),
+    )
+
+
+def concurrent_table(outcomes: Sequence[Outcome]) -> Table:
+    """The concurrent workload, with actorflow's steps/s over each peer's and its target."""
+    ours = next((o for o in outcomes if o.system == "actorflow" and not o.problem), None)
+    ours_rate = ours.metrics.get("steps/s") if ours else None
+    rows = []
+    for outcome in outcomes:
+        target = CONCURRENT_TARGETS.get(outcome.system)
+        wanted = "-" if target is None else f">= {target:g}x"
+        if outcome.problem is not None:
+            rows.append((outcome.system, outcome.problem, "-", "-", "-", wanted))
+            continue
+        rate = outcome.metrics.get("steps/s")
+        ratio = "-"
+        if outcome.system != "actorflow" and rate and ours_rate:
+            ratio = f"{ours_rate / rate:.1f}x"
+            if target is not None:
+                wanted += ": met" if ours_rate / rate >= target else ": not met"
+        rows.append(
+            (
+                outcome.system,
+                number(rate),
+                number(outcome.metrics.get("workflows/s")),
+                number(outcome.metrics.get("p50 workflow ms")),
+                ratio,
+                wanted,
+            )
+        )
+    return Table(
+        f"Durable: {CONCURRENCY} concurrent {STEPS}-step workflows, every step persisted before"
+        " the next (SQLite)",
+        (
+            "system",
+            "steps/s",
+            "workflows/s",
+            "p50 workflow (ms)",
+            "actorflow steps/s vs this",
+            "target",
+        ),
+        rows,
     )
 
 

@@ -38,7 +38,7 @@ class CrashOutcome:
     problem: str | None = None
 
 
-LOWER_IS_BETTER = frozenset({"p50 us", "p50 step us"})
+LOWER_IS_BETTER = frozenset({"p50 us", "p50 step us", "p50 workflow ms"})
 """Metrics where the smaller figure is the better one; for all others, the larger."""
 
 

@@ -10,6 +10,9 @@ WARMUP = 1_000
 STEPS = 10
 """Steps in one durable workflow: each is persisted before the next one starts."""
 
+CONCURRENCY = 100
+"""Workflows in flight at once in the concurrent durable workload (actors, or threads)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Sizes:
@@ -20,7 +23,27 @@ class Sizes:
     asks: int
     workflows: int
     warmup_workflows: int
+    concurrent_workflows: int
+    """Timed workflows per worker (actor or thread) in the concurrent durable workload."""
+    concurrent_warmup: int
+    """Warm-up workflows per worker there, before the clock starts."""
 
 
-FULL = Sizes(rounds=3, tells=100_000, asks=10_000, workflows=50, warmup_workflows=3)
-QUICK = Sizes(rounds=1, tells=20_000, asks=2_000, workflows=10, warmup_workflows=1)
+FULL = Sizes(
+    rounds=3,
+    tells=100_000,
+    asks=10_000,
+    workflows=50,
+    warmup_workflows=3,
+    concurrent_workflows=3,
+    concurrent_warmup=1,
+)
+QUICK = Sizes(
+    rounds=1,
+    tells=20_000,
+    asks=2_000,
+    workflows=10,
+    warmup_workflows=1,
+    concurrent_workflows=1,
+    concurrent_warmup=1,
+)
