@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -49,8 +49,9 @@ class Inbox:
         self.handlers: dict[type[Message], Handler] = handlers_of(spec.actor)
         self.mailbox = Mailbox(spec.mailbox_size)
         # Enqueue at once, or raise the mailbox's Full or Closed: the mailbox's own method,
-        # bound once (the hot path of a tell); a durable cell puts its journal first instead.
-        self.send_nowait: Callable[[Envelope], None] = self.mailbox.put_nowait
+        # bound once (the hot path of a tell). A durable cell's returns the send to await
+        # instead, which commits the message first (J2).
+        self.send_nowait: Callable[[Envelope], Awaitable[None] | None] = self.mailbox.put_nowait
         self.capacity = spec.mailbox_size
         self.deadlines: Deadlines = runtime.deadlines
         self.current: Envelope | None = None  # being handled, or to retry after a restart

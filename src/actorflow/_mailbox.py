@@ -93,12 +93,18 @@ class Mailbox:
         self._items.append(envelope)
         self.wake()
 
-    async def reserve(self) -> None:
-        """Promise room for one envelope, waiting in line for it; `put_reserved` fills it."""
+    def reserve_nowait(self) -> bool:
+        """Promise room for one envelope if there is some now; raises `Closed` if closed."""
         if self.closed:
             raise Closed
         if len(self._items) + self.reserved < self.capacity:
             self.reserved += 1
+            return True
+        return False
+
+    async def reserve(self) -> None:
+        """Promise room for one envelope, waiting in line for it; `put_reserved` fills it."""
+        if self.reserve_nowait():
             return
         waiter = _get_running_loop().create_future()
         self._senders.append((waiter, None))

@@ -68,11 +68,14 @@ class ActorRef(Generic[A]):
             return
         envelope = Envelope(message)
         try:
-            cell.send_nowait(envelope)
+            pending = cell.send_nowait(envelope)
         except Full:
-            await cell.send(envelope)  # room to wait for, or a journal to write first (J2)
+            await cell.send(envelope)  # room to wait for
+            return
         except Closed:
             raise cell.stopped_error() from None
+        if pending is not None:
+            await pending  # a journal to write first (J2)
 
     def tell_nowait(self, message: Message) -> None:
         """Send `message` without waiting; raises `MailboxFull` if there is no room (A2).
@@ -120,11 +123,13 @@ class ActorRef(Generic[A]):
         deadline = cell.deadlines.add(reply, timeout, (cell.name, type(message), timeout))
         try:
             try:
-                cell.send_nowait(envelope)
+                pending = cell.send_nowait(envelope)
             except Full:
-                await cell.send_until(envelope, reply)
+                pending = cell.send_until(envelope, reply)
             except Closed:
                 raise cell.stopped_error() from None
+            if pending is not None:
+                await pending
             result = await reply
         finally:
             deadline.pop(reply, None)

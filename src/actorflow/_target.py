@@ -8,7 +8,7 @@ outbox of a turn imports the cells.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeAlias, final
 
@@ -67,11 +67,9 @@ class Target(Protocol):
         """Where the actor is in its life."""
         ...
 
-    def send_nowait(self, envelope: Envelope) -> None:
-        """Enqueue at once; raises the mailbox's ``Full`` or ``Closed``.
-
-        A durable actor always raises ``Full``: its messages wait for the journal.
-        """
+    def send_nowait(self, envelope: Envelope) -> Awaitable[None] | None:
+        """Enqueue at once (None), or return the send to await; raises the mailbox's ``Full``
+        or ``Closed``. A durable actor's always returns a send: it commits first (J2)."""
         ...
 
     async def send(self, envelope: Envelope) -> None:

@@ -143,7 +143,12 @@ class DurableCell(JournaledCell):
         self.committing = True
         try:
             await self.writer.processed(
-                done, turn.records, turn.deliveries, claim, turn.timers or (), turn.cancels or ()
+                done,
+                turn.records or (),
+                turn.deliveries or (),
+                claim,
+                turn.timers or (),
+                turn.cancels or (),
             )
         finally:
             self.committing = False

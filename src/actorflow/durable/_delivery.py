@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from .. import _outbox
@@ -20,7 +21,7 @@ from .._envelope import Envelope
 from .._errors import ActorflowError, DecodeError
 from .._handlers import handlers_of, state_type_of
 from .._ids import new_message_id
-from .._mailbox import Closed, Full
+from .._mailbox import Closed
 from .._message import Message
 from .._runtime import Runtime, Supervising
 from .._spec import Child
@@ -76,8 +77,9 @@ class JournaledCell(ActorCell):
 
     # -- senders' doors ------------------------------------------------------------------------
 
-    def _journal_first(self, envelope: Envelope) -> None:
-        raise Full  # never without the journal: `ref.tell` then awaits `send`, which commits
+    def _journal_first(self, envelope: Envelope) -> Coroutine[Any, Any, None]:
+        """Never at once: the send to await, which commits the message first (J2)."""
+        return self.send_durable(envelope, None)
 
     async def send(self, envelope: Envelope) -> None:
         await self.send_durable(envelope, None)
@@ -105,7 +107,8 @@ class JournaledCell(ActorCell):
         """
         mailbox = self.mailbox
         try:
-            await mailbox.reserve()
+            if not mailbox.reserve_nowait():
+                await mailbox.reserve()
         except Closed:
             raise self.stopped_error() from None
         # When this one is next in line (the actor idle, or only committing what it handled),

@@ -227,7 +227,10 @@ class Recovery:
             if failed is not None:
                 unreadable.append(failed)
         if unreadable:
-            tree.background(self.writer.failed_many, unreadable)
+            tree.background(self._dead_letter_unreadable, unreadable)
+
+    async def _dead_letter_unreadable(self, records: list[Failed]) -> None:
+        await self.writer.failed_many(records)
 
     async def activate(self, name: str) -> None:
         """Bring back the durable actor called `name` that is not in memory, if the journal

@@ -44,10 +44,10 @@ class Turn:
     def __init__(self, cell: JournaledCell, envelope: Envelope) -> None:
         self.cell = cell
         self.envelope = envelope
-        self.records: list[MessageRecord] = []
-        self.deliveries: list[Callable[[int | None], None]] = []
-        self.local: list[tuple[ActorCell, Envelope]] = []
-        # Most turns set no timer and make no step: these are made on first use.
+        # Most turns send nothing, set no timer and make no step: these are made on first use.
+        self.records: list[MessageRecord] | None = None
+        self.deliveries: list[Callable[[int | None], None]] | None = None
+        self.local: list[tuple[ActorCell, Envelope]] | None = None
         self.timers: list[TimerRecord] | None = None
         self.cancels: list[str] | None = None
         self.step_calls: dict[str, int] | None = None
@@ -97,6 +97,8 @@ class Turn:
                 raise ActorflowError(
                     f"{target.name} is not durable: a message id means nothing without a journal"
                 )
+            if self.local is None:
+                self.local = []
             self.local.append((target, Envelope(message)))  # made now: in the sending span
             return
         conversation = self.conversation
@@ -110,10 +112,12 @@ class Turn:
             self.envelope.id,
             envelope.trace,
         )
+        if self.records is None or self.deliveries is None:
+            self.records, self.deliveries = [], []
         self.records.append(record)
         self.deliveries.append(target.committed_delivery(envelope))
 
     def deliver_local(self) -> None:
         """After the commit: hand the messages for in-memory actors over."""
-        for target, envelope in self.local:
+        for target, envelope in self.local or ():
             target.deliver(envelope)
