@@ -120,6 +120,13 @@ class Mailbox:
         self.reserved -= 1
         self._admit()
 
+    def push_front(self, envelopes: list[Envelope]) -> None:
+        """Put `envelopes` back at the front, in order, past capacity: they were taken out
+        and are to be handled again first (a durable turn whose commit failed, J3)."""
+        self._items.extendleft(reversed(envelopes))
+        if envelopes:
+            self.wake()
+
     def peek(self) -> Envelope | None:
         """The oldest envelope, left in place, or None."""
         return self._items[0] if self._items else None

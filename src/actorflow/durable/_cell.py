@@ -8,27 +8,38 @@ anything it produced leaves the actor.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import traceback
-from typing import Any
+from collections import deque
+from collections.abc import Iterable
+from functools import partial
+from typing import Any, Final
 
 import anyio
 
 from .. import _outbox
-from .._cell import CannotStart
+from .._cell import CannotStart, Handlers
 from .._crashpoints import crash_point
 from .._envelope import Envelope
 from .._errors import DecodeError, JournalError
 from .._handlers import Behaviour
 from .._lifecycle import PASSIVATED, PASSIVATING, RUNNING
+from .._runtime import Runtime, Supervising
+from .._spec import Child
 from ..journal import Done, Failed
-from ._delivery import JournaledCell
+from ._delivery import JournaledCell, Keeper
 from ._turn import Turn
+from ._writer import Chain
 
 __all__ = ["DurableCell", "ProcessDied"]
 
 logger = logging.getLogger("actorflow")
+
+_AHEAD: Final = 64
+"""How many turns an actor handles ahead of their commits, at most (J3): enough to fill a group
+commit with one actor's messages, few enough to bound what a failed commit makes it re-run."""
 
 
 class ProcessDied(Exception):
@@ -42,7 +53,15 @@ class DurableCell(JournaledCell):
     # to handle, not an error for whoever started the system.
     recovered = False
     turn: Turn | None = None  # the turn being handled, for steps and timers
+    chain: Chain | None = None  # this incarnation's turns, committed in order
     _passivated: anyio.Event | None = None  # set once an unloading incarnation is let go
+
+    def __init__(
+        self, spec: Child, name: str, runtime: Runtime, parent: Supervising, keeper: Keeper
+    ) -> None:
+        super().__init__(spec, name, runtime, parent, keeper)
+        # Turns handled whose commits are on their way, oldest first, with their commits.
+        self.uncommitted: deque[tuple[Envelope, asyncio.Future[None]]] = deque()
 
     # -- hooks of the in-memory cell -----------------------------------------------------------
 
@@ -89,17 +108,35 @@ class DurableCell(JournaledCell):
     # -- turns ---------------------------------------------------------------------------------
 
     async def _serve(self, actor: Behaviour) -> None:
-        """Claim, handle, commit state + outbox + done (J3), one message at a time."""
-        handlers = self._bind(actor)
-        mailbox = self.mailbox
+        """Claim, handle, commit state + outbox + done (J3), one message at a time.
+
+        The next message is handled while the last one's commit is on its way, so that one
+        actor's turns share group commits; nothing a turn produced (its outbox, reply, timers)
+        leaves before its own commit. If a commit fails, the turns after it are not written
+        (their `Chain`), and the actor restarts from its last committed state and handles them
+        all again.
+        """
+        self.chain = Chain(self.mailbox.wake)
+        try:
+            await self._turns(self._bind(actor), actor)
+        finally:
+            await self._drain()  # a restart starts from what is committed
+
+    async def _turns(self, handlers: Handlers, actor: Behaviour) -> None:
+        mailbox, chain = self.mailbox, self.chain
+        assert chain is not None
         max_attempts = self.spec.max_attempts
         passivate_after = self.spec.passivate_after
         while self.phase is RUNNING:
+            if chain.error is not None:
+                self._rewind()
+                raise chain.error
             envelope = self.current
             if envelope is None:
                 envelope = mailbox.get_nowait()
                 if envelope is None:
-                    if self._idle_waiters:
+                    self.careful = False
+                    if self._idle_waiters and not self.uncommitted:
                         self._wake_idle_waiters()
                     if passivate_after is None:
                         await mailbox.wait()
@@ -107,6 +144,12 @@ class DurableCell(JournaledCell):
                         return
                     continue
                 self.current = envelope
+            if self.uncommitted and self.careful:
+                await self._drain()
+                continue
+            if len(self.uncommitted) >= _AHEAD:
+                await asyncio.wait([self.uncommitted[0][1]])  # the oldest turn's commit
+                continue
             if envelope.attempts >= max_attempts:
                 # It failed every attempt before: most likely it took the process down (S7).
                 await self._dead_letter_crashed(envelope)
@@ -126,40 +169,73 @@ class DurableCell(JournaledCell):
                 self.turn = None
                 _outbox.leave(token)
             crash_point("turn.after_handler")
-            await self._commit(actor, turn, envelope)
-            turn.deliver_local()
-            reply = envelope.reply
-            if reply is not None and not reply.done():
-                reply.set_result(result)
+            self._commit(actor, turn, envelope, result)
 
-    async def _commit(self, actor: Behaviour, turn: Turn, envelope: Envelope) -> None:
-        """Commit a handled message with its state, outbox and timers; claim the next (J3)."""
+    def _commit(self, actor: Behaviour, turn: Turn, envelope: Envelope, result: Any) -> None:
+        """Queue a handled message's commit: state, outbox, timers, done-mark, and the next
+        message's claim (J3); what the turn produced leaves once it lands (`_committed`)."""
         state = None if self.state_codec is None else self.state_codec.encode(actor.state)
         following = self.mailbox.peek()
         claim = None
         if following is not None and not following.claimed and following.id is not None:
             claim = following.id  # its first attempt rides on this commit
-        done = Done(envelope.id, self.name, state, time.time(), envelope.seq)  # type: ignore[arg-type]
-        self.committing = True
-        try:
-            await self.writer.processed(
-                done,
-                turn.records or (),
-                turn.deliveries or (),
-                claim,
-                turn.timers or (),
-                turn.cancels or (),
-            )
-        finally:
-            self.committing = False
-        if turn.timers or turn.cancels:
-            self.keeper.timers_committed(turn.timers or [], turn.cancels or [])
-        if claim is not None and following is not None:
             following.claimed = True
+        done = Done(envelope.id, self.name, state, time.time(), envelope.seq)  # type: ignore[arg-type]
+        committed = self.writer.processed(
+            done,
+            turn.records or (),
+            turn.deliveries or (),
+            claim,
+            turn.timers or (),
+            turn.cancels or (),
+            chain=self.chain,
+            after=partial(self._committed, turn, envelope, state, result),
+        )
+        self.uncommitted.append((envelope, committed))
+        self.current = None
+
+    def _committed(self, turn: Turn, envelope: Envelope, state: bytes | None, result: Any) -> None:
+        """A turn's commit landed (called in the writer): its outbox, timers and reply go."""
+        if self.uncommitted and self.uncommitted[0][0] is envelope:
+            self.uncommitted.popleft()
         if state is not None:
             self.committed_state = state
-        self.current = None
         self.handled += 1
+        if turn.timers or turn.cancels:
+            self.keeper.timers_committed(turn.timers or [], turn.cancels or [])
+        turn.deliver_local()
+        reply = envelope.reply
+        if reply is not None and not reply.done():
+            reply.set_result(result)
+        if not self.uncommitted and self._idle_waiters and self.idle:
+            self._wake_idle_waiters()
+
+    async def _drain(self) -> None:
+        """Wait until every turn handled so far has committed (or its chain has failed)."""
+        if self.uncommitted:
+            # Not `await`: a cancellation must not cancel the commit's future.
+            await asyncio.wait([self.uncommitted[-1][1]])
+
+    def _rewind(self) -> None:
+        """A commit failed: the turns not committed go back to be handled again, first, from
+        the last committed state; their claims are counted again (S7)."""
+        again = [e for e, _ in self.uncommitted]
+        if self.current is not None:
+            again.append(self.current)
+        self.uncommitted.clear()
+        head = self.mailbox.peek()
+        for envelope in [*again, *([head] if head is not None else [])]:
+            envelope.claimed = False
+        self.current = again[0] if again else None
+        self.mailbox.push_front(again[1:])
+
+    @property
+    def ahead(self) -> Iterable[Envelope]:
+        return (envelope for envelope, _ in self.uncommitted)
+
+    @property
+    def idle(self) -> bool:
+        return not self.uncommitted and super().idle
 
     async def _dead_letter_crashed(self, envelope: Envelope) -> None:
         assert envelope.id is not None
@@ -182,8 +258,14 @@ class DurableCell(JournaledCell):
         with anyio.move_on_after(seconds):
             await mailbox.wait()
             return False
-        if len(mailbox) or mailbox.reserved or self.watchers or self.phase is not RUNNING:
-            return False  # a send is on its way (or someone watches it): stay
+        if (
+            len(mailbox)
+            or mailbox.reserved
+            or self.watchers
+            or self.uncommitted
+            or self.phase is not RUNNING
+        ):
+            return False  # a send or a commit is on its way (or someone watches it): stay
         # From here on deliveries are held for the next incarnation's restore (J5).
         self.enter(PASSIVATING)
         self.held = []

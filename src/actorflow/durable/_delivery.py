@@ -10,8 +10,9 @@ merged with what the journal returns, so that none is taken twice or lost (J5).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from typing import Any, Protocol
 
 from .. import _outbox
@@ -72,7 +73,9 @@ class JournaledCell(ActorCell):
         # Deliveries held until the journal's pending messages are loaded: from creation until
         # the first restore, and from unloading until it is back (J5). None: not holding.
         self.held: list[Envelope] | None = []
-        self.committing = False  # handled the current message; waiting for its commit
+        # Restored messages tried before (a crash, S7): handled one at a time, each committed
+        # before the next starts, until the mailbox is empty once; no turns run ahead then.
+        self.careful = False
         self.coming_back = False  # a message came while it was unloaded: it is on its way back
 
     # -- senders' doors ------------------------------------------------------------------------
@@ -113,9 +116,7 @@ class JournaledCell(ActorCell):
             raise self.stopped_error() from None
         # When this one is next in line (the actor idle, or only committing what it handled),
         # its first attempt is counted in the same commit: no separate claim (S7).
-        first = (
-            not len(mailbox) and mailbox.reserved == 1 and (self.current is None or self.committing)
-        )
+        first = not len(mailbox) and mailbox.reserved == 1 and self.current is None
         # Sent from a durable handler (an ask, which cannot wait for that handler's commit):
         # it still joins the handler's conversation (J7).
         outbox = _outbox.current()
@@ -201,9 +202,14 @@ class JournaledCell(ActorCell):
         current = self.current
         if current is not None and current.id == message_id:
             return True
-        return any(e.id == message_id for e in self.mailbox) or any(
-            e.id == message_id for e in self.held or ()
+        return any(
+            e.id == message_id for e in itertools.chain(self.mailbox, self.held or (), self.ahead)
         )
+
+    @property
+    def ahead(self) -> Iterable[Envelope]:
+        """Messages handled whose commit has not landed yet (J3)."""
+        return ()
 
     @property
     def unloading(self) -> bool:
@@ -235,6 +241,7 @@ class JournaledCell(ActorCell):
             return unreadable  # stopped for good while the journal was read: all stay pending
         self.held = None
         self.coming_back = False
+        self.careful = any(row.attempts for row in pending)
         for row in pending:
             envelope = held.pop(row.id, None)
             read = self.read(row) if envelope is None else envelope

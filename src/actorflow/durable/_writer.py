@@ -19,7 +19,7 @@ from typing import Any, TypeVar, final
 import anyio
 import tenacity
 
-from .._errors import JournalError, JournalLocked
+from .._errors import JournalError, JournalFull, JournalLocked
 from ..journal import (
     ActorRecord,
     Batch,
@@ -31,7 +31,7 @@ from ..journal import (
     TimerRecord,
 )
 
-__all__ = ["Delivery", "JournalStatistics", "Writer"]
+__all__ = ["Chain", "Delivery", "JournalStatistics", "Writer"]
 
 logger = logging.getLogger("actorflow")
 
@@ -56,13 +56,32 @@ class JournalStatistics:
     failures: int
 
 
+@final
+class Chain:
+    """One actor's turns, committed in order (J3): once one of them fails to commit, the later
+    ones still queued are failed with the same error instead of written, so that no state
+    that includes the failed turn's effects is ever committed without it."""
+
+    __slots__ = ("error", "wake")
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self.error: JournalError | None = None
+        self.wake = wake  # called once it fails: the actor must notice at once
+
+    def fail(self, error: JournalError) -> None:
+        if self.error is None:
+            self.error = error
+            self.wake()
+
+
 class _Op(abc.ABC):
     """Some journal work and the future of whoever waits for its commit."""
 
-    __slots__ = ("future",)
+    __slots__ = ("chain", "future")
 
     def __init__(self) -> None:
         self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.chain: Chain | None = None
 
     @abc.abstractmethod
     def add_to(self, batch: Batch) -> None:
@@ -75,7 +94,7 @@ class _Op(abc.ABC):
         return start
 
 
-def _deliver(deliveries: list[Delivery], seqs: list[int | None]) -> None:
+def _deliver(deliveries: Sequence[Delivery], seqs: list[int | None]) -> None:
     for deliver, seq in zip(deliveries, seqs, strict=True):
         try:
             deliver(seq)
@@ -86,7 +105,7 @@ def _deliver(deliveries: list[Delivery], seqs: list[int | None]) -> None:
 class _Append(_Op):
     __slots__ = ("deliveries", "records")
 
-    def __init__(self, records: list[MessageRecord], deliveries: list[Delivery]) -> None:
+    def __init__(self, records: Sequence[MessageRecord], deliveries: Sequence[Delivery]) -> None:
         super().__init__()
         self.records, self.deliveries = records, deliveries
 
@@ -107,19 +126,29 @@ class _Processed(_Append):
     """A handled message: its outbox is appended (and delivered) like an `_Append`, its
     timers set and cancelled with it."""
 
-    __slots__ = ("cancels", "claim", "done", "timers")
+    __slots__ = ("after", "cancels", "claim", "done", "timers")
 
     def __init__(
         self,
         done: Done,
-        outbox: list[MessageRecord],
-        deliveries: list[Delivery],
+        outbox: Sequence[MessageRecord],
+        deliveries: Sequence[Delivery],
         claim: str | None,
         timers: Sequence[TimerRecord],
         cancels: Sequence[str],
     ) -> None:
         super().__init__(outbox, deliveries)
         self.done, self.claim, self.timers, self.cancels = done, claim, timers, cancels
+        self.after: Callable[[], None] | None = None
+
+    def complete(self, seqs: list[int | None], start: int) -> int:
+        end = super().complete(seqs, start)
+        if self.after is not None:
+            try:
+                self.after()
+            except Exception:  # never stop the writer; the turn is committed
+                logger.exception("finishing a committed turn failed")
+        return end
 
     def add_to(self, batch: Batch) -> None:
         super().add_to(batch)
@@ -182,10 +211,18 @@ class _Simple(_Op):
 
 
 # Another process holding the write lock past SQLite's own busy timeout is worth a few more
-# tries; a full disk or a corrupt file is not (J9).
+# tries; a corrupt file is not (J9).
 _RETRY: dict[str, Any] = {
     "retry": tenacity.retry_if_exception_type(JournalLocked),
     "stop": tenacity.stop_after_attempt(4),
+    "wait": tenacity.wait_exponential_jitter(multiplier=0.05, max=1.0, jitter=0.05),
+    "reraise": True,
+}
+# A full disk, for ~2.5 s (50 ms doubling to 1 s between tries): the backend gives back the space
+# its WAL held between tries, and a short episode then reaches no caller and no supervisor (J9).
+_RETRY_FULL: dict[str, Any] = {
+    "retry": tenacity.retry_if_exception_type(JournalFull),
+    "stop": tenacity.stop_after_attempt(7),
     "wait": tenacity.wait_exponential_jitter(multiplier=0.05, max=1.0, jitter=0.05),
     "reraise": True,
 }
@@ -225,53 +262,66 @@ class Writer:
         result: list[int | None] = await op.future
         return result
 
-    async def processed(
+    # The methods below return the future of their commit, for the caller to await: no
+    # coroutine per call on a turn's path. They raise `JournalError` at once if the writer has
+    # stopped.
+
+    def processed(
         self,
         done: Done,
-        outbox: list[MessageRecord],
-        deliveries: list[Delivery],
+        outbox: Sequence[MessageRecord],
+        deliveries: Sequence[Delivery],
         claim: str | None,
         timers: Sequence[TimerRecord] = (),
         cancels: Sequence[str] = (),
-    ) -> None:
-        """Commit a handled message with its state, outbox and timers; claim the next (J3)."""
-        await self._run(_Processed(done, outbox, deliveries, claim, timers, cancels))
+        *,
+        chain: Chain | None = None,
+        after: Callable[[], None] | None = None,
+    ) -> asyncio.Future[None]:
+        """Commit a handled message with its state, outbox and timers; claim the next (J3).
 
-    async def claim(self, message_id: str) -> None:
+        `after` runs right after the commit, in the writer, before anything later commits;
+        with a `chain`, the commit is refused once an earlier one of the chain failed.
+        """
+        op = _Processed(done, outbox, deliveries, claim, timers, cancels)
+        op.chain, op.after = chain, after
+        return self._run(op)
+
+    def claim(self, message_id: str) -> asyncio.Future[None]:
         """Count an attempt at a message before it starts (S7: survives a process crash)."""
-        await self._run(_Simple(Batch(claims=[message_id])))
+        return self._run(_Simple(Batch(claims=[message_id])))
 
-    async def failed(self, failed: Failed) -> None:
+    def failed(self, failed: Failed) -> asyncio.Future[None]:
         """Record a failed attempt, or a dead letter."""
-        await self._run(_Simple(Batch(failed=[failed])))
+        return self._run(_Simple(Batch(failed=[failed])))
 
-    async def failed_many(self, failed: list[Failed]) -> None:
+    def failed_many(self, failed: list[Failed]) -> asyncio.Future[None]:
         """Record several failed attempts or dead letters in one commit."""
-        await self._run(_Simple(Batch(failed=failed)))
+        return self._run(_Simple(Batch(failed=failed)))
 
-    async def register(self, actor: ActorRecord) -> None:
+    def register(self, actor: ActorRecord) -> asyncio.Future[None]:
         """Record a durable actor's kind and constructor arguments."""
-        await self._run(_Simple(Batch(actors=[actor])))
+        return self._run(_Simple(Batch(actors=[actor])))
 
-    async def requeue(self, message_id: str) -> None:
+    def requeue(self, message_id: str) -> asyncio.Future[None]:
         """Make a dead letter pending again."""
-        await self._run(_Simple(Batch(requeues=[message_id])))
+        return self._run(_Simple(Batch(requeues=[message_id])))
 
-    async def step(self, step: StepRecord) -> None:
+    def step(self, step: StepRecord) -> asyncio.Future[None]:
         """Record a step's result (J4): from its commit on, a re-run returns it instead."""
-        await self._run(_Simple(Batch(steps=[step])))
+        return self._run(_Simple(Batch(steps=[step])))
 
-    async def schedule(self, timer: TimerRecord) -> None:
+    def schedule(self, timer: TimerRecord) -> asyncio.Future[None]:
         """Store a timer (J6)."""
-        await self._run(_Simple(Batch(timers=[timer])))
+        return self._run(_Simple(Batch(timers=[timer])))
 
-    async def cancel(self, timer_id: str) -> None:
+    def cancel(self, timer_id: str) -> asyncio.Future[None]:
         """Remove a timer that has not fired."""
-        await self._run(_Simple(Batch(cancels=[timer_id])))
+        return self._run(_Simple(Batch(cancels=[timer_id])))
 
-    async def fire(self, timer: TimerRecord, delivery: Delivery) -> None:
+    def fire(self, timer: TimerRecord, delivery: Delivery) -> asyncio.Future[None]:
         """Append a due timer's message and remove the timer, in one commit (J6: once)."""
-        await self._run(_Fire(timer, delivery))
+        return self._run(_Fire(timer, delivery))
 
     async def read(self, read: Callable[[], Awaitable[T]]) -> T:
         """Run `read` (a journal read) after the commits queued before it, and before any other.
@@ -297,9 +347,10 @@ class Writer:
 
         await self.read(take)
 
-    async def _run(self, op: _Op) -> None:
+    def _run(self, op: _Op) -> asyncio.Future[None]:
         self._submit(op)
-        await op.future
+        future: asyncio.Future[None] = op.future
+        return future
 
     def _submit(self, op: _Op) -> None:
         if self._closing:
@@ -331,6 +382,7 @@ class Writer:
         self._signal.set()
 
     async def _commit(self, ops: list[_Op]) -> None:
+        ops = _unbroken(ops)
         batch = Batch(actors=[], appends=[], claims=[], done=[], failed=[], requeues=[])
         for op in ops:
             op.add_to(batch)
@@ -343,8 +395,7 @@ class Writer:
             self._failures += 1
             logger.error("journal commit of %d operation(s) failed: %s", len(ops), exc)  # noqa: TRY400 (the typed error says it all; callers get it too)
             for op in ops:
-                if not op.future.done():
-                    op.future.set_exception(exc)
+                _fail(op, exc)
             return
         seconds = time.perf_counter() - started
         self._commits += 1
@@ -378,9 +429,10 @@ class Writer:
     async def _write(self, batch: Batch) -> list[int | None]:
         try:
             return await self.backend.write(batch)
-        except JournalLocked:
+        except (JournalLocked, JournalFull) as exc:
             # Only now build the retry loop: ~40 us per commit saved on the usual path.
-            async for attempt in tenacity.AsyncRetrying(**_RETRY):
+            retry = _RETRY if isinstance(exc, JournalLocked) else _RETRY_FULL
+            async for attempt in tenacity.AsyncRetrying(**retry):
                 with attempt:
                     self._retries += 1
                     return await self.backend.write(batch)
@@ -397,6 +449,31 @@ class Writer:
             retries=self._retries,
             failures=self._failures,
         )
+
+
+def _unbroken(ops: list[_Op]) -> list[_Op]:
+    """`ops` without those of a chain that failed, which are failed with its error instead."""
+    if all(op.chain is None or op.chain.error is None for op in ops):
+        return ops
+    kept = []
+    for op in ops:
+        error = None if op.chain is None else op.chain.error
+        if error is None:
+            kept.append(op)
+        else:
+            _fail(op, error)
+    return kept
+
+
+def _fail(op: _Op, error: JournalError) -> None:
+    """`op` was not committed. A chained op's future resolves all the same, its chain holding
+    the error (the actor that chained it looks there); any other's raises it."""
+    if op.chain is not None:
+        op.chain.fail(error)  # later turns of the chain are not written (J3)
+        if not op.future.done():
+            op.future.set_result(None)
+    elif not op.future.done():
+        op.future.set_exception(error)
 
 
 def _journal_error(exc: Exception) -> JournalError:
