@@ -108,7 +108,8 @@ async def test_j3_one_actors_turns_share_group_commits() -> None:
         adder = await system.spawn(Adder, name="adder")
         await send_concurrently(adder, senders=20, each=20)
         await testing.wait_idle(system)
-        assert await adder.ask(Get()) == (sum(s * 1000 + k for s in range(20) for k in range(20)), 400)
+        expected = sum(s * 1000 + k for s in range(20) for k in range(20))
+        assert await adder.ask(Get()) == (expected, 400)
     # Twenty senders keep the mailbox full: the actor ran ahead of its commits, several of its
     # turns in each (without pipelining every commit would hold exactly one).
     assert max(journal.done_batches) > 1, journal.done_batches
@@ -116,7 +117,9 @@ async def test_j3_one_actors_turns_share_group_commits() -> None:
 
 
 @pytest.mark.timeout(30)
-async def test_j3_a_failed_commit_re_runs_the_turns_after_it_from_the_last_committed_state() -> None:
+async def test_j3_a_failed_commit_re_runs_the_turns_after_it_from_its_last_committed_state() -> (
+    None
+):
     journal = FailsOneCommit("adder", after=50)
     expected = sum(s * 1000 + k for s in range(10) for k in range(30))
     GATE["adder"] = anyio.Event()
