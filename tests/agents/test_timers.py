@@ -143,7 +143,8 @@ class _Other(af.Actor[None]):
 
 
 class _FailsFirstFire(MemoryJournal):
-    """A journal whose first commit that fires a timer fails, as a full disk would."""
+    """A journal whose first commit that fires a timer fails with an error the writer does not
+    retry (a full disk is retried for a while, J9; this one reaches the timers)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -152,7 +153,7 @@ class _FailsFirstFire(MemoryJournal):
     async def write(self, batch: Batch) -> list[int | None]:
         if batch.cancels and batch.appends and not self.failed_fires:
             self.failed_fires += 1
-            raise af.JournalFull("disk full (a test)")
+            raise af.JournalCorrupt("an I/O error (a test)")
         return await super().write(batch)
 
 
