@@ -103,6 +103,17 @@ _STATE_FROM: Final = (
     " FROM (VALUES {rows}) AS v WHERE actors.name = v.column1"
 )
 
+# The WAL's bounds in normal running (J8): SQLite checkpoints it (PASSIVE, in the commit that
+# leaves it at `_CHECKPOINT_PAGES` pages or more: ~4 MiB at 4 KiB pages), and a WAL file that grew
+# past `_WAL_SIZE_LIMIT` (one large commit, or checkpoints held back by a long read) is cut back to
+# that size when it starts again from its beginning after a checkpoint.
+_CHECKPOINT_PAGES: Final = 1000
+_WAL_SIZE_LIMIT: Final = 4 * 1024 * 1024
+# After a JournalFull, until the disk has this much room again, every commit checkpoints the WAL
+# (so it holds one commit, and a freed disk is not taken back by it): room for a full-sized WAL,
+# and for the database to grow by as much when that WAL is checkpointed.
+_SHORT_OF_ROOM: Final = 2 * _WAL_SIZE_LIMIT
+
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that decide the error type.
 _BUSY, _LOCKED, _FULL, _CORRUPT, _NOTADB = 5, 6, 13, 11, 26
 
@@ -116,6 +127,12 @@ class SQLiteJournal:
     and ``-shm`` companions are created readable by their owner only (0600). `busy_timeout` is
     how long a write waits for another process's write lock before `JournalLocked`.
     `max_bytes` caps the file's size: a write past it raises `JournalFull`, as a full disk does.
+
+    The WAL is checkpointed every 1000 pages (~4 MiB) and its file cut back to 4 MiB after a
+    checkpoint. After a write fails with `JournalFull` (rolled back whole), the WAL is
+    checkpointed and truncated to nothing (again before the next write, if it could not finish
+    then), and every commit checkpoints it until the disk has 8 MiB free again, so that space
+    freed on a full disk goes to new writes instead of back to the WAL.
     """
 
     def __init__(
@@ -135,6 +152,10 @@ class SQLiteJournal:
         self._writer: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._thread: WorkerThread | None = None
+        # Used in the writer thread only: since a JournalFull, a TRUNCATE checkpoint is owed
+        # (it could not finish yet), and the disk has not had `_SHORT_OF_ROOM` free.
+        self._truncate_owed = False
+        self._short_of_room = False
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -184,6 +205,9 @@ class SQLiteJournal:
                 raise JournalError(f"{self.path}: SQLite refused WAL mode (got {mode!r})")
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            conn.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
+            self._truncate_owed = self._short_of_room = False
             _migrate(conn, self.path)
             if self.max_bytes is not None:
                 page_size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -212,6 +236,8 @@ class SQLiteJournal:
         conn = self._writer
         if conn is None:
             raise JournalError(f"journal {self.path} is closed")
+        if self._truncate_owed:
+            self._truncate_wal(conn)
         now = time.time()
         try:
             with immediate(conn):
@@ -219,8 +245,58 @@ class SQLiteJournal:
                 crash_point("commit.before_commit")
             crash_point("commit.after_commit")
         except sqlite3.Error as exc:
-            raise _translate(exc, f"cannot write to {self.path}") from exc
+            raise self._failed(conn, exc, f"cannot write to {self.path}") from exc
+        if self._short_of_room:
+            self._check_room(conn)
         return seqs
+
+    # -- a full disk (J9) -------------------------------------------------------------------------
+
+    def _failed(self, conn: sqlite3.Connection, exc: sqlite3.Error, context: str) -> JournalError:
+        """`exc` as a typed error; after a full disk, give the space the WAL holds back.
+
+        The failed transaction was rolled back whole (`immediate`), so nothing of it is
+        committed; what the WAL held of it, and of the commits before, goes once it is
+        checkpointed and truncated.
+        """
+        error = _translate(exc, context)
+        if isinstance(error, JournalFull):
+            self._short_of_room = True
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_autocheckpoint = 1")  # every commit, from now on
+            self._truncate_wal(conn)
+        return error
+
+    def _truncate_wal(self, conn: sqlite3.Connection) -> None:
+        """Checkpoint the whole WAL into the database and truncate it to nothing.
+
+        It waits for nobody: a read in progress (or another process's write) leaves it
+        unfinished, and so does a disk too full for the database to grow by the pages it
+        copies; it is then tried again before the next write.
+        """
+        self._truncate_owed = True
+        if conn.in_transaction:
+            return  # a rollback that failed: the next write reports it
+        try:
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                blocked = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        except sqlite3.Error:
+            return
+        self._truncate_owed = bool(blocked)
+
+    def _check_room(self, conn: sqlite3.Connection) -> None:
+        """Go back to checkpoints every `_CHECKPOINT_PAGES` once the disk has room again."""
+        try:
+            disk = os.statvfs(self.path.parent)
+        except OSError:
+            return
+        if disk.f_bavail * disk.f_frsize >= _SHORT_OF_ROOM:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
+                self._short_of_room = False
 
     @staticmethod
     def _apply(conn: sqlite3.Connection, batch: Batch, now: float) -> list[int | None]:
@@ -280,7 +356,7 @@ class SQLiteJournal:
                 rows = conn.execute(_TAKE_NOTICES).fetchall()
                 conn.execute("DELETE FROM notices")
         except sqlite3.Error as exc:
-            raise _translate(exc, f"cannot read notices in {self.path}") from exc
+            raise self._failed(conn, exc, f"cannot read notices in {self.path}") from exc
         return [_message(row) for row in rows]
 
     def watch_notices(self, wake: Callable[[], None]) -> Callable[[], None]:
@@ -316,7 +392,7 @@ class SQLiteJournal:
         try:
             return compact(conn, before)
         except sqlite3.Error as exc:
-            raise _translate(exc, f"cannot compact {self.path}") from exc
+            raise self._failed(conn, exc, f"cannot compact {self.path}") from exc
 
     # -- reads ---------------------------------------------------------------------------------
 
