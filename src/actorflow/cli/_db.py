@@ -30,7 +30,7 @@ from ..journal._rows import (
     read_time,
     row_checked,
 )
-from ..journal._sqlite import _translate, empty_database, empty_file
+from ..journal._sqlite import empty_database, empty_file, translate
 from ._errors import Failure
 
 __all__ = [
@@ -282,14 +282,14 @@ class Journal:
         try:
             return self._conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise _translate(exc, f"cannot read {self.path}") from exc
+            raise translate(exc, f"cannot read {self.path}") from exc
 
     def _all(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         cursor = self._execute(sql, params)
         try:
             return cursor.fetchall()
         except sqlite3.Error as exc:
-            raise _translate(exc, f"cannot read {self.path}") from exc
+            raise translate(exc, f"cannot read {self.path}") from exc
 
     def _one(self, sql: str, params: tuple[Any, ...]) -> Any:
         return self._all(sql, params)[0]
@@ -300,7 +300,7 @@ class Journal:
             try:
                 rows = cursor.fetchmany(500)
             except sqlite3.Error as exc:
-                raise _translate(exc, f"cannot read {self.path}") from exc
+                raise translate(exc, f"cannot read {self.path}") from exc
             if not rows:
                 return
             yield from rows
@@ -381,7 +381,7 @@ def _connect(path: Path, mode: str, where_from: str) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT)
     except sqlite3.Error as exc:
-        raise _translate(exc, f"cannot open {path}") from exc
+        raise translate(exc, f"cannot open {path}") from exc
     return conn
 
 
@@ -405,7 +405,7 @@ def _check(conn: sqlite3.Connection, path: Path) -> int:
                 f"{path} is not a SQLite database, so not an actorflow journal;"
                 " check the --journal path"
             ) from exc
-        raise _translate(exc, f"cannot read {path}") from exc
+        raise translate(exc, f"cannot read {path}") from exc
     try:
         version = int(rows[0][0])
     except (IndexError, TypeError, ValueError):

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from ..journal import Compacted, MessageRecord
 from ..journal._rows import MESSAGE_COLUMNS, read_message
-from ..journal._sqlite import _translate
+from ..journal._sqlite import translate
 from ..journal._statements import append_outside, compact, requeue_outside
 from ._db import open_writable, unknown_message
 from ._errors import Failure
@@ -88,7 +88,7 @@ def _writing(path: Path, where_from: str, doing: str) -> Iterator[sqlite3.Connec
     try:
         yield conn
     except sqlite3.Error as exc:
-        raise _translate(exc, f"cannot {doing} in {path}") from exc
+        raise translate(exc, f"cannot {doing} in {path}") from exc
     finally:
         conn.close()
 

@@ -47,7 +47,7 @@ from ._statements import INSERT_MESSAGE, compact, immediate, message_row, timer_
 from ._thread import WorkerThread
 from ._wake import WakeListener
 
-__all__ = ["SQLiteJournal", "empty_database", "empty_file"]
+__all__ = ["SQLiteJournal", "empty_database", "empty_file", "translate"]
 
 
 _UPSERT_ACTOR: Final = (
@@ -175,7 +175,7 @@ class SQLiteJournal:
             self._reader = await aiosqlite.connect(uri, uri=True, timeout=self.busy_timeout)
         except sqlite3.Error as exc:
             await self.close()
-            raise _translate(exc, f"cannot open {self.path} for reading") from exc
+            raise translate(exc, f"cannot open {self.path} for reading") from exc
 
     async def close(self) -> None:
         reader, self._reader = self._reader, None
@@ -197,7 +197,7 @@ class SQLiteJournal:
                 timeout=self.busy_timeout,
             )
         except sqlite3.Error as exc:
-            raise _translate(exc, f"cannot open {self.path}") from exc
+            raise translate(exc, f"cannot open {self.path}") from exc
         try:
             _refuse_empty(conn, self.path)  # before WAL mode, which would write to the file
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -218,7 +218,7 @@ class SQLiteJournal:
                 raise JournalSchemaError(
                     f"{self.path} is not a SQLite database, so not an actorflow journal"
                 ) from exc
-            raise _translate(exc, f"cannot open {self.path}") from exc
+            raise translate(exc, f"cannot open {self.path}") from exc
         except BaseException:
             conn.close()
             raise
@@ -259,7 +259,7 @@ class SQLiteJournal:
         committed; what the WAL held of it, and of the commits before, goes once it is
         checkpointed and truncated.
         """
-        error = _translate(exc, context)
+        error = translate(exc, context)
         if isinstance(error, JournalFull):
             self._short_of_room = True
             with contextlib.suppress(sqlite3.Error):
@@ -462,7 +462,7 @@ class SQLiteJournal:
         try:
             return list(await reader.execute_fetchall(sql, params))
         except sqlite3.Error as exc:
-            raise _translate(exc, f"cannot read {self.path}") from exc
+            raise translate(exc, f"cannot read {self.path}") from exc
 
     def __repr__(self) -> str:
         state = "open" if self._writer is not None else "closed"
@@ -587,14 +587,14 @@ def _build(temp: Path) -> None:
     try:
         conn = sqlite3.connect(temp, isolation_level=None)
     except sqlite3.Error as exc:
-        raise _translate(exc, f"cannot create {temp}") from exc
+        raise translate(exc, f"cannot create {temp}") from exc
     try:
         # A rollback journal here, so that closing leaves everything in the file itself; WAL
         # mode is set when the journal is opened where it belongs.
         conn.execute("PRAGMA synchronous = FULL")
         _migrate(conn, temp, new=True)
     except sqlite3.Error as exc:
-        raise _translate(exc, f"cannot create {temp}") from exc
+        raise translate(exc, f"cannot create {temp}") from exc
     finally:
         conn.close()
 
@@ -662,7 +662,7 @@ def _migrate(conn: sqlite3.Connection, path: Path, *, new: bool = False) -> None
             )
 
 
-def _translate(exc: sqlite3.Error, context: str) -> JournalError:
+def translate(exc: sqlite3.Error, context: str) -> JournalError:
     """Map a sqlite3 error to the typed journal error that says what to do (J9)."""
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
