@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import anyio
+import pytest
 
 import actorflow as af
+from actorflow.journal import JournalBackend, MemoryJournal, SQLiteJournal
 
 
 class Ping(af.Message):
@@ -75,3 +80,14 @@ class Blocker(af.Actor[None]):
 
     def on_ping(self, msg: Ping) -> None:
         self.gate.handled.append(msg.n)
+
+
+@pytest.fixture(params=["in-memory", "memory-journal", "sqlite"], name="journal")
+def each_journal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JournalBackend | None]:
+    """A system's journal three ways: none (in memory), a `MemoryJournal`, a `SQLiteJournal`."""
+    if request.param == "sqlite":
+        yield SQLiteJournal(tmp_path / "journal.db")
+    elif request.param == "memory-journal":
+        yield MemoryJournal()
+    else:
+        yield None

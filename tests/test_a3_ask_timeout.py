@@ -5,14 +5,14 @@ message type the actor does not accept)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 import actorflow as af
 from actorflow import testing
-from actorflow.journal import JournalBackend, MemoryJournal, SQLiteJournal
+from actorflow.journal import JournalBackend
+
+from .support import each_journal as each_journal  # the `journal` fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -24,16 +24,6 @@ class Ping(af.Message, tag="test.a3timeout.Ping"):
 class Ponger(af.Actor[None], kind="test.a3timeout.Ponger"):
     def on_ping(self, msg: Ping) -> str:
         return "pong"
-
-
-@pytest.fixture(params=["in-memory", "memory-journal", "sqlite"])
-def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JournalBackend | None]:
-    if request.param == "sqlite":
-        yield SQLiteJournal(tmp_path / "journal.db")
-    elif request.param == "memory-journal":
-        yield MemoryJournal()
-    else:
-        yield None
 
 
 @pytest.mark.timeout(30)

@@ -5,18 +5,23 @@ The full loop is `make crash N=200`; `make test` runs a short one.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
+
+from actorflow.journal import SQLiteJournal
 
 from .crash.loop import run
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = int(os.environ.get("ACTORFLOW_TEST_KILLS", "20"))
+PROCESS_DIED = "ProcessDied: 3 attempt(s) counted"
 
 
 @pytest.mark.timeout(600)
@@ -44,4 +49,28 @@ def test_s7_a_message_that_kills_the_process_is_dead_lettered_after_max_attempts
     assert survived.returncode == 0, survived.stderr
     lines = survived.stdout.splitlines()
     assert lines[0] == "fine"
-    assert lines[1].startswith("dead letter: victim Poison ProcessDied: 3 attempt(s) counted")
+    assert lines[1].startswith(f"dead letter: victim Poison {PROCESS_DIED}")
+    # The journal stores the error the log shows, for the CLI and the journal API alike.
+    listed = subprocess.run(
+        [sys.executable, "-m", "actorflow", "journal", "dead", "--json", "--journal", str(journal)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr
+    (dead,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (dead["id"], dead["attempts"]) == ("the-poison", 3)
+    assert dead["error"].startswith(PROCESS_DIED), dead["error"]
+    (error,) = anyio.run(stored_errors, journal)
+    assert (error or "").startswith(PROCESS_DIED), error
+
+
+async def stored_errors(path: Path) -> list[str | None]:
+    journal = SQLiteJournal(path)
+    await journal.open()
+    try:
+        return [letter.error for letter in await journal.dead_letters()]
+    finally:
+        await journal.close()

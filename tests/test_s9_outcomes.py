@@ -4,8 +4,6 @@ of the system that every waiting asker hears as `ActorStopped`."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -13,7 +11,9 @@ import pytest
 
 import actorflow as af
 from actorflow import testing
-from actorflow.journal import JournalBackend, MemoryJournal, SQLiteJournal
+from actorflow.journal import JournalBackend
+
+from .support import each_journal as each_journal  # the `journal` fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -40,16 +40,6 @@ class Unrequested(af.Actor[None], kind="test.s9.Unrequested"):
 
     def on_ping(self, msg: Ping) -> str:
         return "pong"
-
-
-@pytest.fixture(params=["in-memory", "memory-journal", "sqlite"])
-def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JournalBackend | None]:
-    if request.param == "sqlite":
-        yield SQLiteJournal(tmp_path / "journal.db")
-    elif request.param == "memory-journal":
-        yield MemoryJournal()
-    else:
-        yield None
 
 
 @pytest.mark.timeout(30)

@@ -556,7 +556,7 @@ def _create_if_missing(path: Path) -> None:
 
     The new journal is built whole beside `path` and then linked into place, so `path` never
     names a half-made journal: a process killed while creating it leaves only a stray
-    ``.NAME.PID.XXXX.creating`` file, and a second process opening the same new path meanwhile
+    ``.NAME.PID.RANDOM.creating`` file, and a second process opening the same new path meanwhile
     finds either nothing (and builds its own, of which one wins) or a complete journal.
     """
     try:
