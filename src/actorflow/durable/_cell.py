@@ -25,7 +25,7 @@ from .._crashpoints import crash_point
 from .._envelope import Envelope
 from .._errors import DecodeError, JournalError
 from .._handlers import Behaviour
-from .._lifecycle import PASSIVATED, PASSIVATING, RUNNING
+from .._lifecycle import PASSIVATED, PASSIVATING, RUNNING, is_fatal, is_requested_cancel
 from .._runtime import Runtime, Supervising
 from .._spec import Child
 from ..journal import Done, Failed
@@ -119,18 +119,28 @@ class DurableCell(JournaledCell):
         self.chain = Chain(self.mailbox.wake)
         try:
             await self._turns(self._bind(actor), actor)
-        finally:
+        except BaseException as exc:
+            if is_requested_cancel(exc) or is_fatal(exc):
+                self._rewind_if_broken()  # commits still on their way land by themselves
+                raise
             await self._drain()  # a restart starts from what is committed
+            broken = self._rewind_if_broken()
+            if broken is not None:
+                raise broken from exc  # the failed commit, not what followed it, counts
+            raise
+        await self._drain()
+        broken = self._rewind_if_broken()
+        if broken is not None:
+            raise broken
 
     async def _turns(self, handlers: Handlers, actor: Behaviour) -> None:
-        mailbox, chain = self.mailbox, self.chain
-        assert chain is not None
+        mailbox = self.mailbox
         max_attempts = self.spec.max_attempts
         passivate_after = self.spec.passivate_after
         while self.phase is RUNNING:
-            if chain.error is not None:
-                self._rewind()
-                raise chain.error
+            broken = self._rewind_if_broken()
+            if broken is not None:
+                raise broken
             envelope = self.current
             if envelope is None:
                 envelope = mailbox.get_nowait()
@@ -216,9 +226,13 @@ class DurableCell(JournaledCell):
             # Not `await`: a cancellation must not cancel the commit's future.
             await asyncio.wait([self.uncommitted[-1][1]])
 
-    def _rewind(self) -> None:
-        """A commit failed: the turns not committed go back to be handled again, first, from
-        the last committed state; their claims are counted again (S7)."""
+    def _rewind_if_broken(self) -> JournalError | None:
+        """If a commit of this incarnation failed, put the turns not committed back to be
+        handled again, first, from the last committed state, their claims to be counted again
+        (S7), and return the commit's error."""
+        chain = self.chain
+        if chain is None or chain.error is None or not self.uncommitted:
+            return None  # nothing failed, or its turns are back already
         again = [e for e, _ in self.uncommitted]
         if self.current is not None:
             again.append(self.current)
@@ -228,6 +242,7 @@ class DurableCell(JournaledCell):
             envelope.claimed = False
         self.current = again[0] if again else None
         self.mailbox.push_front(again[1:])
+        return chain.error
 
     @property
     def ahead(self) -> Iterable[Envelope]:
