@@ -9,7 +9,6 @@ merged with what the journal returns, so that none is taken twice or lost (J5).
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 from collections.abc import Coroutine, Iterable
@@ -86,9 +85,6 @@ class JournaledCell(ActorCell):
 
     async def send(self, envelope: Envelope) -> None:
         await self.send_durable(envelope, None)
-
-    async def send_until(self, envelope: Envelope, reply: asyncio.Future[Any]) -> None:
-        await self.send_durable(envelope, None)  # the ask's deadline bounds it (A3)
 
     async def send_identified(self, message: Message, message_id: str) -> None:
         await self.send_durable(Envelope(message), message_id)
