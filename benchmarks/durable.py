@@ -192,18 +192,29 @@ async def actorflow_throughput(
         )
         await asyncio.gather(*(produce(ref, 1) for ref in refs))
         await system.wait_idle()
-        before = system.journal_statistics()
-        handled_before = system.statistics().handled
-        start = now_ns()
-        await asyncio.gather(*(produce(ref, per_producer) for ref in refs))
-        await system.wait_idle()
-        elapsed = now_ns() - start
-        after = system.journal_statistics()
-        handled = system.statistics().handled - handled_before
-    expect("durable messages handled", handled, count)
+        rate = await timed_tells(system, [(ref, per_producer) for ref in refs], count, commits)
+    _remove_journal(path)
+    return rate
+
+
+async def timed_tells(
+    system: af.ActorSystem,
+    producers: list[tuple[af.ActorRef[DurableCounter], int]],
+    count: int,
+    commits: dict[float, str],
+) -> float:
+    """Messages per second of concurrent producers (a ref and how many tells each), timed
+    until every message is handled and committed; notes in `commits` how they committed."""
+    before = system.journal_statistics()
+    handled_before = system.statistics().handled
+    start = now_ns()
+    await asyncio.gather(*(produce(ref, tells) for ref, tells in producers))
+    await system.wait_idle()
+    elapsed = now_ns() - start
+    after = system.journal_statistics()
+    expect("durable messages handled", system.statistics().handled - handled_before, count)
     rate = per_second(count, elapsed)
     commits[rate] = describe_commits(before, after, count)
-    _remove_journal(path)
     return rate
 
 
@@ -400,17 +411,7 @@ async def actorflow_many_senders(directory: Path, count: int, commits: dict[floa
             *(produce(ref, DURABLE_WARMUP // MANY_SENDERS) for _ in range(MANY_SENDERS))
         )
         await system.wait_idle()
-        before = system.journal_statistics()
-        handled_before = ref.statistics().handled
-        start = now_ns()
-        await asyncio.gather(*(produce(ref, per_sender) for _ in range(MANY_SENDERS)))
-        await system.wait_idle()
-        elapsed = now_ns() - start
-        after = system.journal_statistics()
-        handled = ref.statistics().handled - handled_before
-    expect("durable messages handled", handled, count)
-    rate = per_second(count, elapsed)
-    commits[rate] = describe_commits(before, after, count)
+        rate = await timed_tells(system, [(ref, per_sender)] * MANY_SENDERS, count, commits)
     _remove_journal(path)
     return rate
 

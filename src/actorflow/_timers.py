@@ -32,7 +32,7 @@ from ._envelope import Envelope
 from ._errors import ActorflowError, JournalError
 from ._ids import new_message_id
 from ._message import Message
-from .durable import Durability, JournaledCell, Turn, record_for
+from .durable import Durability, JournaledCell, Turn, Writer, record_for
 from .journal import TimerRecord
 
 __all__ = ["Timers", "When", "due_at"]
@@ -127,7 +127,7 @@ class Timers:
             await self._writer().cancel(timer_id)
         self._armed.pop(timer_id, None)
 
-    def _writer(self) -> Any:
+    def _writer(self) -> Writer:
         if self.durability is None or not self.durability.is_open:
             raise ActorflowError("the system's journal is closed")
         return self.durability.writer
