@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from .journal.postgres_server import PostgresServer, ServerMissing, postgres_server
+
 
 @pytest.fixture(
     params=[
@@ -37,3 +39,14 @@ def children_hear_ctrl_c() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole session; each test makes its own database
+    (`PostgresServer.new_database`). Missing binaries fail the test, saying how to install."""
+    try:
+        with postgres_server() as server:
+            yield server
+    except ServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)

@@ -24,6 +24,7 @@ from ._errors import JournalError as JournalError
 from ._errors import JournalFull as JournalFull
 from ._errors import JournalLocked as JournalLocked
 from ._errors import JournalSchemaError as JournalSchemaError
+from ._errors import JournalUnavailable as JournalUnavailable
 from ._errors import MailboxFull as MailboxFull
 from ._errors import MessageTypeError as MessageTypeError
 from ._errors import StartFailed as StartFailed
@@ -44,6 +45,7 @@ from ._spec import default_backoff as default_backoff
 from ._system import ActorSystem as ActorSystem
 from ._target import ActorStatistics as ActorStatistics
 from .durable import JournalStatistics as JournalStatistics
+from .journal import PostgresJournal as PostgresJournal
 
 __version__ = "0.1.0"
 
@@ -63,6 +65,7 @@ __all__ = [
     "ActorSystem",
     "SystemStatistics",
     "JournalStatistics",
+    "PostgresJournal",
     "Supervisor",
     "Child",
     "Strategy",
@@ -86,6 +89,7 @@ __all__ = [
     "JournalFull",
     "JournalLocked",
     "JournalSchemaError",
+    "JournalUnavailable",
     "MailboxFull",
     "MessageTypeError",
     "StartFailed",

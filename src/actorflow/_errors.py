@@ -21,6 +21,7 @@ __all__ = [
     "JournalFull",
     "JournalLocked",
     "JournalSchemaError",
+    "JournalUnavailable",
     "MailboxFull",
     "MessageTypeError",
     "StartFailed",
@@ -159,3 +160,11 @@ class JournalCorrupt(JournalError):
 
 class JournalSchemaError(JournalError):
     """Raised when a file is not an actorflow journal, or was written by a newer actorflow."""
+
+
+class JournalUnavailable(JournalError):
+    """Raised when the journal's server cannot be reached, or stopped answering.
+
+    A server journal (`PostgresJournal`) reconnects and retries for its `reconnect_timeout`
+    before it is raised; a write that raised it was not acknowledged.
+    """

@@ -29,7 +29,7 @@ from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
 from ._supervisor import SupervisorCell
 from ._timers import When
 from .durable import Durability, JournaledCell, JournalStatistics, TimerSink
-from .journal import Compacted, ConversationNode, JournalBackend, SQLiteJournal
+from .journal import Compacted, ConversationNode, JournalBackend, backend_for
 
 __all__ = ["ActorSystem", "SystemStatistics"]
 
@@ -46,9 +46,9 @@ def _is_backend(value: object) -> bool:
 class ActorSystem:
     """Runs actors under a root supervisor; use it as an async context manager.
 
-    With a `journal` (a path, or a backend such as ``journal.SQLiteJournal``), named actors are
-    durable: their messages and state persist and are recovered when a system starts on the
-    same journal (J1, J5).
+    With a `journal` (a SQLite file's path, a ``postgresql://`` URL, or a backend such as
+    ``journal.SQLiteJournal``), named actors are durable: their messages and state persist and
+    are recovered when a system starts on the same journal (J1, J5).
 
     ``async with ActorSystem() as system:`` starts the root supervisor (a one-for-one
     `Supervisor` named "root" unless `root` says otherwise); leaving the block stops every actor
@@ -78,7 +78,7 @@ class ActorSystem:
         if journal is None or _is_backend(journal):
             self._backend: JournalBackend | None = journal  # type: ignore[assignment]
         else:
-            self._backend = SQLiteJournal(journal)  # type: ignore[arg-type]
+            self._backend = backend_for(journal)  # type: ignore[arg-type]
         self.clock: Clock = clock if clock is not None else LoopClock()
         self._services = Services(self, self.clock, dead_letter_limit)
         self._root_spec = root if root is not None else Supervisor(name="root")

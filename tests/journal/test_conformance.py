@@ -1,4 +1,4 @@
-"""The conformance suite every journal backend passes (J12): SQLite and in-memory.
+"""The conformance suite every journal backend passes (J12): SQLite, in-memory and PostgreSQL.
 
 Replay order, monotonic sequence numbers, atomic batches, idempotent appends by id (also after
 reopening), dead letters and re-queues, and unreadable rows reported while their neighbours
@@ -22,6 +22,7 @@ from actorflow.journal import (
     JournalBackend,
     MemoryJournal,
     MessageRecord,
+    PostgresJournal,
     SQLiteJournal,
     StepRecord,
     TimerRecord,
@@ -31,13 +32,21 @@ from actorflow.journal import (
 from actorflow.journal._schema import MIGRATIONS
 from actorflow.journal._statements import append_outside
 
+from .postgres_server import PostgresServer
+
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", "postgres"])
 async def journal(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[JournalBackend]:
     backend: JournalBackend
-    backend = SQLiteJournal(tmp_path / "j.db") if request.param == "sqlite" else MemoryJournal()
+    if request.param == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        backend = PostgresJournal(server.new_database())
+    elif request.param == "sqlite":
+        backend = SQLiteJournal(tmp_path / "j.db")
+    else:
+        backend = MemoryJournal()
     await backend.open()
     yield backend
     await backend.close()

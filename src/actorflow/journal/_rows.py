@@ -19,6 +19,7 @@ __all__ = [
     "field",
     "read_actor",
     "read_message",
+    "read_message_or_corrupt",
     "read_time",
     "read_timer",
     "row_checked",
@@ -84,6 +85,24 @@ def read_message(row: Any) -> MessageRecord:
         )
 
     return row_checked("messages", f"seq={seq!r}", build)
+
+
+def read_message_or_corrupt(row: Any) -> MessageRecord:
+    """Read one messages row; a row that is not what the schema says comes back `corrupt`
+    (with what could be read), so that reading many rows never fails on one."""
+    try:
+        return read_message(row)
+    except JournalCorrupt as exc:
+        m_id, recipient, kind, *_, seq, _attempts, status = row[:11]
+        return MessageRecord(
+            id=str(m_id),
+            recipient=str(recipient),
+            type=str(kind),
+            body=b"",
+            seq=seq if isinstance(seq, int) else 0,
+            status=status if status in ("done", "dead") else "pending",
+            corrupt=str(exc),
+        )
 
 
 def _shared_fields(*values: Any) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from ._rows import (
     REQUEUE,
     TIMER_COLUMNS,
     read_actor,
-    read_message,
+    read_message_or_corrupt,
     read_timer,
 )
 from ._schema import MIGRATIONS, SCHEMA_VERSION
@@ -357,7 +357,7 @@ class SQLiteJournal:
                 conn.execute("DELETE FROM notices")
         except sqlite3.Error as exc:
             raise self._failed(conn, exc, f"cannot read notices in {self.path}") from exc
-        return [_message(row) for row in rows]
+        return [read_message_or_corrupt(row) for row in rows]
 
     def watch_notices(self, wake: Callable[[], None]) -> Callable[[], None]:
         listener = WakeListener(self.path)
@@ -420,12 +420,12 @@ class SQLiteJournal:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_message(row) for row in await self._fetch(sql, tuple(params))]
+        return [read_message_or_corrupt(row) for row in await self._fetch(sql, tuple(params))]
 
     async def message(self, message_id: str) -> MessageRecord | None:
         sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?"
         rows = await self._fetch(sql, (message_id,))
-        return _message(rows[0]) if rows else None
+        return read_message_or_corrupt(rows[0]) if rows else None
 
     async def dead_letters(self, *, limit: int | None = None) -> list[MessageRecord]:
         sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'dead' ORDER BY seq"
@@ -433,7 +433,7 @@ class SQLiteJournal:
         if limit is not None:
             sql += " LIMIT ?"
             params = (limit,)
-        return [_message(row) for row in await self._fetch(sql, params)]
+        return [read_message_or_corrupt(row) for row in await self._fetch(sql, params)]
 
     async def steps(self, message_id: str) -> dict[str, bytes]:
         rows = await self._fetch(
@@ -447,7 +447,7 @@ class SQLiteJournal:
 
     async def conversation(self, conversation: str) -> list[MessageRecord]:
         sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ? ORDER BY seq"
-        return [_message(row) for row in await self._fetch(sql, (conversation,))]
+        return [read_message_or_corrupt(row) for row in await self._fetch(sql, (conversation,))]
 
     async def schema_version(self) -> int:
         rows = await self._fetch(
@@ -674,21 +674,3 @@ def translate(exc: sqlite3.Error, context: str) -> JournalError:
     if primary in (_CORRUPT, _NOTADB):
         return JournalCorrupt(f"{reason} (the file is damaged; restore it from a backup)")
     return JournalError(reason)
-
-
-def _message(row: Any) -> MessageRecord:
-    """Read one messages row; a row that is not what the schema says comes back `corrupt`
-    (with what could be read), so that reading many rows never fails on one."""
-    try:
-        return read_message(row)
-    except JournalCorrupt as exc:
-        m_id, recipient, kind, *_, seq, _attempts, status = row[:11]
-        return MessageRecord(
-            id=str(m_id),
-            recipient=str(recipient),
-            type=str(kind),
-            body=b"",
-            seq=seq if isinstance(seq, int) else 0,
-            status=status if status in ("done", "dead") else "pending",
-            corrupt=str(exc),
-        )

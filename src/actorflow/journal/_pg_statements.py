@@ -1,0 +1,168 @@
+"""The SQL a PostgreSQL journal writes with: one statement per kind of change, rows as arrays.
+
+Each kind of change in a group commit is one statement over arrays (``unnest``), whatever the
+number of rows, so a commit is a fixed handful of statements sent together in one pipeline.
+Outside producers (J11) append a message and its notice in one transaction and then notify
+the running system (``NOTIFY`` after the commit: inside the writer's transactions it would
+serialise every commit on the notification queue's lock).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ._records import Batch, MessageRecord, TimerRecord
+from ._rows import MESSAGE_COLUMNS, TIMER_COLUMNS
+
+__all__ = [
+    "APPEND",
+    "APPEND_LOCK",
+    "CANCEL",
+    "CHANNEL",
+    "CLAIM",
+    "COMMIT_NUMBER",
+    "DELETE_DONE",
+    "DELETE_STEPS",
+    "DONE_BY_ID",
+    "DONE_BY_SEQ",
+    "FAILED",
+    "NOTICE",
+    "REQUEUE",
+    "STATES",
+    "STEPS",
+    "TAKE_NOTICES",
+    "TIMERS",
+    "UPSERT_ACTOR",
+    "append_columns",
+    "states_of",
+    "timer_columns",
+]
+
+CHANNEL: Final = "actorflow_notices"
+"""The LISTEN/NOTIFY channel outside producers notify after appending (J11)."""
+
+APPEND_LOCK: Final = 0x61666A6C  # "afjl": held by every transaction that appends
+"""The transaction-level advisory lock that makes appends commit in seq order (as SQLite's
+one write lock does): a reader paging by seq never finds a lower seq committed later."""
+
+UPSERT_ACTOR: Final = (
+    "INSERT INTO actors"
+    " (name, kind, args, options, state, supervisor, handled, created_at, updated_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, 0, %s, %s)"
+    " ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, args = excluded.args,"
+    " options = excluded.options, supervisor = excluded.supervisor,"
+    " updated_at = excluded.updated_at"
+)
+# The rows in the order given (WITH ORDINALITY ... ORDER BY): seqs follow it, and of two rows
+# with one id (or one step) the first is kept.
+APPEND: Final = (
+    "INSERT INTO messages"
+    " (id, recipient, type, body, sender, conversation, cause, created_at, attempts, trace)"
+    " SELECT id, recipient, type, body, sender, conversation, cause, created_at, attempts, trace"
+    " FROM unnest(%s::text[], %s::text[], %s::text[], %s::bytea[], %s::text[], %s::text[],"
+    " %s::text[], %s::float8[], %s::bigint[], %s::text[]) WITH ORDINALITY"
+    " AS v(id, recipient, type, body, sender, conversation, cause, created_at, attempts, trace,"
+    " n) ORDER BY n ON CONFLICT (id) DO NOTHING RETURNING id, seq"
+)
+CLAIM: Final = (
+    "UPDATE messages SET attempts = messages.attempts + v.n"
+    " FROM (SELECT id, count(*) AS n FROM unnest(%s::text[]) AS id GROUP BY id) AS v"
+    " WHERE messages.id = v.id AND messages.status = 'pending'"
+)
+DONE_BY_SEQ: Final = (
+    "UPDATE messages SET status = 'done', done_at = v.at"
+    " FROM unnest(%s::bigint[], %s::float8[]) AS v(seq, at)"
+    " WHERE messages.seq = v.seq AND messages.status = 'pending'"
+)
+DONE_BY_ID: Final = (
+    "UPDATE messages SET status = 'done', done_at = v.at"
+    " FROM unnest(%s::text[], %s::float8[]) AS v(id, at)"
+    " WHERE messages.id = v.id AND messages.status = 'pending'"
+)
+STATES: Final = (
+    "UPDATE actors SET state = coalesce(v.state, actors.state),"
+    " handled = actors.handled + v.n, updated_at = v.at"
+    " FROM unnest(%s::text[], %s::bytea[], %s::bigint[], %s::float8[]) AS v(name, state, n, at)"
+    " WHERE actors.name = v.name"
+)
+FAILED: Final = (
+    "UPDATE messages SET attempts = %s, error = %s, traceback = %s,"
+    " status = CASE WHEN %s THEN 'dead' ELSE status END WHERE id = %s AND status = 'pending'"
+)
+REQUEUE: Final = (
+    "UPDATE messages SET status = 'pending', attempts = 0, error = NULL, traceback = NULL,"
+    " done_at = NULL WHERE id = %s AND status = 'dead'"
+)
+STEPS: Final = (
+    "INSERT INTO steps (message_id, step, result, created_at)"
+    " SELECT message_id, step, result, created_at"
+    " FROM unnest(%s::text[], %s::text[], %s::bytea[], %s::float8[]) WITH ORDINALITY"
+    " AS v(message_id, step, result, created_at, n) ORDER BY n ON CONFLICT DO NOTHING"
+)
+TIMERS: Final = (
+    f"INSERT INTO timers ({TIMER_COLUMNS}) SELECT {TIMER_COLUMNS}"
+    " FROM unnest(%s::text[], %s::text[], %s::text[], %s::bytea[], %s::text[], %s::text[],"
+    " %s::text[], %s::float8[], %s::text[], %s::float8[]) WITH ORDINALITY"
+    f" AS v({TIMER_COLUMNS}, n) ORDER BY n ON CONFLICT (id) DO NOTHING"
+)
+CANCEL: Final = "DELETE FROM timers WHERE id = ANY(%s::text[])"
+COMMIT_NUMBER: Final = "UPDATE actorflow_writers SET last_commit = %s WHERE writer = %s"
+NOTICE: Final = "INSERT INTO notices (message_id) VALUES (%s)"
+TAKE_NOTICES: Final = (
+    "WITH taken AS (DELETE FROM notices RETURNING message_id)"
+    f" SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'pending'"
+    " AND id IN (SELECT message_id FROM taken) ORDER BY seq"
+)
+# J10: done messages older than the cutoff and their steps, and steps whose message is gone.
+DELETE_STEPS: Final = (
+    "DELETE FROM steps WHERE message_id IN (SELECT id FROM messages"
+    " WHERE status = 'done' AND done_at < %s)"
+    " OR NOT EXISTS (SELECT 1 FROM messages WHERE messages.id = steps.message_id)"
+)
+DELETE_DONE: Final = "DELETE FROM messages WHERE status = 'done' AND done_at < %s"
+
+
+def append_columns(appends: list[MessageRecord], now: float) -> list[list[Any]]:
+    """The arrays of `APPEND` for `appends`, column by column."""
+    return [
+        [m.id for m in appends],
+        [m.recipient for m in appends],
+        [m.type for m in appends],
+        [m.body for m in appends],
+        [m.sender for m in appends],
+        [m.conversation for m in appends],
+        [m.cause for m in appends],
+        [m.created_at or now for m in appends],
+        [m.attempts for m in appends],
+        [m.trace for m in appends],
+    ]
+
+
+def timer_columns(timers: list[TimerRecord], now: float) -> list[list[Any]]:
+    """The arrays of `TIMERS` for `timers`, column by column."""
+    messages = [t.message for t in timers]
+    return [
+        [m.id for m in messages],
+        [m.recipient for m in messages],
+        [m.type for m in messages],
+        [m.body for m in messages],
+        [m.sender for m in messages],
+        [m.conversation for m in messages],
+        [m.cause for m in messages],
+        [m.created_at or now for m in messages],
+        [m.trace for m in messages],
+        [t.due_at for t in timers],
+    ]
+
+
+def states_of(batch: Batch) -> list[list[Any]]:
+    """The arrays of `STATES`: each actor's last state of the batch and its count of done (J3)."""
+    states: dict[str, list[Any]] = {}
+    for d in batch.done:
+        row = states.setdefault(d.actor, [None, 0, d.at])
+        if d.state is not None:
+            row[0] = d.state
+        row[1] += 1
+        row[2] = d.at
+    rows = list(states.values())
+    return [list(states), [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]]

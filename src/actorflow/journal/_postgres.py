@@ -1,0 +1,549 @@
+"""The PostgreSQL journal backend, for one node (J8, J9, J12).
+
+One writer connection applies each group commit as one pipeline: ``BEGIN``, one statement per
+kind of change (rows as arrays), the commit's number, ``COMMIT``, sent together and answered
+in one round trip. Reads go through a small pool of other connections, so inspection never
+waits for the writer (MVCC).
+
+A connection lost in the middle of a commit leaves it unknown whether the commit landed; the
+writer's row in ``actorflow_writers`` holds the number of its last commit, so after
+reconnecting the journal reads it and either reports the commit (reading back the seqs) or
+sends it again. Nothing is acknowledged that did not commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, TypeVar, final
+
+import anyio
+import tenacity
+
+from .._crashpoints import crash_point
+from .._errors import JournalCorrupt, JournalError, JournalSchemaError, JournalUnavailable
+from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord
+from ._rows import (
+    ACTOR_COLUMNS,
+    MESSAGE_COLUMNS,
+    TIMER_COLUMNS,
+    read_actor,
+    read_message_or_corrupt,
+    read_timer,
+)
+
+try:
+    import psycopg
+    import psycopg.conninfo
+    import psycopg_pool
+
+    from . import _pg_statements as sql
+    from ._pg_errors import RETRYABLE, translate
+    from ._pg_schema import MIGRATIONS, SCHEMA_VERSION
+except ImportError as missing:  # the postgres extra is not installed
+    _MISSING: ImportError | None = missing
+else:
+    _MISSING = None
+
+__all__ = ["PostgresJournal", "is_postgres_url"]
+
+logger = logging.getLogger("actorflow")
+
+T = TypeVar("T")
+
+_SCHEMA_LOCK: Final = 0x61666A73  # "afjs": one opener migrates at a time
+_INSTALL: Final = "pip install 'actorflow[postgres]'"
+
+
+def is_postgres_url(journal: object) -> bool:
+    """True when `journal` is a ``postgresql://`` (or ``postgres://``) URL."""
+    return isinstance(journal, str) and journal.startswith(("postgresql://", "postgres://"))
+
+
+@final
+class PostgresJournal:
+    """A journal in a PostgreSQL database (15 or later), for one running system at a time.
+
+    `conninfo` is a ``postgresql://user:password@host:port/dbname`` URL or a libpq keyword
+    string; the database (or the schema first in its ``search_path``) must hold an actorflow
+    journal or no tables at all. The writer commits with ``synchronous_commit=on`` whatever the
+    server's default, so an acknowledged message survives a crash of the server.
+
+    `readers` is the number of pooled read connections. A lost connection (a restarted
+    server) is reconnected, and the work retried, for up to `reconnect_timeout` seconds before
+    `JournalUnavailable`; `connect_timeout` bounds each attempt to connect.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        readers: int = 4,
+        reconnect_timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        if _MISSING is not None:
+            raise JournalError(
+                f"a PostgreSQL journal needs psycopg, which is not installed ({_MISSING});"
+                f" install it with: {_INSTALL}"
+            )
+        if readers < 1:
+            raise ValueError(f"readers must be at least 1, not {readers!r}")
+        try:
+            params = psycopg.conninfo.conninfo_to_dict(conninfo)
+        except psycopg.ProgrammingError as exc:
+            raise JournalError(
+                f"{conninfo!r} is not a PostgreSQL connection string: {exc}"
+            ) from exc
+        self.conninfo = conninfo
+        self.readers = readers
+        self.reconnect_timeout = reconnect_timeout
+        self.connect_timeout = connect_timeout
+        params.pop("password", None)
+        self.name = psycopg.conninfo.make_conninfo("", **params)  # what errors and reprs show
+        self._writer: psycopg.AsyncConnection[Any] | None = None
+        self._pool: psycopg_pool.AsyncConnectionPool[Any] | None = None
+        self._lock = anyio.Lock()
+        self._writer_id = ""
+        self._commits = 0
+        self._listeners: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        self._writer_id = secrets.token_hex(8)
+        self._commits = 0
+        conn = await self._connect()
+        try:
+            await self._migrate(conn)
+            await conn.execute(
+                "INSERT INTO actorflow_writers (writer, opened_at) VALUES (%s, %s)",
+                (self._writer_id, time.time()),
+            )
+        except psycopg.Error as exc:
+            await conn.close()
+            raise translate(exc, f"cannot open the journal {self.name}") from exc
+        except BaseException:
+            await conn.close()
+            raise
+        self._writer = conn
+        pool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
+            self.conninfo,
+            min_size=1,
+            max_size=self.readers,
+            kwargs={"autocommit": True, "connect_timeout": max(1, round(self.connect_timeout))},
+            open=False,
+            check=psycopg_pool.AsyncConnectionPool.check_connection,
+            name="actorflow-journal-readers",
+        )
+        try:
+            await pool.open(wait=True, timeout=self.connect_timeout)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            await pool.close()
+            await self.close()
+            raise translate(exc, f"cannot open readers of {self.name}") from exc
+        self._pool = pool
+
+    async def close(self) -> None:
+        listeners, self._listeners = self._listeners, set()
+        for task in listeners:
+            task.cancel()
+        pool, self._pool = self._pool, None
+        writer, self._writer = self._writer, None
+        with anyio.CancelScope(shield=True):
+            for task in listeners:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if pool is not None:
+                await pool.close()
+            if writer is not None and not writer.closed:
+                with contextlib.suppress(psycopg.Error):
+                    await writer.execute(
+                        "DELETE FROM actorflow_writers WHERE writer = %s", (self._writer_id,)
+                    )
+                await writer.close()
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        """A new autocommit connection for writing, committing synchronously."""
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self.conninfo,
+                autocommit=True,
+                connect_timeout=max(1, round(self.connect_timeout)),
+            )
+        except psycopg.Error as exc:
+            raise translate(exc, f"cannot connect to {self.name}") from exc
+        try:
+            await conn.execute("SET synchronous_commit TO on")
+        except psycopg.Error as exc:
+            await conn.close()
+            raise translate(exc, f"cannot set up a connection to {self.name}") from exc
+        return conn
+
+    async def _migrate(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Create or migrate the schema in one transaction; refuse what is not a journal."""
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            cur = await conn.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema() ORDER BY table_name"
+            )
+            tables = [str(row[0]) for row in await cur.fetchall()]
+            if "actorflow_meta" not in tables:
+                if tables:
+                    shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+                    raise JournalSchemaError(
+                        f"{self.name} holds tables that are not an actorflow journal ({shown});"
+                        " give the journal a database (or schema) of its own"
+                    )
+                version = 0
+            else:
+                cur = await conn.execute(
+                    "SELECT value FROM actorflow_meta WHERE key = 'schema_version'"
+                )
+                row = await cur.fetchone()
+                if row is None:
+                    raise JournalCorrupt(f"{self.name}: actorflow_meta has no schema_version")
+                version = int(row[0])
+            if version > SCHEMA_VERSION:
+                raise JournalSchemaError(
+                    f"{self.name} holds a journal written by a newer actorflow (journal schema"
+                    f" {version}, this actorflow reads up to {SCHEMA_VERSION}); upgrade"
+                    " actorflow to open it"
+                )
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[target]:
+                    await conn.execute(statement)
+                await conn.execute(
+                    "INSERT INTO actorflow_meta (key, value) VALUES ('schema_version', %s)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(target),),
+                )
+
+    # -- retries -------------------------------------------------------------------------------
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run `attempt`; on a lost server or a conflict, again until `reconnect_timeout`."""
+        try:
+            return await attempt()
+        except RETRYABLE as exc:
+            logger.warning("journal %s: %s; retrying", self.name, exc)
+        async for retry in tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(RETRYABLE),
+            stop=tenacity.stop_after_delay(self.reconnect_timeout),
+            wait=tenacity.wait_exponential_jitter(initial=0.05, max=1.0, jitter=0.05),
+            reraise=True,
+        ):
+            with retry:
+                return await attempt()
+        raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
+
+    # -- writes --------------------------------------------------------------------------------
+
+    async def write(self, batch: Batch) -> list[int | None]:
+        self._check_open()
+        unsure: list[int] = []  # the number of a commit whose answer was lost, if any
+        async with self._lock:
+            return await self._retrying(lambda: self._write_once(batch, unsure))
+
+    async def _write_once(self, batch: Batch, unsure: list[int]) -> list[int | None]:
+        conn = await self._writer_connection()
+        if unsure:
+            if await self._committed(conn, unsure[0]):
+                return await self._seqs_of(conn, batch)
+            unsure.clear()
+        self._commits += 1
+        number = self._commits
+        try:
+            async with conn.pipeline(), conn.transaction():
+                appended = await self._apply(conn, batch, number)
+                crash_point("commit.before_commit")
+            seqs = _seqs(batch.appends, await appended.fetchall()) if appended else []
+        except psycopg.Error as exc:
+            error = translate(exc, f"cannot write to {self.name}")
+            if isinstance(error, JournalUnavailable):
+                unsure.append(number)  # it may have committed: find out before sending again
+                await self._drop_writer()
+            raise error from exc
+        crash_point("commit.after_commit")
+        return seqs
+
+    async def _apply(
+        self, conn: psycopg.AsyncConnection[Any], batch: Batch, number: int
+    ) -> psycopg.AsyncCursor[Any] | None:
+        """Queue `batch` in the pipeline, in `Batch`'s order; the appends' cursor, if any."""
+        now = time.time()
+        if batch.appends or batch.requeues:
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (sql.APPEND_LOCK,))
+        if batch.actors:
+            async with conn.cursor() as cur:
+                await cur.executemany(
+                    sql.UPSERT_ACTOR,
+                    [
+                        (
+                            a.name,
+                            a.kind,
+                            a.args,
+                            a.options,
+                            a.state,
+                            a.supervisor,
+                            a.created_at or now,
+                            now,
+                        )
+                        for a in batch.actors
+                    ],
+                )
+        appended = None
+        if batch.appends:
+            appended = await conn.execute(sql.APPEND, sql.append_columns(batch.appends, now))
+        if batch.claims:
+            await conn.execute(sql.CLAIM, (batch.claims,))
+        if batch.done:
+            by_seq = [d for d in batch.done if d.seq is not None]
+            by_id = [d for d in batch.done if d.seq is None]
+            if by_seq:
+                await conn.execute(
+                    sql.DONE_BY_SEQ, ([d.seq for d in by_seq], [d.at for d in by_seq])
+                )
+            if by_id:
+                await conn.execute(
+                    sql.DONE_BY_ID, ([d.message_id for d in by_id], [d.at for d in by_id])
+                )
+            await conn.execute(sql.STATES, sql.states_of(batch))
+        if batch.failed:
+            async with conn.cursor() as cur:
+                await cur.executemany(
+                    sql.FAILED,
+                    [
+                        (f.attempts, f.error, f.traceback, f.dead, f.message_id)
+                        for f in batch.failed
+                    ],
+                )
+        if batch.requeues:
+            async with conn.cursor() as cur:
+                await cur.executemany(sql.REQUEUE, [(m,) for m in batch.requeues])
+        if batch.steps:
+            steps = batch.steps
+            await conn.execute(
+                sql.STEPS,
+                (
+                    [s.message_id for s in steps],
+                    [s.step for s in steps],
+                    [s.result for s in steps],
+                    [s.created_at or now for s in steps],
+                ),
+            )
+        if batch.timers:
+            await conn.execute(sql.TIMERS, sql.timer_columns(batch.timers, now))
+        if batch.cancels:
+            await conn.execute(sql.CANCEL, (batch.cancels,))
+        await conn.execute(sql.COMMIT_NUMBER, (number, self._writer_id))
+        return appended
+
+    async def _writer_connection(self) -> psycopg.AsyncConnection[Any]:
+        conn = self._writer
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        await self._drop_writer()
+        conn = await self._connect()
+        try:
+            cur = await conn.execute(
+                "INSERT INTO actorflow_writers (writer, opened_at) VALUES (%s, %s)"
+                " ON CONFLICT (writer) DO NOTHING",
+                (self._writer_id, time.time()),
+            )
+            await cur.close()
+        except psycopg.Error as exc:
+            await conn.close()
+            raise translate(exc, f"cannot write to {self.name}") from exc
+        self._writer = conn
+        logger.info("journal %s: the writer reconnected", self.name)
+        return conn
+
+    async def _drop_writer(self) -> None:
+        conn, self._writer = self._writer, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                await conn.close()
+
+    async def _committed(self, conn: psycopg.AsyncConnection[Any], number: int) -> bool:
+        """Whether commit `number`, whose answer was lost, landed (J2)."""
+        try:
+            cur = await conn.execute(
+                "SELECT last_commit FROM actorflow_writers WHERE writer = %s", (self._writer_id,)
+            )
+            row = await cur.fetchone()
+        except psycopg.Error as exc:
+            raise translate(exc, f"cannot write to {self.name}") from exc
+        return row is not None and int(row[0]) >= number
+
+    async def _seqs_of(self, conn: psycopg.AsyncConnection[Any], batch: Batch) -> list[int | None]:
+        """The seqs of a committed batch's appends, read back (its answer was lost).
+
+        A message whose id was in the journal before the batch is reported with its seq too:
+        that batch's answer cannot say it was there already.
+        """
+        if not batch.appends:
+            return []
+        try:
+            cur = await conn.execute(
+                "SELECT id, seq FROM messages WHERE id = ANY(%s::text[])",
+                ([m.id for m in batch.appends],),
+            )
+            rows = await cur.fetchall()
+        except psycopg.Error as exc:
+            raise translate(exc, f"cannot write to {self.name}") from exc
+        return _seqs(batch.appends, rows)
+
+    # -- notices (J11) -------------------------------------------------------------------------
+
+    async def take_notices(self) -> list[MessageRecord]:
+        rows = await self._fetch(sql.TAKE_NOTICES, ())
+        return [read_message_or_corrupt(row) for row in rows]
+
+    def watch_notices(self, wake: Callable[[], None]) -> Callable[[], None]:
+        task = asyncio.get_running_loop().create_task(self._listen(wake))
+        self._listeners.add(task)
+
+        def stop() -> None:
+            task.cancel()
+            self._listeners.discard(task)
+
+        return stop
+
+    async def _listen(self, wake: Callable[[], None]) -> None:
+        """LISTEN for outside producers' notifications; reconnect a second after a failure
+        (meanwhile the system's once-a-second check finds the notices)."""
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self.conninfo,
+                    autocommit=True,
+                    connect_timeout=max(1, round(self.connect_timeout)),
+                )
+            except psycopg.Error as exc:
+                logger.debug("journal %s: cannot listen for notices (%s)", self.name, exc)
+                await anyio.sleep(1.0)
+                continue
+            try:
+                await conn.execute(f"LISTEN {sql.CHANNEL}")
+                wake()  # anything notified while not listening
+                async for _ in conn.notifies():
+                    wake()
+            except psycopg.Error as exc:
+                logger.debug("journal %s: listening for notices failed (%s)", self.name, exc)
+            finally:
+                with anyio.CancelScope(shield=True), contextlib.suppress(psycopg.Error):
+                    await conn.close()
+            await anyio.sleep(1.0)
+
+    # -- compaction (J10) ----------------------------------------------------------------------
+
+    async def compact(self, before: float) -> Compacted:
+        pool = self._check_open()
+
+        async def once() -> Compacted:
+            try:
+                async with pool.connection() as conn, conn.transaction():
+                    steps = await conn.execute(sql.DELETE_STEPS, (before,))
+                    messages = await conn.execute(sql.DELETE_DONE, (before,))
+                    return Compacted(
+                        messages=messages.rowcount, steps=steps.rowcount, before=before
+                    )
+            except psycopg.Error as exc:
+                raise translate(exc, f"cannot compact {self.name}") from exc
+
+        return await self._retrying(once)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def actors(self) -> list[ActorRecord]:
+        rows = await self._fetch(f"SELECT {ACTOR_COLUMNS} FROM actors ORDER BY number", ())
+        return [read_actor(row) for row in rows]
+
+    async def actor(self, name: str) -> ActorRecord | None:
+        rows = await self._fetch(f"SELECT {ACTOR_COLUMNS} FROM actors WHERE name = %s", (name,))
+        return read_actor(rows[0]) if rows else None
+
+    async def pending(
+        self, recipient: str | None = None, *, after: int = 0, limit: int | None = None
+    ) -> list[MessageRecord]:
+        where, params = "status = 'pending' AND seq > %s", [after]
+        if recipient is not None:
+            where += " AND recipient = %s"
+            params.append(recipient)  # type: ignore[arg-type]
+        query = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {where} ORDER BY seq"
+        if limit is not None:
+            query += " LIMIT %s"
+            params.append(limit)
+        return [read_message_or_corrupt(row) for row in await self._fetch(query, tuple(params))]
+
+    async def message(self, message_id: str) -> MessageRecord | None:
+        rows = await self._fetch(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
+        )
+        return read_message_or_corrupt(rows[0]) if rows else None
+
+    async def dead_letters(self, *, limit: int | None = None) -> list[MessageRecord]:
+        query = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'dead' ORDER BY seq"
+        params: tuple[Any, ...] = ()
+        if limit is not None:
+            query += " LIMIT %s"
+            params = (limit,)
+        return [read_message_or_corrupt(row) for row in await self._fetch(query, params)]
+
+    async def steps(self, message_id: str) -> dict[str, bytes]:
+        rows = await self._fetch(
+            "SELECT step, result FROM steps WHERE message_id = %s", (message_id,)
+        )
+        return {str(step): bytes(result) for step, result in rows}
+
+    async def timers(self) -> list[TimerRecord]:
+        rows = await self._fetch(f"SELECT {TIMER_COLUMNS} FROM timers ORDER BY due_at, id", ())
+        return [read_timer(row) for row in rows]
+
+    async def conversation(self, conversation: str) -> list[MessageRecord]:
+        query = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = %s ORDER BY seq"
+        return [read_message_or_corrupt(row) for row in await self._fetch(query, (conversation,))]
+
+    async def schema_version(self) -> int:
+        rows = await self._fetch(
+            "SELECT value FROM actorflow_meta WHERE key = 'schema_version'", ()
+        )
+        return int(rows[0][0])
+
+    async def _fetch(self, query: str, params: tuple[Any, ...]) -> list[Any]:
+        pool = self._check_open()
+
+        async def once() -> list[Any]:
+            try:
+                async with pool.connection(timeout=self.connect_timeout) as conn:
+                    cur = await conn.execute(query, params)
+                    return list(await cur.fetchall())
+            except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+                raise translate(exc, f"cannot read {self.name}") from exc
+
+        return await self._retrying(once)
+
+    def _check_open(self) -> psycopg_pool.AsyncConnectionPool[Any]:
+        pool = self._pool
+        if pool is None:
+            raise JournalError(f"journal {self.name} is not open")
+        return pool
+
+    def __repr__(self) -> str:
+        state = "open" if self._pool is not None else "closed"
+        return f"<PostgresJournal {self.name} {state}>"
+
+
+def _seqs(appends: list[MessageRecord], rows: list[Any]) -> list[int | None]:
+    """Each append's seq from (id, seq) rows, or None: an id appended before, or earlier in
+    the same batch (its first occurrence has the seq)."""
+    found = {str(m_id): int(seq) for m_id, seq in rows}
+    return [found.pop(m.id, None) for m in appends]
