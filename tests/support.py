@@ -9,7 +9,9 @@ import anyio
 import pytest
 
 import actorflow as af
-from actorflow.journal import JournalBackend, MemoryJournal, SQLiteJournal
+from actorflow.journal import JournalBackend, MemoryJournal, PostgresJournal, SQLiteJournal
+
+from .journal.postgres_server import PostgresServer
 
 
 class Ping(af.Message):
@@ -82,11 +84,15 @@ class Blocker(af.Actor[None]):
         self.gate.handled.append(msg.n)
 
 
-@pytest.fixture(params=["in-memory", "memory-journal", "sqlite"], name="journal")
+@pytest.fixture(params=["in-memory", "memory-journal", "sqlite", "postgres"], name="journal")
 def each_journal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JournalBackend | None]:
-    """A system's journal three ways: none (in memory), a `MemoryJournal`, a `SQLiteJournal`."""
+    """A system's journal four ways: none (in memory), a `MemoryJournal`, a `SQLiteJournal`, a
+    `PostgresJournal` on the session's real server."""
     if request.param == "sqlite":
         yield SQLiteJournal(tmp_path / "journal.db")
+    elif request.param == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        yield PostgresJournal(server.new_database())
     elif request.param == "memory-journal":
         yield MemoryJournal()
     else:

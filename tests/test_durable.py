@@ -12,17 +12,21 @@ import pytest
 
 import actorflow as af
 from actorflow import testing
-from actorflow.journal import JournalBackend, MemoryJournal, SQLiteJournal
+from actorflow.journal import JournalBackend, MemoryJournal, PostgresJournal, SQLiteJournal
 
 from .durable_support import GATES, Account, Balance, Deposit, Hold, Ledger, Transfer
+from .journal.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", "postgres"])
 def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JournalBackend]:
     if request.param == "sqlite":
         yield SQLiteJournal(tmp_path / "journal.db")
+    elif request.param == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        yield PostgresJournal(server.new_database())
     else:
         yield MemoryJournal()
 

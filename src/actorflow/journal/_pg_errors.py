@@ -42,7 +42,7 @@ def translate(exc: psycopg.Error, context: str) -> JournalError:
         return JournalCorrupt(f"{reason} (the server reports damaged data; restore a backup)")
     if state in _AUTH or "password authentication failed" in text or 'role "' in text:
         return JournalError(f"{reason} (check the user and password in the journal URL)")
-    if state == "3D000":
+    if state == "3D000" or ('database "' in text and "does not exist" in text):
         return JournalError(f"{reason} (create the database first, or check the URL)")
     if state in _UNAVAILABLE_STATES or (
         state is None and isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)

@@ -1,0 +1,220 @@
+"""The PostgreSQL journal on a real server: what the shared conformance suite cannot say about
+one backend (J8, J9, J11, J12): reopening, atomic batches, outside producers and their
+notifications, migrations, and every kind of bad input as one typed error."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import anyio
+import psycopg
+import pytest
+
+import actorflow as af
+from actorflow.journal import Batch, Done, MessageRecord, PostgresJournal, StepRecord
+from actorflow.journal._pg_outside import append_outside
+from actorflow.journal._pg_schema import MIGRATIONS
+
+from .postgres_server import PostgresServer
+
+pytestmark = pytest.mark.anyio
+
+
+def msg(i: int, recipient: str = "a") -> MessageRecord:
+    return MessageRecord(id=f"m{i}", recipient=recipient, type="Add", body=bytes([i % 256]))
+
+
+async def test_j12_appends_survive_reopening_and_stay_idempotent(postgres: PostgresServer) -> None:
+    url = postgres.new_database()
+    backend = PostgresJournal(url)
+    await backend.open()
+    await backend.write(Batch(appends=[msg(1), msg(2)]))
+    await backend.close()
+    await backend.close()  # twice is safe
+    again = PostgresJournal(url)
+    await again.open()
+    try:
+        before = max(m.seq for m in await again.pending())
+        duplicate, new = await again.write(Batch(appends=[msg(2), msg(3)]))
+        assert duplicate is None
+        assert new is not None
+        assert new > before
+        assert [m.id for m in await again.pending()] == ["m1", "m2", "m3"]
+    finally:
+        await again.close()
+
+
+async def test_j12_a_failing_batch_commits_nothing(postgres: PostgresServer) -> None:
+    backend = PostgresJournal(postgres.new_database())
+    await backend.open()
+    try:
+        await backend.write(Batch(appends=[msg(1)]))
+        bad = MessageRecord(id="m2", recipient="a", type="Add", body=None)  # type: ignore[arg-type]
+        with pytest.raises(af.JournalError, match="body"):
+            await backend.write(Batch(appends=[msg(3), bad], done=[Done("m1", "a", None, 1.0)]))
+        assert [m.id for m in await backend.pending()] == ["m1"]  # neither m3 nor the done-mark
+        (seq,) = await backend.write(Batch(appends=[msg(4)]))  # the writer carries on
+        assert seq is not None
+    finally:
+        await backend.close()
+
+
+async def test_j12_a_repeated_id_within_one_batch_is_appended_once(
+    postgres: PostgresServer,
+) -> None:
+    backend = PostgresJournal(postgres.new_database())
+    await backend.open()
+    try:
+        first, again = await backend.write(Batch(appends=[msg(1), msg(1)]))
+        assert first is not None
+        assert again is None
+        assert [m.id for m in await backend.pending()] == ["m1"]
+    finally:
+        await backend.close()
+
+
+async def test_j11_outside_appends_notify_the_system_and_their_notices_are_taken_once(
+    postgres: PostgresServer,
+) -> None:
+    url = postgres.new_database()
+    backend = PostgresJournal(url)
+    await backend.open()
+    woken = [anyio.Event()]
+    stop = backend.watch_notices(lambda: woken[-1].set())
+    try:
+        await backend.write(Batch(appends=[msg(1)]))
+        # The listener wakes once when it starts listening; wait for that, then for the append.
+        with anyio.fail_after(10):
+            await woken[-1].wait()
+        woken.append(anyio.Event())
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert append_outside(conn, msg(2)) is not None
+            assert append_outside(conn, msg(3)) is not None
+            assert append_outside(conn, msg(3)) is None  # the same id: nothing written
+        with anyio.fail_after(10):
+            await woken[-1].wait()  # the NOTIFY after the producer's commit
+        await backend.write(Batch(done=[Done("m3", "a", None, 1.0)]))
+        taken = await backend.take_notices()
+        assert [m.id for m in taken] == ["m2"]  # m3 was handled meanwhile
+        assert await backend.take_notices() == []
+    finally:
+        stop()
+        await backend.close()
+
+
+async def test_j8_a_schema_1_journal_is_migrated_and_keeps_its_rows(
+    postgres: PostgresServer,
+) -> None:
+    url = postgres.new_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in MIGRATIONS[1]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO actorflow_meta VALUES ('schema_version', '1')")
+        conn.execute(
+            "INSERT INTO messages (id, recipient, type, body, created_at)"
+            " VALUES ('old-1', 'a', 'Add', '\\x01', 1.0)"
+        )
+    backend = PostgresJournal(url)
+    await backend.open()
+    try:
+        assert await backend.schema_version() == af.journal.SCHEMA_VERSION == 2
+        (old,) = await backend.pending()
+        assert (old.id, old.body, old.trace) == ("old-1", b"\x01", None)
+        await backend.write(Batch(steps=[StepRecord("old-1", "s", b"x")]))
+        assert await backend.steps("old-1") == {"s": b"x"}
+    finally:
+        await backend.close()
+
+
+# -- bad input: one typed error each (J9) ------------------------------------------------------
+
+
+async def _refused(url: str, error: type[af.JournalError], match: str) -> None:
+    backend = PostgresJournal(url, reconnect_timeout=0.5, connect_timeout=2)
+    with pytest.raises(error, match=match) as raised:
+        await backend.open()
+    assert "\n" not in str(raised.value)
+    await backend.close()
+
+
+async def test_j9_an_unreachable_server_is_journal_unavailable(postgres: PostgresServer) -> None:
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        row = conn.execute("SELECT 1").fetchone()
+    assert row == (1,)
+    import socket
+
+    with socket.socket() as sock:  # a port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    await _refused(
+        f"postgresql://postgres@127.0.0.1:{port}/postgres",
+        af.JournalUnavailable,
+        "is the PostgreSQL server running",
+    )
+
+
+async def test_j9_a_wrong_password_is_refused_with_one_error(postgres: PostgresServer) -> None:
+    dbname = postgres.create_database()
+    role = f"writer_{dbname}"
+    postgres.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'right'")
+    postgres.execute(f"GRANT ALL ON DATABASE {dbname} TO {role}")
+    postgres.execute(f"GRANT ALL ON SCHEMA public TO {role}", dbname)
+    await _refused(
+        postgres.tcp_url(dbname, role, "wrong"), af.JournalError, "password authentication"
+    )
+    # The right one works.
+    backend = PostgresJournal(postgres.tcp_url(dbname, role, "right"))
+    await backend.open()
+    try:
+        assert "right" not in repr(backend)  # the password is never shown
+        assert await backend.schema_version() == af.journal.SCHEMA_VERSION
+    finally:
+        await backend.close()
+
+
+async def test_j9_an_unknown_role_or_database_is_refused(postgres: PostgresServer) -> None:
+    await _refused(postgres.url(user="nobody"), af.JournalError, 'role "nobody" does not exist')
+    await _refused(postgres.url("no_such_db"), af.JournalError, "create the database first")
+
+
+async def test_j8_a_database_of_another_application_is_refused(postgres: PostgresServer) -> None:
+    url = postgres.new_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    await _refused(url, af.JournalSchemaError, r"not an actorflow journal \(invoices\)")
+    with psycopg.connect(url, autocommit=True) as conn:  # nothing was added to it
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchall()
+    assert tables == [("invoices",)]
+
+
+async def test_j8_a_journal_of_a_newer_schema_is_refused(postgres: PostgresServer) -> None:
+    url = postgres.new_database()
+    backend = PostgresJournal(url)
+    await backend.open()
+    await backend.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE actorflow_meta SET value = '99' WHERE key = 'schema_version'")
+    await _refused(url, af.JournalSchemaError, "newer actorflow.*schema 99")
+
+
+async def test_j9_a_url_that_is_not_one_is_refused() -> None:
+    with pytest.raises(af.JournalError, match="not a PostgreSQL connection string"):
+        PostgresJournal("postgresql://[::1")
+
+
+def test_without_psycopg_actorflow_imports_and_the_journal_says_what_to_install() -> None:
+    script = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "import actorflow as af\n"
+        "try:\n"
+        "    af.ActorSystem(journal='postgresql://localhost/x')\n"
+        "except af.JournalError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=30
+    )
+    assert "pip install 'actorflow[postgres]'" in done.stdout
