@@ -233,11 +233,11 @@ class PostgresJournal:
         try:
             return await attempt()
         except RETRYABLE as exc:
-            logger.warning("journal %s: %s; retrying", self.name, exc)
+            logger.warning("%s; retrying for up to %s s", exc, self.reconnect_timeout)
         async for retry in tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(RETRYABLE),
             stop=tenacity.stop_after_delay(self.reconnect_timeout),
-            wait=tenacity.wait_exponential_jitter(initial=0.05, max=1.0, jitter=0.05),
+            wait=tenacity.wait_exponential_jitter(multiplier=0.05, max=1.0, jitter=0.05),
             reraise=True,
         ):
             with retry:
