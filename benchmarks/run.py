@@ -26,6 +26,7 @@ import uvloop
 import actorflow as af
 from conversations import idle_conversations_memory
 from durable import durable_many_senders, durable_sequential, durable_throughput, recovery_time
+from durable_postgres import durable_throughput_postgres
 from harness import FULL, QUICK, Row, Sizes
 from lifecycle import restart_cost, spawn_cost
 from memory import idle_actor_memory
@@ -41,6 +42,7 @@ BENCHMARKS: Sequence[Benchmark] = (
     restart_cost,
     idle_actor_memory,
     durable_throughput,
+    durable_throughput_postgres,
     durable_sequential,
     durable_many_senders,
     recovery_time,

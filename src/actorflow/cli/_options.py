@@ -10,10 +10,13 @@ from typing import Any, Final, TypeVar
 
 import click
 
+from ..journal._postgres import is_postgres_url
 from ._db import Journal
+from ._errors import Failure
 
 __all__ = [
     "DEFAULT_JOURNAL",
+    "POSTGRES_NOT_YET",
     "journal_option",
     "json_option",
     "limit_option",
@@ -25,13 +28,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_JOURNAL: Final = "actorflow.db"
 
+POSTGRES_NOT_YET: Final = (
+    "the journal commands read SQLite journal files in this version, not a PostgreSQL journal"
+    " (reading one with them comes next); `actorflow run --journal postgresql://...` runs on it"
+)
+
+
+def _sqlite_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    """The journal file's path; a ``postgresql://`` URL is refused with one line (exit 1)."""
+    if is_postgres_url(value):
+        raise Failure(POSTGRES_NOT_YET)
+    return Path(value)
+
 
 def journal_option(command: F) -> F:
     """``--journal PATH``, else ``$ACTORFLOW_JOURNAL``, else ``./actorflow.db``: `journal_path`."""
     return click.option(
         "--journal",
         "journal_path",
-        type=click.Path(path_type=Path),
+        type=click.Path(),
+        callback=_sqlite_path,
         default=DEFAULT_JOURNAL,
         envvar="ACTORFLOW_JOURNAL",
         show_envvar=True,

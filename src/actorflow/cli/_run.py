@@ -35,7 +35,8 @@ Main = Callable[[ActorSystem], Awaitable[Any]]
     show_envvar=True,
     default="actorflow.db",
     show_default=True,
-    help="The journal file; created if missing, recovered if not.",
+    help="The journal: a SQLite file (created if missing), or a postgresql:// URL of a"
+    " database holding an actorflow journal or nothing; recovered first.",
 )
 @click.option(
     "--log-level",

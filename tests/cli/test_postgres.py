@@ -1,0 +1,125 @@
+"""The CLI on a PostgreSQL journal (J12, P1, P3): `actorflow run --journal postgresql://...` as
+a real process, its bad input as one line, and the journal commands' one line saying they read
+SQLite files in this version."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from actorflow.cli._options import POSTGRES_NOT_YET
+
+from ..journal.postgres_server import PostgresServer
+from .support import assert_one_error_line, cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(target: str, journal: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "actorflow", "run", target, "--journal", journal],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def lines_until(proc: subprocess.Popen[str], prefix: str) -> str:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith(prefix):
+            return line.strip()
+    raise AssertionError(f"no line starting with {prefix!r}: {proc.communicate()}")
+
+
+@pytest.mark.timeout(90)
+def test_p1_run_on_postgres_stops_gracefully_and_a_kill_loses_nothing(
+    postgres: PostgresServer,
+) -> None:
+    url = postgres.new_database()
+    first = run("tests.apps.served:main", url)
+    assert lines_until(first, "ready") == "ready seen=0"
+    assert lines_until(first, "sent") == "sent seen=[0, 1, 2, 3, 4]"
+    first.send_signal(signal.SIGTERM)
+    _, err = first.communicate(timeout=30)
+    assert first.returncode == 0, err
+    assert "<PostgresJournal" in err  # the system says which journal it runs on
+    assert "password" not in err
+
+    second = run("tests.apps.served:main", url)
+    assert lines_until(second, "ready") == "ready seen=5"
+    lines_until(second, "sent")
+    second.send_signal(signal.SIGKILL)
+    second.communicate(timeout=30)
+
+    third = run("tests.apps.served:main", url)
+    assert lines_until(third, "ready") == "ready seen=10"
+    third.send_signal(signal.SIGINT)
+    third.communicate(timeout=30)
+    assert third.returncode == 0
+
+
+def _one_line_exit_1(url: str, *fragments: str) -> None:
+    proc = run("tests.apps.served:main", url)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, (out, err)
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+@pytest.mark.timeout(60)
+def test_p3_run_on_an_unreachable_server_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    _one_line_exit_1(
+        f"postgresql://postgres@127.0.0.1:{port}/postgres", "is the PostgreSQL server running"
+    )
+
+
+@pytest.mark.timeout(60)
+def test_p3_run_on_another_applications_database_or_a_newer_journal_is_one_line(
+    postgres: PostgresServer,
+) -> None:
+    foreign = postgres.new_database()
+    with psycopg.connect(foreign, autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    _one_line_exit_1(foreign, "not an actorflow journal (invoices)")
+    newer = postgres.new_database()
+    with psycopg.connect(newer, autocommit=True) as conn:
+        conn.execute("CREATE TABLE actorflow_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute("INSERT INTO actorflow_meta VALUES ('schema_version', '7')")
+    _one_line_exit_1(newer, "newer actorflow", "schema 7")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["journal", "stats"],
+        ["journal", "actors"],
+        ["journal", "messages"],
+        ["journal", "dead"],
+        ["journal", "conversation", "c1"],
+        ["journal", "compact", "--before", "1d"],
+    ],
+)
+def test_p3_the_journal_commands_say_they_read_sqlite_files_in_this_version(
+    args: list[str],
+) -> None:
+    url = "postgresql://someone@localhost/journal"
+    assert_one_error_line(cli([*args, "--journal", url]), 1, POSTGRES_NOT_YET)
+    result = cli(args, env={"ACTORFLOW_JOURNAL": url})
+    assert_one_error_line(result, 1, POSTGRES_NOT_YET)
