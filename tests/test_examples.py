@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .journal.postgres_server import PostgresServer
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 EXPECTED = {
@@ -31,8 +33,29 @@ EXPECTED = {
 }
 
 
+ON_POSTGRES = {"postgres_journal.py", "durable_counter.py"}
+"""Examples that also run on a PostgreSQL journal (its URL given as their argument)."""
+
+
 def test_every_example_is_covered() -> None:
-    assert {p.name for p in EXAMPLES.glob("*.py")} == set(EXPECTED)
+    assert {p.name for p in EXAMPLES.glob("*.py")} == set(EXPECTED) | {"postgres_journal.py"}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", sorted(ON_POSTGRES))
+def test_example_runs_twice_on_postgres(
+    name: str, tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """J5 on PostgreSQL: the second run goes on from the first's committed state."""
+    url = postgres.new_database()
+    first, second = (run_example(name, tmp_path, url) for _ in range(2))
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    wanted = {
+        "postgres_journal.py": ("value=1", "value=2"),
+        "durable_counter.py": ("value=11 adds=2", "value=12 adds=3"),
+    }[name]
+    assert (first.stdout.splitlines()[-1], second.stdout.splitlines()[-1]) == wanted
 
 
 @pytest.mark.timeout(60)
@@ -48,9 +71,9 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
 ENV = {"APPROVAL_WAIT_SECONDS": "0.2", "CHAT_SESSIONS": "500"}
 
 
-def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_example(name: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-W", "error", str(EXAMPLES / name)],
+        [sys.executable, "-W", "error", str(EXAMPLES / name), *args],
         capture_output=True,
         text=True,
         timeout=50,
@@ -69,7 +92,7 @@ def test_the_durable_counter_goes_on_where_the_last_run_stopped(tmp_path: Path) 
 DOCS = EXAMPLES.parent / "docs"
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted({*EXPECTED, *ON_POSTGRES}))
 def test_every_example_is_quoted_in_full_by_the_docs(name: str) -> None:
     source = (EXAMPLES / name).read_text()
     pages = [page.read_text() for page in DOCS.glob("*.md")]

@@ -4,6 +4,7 @@ SQLite files in this version."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -123,3 +124,60 @@ def test_p3_the_journal_commands_say_they_read_sqlite_files_in_this_version(
     assert_one_error_line(cli([*args, "--journal", url]), 1, POSTGRES_NOT_YET)
     result = cli(args, env={"ACTORFLOW_JOURNAL": url})
     assert_one_error_line(result, 1, POSTGRES_NOT_YET)
+
+
+def _send(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "actorflow", "send", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.mark.timeout(60)
+def test_j11_send_reaches_a_system_running_on_postgres(postgres: PostgresServer) -> None:
+    url = postgres.new_database()
+    proc = run("tests.apps.inbox:main", url)
+    try:
+        assert lines_until(proc, "ready") == "ready"
+        sent = _send(
+            "inbox", "inbox.Letter", '{"text": "hello"}', "--id", "l-1", "--json",
+            "--journal", url,
+        )  # fmt: skip
+        assert sent.returncode == 0, sent.stderr
+        assert json.loads(sent.stdout) == {
+            "id": "l-1",
+            "seq": json.loads(sent.stdout)["seq"],
+            "conversation": "l-1",
+            "recipient": "inbox",
+            "type": "inbox.Letter",
+            "duplicate": False,
+            "woken": True,
+        }
+        assert lines_until(proc, "got") == "got l-1 'hello' conversation=l-1"
+        repeated = _send("inbox", "Letter", '{"text": "hello"}', "--id", "l-1", "--journal", url)
+        assert repeated.returncode == 0, repeated.stderr
+        assert "in the journal already" in repeated.stderr
+        unknown = _send("nobody", "Letter", '{"text": "x"}', "--journal", url)
+        assert unknown.returncode == 1
+        assert unknown.stderr.count("\n") == 1
+        assert "no actor named 'nobody'" in unknown.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "got" not in rest  # the repeated id was not delivered again
+
+
+def test_p3_send_to_a_database_without_a_journal_is_one_line(postgres: PostgresServer) -> None:
+    empty = postgres.new_database()
+    result = _send("inbox", "Letter", '{"text": "x"}', "--journal", empty)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "holds no actorflow journal" in result.stderr
+    with psycopg.connect(empty, autocommit=True) as conn:  # nothing was created there
+        row = conn.execute("SELECT to_regclass('actorflow_meta')").fetchone()
+    assert row == (None,)

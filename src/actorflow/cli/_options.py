@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_JOURNAL",
     "POSTGRES_NOT_YET",
     "journal_option",
+    "journal_or_url_option",
     "json_option",
     "limit_option",
     "open_journal",
@@ -41,18 +42,34 @@ def _sqlite_path(ctx: click.Context, param: click.Parameter, value: str) -> Path
     return Path(value)
 
 
+def _path_or_url(ctx: click.Context, param: click.Parameter, value: str) -> Path | str:
+    """The journal file's path, or a ``postgresql://`` URL as given."""
+    return value if is_postgres_url(value) else Path(value)
+
+
 def journal_option(command: F) -> F:
     """``--journal PATH``, else ``$ACTORFLOW_JOURNAL``, else ``./actorflow.db``: `journal_path`."""
+    return _journal_option(command, _sqlite_path, "The journal file.")
+
+
+def journal_or_url_option(command: F) -> F:
+    """`journal_option` that also takes a ``postgresql://`` URL (a str; a path is a `Path`)."""
+    return _journal_option(
+        command, _path_or_url, "The journal: a SQLite file, or a postgresql:// URL."
+    )
+
+
+def _journal_option(command: F, callback: Callable[..., Any], help_text: str) -> F:
     return click.option(
         "--journal",
         "journal_path",
         type=click.Path(),
-        callback=_sqlite_path,
+        callback=callback,
         default=DEFAULT_JOURNAL,
         envvar="ACTORFLOW_JOURNAL",
         show_envvar=True,
         show_default=True,
-        help="The journal file.",
+        help=help_text,
     )(command)
 
 

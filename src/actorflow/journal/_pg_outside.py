@@ -18,9 +18,11 @@ from ._records import MessageRecord
 __all__ = ["append_outside"]
 
 
-def append_outside(conn: psycopg.Connection[object], message: MessageRecord) -> int | None:
-    """Append `message` with its notice and notify the running system; return its seq, or
-    None when a message with its id is already there (nothing written).
+def append_outside(
+    conn: psycopg.Connection[object], message: MessageRecord, *, notify: bool = True
+) -> int | None:
+    """Append `message` with its notice and (if `notify`) notify the running system; return
+    its seq, or None when a message with its id is already there (nothing written).
 
     `conn` is in autocommit mode. Raises `JournalError` subclasses.
     """
@@ -31,7 +33,7 @@ def append_outside(conn: psycopg.Connection[object], message: MessageRecord) -> 
             row = cur.fetchone()
             if row is not None:
                 conn.execute(sql.NOTICE, (message.id,))
-        if row is not None:
+        if row is not None and notify:
             conn.execute("SELECT pg_notify(%s, '')", (sql.CHANNEL,))
     except psycopg.Error as exc:
         raise translate(exc, "cannot append a message to the PostgreSQL journal") from exc
