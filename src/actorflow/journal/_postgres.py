@@ -412,8 +412,7 @@ class PostgresJournal:
         self._listeners.add(task)
 
         def stop() -> None:
-            task.cancel()
-            self._listeners.discard(task)
+            task.cancel()  # `close` waits for it to end
 
         return stop
 
