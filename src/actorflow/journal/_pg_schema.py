@@ -53,7 +53,6 @@ MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
         )
         """,
         "CREATE INDEX messages_pending ON messages (recipient, seq) WHERE status = 'pending'",
-        "CREATE INDEX messages_pending_seq ON messages (seq) WHERE status = 'pending'",
         "CREATE INDEX messages_dead ON messages (seq) WHERE status = 'dead'",
         "CREATE INDEX messages_conversation ON messages (conversation, seq)",
     ),
