@@ -19,13 +19,14 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Final, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 import anyio
 import tenacity
 
 from .._crashpoints import crash_point
 from .._errors import JournalCorrupt, JournalError, JournalSchemaError, JournalUnavailable
+from ._pg_schema import MIGRATIONS, SCHEMA_VERSION
 from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord
 from ._rows import (
     ACTOR_COLUMNS,
@@ -36,18 +37,12 @@ from ._rows import (
     read_timer,
 )
 
-try:
+if TYPE_CHECKING:
     import psycopg
-    import psycopg.conninfo
     import psycopg_pool
 
     from . import _pg_statements as sql
     from ._pg_errors import RETRYABLE, translate
-    from ._pg_schema import MIGRATIONS, SCHEMA_VERSION
-except ImportError as missing:  # the postgres extra is not installed
-    _MISSING: ImportError | None = missing
-else:
-    _MISSING = None
 
 __all__ = ["PostgresJournal", "is_postgres_url"]
 
@@ -57,6 +52,33 @@ T = TypeVar("T")
 
 _SCHEMA_LOCK: Final = 0x61666A73  # "afjs": one opener migrates at a time
 _INSTALL: Final = "pip install 'actorflow[postgres]'"
+
+
+def _load_driver() -> ImportError | None:
+    """Import psycopg, and what is written with it, into this module on first use; the
+    ImportError if it is not installed.
+
+    Not at import time: ``import actorflow`` stays as fast as before (psycopg and its pool cost
+    ~0.1 s to import), and works without the postgres extra.
+    """
+    if "translate" in globals():
+        return None
+    try:
+        import psycopg
+        import psycopg.conninfo
+        import psycopg_pool
+
+        from . import _pg_errors, _pg_statements
+    except ImportError as missing:
+        return missing
+    globals().update(
+        psycopg=psycopg,
+        psycopg_pool=psycopg_pool,
+        sql=_pg_statements,
+        RETRYABLE=_pg_errors.RETRYABLE,
+        translate=_pg_errors.translate,
+    )
+    return None
 
 
 def is_postgres_url(journal: object) -> bool:
@@ -86,9 +108,10 @@ class PostgresJournal:
         reconnect_timeout: float = 30.0,
         connect_timeout: float = 10.0,
     ) -> None:
-        if _MISSING is not None:
+        missing = _load_driver()
+        if missing is not None:
             raise JournalError(
-                f"a PostgreSQL journal needs psycopg, which is not installed ({_MISSING});"
+                f"a PostgreSQL journal needs psycopg, which is not installed ({missing});"
                 f" install it with: {_INSTALL}"
             )
         if readers < 1:
@@ -250,7 +273,16 @@ class PostgresJournal:
         self._check_open()
         unsure: list[int] = []  # the number of a commit whose answer was lost, if any
         async with self._lock:
-            return await self._retrying(lambda: self._write_once(batch, unsure))
+            try:
+                return await self._retrying(lambda: self._write_once(batch, unsure))
+            except JournalUnavailable as exc:
+                if not unsure:
+                    raise
+                raise JournalUnavailable(
+                    f"{exc}; the server went away while committing, so whether that commit"
+                    " landed is unknown: what it held was not acknowledged (send it again under"
+                    " the same ids)"
+                ) from exc
 
     async def _write_once(self, batch: Batch, unsure: list[int]) -> list[int | None]:
         conn = await self._writer_connection()
