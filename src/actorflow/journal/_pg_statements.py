@@ -59,30 +59,30 @@ APPEND: Final = (
     "INSERT INTO messages"
     " (id, recipient, type, body, sender, conversation, cause, created_at, attempts, trace)"
     " SELECT id, recipient, type, body, sender, conversation, cause, created_at, attempts, trace"
-    " FROM unnest(%s::text[], %s::text[], %s::text[], %s::bytea[], %s::text[], %s::text[],"
-    " %s::text[], %s::float8[], %s::bigint[], %s::text[]) WITH ORDINALITY"
+    " FROM unnest(%b::text[], %b::text[], %b::text[], %b::bytea[], %b::text[], %b::text[],"
+    " %b::text[], %b::float8[], %b::bigint[], %b::text[]) WITH ORDINALITY"
     " AS v(id, recipient, type, body, sender, conversation, cause, created_at, attempts, trace,"
     " n) ORDER BY n ON CONFLICT (id) DO NOTHING RETURNING id, seq"
 )
 CLAIM: Final = (
     "UPDATE messages SET attempts = messages.attempts + v.n"
-    " FROM (SELECT id, count(*) AS n FROM unnest(%s::text[]) AS id GROUP BY id) AS v"
+    " FROM (SELECT id, count(*) AS n FROM unnest(%b::text[]) AS id GROUP BY id) AS v"
     " WHERE messages.id = v.id AND messages.status = 'pending'"
 )
 DONE_BY_SEQ: Final = (
     "UPDATE messages SET status = 'done', done_at = v.at"
-    " FROM unnest(%s::bigint[], %s::float8[]) AS v(seq, at)"
+    " FROM unnest(%b::bigint[], %b::float8[]) AS v(seq, at)"
     " WHERE messages.seq = v.seq AND messages.status = 'pending'"
 )
 DONE_BY_ID: Final = (
     "UPDATE messages SET status = 'done', done_at = v.at"
-    " FROM unnest(%s::text[], %s::float8[]) AS v(id, at)"
+    " FROM unnest(%b::text[], %b::float8[]) AS v(id, at)"
     " WHERE messages.id = v.id AND messages.status = 'pending'"
 )
 STATES: Final = (
     "UPDATE actors SET state = coalesce(v.state, actors.state),"
     " handled = actors.handled + v.n, updated_at = v.at"
-    " FROM unnest(%s::text[], %s::bytea[], %s::bigint[], %s::float8[]) AS v(name, state, n, at)"
+    " FROM unnest(%b::text[], %b::bytea[], %b::bigint[], %b::float8[]) AS v(name, state, n, at)"
     " WHERE actors.name = v.name"
 )
 FAILED: Final = (
@@ -96,16 +96,16 @@ REQUEUE: Final = (
 STEPS: Final = (
     "INSERT INTO steps (message_id, step, result, created_at)"
     " SELECT message_id, step, result, created_at"
-    " FROM unnest(%s::text[], %s::text[], %s::bytea[], %s::float8[]) WITH ORDINALITY"
+    " FROM unnest(%b::text[], %b::text[], %b::bytea[], %b::float8[]) WITH ORDINALITY"
     " AS v(message_id, step, result, created_at, n) ORDER BY n ON CONFLICT DO NOTHING"
 )
 TIMERS: Final = (
     f"INSERT INTO timers ({TIMER_COLUMNS}) SELECT {TIMER_COLUMNS}"
-    " FROM unnest(%s::text[], %s::text[], %s::text[], %s::bytea[], %s::text[], %s::text[],"
-    " %s::text[], %s::float8[], %s::text[], %s::float8[]) WITH ORDINALITY"
+    " FROM unnest(%b::text[], %b::text[], %b::text[], %b::bytea[], %b::text[], %b::text[],"
+    " %b::text[], %b::float8[], %b::text[], %b::float8[]) WITH ORDINALITY"
     f" AS v({TIMER_COLUMNS}, n) ORDER BY n ON CONFLICT (id) DO NOTHING"
 )
-CANCEL: Final = "DELETE FROM timers WHERE id = ANY(%s::text[])"
+CANCEL: Final = "DELETE FROM timers WHERE id = ANY(%b::text[])"
 COMMIT_NUMBER: Final = "UPDATE actorflow_writers SET last_commit = %s WHERE writer = %s"
 NOTICE: Final = "INSERT INTO notices (message_id) VALUES (%s)"
 TAKE_NOTICES: Final = (
