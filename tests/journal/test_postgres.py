@@ -16,7 +16,7 @@ from actorflow.journal import Batch, Done, MessageRecord, PostgresJournal, StepR
 from actorflow.journal._pg_outside import append_outside
 from actorflow.journal._pg_schema import MIGRATIONS
 
-from .postgres_server import PostgresServer
+from .postgres_server import PostgresServer, ServerMissing, postgres_server
 
 pytestmark = pytest.mark.anyio
 
@@ -218,3 +218,12 @@ def test_without_psycopg_actorflow_imports_and_the_journal_says_what_to_install(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=30
     )
     assert "pip install 'actorflow[postgres]'" in done.stdout
+
+
+def test_without_the_server_binaries_the_fixture_says_how_to_install_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")  # no pg_config to be found
+    with pytest.raises(ServerMissing, match=r"apt-get install postgresql"):  # noqa: SIM117
+        with postgres_server():
+            raise AssertionError("a server started without its binaries")
