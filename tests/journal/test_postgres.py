@@ -224,6 +224,5 @@ def test_without_the_server_binaries_the_fixture_says_how_to_install_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")  # no pg_config to be found
-    with pytest.raises(ServerMissing, match=r"apt-get install postgresql"):  # noqa: SIM117
-        with postgres_server():
-            raise AssertionError("a server started without its binaries")
+    with pytest.raises(ServerMissing, match=r"apt-get install postgresql"), postgres_server():
+        raise AssertionError("a server started without its binaries")
