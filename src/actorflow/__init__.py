@@ -25,6 +25,8 @@ from ._errors import JournalFull as JournalFull
 from ._errors import JournalLocked as JournalLocked
 from ._errors import JournalSchemaError as JournalSchemaError
 from ._errors import MailboxFull as MailboxFull
+from ._errors import MessageNotFound as MessageNotFound
+from ._errors import MessageStatusError as MessageStatusError
 from ._errors import MessageTypeError as MessageTypeError
 from ._errors import StartFailed as StartFailed
 from ._errors import SupervisorGaveUp as SupervisorGaveUp
@@ -86,6 +88,8 @@ __all__ = [
     "JournalFull",
     "JournalLocked",
     "JournalSchemaError",
+    "MessageNotFound",
+    "MessageStatusError",
     "MailboxFull",
     "MessageTypeError",
     "StartFailed",

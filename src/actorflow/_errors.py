@@ -159,3 +159,14 @@ class JournalCorrupt(JournalError):
 
 class JournalSchemaError(JournalError):
     """Raised when a file is not an actorflow journal, or was written by a newer actorflow."""
+
+
+class MessageNotFound(JournalError, LookupError):
+    """Raised when a journal has no message with the id an operation names."""
+
+
+class MessageStatusError(JournalError):
+    """Raised when an operation does not fit a message's status (a requeue of a done message).
+
+    The message says the status it has and which messages the operation takes.
+    """

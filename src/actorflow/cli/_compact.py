@@ -10,11 +10,10 @@ from pathlib import Path
 
 import click
 
-from ._db import file_sizes
+from ..journal import compact_before, file_sizes
 from ._options import journal_option, json_option, where_from
 from ._output import Output, iso_time, table_time
 from ._params import TIME
-from ._write import compact_before
 
 __all__ = ["compact"]
 

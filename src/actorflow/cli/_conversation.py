@@ -11,8 +11,7 @@ from typing import Any, Final
 
 import click
 
-from ..journal import ConversationNode, MessageRecord, conversation_tree
-from ._db import Journal
+from ..journal import ConversationNode, JournalReader, MessageRecord, conversation_tree
 from ._errors import Failure
 from ._options import journal_option, json_option, where_from
 from ._output import Column, Output, message_summary, table_time
@@ -45,7 +44,7 @@ def conversation(key: str, journal_path: Path, as_json: bool) -> None:
     created, how long after the conversation's first message ("after"), and how long it took
     until done ("took"). --json prints one line per message, depth first, with its "depth".
     """
-    with Journal.open(journal_path, where_from=where_from()) as j:
+    with JournalReader.open(journal_path, where_from=where_from()) as j:
         records = j.conversation(key)
     if not records:
         raise Failure(

@@ -8,10 +8,10 @@ from typing import Final
 
 import click
 
+from ..journal import requeue
 from ..journal._wake import wake
 from ._options import journal_option, json_option, limit_option, open_journal, where_from
 from ._output import Column, Output, message_full, table_time
-from ._write import requeue
 
 __all__ = ["dead", "requeue_command"]
 

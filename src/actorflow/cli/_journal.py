@@ -13,10 +13,9 @@ from typing import Any, Final, TypeVar
 import click
 import msgspec
 
-from ..journal import ActorRecord
+from ..journal import ActorRecord, ActorSummary, decode_msgpack
 from ._compact import compact
 from ._conversation import conversation
-from ._db import ActorSummary, decode_msgpack
 from ._dead import dead, requeue_command
 from ._messages import messages, show, tail
 from ._options import journal_option, json_option, open_journal

@@ -10,8 +10,8 @@ from typing import Any, Final
 
 import click
 
-from ..journal import MessageRecord
-from ._db import Filters, unknown_message
+from ..journal import MessageFilters, MessageRecord
+from ..journal._reader import unknown_message
 from ._options import journal_option, json_option, limit_option, open_journal
 from ._output import Column, Output, message_full, message_summary, pretty_json, table_time
 from ._params import FILTER_TEXT, TIME
@@ -64,7 +64,7 @@ def messages(
     TIME is an ISO 8601 time (2025-01-31T12:00:00Z; UTC when it has no zone) or a duration
     ago: 30s, 10m, 2h, 3d, 1w, 1h30m.
     """
-    filters = Filters(
+    filters = MessageFilters(
         actor=actor,
         type=type_,
         status=status,

@@ -10,7 +10,7 @@ from typing import Any, Final, TypeVar
 
 import click
 
-from ._db import Journal
+from ..journal import JournalReader
 
 __all__ = [
     "DEFAULT_JOURNAL",
@@ -68,6 +68,6 @@ def limit_option(default: int, what: str) -> Callable[[F], F]:
     )
 
 
-def open_journal(journal_path: Path) -> AbstractContextManager[Journal]:
+def open_journal(journal_path: Path) -> AbstractContextManager[JournalReader]:
     """Open the journal read-only; a missing file's error says where its path came from."""
-    return Journal.open(journal_path, where_from=where_from())
+    return JournalReader.open(journal_path, where_from=where_from())

@@ -17,8 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..journal import MessageRecord
-from ._db import decode_msgpack
+from ..journal import MessageRecord, decode_msgpack
 
 __all__ = [
     "Column",

@@ -25,14 +25,12 @@ from .._handlers import actor_kind, handlers_of
 from .._ids import new_message_id
 from .._message import Message
 from ..durable import ActorOptions, record_for
-from ..journal import ActorRecord
+from ..journal import ActorRecord, JournalReader, append
 from ..journal._wake import wake
-from ._db import Journal
 from ._errors import Failure
 from ._options import DEFAULT_JOURNAL, journal_option, json_option, where_from
 from ._output import Output
 from ._params import FILTER_TEXT
-from ._write import append
 
 __all__ = ["send"]
 
@@ -86,7 +84,7 @@ def send(
     for option, value in (("--id", message_id), ("--conversation", conversation)):
         if value == "":
             raise click.BadParameter("cannot be empty", param_hint=f"'{option}'")
-    with Journal.open(journal_path, where_from=where_from()) as j:
+    with JournalReader.open(journal_path, where_from=where_from()) as j:
         record = j.actor(actor)
     message_type = _accepted_type(_actor_class(record, app_module), record, type_name)
     message = _decode(message_type, body)
@@ -124,7 +122,7 @@ def _actor_names(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
     """Shell completion of ACTOR: the journal's actors (none if it cannot be read)."""
     path = ctx.params.get("journal_path") or os.environ.get("ACTORFLOW_JOURNAL", DEFAULT_JOURNAL)
     try:
-        with Journal.open(Path(path)) as j:
+        with JournalReader.open(Path(path)) as j:
             names = [a.name for a in j.actor_summaries()]
     except Exception:  # completing must never print an error into the shell
         return []

@@ -1,13 +1,26 @@
 """The journal: the backend interface, its records, and the SQLite and in-memory backends.
 
 Pass a path or a backend to ``ActorSystem(journal=...)``; implement `JournalBackend` (and pass
-the conformance suite) to store journals elsewhere.
+the conformance suite) to store journals elsewhere. `JournalReader` and the operations
+(`append`, `requeue`, `compact_before`) are what the CLI and the web UI use on a journal file.
 """
 
 from ._backend import JournalBackend as JournalBackend
 from ._conversation import ConversationNode as ConversationNode
 from ._conversation import conversation_tree as conversation_tree
 from ._memory import MemoryJournal as MemoryJournal
+from ._operations import Appended as Appended
+from ._operations import append as append
+from ._operations import compact_before as compact_before
+from ._operations import requeue as requeue
+from ._reader import ActorSummary as ActorSummary
+from ._reader import JournalReader as JournalReader
+from ._reader import JournalSummary as JournalSummary
+from ._reader import MessageFilters as MessageFilters
+from ._reader import OldestPending as OldestPending
+from ._reader import decode_msgpack as decode_msgpack
+from ._reader import file_sizes as file_sizes
+from ._reader import open_writable as open_writable
 from ._records import ActorRecord as ActorRecord
 from ._records import Batch as Batch
 from ._records import Compacted as Compacted
@@ -34,4 +47,16 @@ __all__ = [
     "ConversationNode",
     "conversation_tree",
     "SCHEMA_VERSION",
+    "JournalReader",
+    "JournalSummary",
+    "ActorSummary",
+    "OldestPending",
+    "MessageFilters",
+    "decode_msgpack",
+    "file_sizes",
+    "open_writable",
+    "Appended",
+    "append",
+    "requeue",
+    "compact_before",
 ]

@@ -1,4 +1,6 @@
-"""The CLI's writes to a journal: append a message, requeue a dead letter, compact.
+"""Operators' writes to a journal file: append a message, requeue a dead letter, compact.
+
+Shared by the CLI and the web UI.
 
 Each is one short ``BEGIN IMMEDIATE`` transaction on its own read-write connection, which waits
 up to `BUSY_TIMEOUT` for the running system's write lock. Appends and requeues leave a notice
@@ -14,12 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from ..journal import Compacted, MessageRecord
-from ..journal._rows import MESSAGE_COLUMNS, read_message
-from ..journal._sqlite import translate
-from ..journal._statements import append_outside, compact, requeue_outside
-from ._db import open_writable, unknown_message
-from ._errors import Failure
+from .._errors import JournalError, MessageStatusError
+from ._reader import open_writable, unknown_message
+from ._records import Compacted, MessageRecord
+from ._rows import MESSAGE_COLUMNS, read_message
+from ._sqlite import translate
+from ._statements import append_outside, compact, requeue_outside
 
 __all__ = ["Appended", "append", "compact_before", "requeue"]
 
@@ -43,7 +45,7 @@ def append(path: Path, record: MessageRecord, *, where_from: str = "") -> Append
             return Appended(_read(conn, record.id) or record, duplicate=False)
         stored = _read(conn, record.id)
         if stored is None:  # compacted in between; the id was there a moment ago
-            raise Failure(
+            raise JournalError(
                 f"message {record.id!r} was in {path} but is gone (compacted): nothing was"
                 " appended; send it again to append it"
             )
@@ -55,9 +57,9 @@ def requeue(path: Path, message_id: str, *, where_from: str = "") -> MessageReco
     return it as it was.
 
     The update is the runtime's `requeue_outside`, one transaction that changes the message only
-    while it is dead; the check before it says why when it is not. Raises `Failure` if no
-    message has the id or it is not dead, `JournalLocked` if a writer held the write lock for
-    longer than `BUSY_TIMEOUT`.
+    while it is dead; the check before it says why when it is not. Raises `MessageNotFound` if
+    no message has the id, `MessageStatusError` if it is not dead, `JournalLocked` if a writer
+    held the write lock for longer than `BUSY_TIMEOUT`.
     """
     with _writing(path, where_from, "requeue") as conn:
         before = _read(conn, message_id)
@@ -67,7 +69,7 @@ def requeue(path: Path, message_id: str, *, where_from: str = "") -> MessageReco
             return before
         now = _read(conn, message_id)
         status = before.status if now is None else now.status
-        raise Failure(
+        raise MessageStatusError(
             f"message {message_id!r} is {status}, not dead; only dead letters can be requeued"
             " (list them with: actorflow journal dead)"
         )

@@ -1,8 +1,9 @@
-"""The CLI's access to a journal file: checked connections and the queries of the commands.
+"""Reading a journal file for people: checked connections and the queries of the views.
 
-Plain `sqlite3` (a command waits for its answer anyway). Reads use a read-only connection, so
+The read model shared by the CLI (`actorflow journal ...`) and the web UI. Plain `sqlite3` (a
+view waits for its answer anyway). Reads use a read-only connection, so
 inspecting a journal never blocks the system writing it (WAL) and never changes the file; the
-few writes (`_write`) open a checked read-write one with `open_writable`. Every value a user
+few writes (`_operations`) open a checked read-write one with `open_writable`. Every value a user
 gives is bound as an SQL parameter; the SQL text is built only from the constant fragments below.
 """
 
@@ -18,10 +19,15 @@ from urllib.parse import quote
 
 import msgspec
 
-from .._errors import ActorNotFound, JournalCorrupt, JournalError, JournalSchemaError
-from ..journal import SCHEMA_VERSION, ActorRecord, MessageRecord
-from ..journal._records import MessageStatus
-from ..journal._rows import (
+from .._errors import (
+    ActorNotFound,
+    JournalCorrupt,
+    JournalError,
+    JournalSchemaError,
+    MessageNotFound,
+)
+from ._records import ActorRecord, MessageRecord, MessageStatus
+from ._rows import (
     ACTOR_COLUMNS,
     MESSAGE_COLUMNS,
     field,
@@ -30,15 +36,15 @@ from ..journal._rows import (
     read_time,
     row_checked,
 )
-from ..journal._sqlite import empty_database, empty_file, translate
-from ._errors import Failure
+from ._schema import SCHEMA_VERSION
+from ._sqlite import empty_database, empty_file, translate
 
 __all__ = [
     "ActorSummary",
-    "Filters",
-    "Journal",
+    "JournalReader",
+    "JournalSummary",
+    "MessageFilters",
     "OldestPending",
-    "Stats",
     "decode_msgpack",
     "file_sizes",
     "open_writable",
@@ -67,8 +73,8 @@ _ACTOR_SUMMARIES: Final = (
 )
 
 
-class Filters(msgspec.Struct, frozen=True, kw_only=True):
-    """What `Journal.messages` selects; None means any."""
+class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """What `JournalReader.messages` selects; None means any."""
 
     actor: str | None = None
     """Messages sent to or by this actor."""
@@ -110,7 +116,7 @@ class OldestPending(msgspec.Struct, frozen=True):
     created_at: float
 
 
-class Stats(msgspec.Struct, frozen=True):
+class JournalSummary(msgspec.Struct, frozen=True):
     """A journal's summary."""
 
     file: str
@@ -137,12 +143,12 @@ class ActorSummary(msgspec.Struct, frozen=True):
 
 
 @final
-class Journal:
+class JournalReader:
     """A read-only connection to a file checked to be a journal this actorflow can read.
 
-    Open it with `Journal.open`, which raises a `JournalError` that says what is wrong and what
-    to do for a missing file, a file that is not SQLite, a SQLite file that is not a journal,
-    and a journal of another schema version.
+    Open it with `JournalReader.open`, which raises a `JournalError` that says what is wrong
+    and what to do for a missing file, a file that is not SQLite, a SQLite file that is not a
+    journal, and a journal of another schema version.
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection, schema_version: int) -> None:
@@ -152,7 +158,7 @@ class Journal:
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, path: Path, *, where_from: str = "") -> Iterator[Journal]:
+    def open(cls, path: Path, *, where_from: str = "") -> Iterator[JournalReader]:
         """Open the journal at `path` read-only; `where_from` says how the path was chosen."""
         conn = _connect(path, "ro", where_from)
         try:
@@ -163,7 +169,7 @@ class Journal:
 
     # -- queries -------------------------------------------------------------------------------
 
-    def stats(self) -> Stats:
+    def stats(self) -> JournalSummary:
         counts = {"pending": 0, "done": 0, "dead": 0}
         for status, count in self._all(_STATUS_COUNTS, ()):
             if status not in counts:
@@ -175,7 +181,7 @@ class Journal:
         (actors,) = self._one(_ACTOR_COUNT, ())
         oldest = self._all(_OLDEST_PENDING, ())
         wal = self.path.with_name(self.path.name + "-wal")
-        return Stats(
+        return JournalSummary(
             file=str(self.path.absolute()),
             size_bytes=_size(self.path),
             wal_bytes=_size(wal),
@@ -198,7 +204,7 @@ class Journal:
             )
         return read_actor(rows[0])
 
-    def messages(self, filters: Filters, *, limit: int) -> list[MessageRecord]:
+    def messages(self, filters: MessageFilters, *, limit: int) -> list[MessageRecord]:
         """Messages matching `filters`, newest first."""
         where, params = filters.where()
         sql = f"SELECT {MESSAGE_COLUMNS} FROM messages{where} ORDER BY seq DESC LIMIT ?"
@@ -308,7 +314,7 @@ class Journal:
 
 def open_writable(path: Path, *, where_from: str = "") -> sqlite3.Connection:
     """A read-write connection (autocommit, `BUSY_TIMEOUT`) to the journal at `path`, checked
-    as `Journal.open` checks it; the caller closes it. Writes go in ``BEGIN IMMEDIATE``."""
+    as `JournalReader.open` checks it; the caller closes it. Writes go in ``BEGIN IMMEDIATE``."""
     conn = _connect(path, "rw", where_from)
     try:
         _check(conn, path)
@@ -323,9 +329,9 @@ def file_sizes(path: Path) -> tuple[int, int]:
     return _size(path), _size(path.with_name(path.name + "-wal"))
 
 
-def unknown_message(path: Path, message_id: str) -> Failure:
+def unknown_message(path: Path, message_id: str) -> MessageNotFound:
     """The error for an id no message of the journal has."""
-    return Failure(
+    return MessageNotFound(
         f"no message with id {message_id!r} in {path}; find ids with: actorflow journal messages"
     )
 
