@@ -17,7 +17,7 @@ __all__ = ["dead", "requeue_command"]
 
 _DEAD_COLUMNS: Final = (
     Column("seq", "right"),
-    Column("id", fold=True),
+    Column("id", key=True),
     Column("time (UTC)"),
     Column("recipient"),
     Column("type"),

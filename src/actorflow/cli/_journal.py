@@ -27,7 +27,7 @@ __all__ = ["journal"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _ACTOR_COLUMNS: Final = (
-    Column("name", fold=True),
+    Column("name", key=True),
     Column("kind"),
     Column("state bytes", "right"),
     Column("pending", "right"),

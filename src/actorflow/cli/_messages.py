@@ -13,7 +13,15 @@ import click
 from ..journal import MessageFilters, MessageRecord
 from ..journal._reader import unknown_message
 from ._options import journal_option, json_option, limit_option, open_journal
-from ._output import Column, Output, message_full, message_summary, pretty_json, table_time
+from ._output import (
+    STATUS_STYLES,
+    Column,
+    Output,
+    message_full,
+    message_summary,
+    pretty_json,
+    table_time,
+)
 from ._params import FILTER_TEXT, TIME
 
 __all__ = ["messages", "show", "tail"]
@@ -25,12 +33,12 @@ _FOLLOW_BATCH: Final = 1000
 
 _MESSAGE_COLUMNS: Final = (
     Column("seq", "right"),
-    Column("id", fold=True),
+    Column("id", key=True),
     Column("time (UTC)"),
     Column("sender"),
     Column("recipient"),
     Column("type"),
-    Column("status"),
+    Column("status", styles=STATUS_STYLES),
     Column("attempts", "right"),
 )
 
