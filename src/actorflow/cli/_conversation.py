@@ -15,6 +15,7 @@ from ..journal import ConversationNode, JournalReader, MessageRecord, conversati
 from ._errors import Failure
 from ._options import journal_option, json_option, where_from
 from ._output import STATUS_STYLES, Column, Output, message_summary, table_time
+from ._params import ID
 
 __all__ = ["conversation", "duration", "tree_rows"]
 
@@ -33,7 +34,7 @@ Row = tuple[str, int, MessageRecord]
 
 
 @click.command()
-@click.argument("key", metavar="ID")
+@click.argument("key", metavar="ID", type=ID)
 @journal_option
 @json_option
 def conversation(key: str, journal_path: Path, as_json: bool) -> None:

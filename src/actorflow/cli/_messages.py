@@ -22,7 +22,7 @@ from ._output import (
     pretty_json,
     table_time,
 )
-from ._params import FILTER_TEXT, TIME
+from ._params import FILTER_TEXT, ID, NAME, TIME
 
 __all__ = ["messages", "show", "tail"]
 
@@ -48,10 +48,10 @@ _MESSAGE_COLUMNS: Final = (
 
 @click.command()
 @journal_option
-@click.option("--actor", type=FILTER_TEXT, help="Only messages sent to or by this actor.")
+@click.option("--actor", type=NAME, help="Only messages sent to or by this actor.")
 @click.option("--type", "type_", type=FILTER_TEXT, help="Only messages of this type (its tag).")
 @click.option("--status", type=click.Choice(["pending", "done", "dead"]), help="Only this status.")
-@click.option("--conversation", type=FILTER_TEXT, help="Only this conversation id.")
+@click.option("--conversation", type=ID, help="Only this conversation id.")
 @click.option("--since", type=TIME, help="Only messages created at or after TIME.")
 @click.option("--until", type=TIME, help="Only messages created before TIME.")
 @limit_option(50, "messages")
@@ -109,7 +109,7 @@ def _message_row(m: MessageRecord) -> tuple[str, ...]:
 
 
 @click.command()
-@click.argument("message_id", metavar="ID")
+@click.argument("message_id", metavar="ID", type=ID)
 @journal_option
 @json_option
 def show(message_id: str, journal_path: Path, as_json: bool) -> None:
