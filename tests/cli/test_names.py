@@ -95,3 +95,16 @@ def test_a_name_stored_decomposed_is_found_typed_precomposed(journal: Path) -> N
         (recipient,) = conn.execute("SELECT recipient FROM messages WHERE seq = 7").fetchone()
     conn.close()
     assert recipient == NFD  # delivered to the actor the journal holds, under its spelling
+
+
+@pytest.mark.anyio
+async def test_recovery_refuses_a_stored_name_that_is_not_nfc(journal: Path) -> None:
+    """Recovered under its NFC name, the actor would lose its rows: a clear error instead."""
+    with sqlite3.connect(journal) as conn:
+        conn.execute("UPDATE actors SET name = ? WHERE name = 'bob'", (NFD,))
+        conn.execute("UPDATE messages SET recipient = ? WHERE recipient = 'bob'", (NFD,))
+        conn.execute("UPDATE messages SET status = 'pending', attempts = 0 WHERE id = 'm-03'")
+    conn.close()
+    with pytest.raises(af.JournalError, match=r"actor name 'e\\u0301cole', which is not in"):
+        async with af.ActorSystem(journal=journal):
+            pass

@@ -315,8 +315,9 @@ def spec_of(cls: type[Any], record: ActorRecord) -> Child:
         # Names are NFC since they are normalised at every door; an older journal may hold
         # another spelling, which a spec would turn into a different actor than the rows say.
         raise JournalError(
-            f"the journal holds actor name {record.name!r}, which is not in Unicode NFC:"
-            f" rename it to {normal_name(record.name)!r} in the actors and messages tables"
+            f"the journal holds actor name {record.name!a}, which is not in Unicode NFC:"
+            f" rename it to {normal_name(record.name)!a} in the actors and messages"
+            " tables (sqlite3)"
         )
     return Child(
         cls,
