@@ -165,6 +165,10 @@ class Output:
         """Print `text` as it is: never wrapped, never read as markup."""
         self.console.print(Text(text, style=style), soft_wrap=True)
 
+    def pieces(self, parts: Iterable[tuple[str, str]]) -> None:
+        """Print one line made of (text, style) pieces, as `line` prints one text."""
+        self.console.print(Text.assemble(*parts), soft_wrap=True)
+
     def flush(self) -> None:
         self.stream.flush()
 
