@@ -8,6 +8,7 @@ filter of the rows does.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import tempfile
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 import actorflow as af
 from actorflow.journal import ConversationFilters, ConversationSummary, JournalReader
 
-from .support import EPOCH
+from .support import EPOCH, cli
 
 ACTORS = ["ann", "bo", "cy"]
 STATUSES = ["pending", "done", "dead"]
@@ -153,3 +154,45 @@ def test_p2_conversations_are_what_a_plain_filter_of_the_rows_finds(
             found = j.conversations(f, limit=limit)
     expected: Any = brute_force(rows, f, limit)
     assert found == expected
+
+
+# Any text, including lone surrogates (what undecodable bytes in argv become).
+anything = st.text(st.characters(codec=None, exclude_categories=()), max_size=30)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    status=st.none() | st.sampled_from(STATUSES) | anything,
+    actor=st.none() | anything,
+    since=st.none() | anything | st.datetimes().map(lambda d: d.isoformat()),
+    until=st.none() | anything | st.from_regex(r"[0-9]{1,4}[smhdw]", fullmatch=True),
+    as_json=st.booleans(),
+)
+def test_p3_any_filter_text_gives_rows_or_one_error_line(
+    built_journal: Path,
+    status: str | None,
+    actor: str | None,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+) -> None:
+    args = ["journal", "conversations", "--journal", str(built_journal)]
+    for option, value in (
+        ("--status", status),
+        ("--actor", actor),
+        ("--since", since),
+        ("--until", until),
+    ):
+        if value is not None:
+            args += [option, value]
+    if as_json:
+        args.append("--json")
+    result = cli(args)
+    assert result.exit_code in (0, 2), (result.exit_code, result.output)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    if result.exit_code != 0:
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("actorflow: error: ")
+    elif as_json:
+        for line in result.stdout.splitlines():
+            assert json.loads(line)["id"].startswith("m-")

@@ -29,6 +29,7 @@ from ._records import Compacted as Compacted
 from ._records import Done as Done
 from ._records import Failed as Failed
 from ._records import MessageRecord as MessageRecord
+from ._records import MessageStatus as MessageStatus
 from ._records import StepRecord as StepRecord
 from ._records import TimerRecord as TimerRecord
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
@@ -39,6 +40,7 @@ __all__ = [
     "SQLiteJournal",
     "MemoryJournal",
     "MessageRecord",
+    "MessageStatus",
     "ActorRecord",
     "Batch",
     "Done",

@@ -375,10 +375,11 @@ class JournalReader:
             rows = self._all(_CONVERSATION_STEPS, (first.conversation,))
             return [read_step(row) for row in rows]
 
-    def timers(self) -> list[TimerRecord]:
-        """Pending durable timers (J6), the soonest due first."""
-        sql = f"SELECT {TIMER_COLUMNS} FROM timers ORDER BY due_at, id"
-        return [read_timer(row) for row in self._all(sql, ())]
+    def timers(self, *, limit: int | None = None) -> list[TimerRecord]:
+        """Pending durable timers (J6), the soonest due first; at most `limit` of them."""
+        sql = f"SELECT {TIMER_COLUMNS} FROM timers ORDER BY due_at, id LIMIT ?"
+        bound = -1 if limit is None else _bounded(limit)  # SQLite: a negative LIMIT is none
+        return [read_timer(row) for row in self._all(sql, (bound,))]
 
     def dead_letters(self, *, limit: int) -> list[MessageRecord]:
         """Dead letters, newest first."""
@@ -410,7 +411,11 @@ class JournalReader:
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
-        """Read everything inside from one committed state of the journal."""
+        """Read everything inside from one committed state of the journal (nested: the outer
+        one's)."""
+        if self._conn.in_transaction:
+            yield
+            return
         self._execute("BEGIN")
         try:
             yield
