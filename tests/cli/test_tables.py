@@ -52,8 +52,7 @@ def test_u1_at_80_columns_other_columns_give_way_before_blocks(journal: Path) ->
         *("seq", "id", "time", "(UTC)", "sender", "recipient", "type", "status", "attempts")
     ]
     assert (
-        lines[2]
-        == "  6   m-06   2025-01-01   -        carol       cli.Note   pending          0"
+        lines[2] == "  6   m-06   2025-01-01   -        carol       cli.Note   pending          0"
     )
     assert lines[3] == "             00:06:00"
     assert all(len(line) <= 80 for line in lines), lines
