@@ -26,7 +26,14 @@ from .._errors import (
     JournalSchemaError,
     MessageNotFound,
 )
-from ._records import ActorRecord, MessageRecord, MessageStatus, StepRecord, TimerRecord
+from ._records import (
+    ActorRecord,
+    Compacted,
+    MessageRecord,
+    MessageStatus,
+    StepRecord,
+    TimerRecord,
+)
 from ._rows import (
     ACTOR_COLUMNS,
     MESSAGE_COLUMNS,
@@ -42,11 +49,13 @@ from ._rows import (
 )
 from ._schema import SCHEMA_VERSION
 from ._sqlite import empty_database, empty_file, translate
+from ._statements import COUNT_COMPACTABLE
 
 __all__ = [
     "ActorSummary",
     "ConversationFilters",
     "ConversationSummary",
+    "DeadLetterFilters",
     "JournalReader",
     "JournalSummary",
     "MessageFilters",
@@ -190,6 +199,33 @@ class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
             clauses.append("created_at < ?")
             params.append(self.until)
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+class DeadLetterFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """Which dead letters `JournalReader.dead_letters` (and a bulk requeue) select."""
+
+    actor: str | None = None
+    """Dead letters to this actor (the one whose handler failed)."""
+    type: str | None = None
+    since: float | None = None
+    """Created at or after this UNIX time."""
+
+    def query(self) -> tuple[str, list[Any]]:
+        """The SELECT of these dead letters in seq order (constant fragments only), and its
+        parameters."""
+        sql = (
+            f"SELECT {MESSAGE_COLUMNS} FROM messages INDEXED BY messages_dead WHERE status = 'dead'"
+        )
+        params: list[Any] = []
+        for clause, value in (
+            (" AND recipient = ?", self.actor),
+            (" AND type = ?", self.type),
+            (" AND created_at >= ?", self.since),
+        ):
+            if value is not None:
+                sql += clause
+                params.append(value)
+        return sql + " ORDER BY seq", params
 
 
 class OldestPending(msgspec.Struct, frozen=True):
@@ -381,13 +417,18 @@ class JournalReader:
         bound = -1 if limit is None else _bounded(limit)  # SQLite: a negative LIMIT is none
         return [read_timer(row) for row in self._all(sql, (bound,))]
 
-    def dead_letters(self, *, limit: int) -> list[MessageRecord]:
-        """Dead letters, newest first."""
-        sql = (
-            f"SELECT {MESSAGE_COLUMNS} FROM messages INDEXED BY messages_dead"
-            " WHERE status = 'dead' ORDER BY seq DESC LIMIT ?"
-        )
-        return [read_message(row) for row in self._all(sql, (_bounded(limit),))]
+    def dead_letters(
+        self, *, limit: int, filters: DeadLetterFilters | None = None
+    ) -> list[MessageRecord]:
+        """Dead letters (those `filters` selects), newest first."""
+        sql, params = (filters or DeadLetterFilters()).query()
+        sql = sql.removesuffix(" ORDER BY seq") + " ORDER BY seq DESC LIMIT ?"
+        return [read_message(row) for row in self._all(sql, (*params, _bounded(limit)))]
+
+    def compactable(self, before: float) -> Compacted:
+        """What compacting before `before` (a UNIX time) would remove, counted (J10)."""
+        messages, steps = self._one(COUNT_COMPACTABLE, (before,))
+        return Compacted(messages=messages, steps=steps, before=before)
 
     def newest(self, *, limit: int) -> list[MessageRecord]:
         """The `limit` newest messages, oldest of them first."""
