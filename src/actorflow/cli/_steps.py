@@ -20,7 +20,7 @@ from ._output import Column, Output, iso_time, pretty_json, table_time
 
 __all__ = ["PREVIEW", "print_steps", "step_json", "steps"]
 
-PREVIEW: Final = 60
+PREVIEW: Final = 40
 """How many characters of a step's result (as compact JSON) a table shows."""
 
 _COLUMNS: Final = (
