@@ -15,16 +15,17 @@ import click
 from ..journal import JournalReader, MessageRecord, conversation_tree
 from ._errors import Failure
 from ._options import journal_option, json_option, where_from
-from ._output import Column, Output, message_summary, table_time
+from ._output import STATUS_STYLES, Column, Output, message_summary, table_time
+from ._params import ID
 from ._tree import COLLAPSE_AT, Below, Chain, Line, More, Shown, tree_lines
 
 __all__ = ["conversation", "duration"]
 
 _COLUMNS: Final = (
-    Column("message", fold=True),
+    Column("message", key=True),
     Column("type"),
     Column("sender -> recipient"),
-    Column("status"),
+    Column("status", styles=STATUS_STYLES),
     Column("attempts", "right"),
     Column("after", "right"),
     Column("took", "right"),
@@ -32,7 +33,7 @@ _COLUMNS: Final = (
 
 
 @click.command()
-@click.argument("key", metavar="ID")
+@click.argument("key", metavar="ID", type=ID)
 @click.option(
     "--depth",
     type=click.IntRange(min=0),
@@ -88,9 +89,20 @@ def conversation(
     more = lines[-1] if lines else None
     if isinstance(more, More):
         lines.pop()
-    out.table(_COLUMNS, (_line_row(line, start) for line in lines))
+    drawn = [line for line in lines if not isinstance(line, More)]
+    out.table(_COLUMNS, [_line_row(line, start) for line in drawn], guides=_below(drawn))
     if isinstance(more, More):
         out.line(f"({_count(more.hidden, 'more message')} not shown; see --limit)")
+
+
+def _below(lines: list[Shown | Chain | Below]) -> list[str]:
+    """The guide of the lines under each line's own (its fields, when the tree is in blocks):
+    what goes on below it, and a bar down to what it caused, if that comes next."""
+    guides = []
+    for i, line in enumerate(lines):
+        deeper = i + 1 < len(lines) and len(lines[i + 1].guide) > len(line.guide)
+        guides.append(line.below + ("│  " if deeper else "   "))
+    return guides
 
 
 def duration(seconds: float) -> str:

@@ -13,15 +13,15 @@ from ..journal import DeadLetterFilters, MessageRecord, requeue, requeue_dead
 from ..journal._operations import not_dead
 from ..journal._reader import unknown_message
 from ..journal._wake import wake
-from ._options import journal_option, json_option, limit_option, open_journal, where_from
+from ._options import journal_option, json_option, limit_option, once, open_journal, where_from
 from ._output import Column, Output, message_full, message_summary, table_time
-from ._params import FILTER_TEXT, TIME
+from ._params import FILTER_TEXT, ID, NAME, TIME
 
 __all__ = ["dead", "requeue_command"]
 
 _DEAD_COLUMNS: Final = (
     Column("seq", "right"),
-    Column("id", fold=True),
+    Column("id", key=True),
     Column("time (UTC)"),
     Column("recipient"),
     Column("type"),
@@ -67,11 +67,30 @@ def _dead_row(m: MessageRecord) -> tuple[str, ...]:
 
 
 @click.command("requeue")
-@click.argument("message_id", metavar="[ID]", required=False)
+@click.argument("message_id", metavar="ID", type=ID, required=False)
 @click.option("--all", "every", is_flag=True, help="Requeue every dead letter.")
-@click.option("--actor", type=FILTER_TEXT, help="Requeue the dead letters to this actor.")
-@click.option("--type", "type_", type=FILTER_TEXT, help="Requeue the dead letters of this type.")
-@click.option("--since", type=TIME, help="Requeue the dead letters created at or after TIME.")
+@click.option(
+    "--actor",
+    type=NAME,
+    multiple=True,
+    callback=once,
+    help="Requeue the dead letters to this actor.",
+)
+@click.option(
+    "--type",
+    "type_",
+    type=FILTER_TEXT,
+    multiple=True,
+    callback=once,
+    help="Requeue the dead letters of this type.",
+)
+@click.option(
+    "--since",
+    type=TIME,
+    multiple=True,
+    callback=once,
+    help="Requeue the dead letters created at or after TIME.",
+)
 @click.option("--dry-run", is_flag=True, help="Say what would be requeued; change nothing.")
 @journal_option
 @json_option

@@ -19,9 +19,9 @@ from ._conversation import conversation
 from ._conversations import conversations
 from ._dead import dead, requeue_command
 from ._messages import messages, show, tail
-from ._options import journal_option, json_option, open_journal
+from ._options import group_journal_option, journal_option, json_option, open_journal
 from ._output import Column, Output, iso_time, message_full, pretty_json, table_time
-from ._params import FILTER_TEXT
+from ._params import NAME
 from ._steps import steps
 from ._timers import timers
 
@@ -30,7 +30,7 @@ __all__ = ["journal"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _ACTOR_COLUMNS: Final = (
-    Column("name", fold=True),
+    Column("name", key=True),
     Column("kind"),
     Column("state bytes", "right"),
     Column("pending", "right"),
@@ -40,10 +40,12 @@ _ACTOR_COLUMNS: Final = (
 
 
 @click.group()
+@group_journal_option
 def journal() -> None:
     """Inspect a journal: read-only, except `requeue` and `compact`.
 
-    The journal is the file given by --journal, else $ACTORFLOW_JOURNAL, else ./actorflow.db.
+    The journal is the file given by the command's --journal, else by this group's (journal
+    --journal X stats), else $ACTORFLOW_JOURNAL, else ./actorflow.db.
     Every command works while a system is writing to the journal. Times are UTC.
     """
 
@@ -146,7 +148,7 @@ def _state_size(a: ActorSummary) -> str:
 
 
 @journal.command()
-@click.argument("actor", type=FILTER_TEXT)
+@click.argument("actor", type=NAME)
 @journal_option
 @json_option
 def state(actor: str, journal_path: Path, as_json: bool) -> None:

@@ -24,6 +24,9 @@ class Shown(NamedTuple):
     """One message, drawn under the message that caused it."""
 
     guide: str
+    """What draws its place in the tree (``├─ ``...), before its id."""
+    below: str
+    """What goes on down the tree beside anything drawn under its line."""
     depth: int
     message: MessageRecord
 
@@ -32,6 +35,7 @@ class Chain(NamedTuple):
     """A run of messages, each the only one the one before caused, drawn as one line."""
 
     guide: str
+    below: str
     depth: int
     """The depth of the run's first message."""
     messages: list[MessageRecord]
@@ -41,6 +45,7 @@ class Below(NamedTuple):
     """The messages under a message at the depth limit, counted."""
 
     guide: str
+    below: str
     depth: int
     hidden: int
 
@@ -77,17 +82,17 @@ def tree_lines(
             yield More(sum(_size(node) for node, *_ in stack))
             return
         node, guide, inner, at = stack.pop()
-        yield Shown(guide, at, node.message)
+        yield Shown(guide, inner, at, node.message)
         shown += 1
         if not node.children:
             continue
         if depth is not None and at >= depth:
-            yield Below(inner + "└┄ ", at + 1, _size(node) - 1)
+            yield Below(inner + "└┄ ", inner + "   ", at + 1, _size(node) - 1)
             continue
         if collapse and len(node.children) == 1:
             run, last = _run(node.children[0], at + 1, depth)
             if len(run) >= COLLAPSE_AT:
-                yield Chain(inner + "└┄ ", at + 1, run)
+                yield Chain(inner + "└┄ ", inner + "   ", at + 1, run)
                 stack.append((last, inner + "   └─ ", inner + "      ", at + 1 + len(run)))
                 continue
         end = len(node.children) - 1

@@ -26,6 +26,7 @@ from .._errors import (
     JournalSchemaError,
     MessageNotFound,
 )
+from .._names import name_forms
 from ._records import (
     ActorRecord,
     Compacted,
@@ -104,7 +105,8 @@ _IS_START: Final = (
 _IN_KEY: Final = "(s.conversation = {key} OR (s.conversation IS NULL AND s.id = {key}))"
 _HAS_STATUS: Final = f"EXISTS (SELECT 1 FROM messages AS s WHERE {_IN_KEY} AND s.status = ?)"
 _HAS_ACTOR: Final = (
-    f"EXISTS (SELECT 1 FROM messages AS s WHERE {_IN_KEY} AND (s.recipient = ? OR s.sender = ?))"
+    f"EXISTS (SELECT 1 FROM messages AS s WHERE {_IN_KEY}"
+    " AND (s.recipient IN ({marks}) OR s.sender IN ({marks})))"
 )
 _START_COLUMNS: Final = "m.seq, {key}, m.id, m.recipient, m.created_at"
 # Statuses few messages have (a partial index holds just them): a filter on one starts from
@@ -182,8 +184,10 @@ class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
         clauses: list[str] = []
         params: list[Any] = []
         if self.actor is not None:
-            clauses.append("(recipient = ? OR sender = ?)")
-            params += [self.actor, self.actor]
+            forms = name_forms(self.actor)  # NFC, and NFD as older journals may hold it
+            marks = ", ".join("?" * len(forms))
+            clauses.append(f"(recipient IN ({marks}) OR sender IN ({marks}))")
+            params += [*forms, *forms]
         for column, value in (
             ("type", self.type),
             ("status", self.status),
@@ -217,8 +221,11 @@ class DeadLetterFilters(msgspec.Struct, frozen=True, kw_only=True):
             f"SELECT {MESSAGE_COLUMNS} FROM messages INDEXED BY messages_dead WHERE status = 'dead'"
         )
         params: list[Any] = []
+        if self.actor is not None:
+            forms = name_forms(self.actor)  # NFC, and NFD as older journals may hold it
+            sql += f" AND recipient IN ({', '.join('?' * len(forms))})"
+            params += forms
         for clause, value in (
-            (" AND recipient = ?", self.actor),
             (" AND type = ?", self.type),
             (" AND created_at >= ?", self.since),
         ):
@@ -314,8 +321,11 @@ class JournalReader:
         return [_summary(row) for row in self._all(_ACTOR_SUMMARIES, ())]
 
     def actor(self, name: str) -> ActorRecord:
-        """Return the actor named `name`; raises `ActorNotFound` if the journal has none."""
-        rows = self._all(f"SELECT {ACTOR_COLUMNS} FROM actors WHERE name = ?", (name,))
+        """Return the actor named `name` (in NFC or NFD); raises `ActorNotFound` if none."""
+        forms = name_forms(name)
+        marks = ", ".join("?" * len(forms))
+        sql = f"SELECT {ACTOR_COLUMNS} FROM actors WHERE name IN ({marks}) ORDER BY name = ? DESC"
+        rows = self._all(sql, (*forms, name))
         if not rows:
             raise ActorNotFound(
                 f"no actor named {name!r} in {self.path}; list them with: actorflow journal actors"
@@ -652,8 +662,9 @@ def _starts_query(filters: ConversationFilters, limit: int) -> tuple[str, tuple[
         clauses.append("m.created_at < ?")
         params.append(filters.until)
     if filters.actor is not None:
-        clauses.append(_HAS_ACTOR.format(key=key))
-        params += [filters.actor, filters.actor]
+        forms = name_forms(filters.actor)  # NFC, and NFD as older journals may hold it
+        clauses.append(_HAS_ACTOR.format(key=key, marks=", ".join("?" * len(forms))))
+        params += [*forms, *forms]
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
     columns = _START_COLUMNS.format(key=key)
     sql = f"SELECT {columns} FROM {source}{where} ORDER BY m.seq DESC LIMIT ?"
