@@ -1,0 +1,45 @@
+"""Serving the UI with uvicorn on a socket bound beforehand (so a taken port is one error)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import uvicorn
+
+from ._app import create_app
+from ._settings import UiSettings
+
+__all__ = ["bind", "is_loopback", "serve"]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only: ``localhost`` or a loopback address."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on `host`:`port` (0: any free port); raises `OSError`."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def serve(settings: UiSettings, sock: socket.socket, *, loopback_only: bool) -> None:
+    """Serve the UI on `sock` until interrupted (Ctrl-C or SIGTERM stop it gracefully)."""
+    app = create_app(settings, loopback_only=loopback_only)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    uvicorn.Server(config).run(sockets=[sock])
