@@ -80,6 +80,12 @@ def ui(journal_path: Path, host: str, port: int, allow_writes: bool, token: str 
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     address = f"http://{shown}:{bound_port}/" + ("?token=" + token if token else "")
     mode = "writes allowed" if allow_writes else "read-only"
-    click.echo(f"actorflow ui: serving {journal_path} at {address} ({mode}); Ctrl-C to stop")
+
+    def ready() -> None:
+        click.echo(f"actorflow ui: serving {journal_path} at {address} ({mode}); Ctrl-C to stop")
+
     with sock:
-        web.serve(settings, sock, loopback_only=loopback)
+        try:
+            web.serve(settings, sock, loopback_only=loopback, ready=ready)
+        except KeyboardInterrupt:  # uvicorn stopped gracefully, then re-raised the Ctrl-C
+            click.echo("actorflow ui: stopped")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 
 import uvicorn
 
@@ -38,8 +39,30 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: UiSettings, sock: socket.socket, *, loopback_only: bool) -> None:
-    """Serve the UI on `sock` until interrupted (Ctrl-C or SIGTERM stop it gracefully)."""
+def serve(
+    settings: UiSettings,
+    sock: socket.socket,
+    *,
+    loopback_only: bool,
+    ready: Callable[[], None] = lambda: None,
+) -> None:
+    """Serve the UI on `sock` until interrupted (Ctrl-C or SIGTERM stop it gracefully).
+
+    `ready` is called once the server answers requests and stops on a signal.
+    """
     app = create_app(settings, loopback_only=loopback_only)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+    _Server(config, ready).run(sockets=[sock])
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, saying when it has started (its signal handlers are in place then)."""
+
+    def __init__(self, config: uvicorn.Config, ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._ready()
