@@ -20,14 +20,14 @@ from ._dead import dead, requeue_command
 from ._messages import messages, show, tail
 from ._options import journal_option, json_option, open_journal
 from ._output import Column, Output, iso_time, message_full, pretty_json, table_time
-from ._params import FILTER_TEXT
+from ._params import NAME
 
 __all__ = ["journal"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _ACTOR_COLUMNS: Final = (
-    Column("name", fold=True),
+    Column("name", key=True),
     Column("kind"),
     Column("state bytes", "right"),
     Column("pending", "right"),
@@ -143,7 +143,7 @@ def _state_size(a: ActorSummary) -> str:
 
 
 @journal.command()
-@click.argument("actor", type=FILTER_TEXT)
+@click.argument("actor", type=NAME)
 @journal_option
 @json_option
 def state(actor: str, journal_path: Path, as_json: bool) -> None:

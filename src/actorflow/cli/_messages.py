@@ -13,8 +13,16 @@ import click
 from ..journal import MessageFilters, MessageRecord
 from ..journal._reader import unknown_message
 from ._options import journal_option, json_option, limit_option, open_journal
-from ._output import Column, Output, message_full, message_summary, pretty_json, table_time
-from ._params import FILTER_TEXT, TIME
+from ._output import (
+    STATUS_STYLES,
+    Column,
+    Output,
+    message_full,
+    message_summary,
+    pretty_json,
+    table_time,
+)
+from ._params import FILTER_TEXT, ID, NAME, TIME
 
 __all__ = ["messages", "show", "tail"]
 
@@ -25,12 +33,12 @@ _FOLLOW_BATCH: Final = 1000
 
 _MESSAGE_COLUMNS: Final = (
     Column("seq", "right"),
-    Column("id", fold=True),
+    Column("id", key=True),
     Column("time (UTC)"),
     Column("sender"),
     Column("recipient"),
     Column("type"),
-    Column("status"),
+    Column("status", styles=STATUS_STYLES),
     Column("attempts", "right"),
 )
 
@@ -40,10 +48,10 @@ _MESSAGE_COLUMNS: Final = (
 
 @click.command()
 @journal_option
-@click.option("--actor", type=FILTER_TEXT, help="Only messages sent to or by this actor.")
+@click.option("--actor", type=NAME, help="Only messages sent to or by this actor.")
 @click.option("--type", "type_", type=FILTER_TEXT, help="Only messages of this type (its tag).")
 @click.option("--status", type=click.Choice(["pending", "done", "dead"]), help="Only this status.")
-@click.option("--conversation", type=FILTER_TEXT, help="Only this conversation id.")
+@click.option("--conversation", type=ID, help="Only this conversation id.")
 @click.option("--since", type=TIME, help="Only messages created at or after TIME.")
 @click.option("--until", type=TIME, help="Only messages created before TIME.")
 @limit_option(50, "messages")
@@ -101,7 +109,7 @@ def _message_row(m: MessageRecord) -> tuple[str, ...]:
 
 
 @click.command()
-@click.argument("message_id", metavar="ID")
+@click.argument("message_id", metavar="ID", type=ID)
 @journal_option
 @json_option
 def show(message_id: str, journal_path: Path, as_json: bool) -> None:

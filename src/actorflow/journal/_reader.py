@@ -26,6 +26,7 @@ from .._errors import (
     JournalSchemaError,
     MessageNotFound,
 )
+from .._names import name_forms
 from ._records import ActorRecord, MessageRecord, MessageStatus
 from ._rows import (
     ACTOR_COLUMNS,
@@ -91,8 +92,10 @@ class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
         clauses: list[str] = []
         params: list[Any] = []
         if self.actor is not None:
-            clauses.append("(recipient = ? OR sender = ?)")
-            params += [self.actor, self.actor]
+            forms = name_forms(self.actor)  # NFC, and NFD as older journals may hold it
+            marks = ", ".join("?" * len(forms))
+            clauses.append(f"(recipient IN ({marks}) OR sender IN ({marks}))")
+            params += [*forms, *forms]
         for column, value in (
             ("type", self.type),
             ("status", self.status),
@@ -196,8 +199,11 @@ class JournalReader:
         return [_summary(row) for row in self._all(_ACTOR_SUMMARIES, ())]
 
     def actor(self, name: str) -> ActorRecord:
-        """Return the actor named `name`; raises `ActorNotFound` if the journal has none."""
-        rows = self._all(f"SELECT {ACTOR_COLUMNS} FROM actors WHERE name = ?", (name,))
+        """Return the actor named `name` (in NFC or NFD); raises `ActorNotFound` if none."""
+        forms = name_forms(name)
+        marks = ", ".join("?" * len(forms))
+        sql = f"SELECT {ACTOR_COLUMNS} FROM actors WHERE name IN ({marks}) ORDER BY name = ? DESC"
+        rows = self._all(sql, (*forms, name))
         if not rows:
             raise ActorNotFound(
                 f"no actor named {name!r} in {self.path}; list them with: actorflow journal actors"
