@@ -16,11 +16,14 @@ import msgspec
 from ..journal import ActorRecord, ActorSummary, decode_msgpack
 from ._compact import compact
 from ._conversation import conversation
+from ._conversations import conversations
 from ._dead import dead, requeue_command
 from ._messages import messages, show, tail
 from ._options import journal_option, json_option, open_journal
 from ._output import Column, Output, iso_time, message_full, pretty_json, table_time
 from ._params import NAME
+from ._steps import steps
+from ._timers import timers
 
 __all__ = ["journal"]
 
@@ -203,4 +206,6 @@ def _actor_full(a: ActorRecord) -> dict[str, Any]:
 
 
 for command in (messages, show, dead, requeue_command, tail, conversation, compact):
+    journal.add_command(command)
+for command in (conversations, steps, timers):
     journal.add_command(command)

@@ -23,6 +23,7 @@ from ._output import (
     table_time,
 )
 from ._params import FILTER_TEXT, ID, NAME, TIME
+from ._steps import PREVIEW, print_steps, step_json
 
 __all__ = ["messages", "show", "tail"]
 
@@ -110,17 +111,21 @@ def _message_row(m: MessageRecord) -> tuple[str, ...]:
 
 @click.command()
 @click.argument("message_id", metavar="ID", type=ID)
+@click.option("--full", is_flag=True, help=f"Print long step results whole (cut at {PREVIEW}).")
 @journal_option
 @json_option
-def show(message_id: str, journal_path: Path, as_json: bool) -> None:
-    """One message in full: every column, its body decoded to JSON, its error and traceback."""
-    with open_journal(journal_path) as j:
+def show(message_id: str, full: bool, journal_path: Path, as_json: bool) -> None:
+    """One message in full: every column, its body decoded to JSON, its error and traceback,
+    and the steps it recorded (--json: each with its whole result)."""
+    with open_journal(journal_path) as j, j.snapshot():
         found = j.message(message_id)
         if found is None:
             raise unknown_message(journal_path, message_id)
+        recorded = j.steps(message_id)
     data = message_full(found)
     out = Output()
     if as_json:
+        data["steps"] = [step_json(s) for s in recorded]
         out.json(data)
         return
     out.fields(
@@ -151,6 +156,10 @@ def show(message_id: str, journal_path: Path, as_json: bool) -> None:
         out.line("")
         out.line("traceback:", style="bold")
         out.line(found.traceback.rstrip("\n"))
+    if recorded:
+        out.line("")
+        out.line(f"steps ({len(recorded)}):", style="bold")
+        print_steps(out, recorded, full=full)
 
 
 # -- tail --------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from ._operations import append as append
 from ._operations import compact_before as compact_before
 from ._operations import requeue as requeue
 from ._reader import ActorSummary as ActorSummary
+from ._reader import ConversationFilters as ConversationFilters
+from ._reader import ConversationSummary as ConversationSummary
 from ._reader import JournalReader as JournalReader
 from ._reader import JournalSummary as JournalSummary
 from ._reader import MessageFilters as MessageFilters
@@ -28,6 +30,7 @@ from ._records import Compacted as Compacted
 from ._records import Done as Done
 from ._records import Failed as Failed
 from ._records import MessageRecord as MessageRecord
+from ._records import MessageStatus as MessageStatus
 from ._records import StepRecord as StepRecord
 from ._records import TimerRecord as TimerRecord
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
@@ -39,6 +42,7 @@ __all__ = [
     "SQLiteJournal",
     "MemoryJournal",
     "MessageRecord",
+    "MessageStatus",
     "ActorRecord",
     "Batch",
     "Done",
@@ -52,6 +56,8 @@ __all__ = [
     "JournalReader",
     "JournalSummary",
     "ActorSummary",
+    "ConversationFilters",
+    "ConversationSummary",
     "OldestPending",
     "MessageFilters",
     "decode_msgpack",
