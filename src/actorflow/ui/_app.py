@@ -17,6 +17,7 @@ from .. import JournalError, JournalLocked
 from ._access import Gate
 from ._actor_pages import actor_page, actors_page
 from ._conversation_page import conversation_page, timeline_page
+from ._conversations_page import conversations_json, conversations_page
 from ._dead_page import dead_page
 from ._html import tag
 from ._layout import page
@@ -24,6 +25,7 @@ from ._message_page import message_page
 from ._problems import PageError
 from ._settings import UiSettings
 from ._stats_page import stats_page
+from ._timers_page import timers_page
 from ._writes import requeue_action
 
 __all__ = ["create_app"]
@@ -44,12 +46,15 @@ _HEADERS: Final = (
 def create_app(settings: UiSettings, *, loopback_only: bool = True) -> Starlette:
     """The UI for `settings`; `loopback_only` makes it answer only to loopback host names."""
     routes = [
+        Route("/", conversations_page),
+        Route("/api/conversations", conversations_json),
         Route("/actors", actors_page),
         Route("/actors/{name:path}", actor_page),
         Route("/conversations/{id:path}/timeline", timeline_page),
         Route("/conversations/{id:path}", conversation_page),
         Route("/messages/{id:path}", message_page),
         Route("/dead", dead_page),
+        Route("/timers", timers_page),
         Route("/stats", stats_page),
         Route("/actions/requeue", requeue_action, methods=["POST"]),
         Mount("/assets", StaticFiles(packages=[("actorflow.ui", "assets")]), name="assets"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Final
 
 import msgspec
@@ -87,10 +86,12 @@ async def timeline_page(request: Request) -> HTMLResponse:
 
 
 async def _load(settings: UiSettings, key: str) -> _Conversation:
-    def query(reader: JournalReader) -> list[MessageRecord]:
-        return reader.conversation(key)
+    def query(reader: JournalReader) -> tuple[list[MessageRecord], list[StepRecord]]:
+        # Each is read from one committed state (a step of a message not among the records,
+        # committed in between, has no row to go under and is left out).
+        return reader.conversation(key), reader.conversation_steps(key)
 
-    records = await read(settings, query)
+    records, steps = await read(settings, query)
     if not records:
         raise NotFound(
             f"no conversation or message with id {key!r} in {settings.journal.name};"
@@ -98,11 +99,10 @@ async def _load(settings: UiSettings, key: str) -> _Conversation:
         )
     first = records[0]
     name = first.conversation if first.conversation is not None else first.id
-    return _Conversation(name, records, _steps_of(records))
-
-
-def _steps_of(records: Sequence[MessageRecord]) -> dict[str, list[StepRecord]]:
-    return {}
+    by_message: dict[str, list[StepRecord]] = {}
+    for step in steps:
+        by_message.setdefault(step.message_id, []).append(step)
+    return _Conversation(name, records, by_message)
 
 
 def _headline(c: _Conversation) -> Html:

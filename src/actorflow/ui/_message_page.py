@@ -8,9 +8,9 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ..journal import JournalReader, MessageRecord
+from ..journal import JournalReader, MessageRecord, StepRecord
 from ._filters import only
-from ._format import count, utc
+from ._format import count, duration, utc
 from ._html import Html, tag
 from ._layout import form, page, status_badge
 from ._parts import (
@@ -24,6 +24,7 @@ from ._parts import (
 from ._problems import BadFilter, NotFound
 from ._reading import read
 from ._settings import UiSettings
+from ._timeline import step_anchor
 
 __all__ = ["message_page"]
 
@@ -34,6 +35,7 @@ _NOTICES: Final = {"requeued": "Requeued: the message is pending again."}
 class _Message(msgspec.Struct, frozen=True):
     record: MessageRecord
     children: list[MessageRecord]
+    steps: list[StepRecord]
 
 
 async def message_page(request: Request) -> HTMLResponse:
@@ -46,7 +48,7 @@ async def message_page(request: Request) -> HTMLResponse:
             record = reader.message(message_id)
             if record is None:
                 return None
-            return _Message(record, reader.caused_by(record))
+            return _Message(record, reader.caused_by(record), reader.steps(record.id))
 
     found = await read(settings, query)
     if found is None:
@@ -57,16 +59,11 @@ async def message_page(request: Request) -> HTMLResponse:
     notice = request.query_params.get("done")
     if notice is not None and notice not in _NOTICES:
         raise BadFilter("done", f"{notice!r} is not one of {', '.join(_NOTICES)}")
-    return HTMLResponse(render(settings, found.record, found.children, notice=notice))
+    return HTMLResponse(render(settings, found, notice=notice))
 
 
-def render(
-    settings: UiSettings,
-    m: MessageRecord,
-    children: list[MessageRecord],
-    *,
-    notice: str | None = None,
-) -> Html:
+def render(settings: UiSettings, found: _Message, *, notice: str | None = None) -> Html:
+    m, children = found.record, found.children
     summary = definition_list(
         [
             ("type", m.type),
@@ -101,6 +98,8 @@ def render(
             else None,
         ]
     sections += [
+        tag("h2", f"Steps ({len(found.steps)})"),
+        _steps(m, found.steps),
         tag("h2", f"Caused ({count(len(children), 'message')})"),
         table(
             ("message", "type", "recipient", "status", "took"),
@@ -112,6 +111,26 @@ def render(
         ),
     ]
     return page(settings, f"Message {m.id}", sections, current="conversations")
+
+
+def _steps(m: MessageRecord, steps: list[StepRecord]) -> Html:
+    """The recorded steps (J4), each a row its timeline bar links to, results decoded."""
+    if not steps:
+        return tag("p", "it recorded no step", class_="empty", id="steps")
+    head = tag("tr", [tag("th", h) for h in ("step", "recorded", "after", "bytes", "result")])
+    rows = [
+        tag(
+            "tr",
+            tag("td", s.step, class_="id"),
+            tag("td", utc(s.created_at)),
+            tag("td", "+" + duration(s.created_at - m.created_at), class_="num"),
+            tag("td", f"{len(s.result):,}", class_="num"),
+            tag("td", json_block(s.result, what="result")),
+            id=step_anchor(s.step),
+        )
+        for s in steps
+    ]
+    return tag("table", tag("thead", head), tag("tbody", rows), id="steps", class_="steps")
 
 
 def _actions(settings: UiSettings, m: MessageRecord) -> Html | None:

@@ -96,11 +96,15 @@ def waterfall(rows: Sequence[Bar], length: float) -> Html:
         tag("th", "actor"),
         tag(
             "th",
-            [
-                tag("span", "+" + duration(length * i / (_TICKS - 1)), class_="tick")
-                for i in range(_TICKS)
-            ],
-            class_="axis",
+            tag(
+                "div",
+                [
+                    tag("span", "+" + duration(length * i / (_TICKS - 1)), class_="tick")
+                    for i in range(_TICKS)
+                ],
+                class_="axis",
+            ),
+            class_="track-head",
         ),
     )
     body = [_row(r, length, actors[r.actor]) for r in rows]
