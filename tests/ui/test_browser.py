@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -127,3 +128,24 @@ def test_from_the_list_to_a_step_through_the_conversation(
     assert "team.Research" in browser.find_element(By.TAG_NAME, "dl").text
     assert "[" in steps_table  # the fake model's answer ends in [digest]: a decoded result
     browser.save_screenshot(str(DOCS / "ui-message.png"))
+
+
+def test_the_list_shows_a_new_conversation_by_itself(
+    browser: WebDriver, ui_address: str, demo_journal: Path
+) -> None:
+    """U1: the list refreshes live; a message sent from another process appears unasked."""
+    browser.get(ui_address + "/")
+    wait_for(browser, "#conversations")
+    assert "live-task" not in browser.find_element(By.ID, "conversations").text
+    subprocess.run(
+        [sys.executable, "-m", "actorflow", "send", "planner", "team.Task",
+         '{"topic": "live pages"}', "--id", "live-task", "--journal", str(demo_journal)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    WebDriverWait(browser, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: "live-task" in b.find_element(By.ID, "conversations").text
+    )  # the list is swapped for a new one when it changes
+    assert "1 pending" in browser.find_element(By.ID, "conversations").text

@@ -5,31 +5,37 @@
 "use strict";
 
 function startLive(live) {
+  // The next check waits for the last one to finish, and for longer when it was slow (a
+  // filter that matches little makes the journal walk far): never more than one in flight.
   const every = Number(live.dataset.every || "2") * 1000;
   let fingerprint = live.dataset.fingerprint;
   const status = document.getElementById("live-status");
   async function check() {
-    if (document.hidden) return;
-    try {
-      const answer = await fetch(live.dataset.poll, { headers: { Accept: "application/json" } });
-      if (!answer.ok) throw new Error(String(answer.status));
-      const data = await answer.json();
-      if (data.fingerprint !== fingerprint) {
-        const page = await fetch(window.location.href);
-        const doc = new DOMParser().parseFromString(await page.text(), "text/html");
-        const fresh = doc.getElementById(live.id);
-        if (fresh) {
-          live.replaceWith(fresh);
-          live = fresh;
-          fingerprint = fresh.dataset.fingerprint;
+    const started = performance.now();
+    if (!document.hidden) {
+      try {
+        const answer = await fetch(live.dataset.poll, { headers: { Accept: "application/json" } });
+        if (!answer.ok) throw new Error(String(answer.status));
+        const data = await answer.json();
+        if (data.fingerprint !== fingerprint) {
+          const page = await fetch(window.location.href);
+          const doc = new DOMParser().parseFromString(await page.text(), "text/html");
+          const fresh = doc.getElementById(live.id);
+          if (fresh) {
+            live.replaceWith(fresh);
+            live = fresh;
+            fingerprint = fresh.dataset.fingerprint;
+          }
         }
+        if (status) status.textContent = "live: checked " + new Date().toLocaleTimeString();
+      } catch (error) {
+        if (status) status.textContent = "live: cannot reach the UI (" + error.message + ")";
       }
-      if (status) status.textContent = "live: checked " + new Date().toLocaleTimeString();
-    } catch (error) {
-      if (status) status.textContent = "live: cannot reach the UI (" + error.message + ")";
     }
+    const took = performance.now() - started;
+    setTimeout(check, Math.max(every, 4 * took));
   }
-  setInterval(check, every);
+  setTimeout(check, every);
 }
 
 function markStep() {
