@@ -62,6 +62,8 @@ def test_a_loopback_ui_answers_only_to_loopback_names(journal: Path) -> None:
     with client_for(UiSettings(journal=journal)) as c:
         assert c.get("/stats").status_code == 200
         assert c.get("/stats", headers={"Host": "localhost:8233"}).status_code == 200
+        assert c.get("/stats", headers={"Host": "127.0.0.2:8233"}).status_code == 200
+        assert c.get("/stats", headers={"Host": "[::1]:8233"}).status_code == 200
         foreign = c.get("/stats", headers={"Host": "attacker.example:8233"})
     assert foreign.status_code == 400
-    assert "answers only to localhost" in shown(foreign.text)
+    assert "answers only to localhost or a loopback address" in shown(foreign.text)

@@ -5,9 +5,9 @@ refreshed while a system writes to the journal; writes (requeue) only when allow
 ``ui`` extra: ``pip install 'actorflow[ui]'`` (Starlette and uvicorn).
 """
 
+from ._access import is_loopback as is_loopback
 from ._app import create_app as create_app
 from ._server import bind as bind
-from ._server import is_loopback as is_loopback
 from ._server import serve as serve
 from ._settings import UiSettings as UiSettings
 

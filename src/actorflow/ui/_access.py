@@ -10,6 +10,7 @@ loopback name, so that a web page cannot reach it through a name of its own that
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from typing import Final
 from urllib.parse import parse_qsl, urlencode
 
@@ -22,10 +23,19 @@ from ._html import tag
 from ._layout import page
 from ._settings import UiSettings
 
-__all__ = ["COOKIE", "LOOPBACK_NAMES", "Gate"]
+__all__ = ["COOKIE", "Gate", "is_loopback"]
 
 COOKIE: Final = "actorflow_ui_token"
-LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only: ``localhost`` or a loopback address."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Gate:
@@ -49,12 +59,12 @@ class Gate:
 
     def _refusal(self, request: Request) -> Response | None:
         host = (request.url.hostname or "").lower()
-        if self.loopback_only and host not in LOOPBACK_NAMES:
+        if self.loopback_only and not is_loopback(host):
             return self._page(
                 400,
                 "Wrong host",
-                f"this UI is bound to loopback and answers only to localhost or 127.0.0.1,"
-                f" not {host!r}",
+                "this UI is bound to loopback and answers only to localhost or a loopback"
+                f" address such as 127.0.0.1, not {host!r}",
             )
         token = self.settings.token
         if token is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Callable
 
@@ -11,17 +10,7 @@ import uvicorn
 from ._app import create_app
 from ._settings import UiSettings
 
-__all__ = ["bind", "is_loopback", "serve"]
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` names this machine only: ``localhost`` or a loopback address."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+__all__ = ["bind", "serve"]
 
 
 def bind(host: str, port: int) -> socket.socket:
