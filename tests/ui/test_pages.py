@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,31 @@ def test_a_journal_that_went_away_is_an_error_page_not_a_traceback(
     assert answer.status_code == 500
     assert "no journal at" in shown(answer.text)
     assert "Traceback" not in answer.text
+
+
+def test_a_long_chain_is_drawn_cut_and_with_bounded_guides(
+    client: TestClient, journal: Path
+) -> None:
+    """A 2,500-message chain (each message caused by the one before): the first 2,000 are
+    drawn, the page says so, and deep rows give their depth instead of ever-longer guides."""
+    with sqlite3.connect(journal) as conn:
+        conn.executemany(
+            "INSERT INTO messages (id, recipient, type, body, conversation, cause, created_at,"
+            " attempts, status, done_at) VALUES (?, 'bob', 'cli.Note', x'80', 'chain', ?, ?, 1,"
+            " 'done', ?)",
+            [
+                (f"c-{i}", None if i == 0 else f"c-{i - 1}", 100.0 + i, 100.5 + i)
+                for i in range(2500)
+            ],
+        )
+    conn.close()
+    for url in ("/conversations/chain", "/conversations/chain/timeline"):
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+        text = shown(answer.text)
+        assert "Showing the first 2,000 of 2,500 messages" in text
+        assert 'href="/messages/c-1999"' in answer.text
+        assert 'href="/messages/c-2000"' not in answer.text
+        assert len(answer.text) < 3_000_000
+    tree = client.get("/conversations/chain").text
+    assert "⋯ depth 1999 " in tree  # c-1999, the last drawn
