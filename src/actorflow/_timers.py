@@ -91,12 +91,13 @@ class Timers:
         if type(message) not in target.handlers:
             raise target.wrong_type(message)
         due = due_at(when)
-        timer_id = new_message_id()
+        outbox = _outbox.current()
+        turn = outbox if isinstance(outbox, Turn) else None
+        # Inside a durable turn a timer's id derives from the turn, as a sent message's (R2).
+        timer_id = new_message_id() if turn is None else turn.child_id()
         if not isinstance(target, JournaledCell):
             self._arm(timer_id, _Armed(due, target.name, None, message, target))
             return timer_id
-        outbox = _outbox.current()
-        turn = outbox if isinstance(outbox, Turn) else None
         record = TimerRecord(
             record_for(
                 message,

@@ -29,6 +29,7 @@ from ._records import Failed as Failed
 from ._records import MessageRecord as MessageRecord
 from ._records import StepRecord as StepRecord
 from ._records import TimerRecord as TimerRecord
+from ._records import TurnRecord as TurnRecord
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from ._sqlite import SQLiteJournal as SQLiteJournal
 
@@ -43,6 +44,7 @@ __all__ = [
     "Failed",
     "StepRecord",
     "TimerRecord",
+    "TurnRecord",
     "Compacted",
     "ConversationNode",
     "conversation_tree",

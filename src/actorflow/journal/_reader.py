@@ -26,15 +26,20 @@ from .._errors import (
     JournalSchemaError,
     MessageNotFound,
 )
-from ._records import ActorRecord, MessageRecord, MessageStatus
+from ._records import ActorRecord, MessageRecord, MessageStatus, TimerRecord, TurnRecord
 from ._rows import (
     ACTOR_COLUMNS,
+    CONVERSATION_STEPS,
+    CONVERSATION_TURNS,
     MESSAGE_COLUMNS,
+    TIMER_COLUMNS,
     field,
     read_actor,
     read_message,
     read_time,
+    read_timer,
     row_checked,
+    turns_of,
 )
 from ._schema import SCHEMA_VERSION
 from ._sqlite import empty_database, empty_file, translate
@@ -277,6 +282,17 @@ class JournalReader:
         """Every message in order, read as it is printed (a journal may not fit in memory)."""
         for row in self._iterate(f"SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY seq"):
             yield read_message(row)
+
+    def turns(self, conversation: str) -> list[TurnRecord]:
+        """The recorded turns of conversation `conversation`, in seq order (R2, replays)."""
+        with self.snapshot():
+            steps = self._all(CONVERSATION_STEPS, (conversation,))
+            return turns_of(self._all(CONVERSATION_TURNS, (conversation,)), steps)
+
+    def timers_of(self, conversation: str) -> list[TimerRecord]:
+        """The timers set in conversation `conversation` that have not fired, soonest first."""
+        sql = f"SELECT {TIMER_COLUMNS} FROM timers WHERE conversation = ? ORDER BY due_at, id"
+        return [read_timer(row) for row in self._all(sql, (conversation,))]
 
     def all_actors(self) -> Iterator[ActorRecord]:
         for row in self._iterate(f"SELECT {ACTOR_COLUMNS} FROM actors ORDER BY name"):
