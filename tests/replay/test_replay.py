@@ -1,0 +1,146 @@
+"""R1, R2: replaying the research team's recorded conversation through its current code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from examples.research_team import Planner, Research, Task, llm
+
+import actorflow as af
+from actorflow import replay
+from actorflow.journal import MemoryJournal, SQLiteJournal
+from examples import research_team
+
+from .team import record_team
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_r1_the_same_code_replays_without_divergence() -> None:
+    journal = MemoryJournal()
+    await record_team(journal)
+    await journal.open()
+    try:
+        report = await replay.replay(journal, "task-1")
+    finally:
+        await journal.close()
+    assert report.divergences == [], report.render()
+    assert not report.diverged
+    assert [f"{t.actor}#{t.turn}" for t in report.turns] == [
+        "planner#1",
+        "worker-1#1",
+        "worker-2#1",
+        "planner#2",
+        "planner#3",
+    ]
+    assert report.summary() == "5 turns replayed, 0 diverged"
+
+
+async def test_r1_a_replay_reads_a_journal_file_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "team.db"
+    await record_team(SQLiteJournal(path))
+    before = path.read_bytes()
+    report = await replay.replay(path, "task-1")
+    assert not report.diverged, report.render()
+    assert path.read_bytes() == before
+
+
+async def test_r1_a_changed_planner_prompt_replayed_live_names_the_changed_steps_and_states(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    journal = MemoryJournal()
+    await record_team(journal)
+
+    async def on_task(self: Planner, msg: Task) -> None:
+        plan = await self.ctx.step("plan", llm, f"plan: {msg.topic} in depth")
+        self.state.topic, self.state.questions = msg.topic, plan.split("|")
+        for i, question in enumerate(self.state.questions):
+            await self.ctx.system.lookup(f"worker-{i % 2 + 1}").tell(Research(question))
+
+    monkeypatch.setattr(Planner, "on_task", on_task)
+    await journal.open()
+    try:
+        report = await replay.replay(journal, "task-1", live={"plan", "llm", "write"})
+    finally:
+        await journal.close()
+    found = {(d.where, d.what) for d in report.divergences}
+    assert ("planner#1", "step plan arguments") in found
+    assert ("planner#1", "step plan result") in found
+    assert ("planner#1", "state.questions") in found
+    assert ("planner#1", "message body") in found  # the Research questions changed
+    assert ("worker-1#1", "step search arguments") in found  # the tool: from the record
+    assert ("worker-1#1", "state.question") in found
+    assert ("planner#3", "state.report") in found
+    assert report.summary().startswith(
+        "5 turns replayed, 5 diverged: planner#1 step plan arguments (+4), worker-1#1 step"
+    )
+    assert "state.report" in report.render()
+
+
+async def test_r1_strict_replay_of_code_that_sends_one_more_message_names_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    journal = MemoryJournal()
+    await record_team(journal)
+    original = Planner.on_task
+
+    async def on_task(self: Planner, msg: Task) -> None:
+        await original(self, msg)
+        await self.ctx.system.lookup("worker-1").tell(Research("And one more?"))
+
+    monkeypatch.setattr(Planner, "on_task", on_task)
+    await journal.open()
+    try:
+        report = await replay.replay(journal, "task-1")
+    finally:
+        await journal.close()
+    assert report.diverged
+    (sent, stopped) = report.divergences
+    assert (sent.where, sent.what) == ("planner#1", "message sent")
+    assert sent.replayed is not None
+    assert "And one more?" in sent.replayed
+    # The new message is handled too, until it needs a step the record does not have.
+    assert (stopped.where, stopped.what) == ("worker-1#2", "step search not recorded")
+
+
+async def test_r1_fork_at_a_step_runs_it_and_every_later_step_for_real() -> None:
+    journal = MemoryJournal()
+    await record_team(journal)
+    await journal.open()
+    try:
+        report = await replay.replay(journal, "task-1", fork_at="write")
+    finally:
+        await journal.close()
+    assert report.mode == "fork"
+    assert not report.diverged, report.render()  # the fake LLM answers the same again
+
+
+async def test_r1_unknown_conversation_is_a_replay_error() -> None:
+    journal = MemoryJournal()
+    await journal.open()
+    with pytest.raises(af.ReplayError, match="conversation 'nope' is not in the journal"):
+        await replay.replay(journal, "nope")
+    await journal.close()
+
+
+async def test_r1_code_that_raises_stops_the_replay_with_the_report_so_far(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    journal = MemoryJournal()
+    await record_team(journal)
+
+    def broken(self: object, msg: object) -> None:
+        raise RuntimeError("the new code is broken")
+
+    monkeypatch.setattr(research_team.Worker, "on_research", broken)
+    await journal.open()
+    try:
+        with pytest.raises(af.ReplayError, match="worker-1#1 raised RuntimeError") as caught:
+            await replay.replay(journal, "task-1")
+    finally:
+        await journal.close()
+    report = caught.value.report
+    assert isinstance(report, replay.Replay)
+    assert [f"{t.actor}#{t.turn}" for t in report.turns] == ["planner#1", "worker-1#1"]
+    assert "stopped: worker-1#1 raised RuntimeError" in report.summary()
