@@ -8,7 +8,7 @@ import pytest
 from examples.research_team import Planner, Research, Task, llm
 
 import actorflow as af
-from actorflow import replay
+from actorflow import replay, testing
 from actorflow.journal import MemoryJournal, SQLiteJournal
 from examples import research_team
 
@@ -144,3 +144,27 @@ async def test_r1_code_that_raises_stops_the_replay_with_the_report_so_far(
     assert isinstance(report, replay.Replay)
     assert [f"{t.actor}#{t.turn}" for t in report.turns] == ["planner#1", "worker-1#1"]
     assert "stopped: worker-1#1 raised RuntimeError" in report.summary()
+
+
+async def test_r1_testing_replay_fails_a_test_with_the_diff_when_the_code_diverges(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    journal = MemoryJournal()
+    await record_team(journal)
+    await journal.open()
+    try:
+        report = await testing.replay(journal, "task-1")
+        assert report.summary() == "5 turns replayed, 0 diverged"
+        original = Planner.on_finding
+
+        async def on_finding(self: Planner, msg: research_team.Finding) -> None:
+            await original(self, msg)
+            self.state.report = (self.state.report or "").upper() or None
+
+        monkeypatch.setattr(Planner, "on_finding", on_finding)
+        with pytest.raises(AssertionError, match=r"planner#3 state\.report"):
+            await testing.replay(journal, "task-1")
+        allowed = await testing.replay(journal, "task-1", allow_divergence=True)
+        assert [(d.where, d.what) for d in allowed.divergences] == [("planner#3", "state.report")]
+    finally:
+        await journal.close()

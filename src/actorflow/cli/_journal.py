@@ -21,6 +21,7 @@ from ._messages import messages, show, tail
 from ._options import journal_option, json_option, open_journal
 from ._output import Column, Output, iso_time, message_full, pretty_json, table_time
 from ._params import FILTER_TEXT
+from ._pin import pin, unpin
 
 __all__ = ["journal"]
 
@@ -202,5 +203,5 @@ def _actor_full(a: ActorRecord) -> dict[str, Any]:
     return data
 
 
-for command in (messages, show, dead, requeue_command, tail, conversation, compact):
+for command in (messages, show, dead, requeue_command, tail, conversation, compact, pin, unpin):
     journal.add_command(command)

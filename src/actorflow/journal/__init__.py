@@ -12,6 +12,7 @@ from ._memory import MemoryJournal as MemoryJournal
 from ._operations import Appended as Appended
 from ._operations import append as append
 from ._operations import compact_before as compact_before
+from ._operations import pin_conversation as pin_conversation
 from ._operations import requeue as requeue
 from ._reader import ActorSummary as ActorSummary
 from ._reader import JournalReader as JournalReader
@@ -61,4 +62,5 @@ __all__ = [
     "append",
     "requeue",
     "compact_before",
+    "pin_conversation",
 ]

@@ -1,4 +1,4 @@
-"""Operators' writes to a journal file: append a message, requeue a dead letter, compact.
+"""Operators' writes to a journal file: append a message, requeue a dead letter, compact, pin.
 
 Shared by the CLI and the web UI.
 
@@ -16,14 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from .._errors import JournalError, MessageStatusError
+from .._errors import JournalError, MessageNotFound, MessageStatusError
 from ._reader import open_writable, unknown_message
 from ._records import Compacted, MessageRecord
 from ._rows import MESSAGE_COLUMNS, read_message
 from ._sqlite import translate
-from ._statements import append_outside, compact, requeue_outside
+from ._statements import append_outside, compact, pin, requeue_outside
 
-__all__ = ["Appended", "append", "compact_before", "requeue"]
+__all__ = ["Appended", "append", "compact_before", "pin_conversation", "requeue"]
 
 
 class Appended(NamedTuple):
@@ -82,6 +82,24 @@ def compact_before(path: Path, before: float, *, where_from: str = "") -> Compac
     """
     with _writing(path, where_from, "compact") as conn:
         return compact(conn, before)
+
+
+def pin_conversation(
+    path: Path, conversation: str, pinned: bool = True, *, where_from: str = ""
+) -> bool:
+    """Pin `conversation` so that compaction keeps all of it (R2: it stays replayable), or
+    unpin it. Returns False when it already was (or was not) pinned.
+
+    Raises `MessageNotFound` when pinning a conversation the journal does not hold (its first
+    message, whose id names it, is not there).
+    """
+    with _writing(path, where_from, "pin" if pinned else "unpin") as conn:
+        if pinned and _read(conn, conversation) is None:
+            raise MessageNotFound(
+                f"no conversation {conversation!r} in {path} (a conversation is named by the id"
+                " of its first message; it may have been compacted)"
+            )
+        return pin(conn, conversation, pinned)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,136 @@
+"""``actorflow replay ID``: re-run a recorded conversation through the current code (R1).
+
+Reads the journal read-only. The actors' classes are found by their kinds: ``--app MODULE``
+(or ``MODULE:FACTORY``, whose module is imported; the factory is not called) first, then the
+modules the journal says define them. Prints the side-by-side diff of the recorded and
+replayed trees and a summary line; in strict mode (the default) a divergence exits 1, so CI
+can hold code to recorded conversations.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import anyio
+import click
+import msgspec
+
+from .._errors import ReplayError
+from ..durable import ActorOptions
+from ..replay import Recording, Replay, read_recording, replay
+from ._errors import Failure
+from ._options import journal_option, json_option, where_from
+from ._output import Output
+from ._params import FILTER_TEXT
+
+__all__ = ["replay_command"]
+
+
+@click.command("replay")
+@click.argument("conversation", metavar="ID", type=FILTER_TEXT)
+@journal_option
+@click.option(
+    "--app",
+    "app",
+    metavar="MODULE[:FACTORY]",
+    help="Import MODULE first: the one that defines the actors' classes and messages.",
+)
+@click.option("--strict", "strict", is_flag=True, help="Every step from the record (the default).")
+@click.option(
+    "--fork-at",
+    "fork_at",
+    metavar="STEP",
+    type=FILTER_TEXT,
+    help="Steps from the record up to STEP (a step name, or NAME#2 for its second call in a"
+    " message); STEP and every step after it called for real.",
+)
+@click.option(
+    "--live",
+    "live",
+    metavar="NAME[,NAME]",
+    help="Call steps of these names for real (an `llm` on a new model); the rest from the record.",
+)
+@json_option
+def replay_command(
+    conversation: str,
+    journal_path: Path,
+    app: str | None,
+    strict: bool,
+    fork_at: str | None,
+    live: str | None,
+    as_json: bool,
+) -> None:
+    """Replay conversation ID through the current code; show what diverged (reads only).
+
+    Exit status: 1 when a strict replay diverged or the replay could not finish (the diff so
+    far is printed first), 0 otherwise.
+    """
+    names = [n.strip() for n in (live or "").split(",") if n.strip()]
+    if sum((strict, fork_at is not None, bool(names))) > 1:
+        raise click.UsageError("give one of --strict, --fork-at and --live")
+    if live is not None and not names:
+        raise click.BadParameter("name at least one step", param_hint="'--live'")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as `actorflow run` does: the application is here
+    if app is not None:
+        _import(app.partition(":")[0], "given with --app")
+    try:
+        recording = read_recording(journal_path, conversation)
+    except ReplayError as exc:
+        raise Failure(f"{journal_path}{where_from()}: {exc}") from exc
+    _import_kinds(recording)
+    out = Output()
+    try:
+        report = _run(recording, names, fork_at)
+    except ReplayError as exc:
+        if isinstance(exc.report, Replay):
+            _show(out, exc.report, as_json)
+        raise Failure(str(exc)) from exc
+    _show(out, report, as_json)
+    if report.mode == "strict" and report.diverged:
+        raise SystemExit(1)
+
+
+def _run(recording: Recording, live: list[str], fork_at: str | None) -> Replay:
+    async def go() -> Replay:
+        return await replay(recording, live=live, fork_at=fork_at)
+
+    return anyio.run(go)
+
+
+def _show(out: Output, report: Replay, as_json: bool) -> None:
+    if as_json:
+        out.line(report.to_json().decode())
+        return
+    out.line(report.render(shutil.get_terminal_size((120, 24)).columns))
+
+
+def _import_kinds(recording: Recording) -> None:
+    """Import the modules the journal says define the conversation's actors (J5)."""
+    recipients = {m.recipient for m in recording.messages}
+    for name in sorted(recipients):
+        record = recording.actors.get(name)
+        if record is None or not record.options:
+            continue
+        try:
+            module = msgspec.msgpack.decode(record.options, type=ActorOptions).module
+        except msgspec.DecodeError:  # ValidationError included
+            continue
+        if module and module != "__main__" and module not in sys.modules:
+            _import(module, f"which defines actor {name!r}, the journal says")
+
+
+def _import(module: str, source: str) -> None:
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise Failure(
+            f"cannot import {module} ({source}): no module named {exc.name!r}; run from your"
+            " application's directory or pass --app MODULE"
+        ) from exc
+    except Exception as exc:
+        raise Failure(f"cannot import {module} ({source}): {type(exc).__name__}: {exc}") from exc
