@@ -21,18 +21,24 @@ import msgspec
 
 from .._errors import ReplayError
 from ..durable import ActorOptions
-from ..replay import Recording, Replay, read_recording, replay
+from ..replay import Recording, Replay, read_bundle, read_recording, replay, write_bundle
 from ._errors import Failure
 from ._options import journal_option, json_option, where_from
 from ._output import Output
 from ._params import FILTER_TEXT
 
-__all__ = ["replay_command"]
+__all__ = ["export_bundle", "replay_command"]
 
 
 @click.command("replay")
-@click.argument("conversation", metavar="ID", type=FILTER_TEXT)
+@click.argument("conversation", metavar="[ID]", type=FILTER_TEXT, required=False)
 @journal_option
+@click.option(
+    "--bundle",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Replay the conversation in this bundle (actorflow journal export --bundle) instead of"
+    " one of the journal.",
+)
 @click.option(
     "--app",
     "app",
@@ -56,15 +62,17 @@ __all__ = ["replay_command"]
 )
 @json_option
 def replay_command(
-    conversation: str,
+    conversation: str | None,
     journal_path: Path,
+    bundle: Path | None,
     app: str | None,
     strict: bool,
     fork_at: str | None,
     live: str | None,
     as_json: bool,
 ) -> None:
-    """Replay conversation ID through the current code; show what diverged (reads only).
+    """Replay conversation ID (or the one in --bundle) through the current code; show what
+    diverged (reads only).
 
     Exit status: 1 when a strict replay diverged or the replay could not finish (the diff so
     far is printed first), 0 otherwise.
@@ -78,10 +86,7 @@ def replay_command(
         sys.path.insert(0, os.getcwd())  # as `actorflow run` does: the application is here
     if app is not None:
         _import(app.partition(":")[0], "given with --app")
-    try:
-        recording = read_recording(journal_path, conversation)
-    except ReplayError as exc:
-        raise Failure(f"{journal_path}{where_from()}: {exc}") from exc
+    recording = _recording(conversation, journal_path, bundle)
     _import_kinds(recording)
     out = Output()
     try:
@@ -93,6 +98,37 @@ def replay_command(
     _show(out, report, as_json)
     if report.mode == "strict" and report.diverged:
         raise SystemExit(1)
+
+
+def export_bundle(journal_path: Path, conversation: str, bundle: Path) -> None:
+    """``actorflow journal export --conversation ID --bundle FILE``."""
+    recording = _recording(conversation, journal_path, None)
+    size = write_bundle(recording, bundle)
+    turns = len(recording.turns)
+    Output().line(
+        f"wrote conversation {conversation} to {bundle}: {len(recording.messages)} messages,"
+        f" {turns} turn{'' if turns == 1 else 's'}, {size:,} bytes"
+    )
+
+
+def _recording(conversation: str | None, journal_path: Path, bundle: Path | None) -> Recording:
+    try:
+        if bundle is not None:
+            recording = read_bundle(bundle)
+            if conversation is not None and conversation != recording.conversation:
+                raise Failure(
+                    f"bundle {bundle} holds conversation {recording.conversation!r}, not"
+                    f" {conversation!r}"
+                )
+            return recording
+        if conversation is None:
+            raise click.UsageError("name a conversation ID, or give --bundle FILE")
+        try:
+            return read_recording(journal_path, conversation)
+        except ReplayError as exc:
+            raise Failure(f"{journal_path}{where_from()}: {exc}") from exc
+    except ReplayError as exc:
+        raise Failure(str(exc)) from exc
 
 
 def _run(recording: Recording, live: list[str], fork_at: str | None) -> Replay:

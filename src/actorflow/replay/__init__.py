@@ -21,11 +21,13 @@ from pathlib import Path
 
 from .._errors import ReplayError
 from ..journal import JournalBackend
+from ._bundle import BUNDLE_VERSION, read_bundle, write_bundle
 from ._engine import Engine
 from ._recording import Recording, load_recording, read_recording
 from ._report import Divergence, Line, Mode, Replay, TurnReport
 
 __all__ = [
+    "BUNDLE_VERSION",
     "Divergence",
     "Line",
     "Mode",
@@ -34,8 +36,10 @@ __all__ = [
     "ReplayError",
     "TurnReport",
     "load_recording",
+    "read_bundle",
     "read_recording",
     "replay",
+    "write_bundle",
 ]
 
 
@@ -49,8 +53,9 @@ async def replay(
     """Replay `conversation` of `source` and return the report of what diverged (R1).
 
     `source` is an open journal backend, a journal file (read-only), or a `Recording`
-    (then `conversation` may be left out). The mode is strict unless `live` names steps
-    to call for real (every other step comes from the record) or `fork_at` names the step
+    (`read_bundle` reads one from a bundle; then `conversation` may be left out). The mode
+    is strict unless `live` names steps to call for real (every other step comes from the
+    record) or `fork_at` names the step
     from which on every step is called for real (``"write"``, or ``"llm#2"`` for the second
     ``llm`` step of its message).
 
