@@ -8,13 +8,13 @@ from pathlib import Path
 import anyio
 import msgspec
 import pytest
+from examples.evals.record import record_team
 
 import actorflow as af
 from actorflow import replay
 from actorflow.journal import SQLiteJournal
 
 from ..cli.support import assert_one_error_line, cli
-from .team import record_team
 
 
 @pytest.fixture(scope="module")

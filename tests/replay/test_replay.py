@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from examples.evals.record import record_team
 from examples.research_team import Planner, Research, Task, llm
 
 import actorflow as af
 from actorflow import replay, testing
 from actorflow.journal import MemoryJournal, SQLiteJournal
 from examples import research_team
-
-from .team import record_team
 
 pytestmark = pytest.mark.anyio
 

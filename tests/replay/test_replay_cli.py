@@ -7,12 +7,12 @@ from pathlib import Path
 
 import anyio
 import pytest
+from examples.evals.record import record_team
 from examples.research_team import Planner, Research, Task
 
 from actorflow.journal import SQLiteJournal
 
 from ..cli.support import assert_one_error_line, cli
-from .team import record_team
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import anyio
 import click
@@ -21,10 +22,20 @@ import msgspec
 
 from .._errors import ReplayError
 from ..durable import ActorOptions
-from ..replay import Recording, Replay, read_bundle, read_recording, replay, write_bundle
+from ..replay import (
+    Recording,
+    Replay,
+    SuiteResult,
+    load_baseline,
+    read_bundle,
+    read_recording,
+    replay,
+    run_suite,
+    write_bundle,
+)
 from ._errors import Failure
 from ._options import journal_option, json_option, where_from
-from ._output import Output
+from ._output import Column, Output
 from ._params import FILTER_TEXT
 
 __all__ = ["export_bundle", "replay_command"]
@@ -60,6 +71,26 @@ __all__ = ["export_bundle", "replay_command"]
     metavar="NAME[,NAME]",
     help="Call steps of these names for real (an `llm` on a new model); the rest from the record.",
 )
+@click.option(
+    "--suite",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Evals: replay every *.bundle in this directory and score each with --scorer.",
+)
+@click.option(
+    "--scorer",
+    metavar="MODULE:FUNC",
+    help="With --suite: FUNC(recorded, replayed) returns named scores, higher is better.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="With --suite: compare with the scores saved in this file; regressions exit 1.",
+)
+@click.option(
+    "--save",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="With --suite: save the scores to this file, to be a later run's --baseline.",
+)
 @json_option
 def replay_command(
     conversation: str | None,
@@ -69,6 +100,10 @@ def replay_command(
     strict: bool,
     fork_at: str | None,
     live: str | None,
+    suite: Path | None,
+    scorer: str | None,
+    baseline: Path | None,
+    save: Path | None,
     as_json: bool,
 ) -> None:
     """Replay conversation ID (or the one in --bundle) through the current code; show what
@@ -86,6 +121,13 @@ def replay_command(
         sys.path.insert(0, os.getcwd())  # as `actorflow run` does: the application is here
     if app is not None:
         _import(app.partition(":")[0], "given with --app")
+    if suite is not None:
+        if conversation is not None or bundle is not None:
+            raise click.UsageError("--suite replays a directory of bundles: no ID or --bundle")
+        _suite(suite, scorer, baseline, save, names, fork_at, as_json)
+        return
+    if scorer is not None or baseline is not None or save is not None:
+        raise click.UsageError("--scorer, --baseline and --save go with --suite")
     recording = _recording(conversation, journal_path, bundle)
     _import_kinds(recording)
     out = Output()
@@ -129,6 +171,82 @@ def _recording(conversation: str | None, journal_path: Path, bundle: Path | None
             raise Failure(f"{journal_path}{where_from()}: {exc}") from exc
     except ReplayError as exc:
         raise Failure(str(exc)) from exc
+
+
+def _suite(
+    directory: Path,
+    scorer: str | None,
+    baseline: Path | None,
+    save: Path | None,
+    live: list[str],
+    fork_at: str | None,
+    as_json: bool,
+) -> None:
+    if scorer is None:
+        raise click.UsageError("--suite needs --scorer MODULE:FUNC")
+    score = _load_scorer(scorer)
+    try:
+        for path in sorted(directory.glob("*.bundle")):
+            _import_kinds(read_bundle(path))
+        before = None if baseline is None else load_baseline(baseline)
+
+        async def go() -> SuiteResult:
+            return await run_suite(directory, score, live=live, fork_at=fork_at, baseline=before)
+
+        result = anyio.run(go)
+    except ReplayError as exc:
+        raise Failure(str(exc)) from exc
+    if save is not None:
+        save.write_bytes(result.to_json() + b"\n")
+    out = Output()
+    if as_json:
+        out.line(result.to_json().decode())
+    else:
+        _suite_table(out, result)
+    errors = [name for name, row in result.bundles.items() if row.error is not None]
+    if result.regressions or errors:
+        raise SystemExit(1)
+
+
+def _suite_table(out: Output, result: SuiteResult) -> None:
+    if result.regressions:
+        out.line(f"{len(result.regressions)} regression(s) against the baseline:")
+        for r in result.regressions:
+            now = "missing" if r.now is None else f"{r.now:.3f}"
+            out.line(f"  {r.bundle}  {r.score}  {r.baseline:.3f} -> {now}")
+    names = sorted({name for row in result.bundles.values() for name in row.scores})
+    errors = any(row.error is not None for row in result.bundles.values())
+    columns = [
+        Column("bundle"),
+        Column("turns", "right"),
+        Column("diverged", "right"),
+        *(Column(name, "right") for name in names),
+        *([Column("error", fold=True)] if errors else []),
+    ]
+    rows = [
+        [
+            bundle,
+            str(row.turns),
+            str(row.diverged),
+            *(f"{row.scores[n]:.3f}" if n in row.scores else "-" for n in names),
+            *([row.error or ""] if errors else []),
+        ]
+        for bundle, row in result.bundles.items()
+    ]
+    total = [f"{result.total[n]:.3f}" if n in result.total else "-" for n in names]
+    rows.append(["total", "", "", *total, *([""] if errors else [])])
+    out.table(columns, rows)
+
+
+def _load_scorer(target: str) -> Any:
+    module, colon, name = target.partition(":")
+    if not colon or not module or not name:
+        raise click.BadParameter("give it as MODULE:FUNC", param_hint="'--scorer'")
+    _import(module, "given with --scorer")
+    found = getattr(sys.modules[module], name, None)
+    if not callable(found):
+        raise click.BadParameter(f"{module} has no function {name!r}", param_hint="'--scorer'")
+    return found
 
 
 def _run(recording: Recording, live: list[str], fork_at: str | None) -> Replay:

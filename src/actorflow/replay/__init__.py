@@ -25,20 +25,27 @@ from ._bundle import BUNDLE_VERSION, read_bundle, write_bundle
 from ._engine import Engine
 from ._recording import Recording, load_recording, read_recording
 from ._report import Divergence, Line, Mode, Replay, TurnReport
+from ._suite import BundleScores, Regression, Scorer, SuiteResult, load_baseline, run_suite
 
 __all__ = [
     "BUNDLE_VERSION",
+    "BundleScores",
     "Divergence",
     "Line",
     "Mode",
     "Recording",
+    "Regression",
     "Replay",
     "ReplayError",
+    "Scorer",
+    "SuiteResult",
     "TurnReport",
+    "load_baseline",
     "load_recording",
     "read_bundle",
     "read_recording",
     "replay",
+    "run_suite",
     "write_bundle",
 ]
 

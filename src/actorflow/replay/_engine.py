@@ -331,7 +331,9 @@ class Engine:
         depth = pending.depth + 1
         self._compare_steps(turn, [] if recorded is None else recorded.steps, lines, depth, diverge)
         self._compare_sends(pending.id, turn, lines, depth, diverge)
+        report.state = _plain(after)
         if recorded is not None:
+            report.recorded_state = _plain(recorded.after)
             self._compare_state(recorded.after, after, lines, depth, diverge)
             if recorded.reply is not None:
                 replayed = encode_reply(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -28,6 +29,17 @@ class Recording(msgspec.Struct, gc=False):
     turns: dict[str, TurnRecord]
     actors: dict[str, ActorRecord]
     timers: list[TimerRecord] = []
+
+    def final_states(self) -> dict[str, Any]:
+        """Each actor's state after its last recorded turn here, as plain data (for scorers)."""
+        found: dict[str, Any] = {}
+        for m in self.messages:
+            turn = self.turns.get(m.id)
+            if turn is not None:
+                found[m.recipient] = (
+                    None if turn.after is None else msgspec.msgpack.decode(turn.after)
+                )
+        return found
 
     @property
     def root(self) -> MessageRecord:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import msgspec
 
@@ -54,6 +54,10 @@ class TurnReport(msgspec.Struct, gc=False):
     depth: int
     lines: list[Line] = []
     divergences: list[Divergence] = []
+    state: Any = None
+    """The actor's state after the replayed turn, as plain data (dicts, lists, str...)."""
+    recorded_state: Any = None
+    """Its state after the recorded turn, as plain data (None when the record has none)."""
 
 
 class Replay(msgspec.Struct, gc=False):
@@ -72,6 +76,10 @@ class Replay(msgspec.Struct, gc=False):
     @property
     def diverged(self) -> bool:
         return bool(self.divergences) or self.error is not None
+
+    def final_states(self) -> dict[str, Any]:
+        """Each actor's state after its last replayed turn, as plain data (for scorers)."""
+        return {t.actor: t.state for t in self.turns}
 
     def summary(self) -> str:
         """One line: ``12 turns replayed, 2 diverged: planner#3 state.report, ...``."""
