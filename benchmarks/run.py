@@ -31,6 +31,7 @@ from lifecycle import restart_cost, spawn_cost
 from memory import idle_actor_memory
 from messaging import PYKKA_MISSING, ask_latency, tell_throughput
 from outside import outside_pickup_latency
+from replaying import replay_strict
 
 Benchmark = Callable[[Sizes], Awaitable[list[Row]]]
 
@@ -46,6 +47,7 @@ BENCHMARKS: Sequence[Benchmark] = (
     recovery_time,
     idle_conversations_memory,
     outside_pickup_latency,
+    replay_strict,
 )
 
 COLUMNS = ("name", "value", "unit", "baseline", "ratio", "target", "met")

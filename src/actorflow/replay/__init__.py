@@ -19,6 +19,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import anyio.to_thread
+
 from .._errors import ReplayError
 from ..journal import JournalBackend
 from ._bundle import BUNDLE_VERSION, read_bundle, write_bundle
@@ -79,7 +81,8 @@ async def replay(
         if conversation is None:
             raise ValueError("replay: name the conversation to replay")
         if isinstance(source, str | os.PathLike):
-            recording = read_recording(Path(source), conversation)
+            path = Path(source)
+            recording = await anyio.to_thread.run_sync(read_recording, path, conversation)
         else:
             recording = await load_recording(source, conversation)
     mode: Mode = "live" if names else "fork" if fork_at is not None else "strict"
