@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 from examples.evals.record import record_team
 from examples.research_team import Planner, Research, Task, llm
@@ -167,3 +168,32 @@ async def test_r1_testing_replay_fails_a_test_with_the_diff_when_the_code_diverg
         assert [(d.where, d.what) for d in allowed.divergences] == [("planner#3", "state.report")]
     finally:
         await journal.close()
+
+
+async def test_r1_a_message_sent_into_the_conversation_from_outside_is_replayed_too() -> None:
+    journal = MemoryJournal()
+    await record_team(journal)
+    await journal.open()
+    try:
+        record = research_team.Finding("Is it fast?", "Yes. Sources: benchmarks.")
+        journal.append_outside(
+            af.journal.MessageRecord(
+                id="late-finding",
+                recipient="planner",
+                type="team.Finding",
+                body=msgspec.msgpack.encode(record),
+                conversation="task-1",
+            )
+        )
+    finally:
+        await journal.close()
+    async with af.ActorSystem(journal=journal) as system:  # handles it
+        await testing.wait_idle(system)
+    await journal.open()
+    try:
+        report = await replay.replay(journal, "task-1")
+    finally:
+        await journal.close()
+    assert not report.diverged, report.render()
+    assert [f"{t.actor}#{t.turn}" for t in report.turns][-1] == "planner#4"
+    assert report.turns[-1].message_id == "late-finding"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import anyio
@@ -11,6 +12,7 @@ from examples.evals.record import record_team
 from examples.research_team import Planner, Research, Task
 
 from actorflow.journal import SQLiteJournal
+from actorflow.journal._schema import MIGRATIONS
 
 from ..cli.support import assert_one_error_line, cli
 
@@ -123,3 +125,22 @@ def test_r2_a_pinned_conversation_survives_compaction_and_stays_replayable(
     assert cli(["journal", "compact", "--before", "0s", *journal]).exit_code == 0
     assert_one_error_line(cli(["replay", "task-1", *journal]), 1, "compacted")
     assert_one_error_line(cli(["journal", "pin", "zzz", *journal]), 1, "no conversation 'zzz'")
+
+
+def test_r2_a_journal_of_a_schema_before_recording_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        for version in (1, 2):
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+        conn.execute("INSERT INTO actorflow_meta VALUES ('schema_version', '2')")
+        conn.execute(
+            "INSERT INTO messages (id, recipient, type, body, created_at, conversation)"
+            " VALUES ('old-1', 'a', 'Add', x'01', 1.0, 'old-1')"
+        )
+    conn.close()
+    assert_one_error_line(
+        cli(["replay", "old-1", "--journal", str(path)]),
+        1,
+        "has journal schema 2, older than this actorflow's",
+    )

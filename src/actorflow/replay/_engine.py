@@ -159,8 +159,12 @@ class Engine:
         root = self.recording.root
         order = itertools.count()
         queue: list[tuple[float, int, _Pending]] = []
-        first = _Pending(root.id, root.recipient, root.type, root.body, None, 0)
-        heapq.heappush(queue, (root.seq, next(order), first))
+        for m in self.recording.messages:
+            # The first message, and any other the conversation got from outside (a `send
+            # --conversation`, say): no replayed turn makes them, so they come as recorded.
+            if m.id == root.id or m.cause is None:
+                item = _Pending(m.id, m.recipient, m.type, m.body, None, 0)
+                heapq.heappush(queue, (m.seq, next(order), item))
         while queue:
             _, _, pending = heapq.heappop(queue)
             for sent in await self._handle(pending):
@@ -338,7 +342,7 @@ class Engine:
             if recorded.reply is not None:
                 replayed = encode_reply(result)
                 if replayed != recorded.reply:
-                    diverge("reply", _show(recorded.reply), _show(replayed))
+                    diverge("reply", _whole(recorded.reply), _whole(replayed))
                     lines.append(
                         Line(
                             "!", f"reply {_show(recorded.reply)}", f"reply {_show(replayed)}", depth
@@ -373,7 +377,7 @@ class Engine:
                 rep += f" (args {call.args.hex()[:8]})"
                 mark = "!"
             if call.live and call.result != was.result:
-                diverge(f"step {name} result", _show(was.result), _show(call.result))
+                diverge(f"step {name} result", _whole(was.result), _whole(call.result))
                 mark = "!"
             lines.append(Line(mark, rec, rep, depth))
         for was in recorded:
@@ -404,7 +408,7 @@ class Engine:
             if was.type != _tag(sent.message):
                 diverge(f"{kind} type", was.type, _tag(sent.message))
             elif was.body != sent.body:
-                diverge(f"{kind} body", _show(was.body), _show(sent.body))
+                diverge(f"{kind} body", _whole(was.body), _whole(sent.body))
             lines.append(Line("=" if rec == rep else "!", rec, rep, depth))
         for was in recorded.values():
             if was.id in turn.cancels:
@@ -439,7 +443,9 @@ class Engine:
         if isinstance(was, dict) and isinstance(now, dict):
             for field in sorted(set(was) | set(now), key=str):
                 if was.get(field) != now.get(field):
-                    diverge(f"state.{field}", _json(was.get(field)), _json(now.get(field)))
+                    diverge(
+                        f"state.{field}", _whole_json(was.get(field)), _whole_json(now.get(field))
+                    )
                     lines.append(
                         Line(
                             "!",
@@ -449,7 +455,7 @@ class Engine:
                         )
                     )
             return
-        diverge("state", _json(was), _json(now))
+        diverge("state", _whole_json(was), _whole_json(now))
         lines.append(Line("!", f"state {_json(was)}", f"state {_json(now)}", depth))
 
 
@@ -476,3 +482,15 @@ def _json(value: Any) -> str:
 
 def _show(data: bytes | None) -> str:
     return _json(_plain(data))
+
+
+def _whole_json(value: Any) -> str:
+    """`value` as JSON, not cut: a divergence keeps the values whole (for --json, scorers)."""
+    try:
+        return msgspec.json.encode(value).decode()
+    except (TypeError, msgspec.EncodeError):
+        return repr(value)
+
+
+def _whole(data: bytes | None) -> str:
+    return _whole_json(_plain(data))
