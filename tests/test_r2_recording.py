@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 import actorflow as af
-from actorflow import testing
+from actorflow import replay, testing
 from actorflow._ids import child_message_id, new_message_id
 from actorflow.journal import MemoryJournal
 
@@ -115,3 +115,20 @@ async def test_r2_a_turn_records_states_reply_steps_and_derived_child_ids(fail_f
         ),
     ]
     assert all(t.reply is None for t in note_turns)  # told, not asked
+
+
+async def test_r2_a_system_told_not_to_record_turns_keeps_none_and_replays_say_so() -> None:
+    journal = MemoryJournal()
+    async with af.ActorSystem(journal=journal, record_turns=False) as system:
+        await system.spawn(Noter, name="r2-notes")
+        notes = system.lookup("r2-notes")
+        await notes.tell(Note("unrecorded"), id="unrecorded-1")
+        await testing.wait_idle(system)
+    await journal.open()
+    try:
+        (turn,) = await journal.turns("unrecorded-1")
+        assert (turn.recorded, turn.before, turn.after) == (False, None, None)
+        with pytest.raises(af.ReplayError, match="handled without recording its turn"):
+            await replay.replay(journal, "unrecorded-1")
+    finally:
+        await journal.close()

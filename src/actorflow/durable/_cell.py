@@ -122,7 +122,8 @@ class DurableCell(JournaledCell):
         # Each turn keeps the state it started from (R2): the state after the turn before it,
         # encoded anyway for its commit, so only an incarnation's first turn encodes one more.
         codec = self.state_codec
-        self.before = None if codec is None else codec.encode(actor.state)
+        recording = codec is not None and self.keeper.record_turns
+        self.before = codec.encode(actor.state) if recording else None  # type: ignore[union-attr]
         try:
             await self._turns(self._bind(actor), actor)
         except BaseException as exc:
@@ -196,8 +197,9 @@ class DurableCell(JournaledCell):
         if following is not None and not following.claimed and following.id is not None:
             claim = following.id  # its first attempt rides on this commit
             following.claimed = True
+        recorded = self.keeper.record_turns
         reply = None
-        if envelope.reply is not None and result is not None:
+        if recorded and envelope.reply is not None and result is not None:
             reply = encode_reply(result)  # only an ask's reply is kept (R1)
         done = Done(
             envelope.id,  # type: ignore[arg-type]  # journaled
@@ -205,8 +207,9 @@ class DurableCell(JournaledCell):
             state,
             time.time(),
             envelope.seq,
-            before=self.before,
+            before=self.before if recorded else None,
             reply=reply,
+            recorded=recorded,
         )
         self.before = state
         committed = self.writer.processed(
