@@ -197,3 +197,38 @@ async def test_r1_a_message_sent_into_the_conversation_from_outside_is_replayed_
     assert not report.diverged, report.render()
     assert [f"{t.actor}#{t.turn}" for t in report.turns][-1] == "planner#4"
     assert report.turns[-1].message_id == "late-finding"
+
+
+class Boom(af.Message, tag="replay-test.Boom"):
+    text: str
+
+
+class Fragile(af.Actor[None], kind="replay-test.Fragile"):
+    def on_boom(self, msg: Boom) -> None:
+        raise ValueError(f"cannot take {msg.text!r}")
+
+
+async def test_r1_a_dead_letter_that_fails_again_is_as_recorded_and_one_that_works_diverges(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    journal = MemoryJournal()
+    async with af.ActorSystem(journal=journal) as system:
+        fragile = await system.spawn(Fragile, name="fragile", max_attempts=1)
+        await fragile.tell(Boom("poison"), id="boom-1")
+        await testing.wait_idle(system)
+    await journal.open()
+    try:
+        (dead,) = await journal.dead_letters()
+        assert dead.id == "boom-1"
+        same = await replay.replay(journal, "boom-1")
+        assert not same.diverged, same.render()
+        (line,) = same.turns[0].lines
+        assert (line.mark, line.replayed.endswith("(raised ValueError: cannot take 'poison')")) == (
+            "=",
+            True,
+        )
+        monkeypatch.setattr(Fragile, "on_boom", lambda self, msg: None)
+        fixed = await replay.replay(journal, "boom-1")
+    finally:
+        await journal.close()
+    assert [(d.where, d.what) for d in fixed.divergences] == [("fragile#1", "handled")]

@@ -233,10 +233,23 @@ class Engine:
             self.report.error = f"{actor}#{number}: {exc}"
             raise ReplayError(self.report.error, report=self.report) from exc
         except Exception as exc:
+            if recorded_message is not None and recorded_message.status == "dead":
+                # It failed in the record too (a dead letter): as recorded, nothing leaves.
+                self._failed_as_recorded(report, pending, recorded_message, exc)
+                return []
             self.report.error = f"{actor}#{number} raised {type(exc).__name__}: {exc}"
             raise ReplayError(self.report.error, report=self.report) from exc
         finally:
             self._turn = None
+        if recorded_message is not None and recorded_message.status == "dead":
+            head = f"{actor}#{number} {pending.type} {_show(pending.body)}"
+            rec = f"{head} (dead: {recorded_message.error})"
+            report.lines.append(Line("!", rec, head, pending.depth))
+            report.divergences.append(
+                Divergence(actor, number, pending.id, "handled", recorded_message.error, "handled")
+            )
+            self._last[actor] = (None, None if state_type is None else _encode(instance.state))
+            return turn.sends
         if stopped is not None:
             name = stopped.key.split("#", 1)[0]
             head = f"{actor}#{number} {pending.type} {_show(pending.body)}"
@@ -253,6 +266,14 @@ class Engine:
         self._compare(report, pending, recorded_message, recorded_turn, turn, after, result)
         self._last[actor] = (None if recorded_turn is None else recorded_turn.after, after)
         return turn.sends
+
+    def _failed_as_recorded(
+        self, report: TurnReport, pending: _Pending, recorded: MessageRecord, exc: Exception
+    ) -> None:
+        head = f"{report.actor}#{report.turn} {pending.type} {_show(pending.body)}"
+        rec = f"{head} (dead: {recorded.error})"
+        rep = f"{head} (raised {type(exc).__name__}: {exc})"
+        report.lines.append(Line("=", rec, rep, pending.depth))
 
     def _instance(self, actor: str, record: ActorRecord) -> tuple[Any, type[Any]]:
         found = self._instances.get(actor)

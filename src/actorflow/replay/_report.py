@@ -20,7 +20,8 @@ class Divergence(msgspec.Struct, frozen=True, gc=False):
     `what` names it: ``message sent``, ``message not sent``, ``message body``, ``message
     type``, ``message recipient``, ``reply``, ``state.FIELD``, ``step NAME``, ``step NAME
     arguments``, ``step NAME result``, ``step NAME not called``, ``step NAME not recorded``,
-    ``step order``, ``timer set``, ``timer not set``, ``not handled``, ``raised``.
+    ``step order``, ``timer set``, ``timer not set``, ``handled`` (a message that failed for good
+    in the record, a dead letter, was handled without an error).
     """
 
     actor: str
