@@ -114,6 +114,13 @@ async def test_r1_fork_at_a_step_runs_it_and_every_later_step_for_real() -> None
         await journal.close()
     assert report.mode == "fork"
     assert not report.diverged, report.render()  # the fake LLM answers the same again
+    assert report.summary() == "5 turns replayed, 0 diverged; forked at planner#3 step write"
+    await journal.open()
+    try:
+        never = await replay.replay(journal, "task-1", fork_at="nothing")
+    finally:
+        await journal.close()
+    assert never.summary().endswith("; step nothing never came: every step was from the record")
 
 
 async def test_r1_unknown_conversation_is_a_replay_error() -> None:
@@ -232,3 +239,32 @@ async def test_r1_a_dead_letter_that_fails_again_is_as_recorded_and_one_that_wor
     finally:
         await journal.close()
     assert [(d.where, d.what) for d in fixed.divergences] == [("fragile#1", "handled")]
+
+
+class Lookup(af.Message, tag="replay-test.Lookup"):
+    key: str
+
+
+class Directory(af.Actor[None], kind="replay-test.Directory"):
+    def on_lookup(self, msg: Lookup) -> str:
+        return msg.key.upper()
+
+
+class Asking(af.Actor[None], kind="replay-test.Asking"):
+    async def on_lookup(self, msg: Lookup) -> None:
+        await self.ctx.system.lookup("directory").ask(msg)
+
+
+async def test_r1_an_ask_from_a_replayed_handler_is_a_clear_error() -> None:
+    journal = MemoryJournal()
+    async with af.ActorSystem(journal=journal) as system:
+        await system.spawn(Directory, name="directory")
+        asking = await system.spawn(Asking, name="asking")
+        await asking.tell(Lookup("k"), id="ask-1")
+        await testing.wait_idle(system)
+    await journal.open()
+    try:
+        with pytest.raises(af.ReplayError, match="asking#1: ask to directory inside a handler"):
+            await replay.replay(journal, "ask-1")
+    finally:
+        await journal.close()

@@ -95,6 +95,8 @@ class ReplaySystem:
         return ReplayRef(self._engine, name)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)  # copy, pickle, hasattr... look for these
         raise ReplayError(
             f"system.{name} inside a replayed handler: a replay only looks actors up and sends"
             " to them"
@@ -158,7 +160,7 @@ class ReplayContext:
                 f" {self._engine.mode!r} does not call it (use live={{{name!r}}} to call it)",
                 key,
             )
-        result = await _call(fn, args, kwargs)
+        result = await _retried(fn, args, kwargs, retry)
         try:
             data = _encode(result)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -187,10 +189,24 @@ class ReplayContext:
         """Stopping after the message changes nothing a replay compares."""
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
         raise ReplayError(f"ctx.{name} is not available in a replay")
 
     def __repr__(self) -> str:
         return f"<ReplayContext {self._name}>"
+
+
+async def _retried(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], retry: Any
+) -> Any:
+    """Call a live step as the runtime does: retried by its ``tenacity.AsyncRetrying``."""
+    if retry is None:
+        return await _call(fn, args, kwargs)
+    async for attempt in retry.copy():
+        with attempt:
+            return await _call(fn, args, kwargs)
+    raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
 
 
 async def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -115,7 +115,7 @@ class Engine:
         self.fork_at = fork_at
         self.forked = False
         self.now = recording.root.created_at
-        self.report = Replay(recording.conversation, mode)
+        self.report = Replay(recording.conversation, mode, fork_at=fork_at)
         self._turn: _Turn | None = None
         self._instances: dict[str, Any] = {}
         self._last: dict[str, tuple[bytes | None, bytes | None]] = {}
@@ -149,6 +149,8 @@ class Engine:
         if self.mode == "fork":
             if not self.forked and self.fork_at in (name, key):
                 self.forked = True
+                turn = self.report.turns[-1]
+                self.report.forked_at = f"{turn.actor}#{turn.turn} step {key}"
             return self.forked
         return False
 

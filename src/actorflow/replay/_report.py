@@ -69,6 +69,10 @@ class Replay(msgspec.Struct, gc=False):
     turns: list[TurnReport] = []
     error: str | None = None
     """Set when the replay stopped early (code that raised, a step it may not call)."""
+    fork_at: str | None = None
+    """The step a fork replay was asked to fork at."""
+    forked_at: str | None = None
+    """Where a fork replay went live (``planner#3 step write``); None if it never did."""
 
     @property
     def divergences(self) -> list[Divergence]:
@@ -93,6 +97,12 @@ class Replay(msgspec.Struct, gc=False):
                 f"{t.actor}#{t.turn} {t.divergences[0].what}"
                 + (f" (+{len(t.divergences) - 1})" if len(t.divergences) > 1 else "")
                 for t in diverged
+            )
+        if self.mode == "fork":
+            head += (
+                f"; forked at {self.forked_at}"
+                if self.forked_at is not None
+                else f"; step {self.fork_at} never came: every step was from the record"
             )
         if self.error is not None:
             head += f"; stopped: {self.error}"
