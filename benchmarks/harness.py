@@ -36,6 +36,7 @@ class Sizes:
     pickups: int
     fallback_pickups: int
     chain_messages: int
+    ui_messages: int
 
 
 FULL = Sizes(
@@ -57,6 +58,7 @@ FULL = Sizes(
     pickups=50,
     fallback_pickups=20,
     chain_messages=5_000,
+    ui_messages=1_000_000,
 )
 QUICK = Sizes(
     rounds=3,
@@ -77,6 +79,7 @@ QUICK = Sizes(
     pickups=10,
     fallback_pickups=3,
     chain_messages=5_000,
+    ui_messages=100_000,
 )
 
 

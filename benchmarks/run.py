@@ -32,6 +32,7 @@ from lifecycle import restart_cost, spawn_cost
 from memory import idle_actor_memory
 from messaging import PYKKA_MISSING, ask_latency, tell_throughput
 from outside import outside_pickup_latency
+from web_ui import ui_list_page
 
 Benchmark = Callable[[Sizes], Awaitable[list[Row]]]
 
@@ -48,6 +49,7 @@ BENCHMARKS: Sequence[Benchmark] = (
     idle_conversations_memory,
     outside_pickup_latency,
     conversation_tree_chain,
+    ui_list_page,
 )
 
 COLUMNS = ("name", "value", "unit", "baseline", "ratio", "target", "met")

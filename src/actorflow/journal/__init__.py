@@ -2,7 +2,8 @@
 
 Pass a path or a backend to ``ActorSystem(journal=...)``; implement `JournalBackend` (and pass
 the conformance suite) to store journals elsewhere. `JournalReader` and the operations
-(`append`, `requeue`, `compact_before`) are what the CLI and the web UI use on a journal file.
+(`append`, `requeue`, `compact_before`, then `wake` for a running system) are what the CLI and
+the web UI use on a journal file.
 """
 
 from ._backend import JournalBackend as JournalBackend
@@ -36,6 +37,7 @@ from ._records import StepRecord as StepRecord
 from ._records import TimerRecord as TimerRecord
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from ._sqlite import SQLiteJournal as SQLiteJournal
+from ._wake import wake as wake
 
 __all__ = [
     "JournalBackend",
@@ -69,4 +71,5 @@ __all__ = [
     "requeue",
     "requeue_dead",
     "compact_before",
+    "wake",
 ]

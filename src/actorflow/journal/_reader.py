@@ -366,6 +366,19 @@ class JournalReader:
         sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ? ORDER BY seq"
         return [read_message(row) for row in self._all(sql, (conversation,))]
 
+    def caused_by(self, message: MessageRecord) -> list[MessageRecord]:
+        """The messages sent while handling `message` (whose cause it is), in order.
+
+        Looked up within its conversation (indexed), where a message's children always are.
+        """
+        if message.conversation is None:
+            return []
+        sql = (
+            f"SELECT {MESSAGE_COLUMNS} FROM messages"
+            " WHERE conversation = ? AND cause = ? ORDER BY seq"
+        )
+        return [read_message(row) for row in self._all(sql, (message.conversation, message.id))]
+
     def conversations(
         self, filters: ConversationFilters, *, limit: int
     ) -> list[ConversationSummary]:
