@@ -21,10 +21,17 @@ EXPECTED = {
     ],
     "durable_counter.py": ["value=11 adds=2"],
     "hello.py": ["1: you asked 'hi'", "<ActorRef agent/42 running mailbox 0/1000>"],
+    "rally.py": ["rally-1: 50 turns"],
     "research_team.py": [
         "report: How is actor runtimes built? Sources: the design notes and the source code."
         " [bd9793]; Who uses actor runtimes? Sources: user surveys and public case studies."
         " [db74f1] [c63993]"
+    ],
+    "replay_team.py": [
+        "5 turns replayed, 0 diverged",
+        "5 turns replayed, 5 diverged: planner#1 step plan arguments (+4), worker-1#1 step search"
+        " arguments (+5), worker-2#1 step search arguments (+5), planner#2 state.findings (+1),"
+        " planner#3 step write arguments (+4)",
     ],
     "supervision.py": [
         "dead letter: tool Call(query='poison') after 2 attempts",
@@ -68,7 +75,7 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
 
 
 # Smaller or faster than their defaults, to keep `make test` short.
-ENV = {"APPROVAL_WAIT_SECONDS": "0.2", "CHAT_SESSIONS": "500"}
+ENV = {"APPROVAL_WAIT_SECONDS": "0.2", "CHAT_SESSIONS": "500", "RALLY_TURNS": "50"}
 
 
 def run_example(name: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

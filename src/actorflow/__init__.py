@@ -26,7 +26,10 @@ from ._errors import JournalLocked as JournalLocked
 from ._errors import JournalSchemaError as JournalSchemaError
 from ._errors import JournalUnavailable as JournalUnavailable
 from ._errors import MailboxFull as MailboxFull
+from ._errors import MessageNotFound as MessageNotFound
+from ._errors import MessageStatusError as MessageStatusError
 from ._errors import MessageTypeError as MessageTypeError
+from ._errors import ReplayError as ReplayError
 from ._errors import StartFailed as StartFailed
 from ._errors import SupervisorGaveUp as SupervisorGaveUp
 from ._errors import UnexpectedReply as UnexpectedReply
@@ -90,6 +93,9 @@ __all__ = [
     "JournalLocked",
     "JournalSchemaError",
     "JournalUnavailable",
+    "MessageNotFound",
+    "MessageStatusError",
+    "ReplayError",
     "MailboxFull",
     "MessageTypeError",
     "StartFailed",

@@ -24,6 +24,7 @@ __all__ = [
     "JournalUnavailable",
     "MailboxFull",
     "MessageTypeError",
+    "ReplayError",
     "StartFailed",
     "SupervisorGaveUp",
     "UnexpectedReply",
@@ -168,3 +169,27 @@ class JournalUnavailable(JournalError):
     A server journal (`PostgresJournal`) reconnects and retries for its `reconnect_timeout`
     before it is raised; a write that raised it was not acknowledged.
     """
+
+
+class MessageNotFound(JournalError, LookupError):
+    """Raised when a journal has no message with the id an operation names."""
+
+
+class MessageStatusError(JournalError):
+    """Raised when an operation does not fit a message's status (a requeue of a done message).
+
+    The message says the status it has and which messages the operation takes.
+    """
+
+
+class ReplayError(ActorflowError):
+    """Raised when a recorded conversation cannot be replayed (R1): unknown or compacted, an
+    actor kind that cannot be imported, a step the record does not hold and may not call.
+
+    `report` is the replay's report so far (an ``actorflow.replay.Replay``) when there is one,
+    so the diff up to the failure can still be shown.
+    """
+
+    def __init__(self, message: str, *, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report

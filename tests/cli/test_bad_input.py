@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from actorflow.cli import _db
+from actorflow.journal import _reader
 
 from .support import assert_one_error_line, cli
 
@@ -237,10 +237,10 @@ def test_an_unreadable_row(journal: Path, statement: str, command: str, fragment
 def test_an_unexpected_error_is_one_line_too(
     journal: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(self: _db.Journal) -> None:
+    def broken(self: _reader.JournalReader) -> None:
         raise KeyError("surprise")
 
-    monkeypatch.setattr(_db.Journal, "stats", broken)
+    monkeypatch.setattr(_reader.JournalReader, "stats", broken)
     assert_one_error_line(
         cli(on(journal, "stats")), 1, "internal error: KeyError: 'surprise'", "--debug"
     )

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from actorflow.journal import SCHEMA_VERSION
+
 from .support import cli
 
 ACTORS_TABLE = """\
@@ -85,7 +87,7 @@ def test_stats(journal: Path) -> None:
     assert out[1].startswith("size            ")
     assert out[1].endswith(" bytes (+ 0 in the WAL file)")
     assert out[2:] == [
-        "schema version  2",
+        f"schema version  {SCHEMA_VERSION}",
         "messages        6: 2 pending, 3 done, 1 dead",
         "actors          3",
         "dead letters    1",
@@ -99,7 +101,7 @@ def test_stats_json(journal: Path) -> None:
         "file": str(journal),
         "size_bytes": journal.stat().st_size,
         "wal_bytes": 0,
-        "schema_version": 2,
+        "schema_version": SCHEMA_VERSION,
         "messages": {"pending": 2, "done": 3, "dead": 1},
         "actors": 3,
         "dead_letters": 1,
@@ -232,6 +234,7 @@ def test_show_json_has_every_column_and_the_decoded_body(journal: Path) -> None:
         "done_at": None,
         "body": {"type": "cli.Fail", "reason": "bad input"},
         "error": "RuntimeError: bad input",
+        "steps": [],
     }
     assert traceback.startswith("Traceback (most recent call last):")
     assert traceback.endswith("RuntimeError: bad input\n")
@@ -346,7 +349,7 @@ def test_no_dead_letters(journal: Path) -> None:
 
 def test_tail_prints_the_newest_oldest_first(journal: Path) -> None:
     assert run(journal, "tail", "--limit", "3") == (
-        "2025-01-01 00:04:00  #4  - -> alice  cli.Fail  dead  m-04\n"
+        "2025-01-01 00:04:00  #4  - -> alice  cli.Fail  dead     m-04\n"
         "2025-01-01 00:05:00  #5  - -> carol  cli.Hold  pending  m-05\n"
         "2025-01-01 00:06:00  #6  - -> carol  cli.Note  pending  m-06\n"
     )

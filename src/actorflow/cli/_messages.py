@@ -10,11 +10,20 @@ from typing import Any, Final
 
 import click
 
-from ..journal import MessageRecord
-from ._db import Filters, unknown_message
-from ._options import journal_option, json_option, limit_option, open_journal
-from ._output import Column, Output, message_full, message_summary, pretty_json, table_time
-from ._params import FILTER_TEXT, TIME
+from ..journal import MessageFilters, MessageRecord
+from ..journal._reader import unknown_message
+from ._options import journal_option, json_option, limit_option, once, open_journal
+from ._output import (
+    STATUS_STYLES,
+    Column,
+    Output,
+    message_full,
+    message_summary,
+    pretty_json,
+    table_time,
+)
+from ._params import FILTER_TEXT, ID, NAME, TIME
+from ._steps import PREVIEW, print_steps, step_json
 
 __all__ = ["messages", "show", "tail"]
 
@@ -25,12 +34,12 @@ _FOLLOW_BATCH: Final = 1000
 
 _MESSAGE_COLUMNS: Final = (
     Column("seq", "right"),
-    Column("id", fold=True),
+    Column("id", key=True),
     Column("time (UTC)"),
     Column("sender"),
     Column("recipient"),
     Column("type"),
-    Column("status"),
+    Column("status", styles=STATUS_STYLES),
     Column("attempts", "right"),
 )
 
@@ -40,12 +49,41 @@ _MESSAGE_COLUMNS: Final = (
 
 @click.command()
 @journal_option
-@click.option("--actor", type=FILTER_TEXT, help="Only messages sent to or by this actor.")
-@click.option("--type", "type_", type=FILTER_TEXT, help="Only messages of this type (its tag).")
-@click.option("--status", type=click.Choice(["pending", "done", "dead"]), help="Only this status.")
-@click.option("--conversation", type=FILTER_TEXT, help="Only this conversation id.")
-@click.option("--since", type=TIME, help="Only messages created at or after TIME.")
-@click.option("--until", type=TIME, help="Only messages created before TIME.")
+@click.option(
+    "--actor",
+    type=NAME,
+    multiple=True,
+    callback=once,
+    help="Only messages sent to or by this actor.",
+)
+@click.option(
+    "--type",
+    "type_",
+    type=FILTER_TEXT,
+    multiple=True,
+    callback=once,
+    help="Only messages of this type (its tag).",
+)
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "done", "dead"]),
+    multiple=True,
+    callback=once,
+    help="Only this status.",
+)
+@click.option(
+    "--conversation", type=ID, multiple=True, callback=once, help="Only this conversation id."
+)
+@click.option(
+    "--since",
+    type=TIME,
+    multiple=True,
+    callback=once,
+    help="Only messages created at or after TIME.",
+)
+@click.option(
+    "--until", type=TIME, multiple=True, callback=once, help="Only messages created before TIME."
+)
 @limit_option(50, "messages")
 @json_option
 def messages(
@@ -61,10 +99,12 @@ def messages(
 ) -> None:
     """Messages, newest first, filtered by actor, type, status, conversation and time.
 
+    Filters combine with AND; each may be given once (a second --actor is an error).
+
     TIME is an ISO 8601 time (2025-01-31T12:00:00Z; UTC when it has no zone) or a duration
     ago: 30s, 10m, 2h, 3d, 1w, 1h30m.
     """
-    filters = Filters(
+    filters = MessageFilters(
         actor=actor,
         type=type_,
         status=status,
@@ -101,18 +141,22 @@ def _message_row(m: MessageRecord) -> tuple[str, ...]:
 
 
 @click.command()
-@click.argument("message_id", metavar="ID")
+@click.argument("message_id", metavar="ID", type=ID)
+@click.option("--full", is_flag=True, help=f"Print long step results whole (cut at {PREVIEW}).")
 @journal_option
 @json_option
-def show(message_id: str, journal_path: Path, as_json: bool) -> None:
-    """One message in full: every column, its body decoded to JSON, its error and traceback."""
-    with open_journal(journal_path) as j:
+def show(message_id: str, full: bool, journal_path: Path, as_json: bool) -> None:
+    """One message in full: every column, its body decoded to JSON, its error and traceback,
+    and the steps it recorded (--json: each with its whole result)."""
+    with open_journal(journal_path) as j, j.snapshot():
         found = j.message(message_id)
         if found is None:
             raise unknown_message(journal_path, message_id)
+        recorded = j.steps(message_id)
     data = message_full(found)
     out = Output()
     if as_json:
+        data["steps"] = [step_json(s) for s in recorded]
         out.json(data)
         return
     out.fields(
@@ -143,6 +187,10 @@ def show(message_id: str, journal_path: Path, as_json: bool) -> None:
         out.line("")
         out.line("traceback:", style="bold")
         out.line(found.traceback.rstrip("\n"))
+    if recorded:
+        out.line("")
+        out.line(f"steps ({len(recorded)}):", style="bold")
+        print_steps(out, recorded, full=full)
 
 
 # -- tail --------------------------------------------------------------------------------------
@@ -166,12 +214,13 @@ def tail(journal_path: Path, follow: bool, limit: int, as_json: bool) -> None:
     0.2 s (SQLite's data_version) and reads only what is new.
     """
     out = Output()
+    layout = _TailLayout()
 
     def show_one(m: MessageRecord) -> None:
         if as_json:
             out.json(message_summary(m))
         else:
-            out.line(_tail_line(m))
+            out.pieces(layout.line(m))
 
     with open_journal(journal_path) as j:
         try:
@@ -179,6 +228,7 @@ def tail(journal_path: Path, follow: bool, limit: int, as_json: bool) -> None:
             version = j.data_version()
             with j.snapshot():
                 newest = j.newest(limit=limit) if limit else []
+                layout.fit(newest)
                 last = _print_all(newest, show_one, j.last_seq())
             if not follow:
                 return
@@ -190,6 +240,7 @@ def tail(journal_path: Path, follow: bool, limit: int, as_json: bool) -> None:
                     continue
                 while True:
                     batch = j.after(last, limit=_FOLLOW_BATCH)
+                    layout.fit(batch)
                     last = _print_all(batch, show_one, last)
                     if len(batch) < _FOLLOW_BATCH:
                         break
@@ -207,8 +258,33 @@ def _print_all(
     return last
 
 
-def _tail_line(m: MessageRecord) -> str:
-    return (
-        f"{table_time(m.created_at)}  #{m.seq}  {m.sender or '-'} -> {m.recipient}"
-        f"  {m.type}  {m.status}  {m.id}"
-    )
+class _TailLayout:
+    """The columns of ``tail``'s lines: each as wide as the widest value seen so far.
+
+    Lines are printed as they come, so a column can only widen: from the first batch on, lines
+    line up until a longer value arrives, and from there on again. The id comes last, whole.
+    """
+
+    def __init__(self) -> None:
+        self.widths = [0, 0, 0, len("pending")]
+
+    def fit(self, found: Iterable[MessageRecord]) -> None:
+        for m in found:
+            self.widths = [
+                max(w, len(v)) for w, v in zip(self.widths, _tail_fields(m), strict=True)
+            ]
+
+    def line(self, m: MessageRecord) -> list[tuple[str, str]]:
+        self.fit([m])
+        seq, route, type_, status = _tail_fields(m)
+        w_seq, w_route, w_type, w_status = self.widths
+        lead = f"{table_time(m.created_at)}  {seq:>{w_seq}}  {route:<{w_route}}  {type_:<{w_type}}"
+        return [
+            (lead + "  ", ""),
+            (status.ljust(w_status), STATUS_STYLES.get(status, "")),
+            (f"  {m.id}", ""),
+        ]
+
+
+def _tail_fields(m: MessageRecord) -> tuple[str, str, str, str]:
+    return f"#{m.seq}", f"{m.sender or '-'} -> {m.recipient}", m.type, m.status

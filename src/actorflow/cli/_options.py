@@ -1,5 +1,9 @@
 """The options several commands share: which journal file (and where its path came from), and
-``--json``."""
+``--json``.
+
+The journal file is, first to last: a command's own ``--journal``, the ``journal`` group's
+(``actorflow journal --journal X stats``), ``$ACTORFLOW_JOURNAL``, ``./actorflow.db``. An error
+about the path mentions the environment variable only when the path came from it."""
 
 from __future__ import annotations
 
@@ -10,15 +14,19 @@ from typing import Any, Final, TypeVar
 
 import click
 
+from ..journal import JournalReader
 from ..journal._postgres import is_postgres_url
-from ._db import Journal
 from ._errors import Failure
 
 __all__ = [
     "DEFAULT_JOURNAL",
+    "JOURNAL_VARIABLE",
     "POSTGRES_NOT_YET",
+    "JournalOption",
+    "group_journal_option",
     "journal_option",
     "journal_or_url_option",
+    "once",
     "json_option",
     "limit_option",
     "open_journal",
@@ -29,26 +37,31 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_JOURNAL: Final = "actorflow.db"
 
+JOURNAL_VARIABLE: Final = "ACTORFLOW_JOURNAL"
+
 POSTGRES_NOT_YET: Final = (
     "the journal commands read SQLite journal files in this version, not a PostgreSQL journal"
     " (reading one with them comes next); `actorflow run --journal postgresql://...` runs on it"
 )
 
-
-def _sqlite_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
-    """The journal file's path; a ``postgresql://`` URL is refused with one line (exit 1)."""
-    if is_postgres_url(value):
-        raise Failure(POSTGRES_NOT_YET)
-    return Path(value)
+_GROUP_JOURNAL: Final = "actorflow.group_journal"
+"""Where the ``journal`` group's ``--journal`` leaves its path for the command below (ctx.meta)."""
 
 
-def _path_or_url(ctx: click.Context, param: click.Parameter, value: str) -> Path | str:
-    """The journal file's path, or a ``postgresql://`` URL as given."""
-    return value if is_postgres_url(value) else Path(value)
+class JournalOption(click.Option):
+    """``--journal``: its errors name ``$ACTORFLOW_JOURNAL`` only if the path came from it."""
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        hint = click.Parameter.get_error_hint(self, ctx)  # Option's adds the env var always
+        source = None if ctx is None or self.name is None else ctx.get_parameter_source(self.name)
+        if source is click.core.ParameterSource.ENVIRONMENT:
+            hint += f" (from {JOURNAL_VARIABLE})"
+        return hint
 
 
 def journal_option(command: F) -> F:
-    """``--journal PATH``, else ``$ACTORFLOW_JOURNAL``, else ``./actorflow.db``: `journal_path`."""
+    """``--journal PATH``, else the group's, else ``$ACTORFLOW_JOURNAL``, else ``./actorflow.db``:
+    `journal_path`. A ``postgresql://`` URL is refused with one line (exit 1)."""
     return _journal_option(command, _sqlite_path, "The journal file.")
 
 
@@ -60,17 +73,72 @@ def journal_or_url_option(command: F) -> F:
 
 
 def _journal_option(command: F, callback: Callable[..., Any], help_text: str) -> F:
+    # A str, not a Path: Path would fold the '//' of a postgresql:// URL before the callback.
     return click.option(
         "--journal",
         "journal_path",
+        cls=JournalOption,
         type=click.Path(),
-        callback=callback,
         default=DEFAULT_JOURNAL,
-        envvar="ACTORFLOW_JOURNAL",
+        envvar=JOURNAL_VARIABLE,
         show_envvar=True,
         show_default=True,
+        callback=callback,
         help=help_text,
     )(command)
+
+
+def _sqlite_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    """The journal file's path; a ``postgresql://`` URL is refused with one line (exit 1)."""
+    chosen = _or_the_groups(ctx, value)
+    if is_postgres_url(chosen):
+        raise Failure(POSTGRES_NOT_YET)
+    return Path(chosen)
+
+
+def _path_or_url(ctx: click.Context, param: click.Parameter, value: str) -> Path | str:
+    """The journal file's path, or a ``postgresql://`` URL as given."""
+    chosen = _or_the_groups(ctx, value)
+    return chosen if is_postgres_url(chosen) else Path(chosen)
+
+
+def group_journal_option(group: F) -> F:
+    """``--journal PATH`` on a group: the journal of the command below, unless it names one."""
+    return click.option(
+        "--journal",
+        "group_journal",
+        type=click.Path(),
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=_keep_for_commands,
+        help="The journal file of the command below (its own --journal wins).",
+    )(group)
+
+
+def _keep_for_commands(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[_GROUP_JOURNAL] = value
+
+
+def _or_the_groups(ctx: click.Context, value: str) -> str:
+    source = ctx.get_parameter_source("journal_path")
+    group: str | None = ctx.meta.get(_GROUP_JOURNAL)
+    if group is None or source is click.core.ParameterSource.COMMANDLINE:
+        return value
+    ctx.set_parameter_source("journal_path", click.core.ParameterSource.COMMANDLINE)
+    return group
+
+
+def once(ctx: click.Context, param: click.Parameter, values: tuple[Any, ...]) -> Any:
+    """The callback of a ``multiple=True`` option that may be given once: its value, or None.
+
+    Click would let a second ``--actor`` silently replace the first; this makes it an error.
+    """
+    if len(values) > 1:
+        shown = ", ".join(repr(value) for value in values)
+        raise click.BadParameter(f"given {len(values)} times ({shown}); give it once", ctx, param)
+    return values[0] if values else None
 
 
 def json_option(command: F) -> F:
@@ -101,6 +169,6 @@ def limit_option(default: int, what: str) -> Callable[[F], F]:
     )
 
 
-def open_journal(journal_path: Path) -> AbstractContextManager[Journal]:
+def open_journal(journal_path: Path) -> AbstractContextManager[JournalReader]:
     """Open the journal read-only; a missing file's error says where its path came from."""
-    return Journal.open(journal_path, where_from=where_from())
+    return JournalReader.open(journal_path, where_from=where_from())

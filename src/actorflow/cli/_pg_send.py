@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._errors import ActorNotFound, JournalError, JournalSchemaError
-from ..journal import ActorRecord, MessageRecord
+from ..journal import ActorRecord, Appended, MessageRecord
 from ..journal._rows import ACTOR_COLUMNS, MESSAGE_COLUMNS, read_actor, read_message
 from ..journal._schema import SCHEMA_VERSION
 from ._errors import Failure
-from ._write import Appended
 
 __all__ = ["actor_record", "append"]
 

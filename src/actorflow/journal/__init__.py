@@ -2,25 +2,47 @@
 backends.
 
 Pass a path, a ``postgresql://`` URL or a backend to ``ActorSystem(journal=...)``; implement
-`JournalBackend` (and pass the conformance suite) to store journals elsewhere.
+`JournalBackend` (and pass the conformance suite) to store journals elsewhere. `JournalReader`
+and the operations (`append`, `requeue`, `compact_before`, then `wake` for a running system) are
+what the CLI and the web UI use on a journal file.
 """
 
 from ._backend import JournalBackend as JournalBackend
 from ._conversation import ConversationNode as ConversationNode
 from ._conversation import conversation_tree as conversation_tree
 from ._memory import MemoryJournal as MemoryJournal
+from ._operations import Appended as Appended
+from ._operations import append as append
+from ._operations import compact_before as compact_before
+from ._operations import pin_conversation as pin_conversation
+from ._operations import requeue as requeue
+from ._operations import requeue_dead as requeue_dead
 from ._postgres import PostgresJournal as PostgresJournal
+from ._reader import ActorSummary as ActorSummary
+from ._reader import ConversationFilters as ConversationFilters
+from ._reader import ConversationSummary as ConversationSummary
+from ._reader import DeadLetterFilters as DeadLetterFilters
+from ._reader import JournalReader as JournalReader
+from ._reader import JournalSummary as JournalSummary
+from ._reader import MessageFilters as MessageFilters
+from ._reader import OldestPending as OldestPending
+from ._reader import decode_msgpack as decode_msgpack
+from ._reader import file_sizes as file_sizes
+from ._reader import open_writable as open_writable
 from ._records import ActorRecord as ActorRecord
 from ._records import Batch as Batch
 from ._records import Compacted as Compacted
 from ._records import Done as Done
 from ._records import Failed as Failed
 from ._records import MessageRecord as MessageRecord
+from ._records import MessageStatus as MessageStatus
 from ._records import StepRecord as StepRecord
 from ._records import TimerRecord as TimerRecord
+from ._records import TurnRecord as TurnRecord
 from ._resolve import backend_for as backend_for
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from ._sqlite import SQLiteJournal as SQLiteJournal
+from ._wake import wake as wake
 
 __all__ = [
     "JournalBackend",
@@ -29,14 +51,34 @@ __all__ = [
     "PostgresJournal",
     "backend_for",
     "MessageRecord",
+    "MessageStatus",
     "ActorRecord",
     "Batch",
     "Done",
     "Failed",
     "StepRecord",
     "TimerRecord",
+    "TurnRecord",
     "Compacted",
     "ConversationNode",
     "conversation_tree",
     "SCHEMA_VERSION",
+    "JournalReader",
+    "JournalSummary",
+    "ActorSummary",
+    "ConversationFilters",
+    "ConversationSummary",
+    "DeadLetterFilters",
+    "OldestPending",
+    "MessageFilters",
+    "decode_msgpack",
+    "file_sizes",
+    "open_writable",
+    "Appended",
+    "append",
+    "requeue",
+    "requeue_dead",
+    "compact_before",
+    "wake",
+    "pin_conversation",
 ]

@@ -99,6 +99,22 @@ MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
         )
         """,
     ),
+    # R1, R2 (replay), as SQLite's 3: each handled message's turn (msgpack [state before,
+    # state after, reply]; NULL when not recorded), each step's arguments digest and place
+    # among the message's steps, and the conversations that compaction keeps whole (their
+    # order of pinning kept by `number`, as SQLite's by when).
+    3: (
+        "ALTER TABLE messages ADD COLUMN turn BYTEA",
+        "ALTER TABLE steps ADD COLUMN args BYTEA",
+        "ALTER TABLE steps ADD COLUMN position BIGINT NOT NULL DEFAULT 0",
+        """
+        CREATE TABLE pins (
+            conversation TEXT PRIMARY KEY,
+            number BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+            pinned_at DOUBLE PRECISION NOT NULL
+        )
+        """,
+    ),
 }
 
 if set(MIGRATIONS) != set(range(1, SCHEMA_VERSION + 1)):  # pragma: no cover - a release bug

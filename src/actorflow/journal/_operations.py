@@ -1,4 +1,6 @@
-"""The CLI's writes to a journal: append a message, requeue a dead letter, compact.
+"""Operators' writes to a journal file: append a message, requeue dead letters, compact, pin.
+
+Shared by the CLI and the web UI.
 
 Each is one short ``BEGIN IMMEDIATE`` transaction on its own read-write connection, which waits
 up to `BUSY_TIMEOUT` for the running system's write lock. Appends and requeues leave a notice
@@ -14,14 +16,29 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from ..journal import Compacted, MessageRecord
-from ..journal._rows import MESSAGE_COLUMNS, read_message
-from ..journal._sqlite import translate
-from ..journal._statements import append_outside, compact, requeue_outside
-from ._db import open_writable, unknown_message
-from ._errors import Failure
+from .._errors import JournalError, MessageNotFound, MessageStatusError
+from ._reader import DeadLetterFilters, open_writable, unknown_message
+from ._records import Compacted, MessageRecord
+from ._rows import MESSAGE_COLUMNS, read_message
+from ._sqlite import translate
+from ._statements import (
+    append_outside,
+    compact,
+    immediate,
+    pin,
+    requeue_each,
+    requeue_outside,
+)
 
-__all__ = ["Appended", "append", "compact_before", "requeue"]
+__all__ = [
+    "Appended",
+    "append",
+    "compact_before",
+    "not_dead",
+    "pin_conversation",
+    "requeue",
+    "requeue_dead",
+]
 
 
 class Appended(NamedTuple):
@@ -43,7 +60,7 @@ def append(path: Path, record: MessageRecord, *, where_from: str = "") -> Append
             return Appended(_read(conn, record.id) or record, duplicate=False)
         stored = _read(conn, record.id)
         if stored is None:  # compacted in between; the id was there a moment ago
-            raise Failure(
+            raise JournalError(
                 f"message {record.id!r} was in {path} but is gone (compacted): nothing was"
                 " appended; send it again to append it"
             )
@@ -55,9 +72,9 @@ def requeue(path: Path, message_id: str, *, where_from: str = "") -> MessageReco
     return it as it was.
 
     The update is the runtime's `requeue_outside`, one transaction that changes the message only
-    while it is dead; the check before it says why when it is not. Raises `Failure` if no
-    message has the id or it is not dead, `JournalLocked` if a writer held the write lock for
-    longer than `BUSY_TIMEOUT`.
+    while it is dead; the check before it says why when it is not. Raises `MessageNotFound` if
+    no message has the id, `MessageStatusError` if it is not dead, `JournalLocked` if a writer
+    held the write lock for longer than `BUSY_TIMEOUT`.
     """
     with _writing(path, where_from, "requeue") as conn:
         before = _read(conn, message_id)
@@ -66,11 +83,32 @@ def requeue(path: Path, message_id: str, *, where_from: str = "") -> MessageReco
         if before.status == "dead" and requeue_outside(conn, message_id):
             return before
         now = _read(conn, message_id)
-        status = before.status if now is None else now.status
-        raise Failure(
-            f"message {message_id!r} is {status}, not dead; only dead letters can be requeued"
-            " (list them with: actorflow journal dead)"
-        )
+        raise not_dead(message_id, before.status if now is None else now.status)
+
+
+def not_dead(message_id: str, status: str) -> MessageStatusError:
+    """The error for a requeue of a message that is not a dead letter."""
+    return MessageStatusError(
+        f"message {message_id!r} is {status}, not dead; only dead letters can be requeued"
+        " (list them with: actorflow journal dead)"
+    )
+
+
+def requeue_dead(
+    path: Path, filters: DeadLetterFilters, *, where_from: str = ""
+) -> list[MessageRecord]:
+    """Make every dead letter `filters` selects pending again, with its attempts reset and a
+    notice (S7, J11); return them, in seq order, as they were.
+
+    One transaction selects and requeues them, so the answer is exactly what changed: a dead
+    letter that died after it, or was requeued before it, is not among them. Raises
+    `JournalLocked` if a writer held the write lock for longer than `BUSY_TIMEOUT`.
+    """
+    sql, params = filters.query()
+    with _writing(path, where_from, "requeue") as conn, immediate(conn):
+        found = [read_message(row) for row in conn.execute(sql, params).fetchall()]
+        changed = set(requeue_each(conn, [m.id for m in found]))
+    return [m for m in found if m.id in changed]
 
 
 def compact_before(path: Path, before: float, *, where_from: str = "") -> Compacted:
@@ -80,6 +118,24 @@ def compact_before(path: Path, before: float, *, where_from: str = "") -> Compac
     """
     with _writing(path, where_from, "compact") as conn:
         return compact(conn, before)
+
+
+def pin_conversation(
+    path: Path, conversation: str, pinned: bool = True, *, where_from: str = ""
+) -> bool:
+    """Pin `conversation` so that compaction keeps all of it (R2: it stays replayable), or
+    unpin it. Returns False when it already was (or was not) pinned.
+
+    Raises `MessageNotFound` when pinning a conversation the journal does not hold (its first
+    message, whose id names it, is not there).
+    """
+    with _writing(path, where_from, "pin" if pinned else "unpin") as conn:
+        if pinned and _read(conn, conversation) is None:
+            raise MessageNotFound(
+                f"no conversation {conversation!r} in {path} (a conversation is named by the id"
+                " of its first message; it may have been compacted)"
+            )
+        return pin(conn, conversation, pinned)
 
 
 @contextlib.contextmanager
