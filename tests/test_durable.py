@@ -55,6 +55,24 @@ async def test_j2_the_same_id_twice_is_a_no_op(journal: JournalBackend) -> None:
         assert (await balance(ref)).balance == 5
 
 
+async def test_j2_two_tells_of_one_id_in_one_group_commit_are_handled_once(
+    journal: JournalBackend,
+) -> None:
+    """J2: the copy of an id repeated within one commit is a no-op too (SQLite's write gave it
+    the first copy's seq, and the writer delivered the message twice)."""
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await system.spawn(Account, "ann", name="twice")
+        async with anyio.create_task_group() as tg:
+            for _ in range(2):
+                tg.start_soon(lambda: ref.tell(Deposit(5), id="same"))
+        stats = system.journal_statistics()
+        assert stats is not None
+        assert stats.largest_batch >= 2  # both tells were in one commit
+        ledger = await balance(ref)
+        assert (ledger.balance, ledger.history) == (5, [5])
+        assert [m.id for m in await journal.pending("twice")] == []
+
+
 async def test_j5_state_survives_a_restart_of_the_system(journal: JournalBackend) -> None:
     async with af.ActorSystem(journal=journal) as system:
         ref = await system.spawn(Account, "ann", name="acct")

@@ -83,6 +83,26 @@ async def test_j12_append_is_idempotent_by_id(journal: JournalBackend) -> None:
     assert [m.id for m in await journal.pending()] == ["m1", "m2"]
 
 
+async def test_j12_an_id_twice_in_one_batch_is_appended_once_and_only_the_first_has_a_seq(
+    journal: JournalBackend,
+) -> None:
+    """J2, J12: the writer delivers every append that got a seq, so the repeated copy must get
+    None (SQLite gave both copies the one seq, and a group commit holding two tells of one id
+    delivered the message twice)."""
+    (before,) = await journal.write(Batch(appends=[msg(1)]))
+    seqs = await journal.write(Batch(appends=[msg(2), msg(3), msg(2), msg(1), msg(3)]))
+    assert before is not None
+    assert seqs[0] is not None and seqs[1] is not None
+    assert seqs[0] > before
+    assert seqs[1] > seqs[0]
+    assert seqs[2:] == [None, None, None]
+    assert [(m.id, m.seq) for m in await journal.pending()] == [
+        ("m1", before),
+        ("m2", seqs[0]),
+        ("m3", seqs[1]),
+    ]
+
+
 async def test_j12_done_marks_and_states_commit_together(journal: JournalBackend) -> None:
     await journal.write(
         Batch(actors=[ActorRecord("a", "kind", b"\x90")], appends=[msg(1), msg(2), msg(3)])

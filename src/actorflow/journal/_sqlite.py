@@ -503,7 +503,8 @@ class SQLiteJournal:
 
 
 def _append(conn: sqlite3.Connection, appends: list[MessageRecord], now: float) -> list[int | None]:
-    """Insert messages in one statement; return each one's seq, or None for a repeated id.
+    """Insert messages in one statement; return each one's seq, or None for a repeated id
+    (one in the journal already, or earlier in `appends`: its first copy has the seq).
 
     We hold the write lock (BEGIN IMMEDIATE), and AUTOINCREMENT gives each inserted row the
     next number, so when every row went in their seqs follow the last one used. Only when
@@ -516,7 +517,7 @@ def _append(conn: sqlite3.Connection, appends: list[MessageRecord], now: float) 
     if conn.total_changes - before == len(appends):
         return list(range(base + 1, base + 1 + len(appends)))
     inserted = dict(conn.execute("SELECT id, seq FROM messages WHERE seq > ?", (base,)))
-    return [inserted.get(m.id) for m in appends]
+    return [inserted.pop(m.id, None) for m in appends]
 
 
 def _mark_done(conn: sqlite3.Connection, batch: Batch) -> None:
