@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ._records import Batch, MessageRecord, TimerRecord
-from ._rows import MESSAGE_COLUMNS, TIMER_COLUMNS
+from ._records import Batch, Done, MessageRecord, StepRecord, TimerRecord
+from ._rows import MESSAGE_COLUMNS, STEP_COLUMNS, TIMER_COLUMNS, turn_blob
 
 __all__ = [
     "APPEND",
@@ -21,19 +21,26 @@ __all__ = [
     "CHANNEL",
     "CLAIM",
     "COMMIT_NUMBER",
+    "CONVERSATION_STEPS",
+    "CONVERSATION_TURNS",
     "DELETE_DONE",
     "DELETE_STEPS",
     "DONE_BY_ID",
     "DONE_BY_SEQ",
     "FAILED",
     "NOTICE",
+    "PIN",
+    "PINNED",
     "REQUEUE",
     "STATES",
     "STEPS",
     "TAKE_NOTICES",
     "TIMERS",
+    "UNPIN",
     "UPSERT_ACTOR",
     "append_columns",
+    "done_columns",
+    "step_columns",
     "states_of",
     "timer_columns",
 ]
@@ -69,14 +76,15 @@ CLAIM: Final = (
     " FROM (SELECT id, count(*) AS n FROM unnest(%b::text[]) AS id GROUP BY id) AS v"
     " WHERE messages.id = v.id AND messages.status = 'pending'"
 )
+# A done-mark stores the turn (R2, `turn_blob`): NULL when it was not recorded.
 DONE_BY_SEQ: Final = (
-    "UPDATE messages SET status = 'done', done_at = v.at"
-    " FROM unnest(%b::bigint[], %b::float8[]) AS v(seq, at)"
+    "UPDATE messages SET status = 'done', done_at = v.at, turn = v.turn"
+    " FROM unnest(%b::bigint[], %b::float8[], %b::bytea[]) AS v(seq, at, turn)"
     " WHERE messages.seq = v.seq AND messages.status = 'pending'"
 )
 DONE_BY_ID: Final = (
-    "UPDATE messages SET status = 'done', done_at = v.at"
-    " FROM unnest(%b::text[], %b::float8[]) AS v(id, at)"
+    "UPDATE messages SET status = 'done', done_at = v.at, turn = v.turn"
+    " FROM unnest(%b::text[], %b::float8[], %b::bytea[]) AS v(id, at, turn)"
     " WHERE messages.id = v.id AND messages.status = 'pending'"
 )
 STATES: Final = (
@@ -94,10 +102,9 @@ REQUEUE: Final = (
     " done_at = NULL WHERE id = %s AND status = 'dead'"
 )
 STEPS: Final = (
-    "INSERT INTO steps (message_id, step, result, created_at)"
-    " SELECT message_id, step, result, created_at"
-    " FROM unnest(%b::text[], %b::text[], %b::bytea[], %b::float8[]) WITH ORDINALITY"
-    " AS v(message_id, step, result, created_at, n) ORDER BY n ON CONFLICT DO NOTHING"
+    f"INSERT INTO steps ({STEP_COLUMNS}) SELECT {STEP_COLUMNS}"
+    " FROM unnest(%b::text[], %b::text[], %b::bytea[], %b::float8[], %b::bytea[], %b::bigint[])"
+    f" WITH ORDINALITY AS v({STEP_COLUMNS}, n) ORDER BY n ON CONFLICT DO NOTHING"
 )
 TIMERS: Final = (
     f"INSERT INTO timers ({TIMER_COLUMNS}) SELECT {TIMER_COLUMNS}"
@@ -114,12 +121,32 @@ TAKE_NOTICES: Final = (
     " AND id IN (SELECT message_id FROM taken) ORDER BY seq"
 )
 # J10: done messages older than the cutoff and their steps, and steps whose message is gone.
+# Messages of a pinned conversation stay, with their steps and turns (R2): a replay needs them.
+_NOT_PINNED: Final = "coalesce(conversation, id) NOT IN (SELECT conversation FROM pins)"
 DELETE_STEPS: Final = (
     "DELETE FROM steps WHERE message_id IN (SELECT id FROM messages"
-    " WHERE status = 'done' AND done_at < %s)"
+    f" WHERE status = 'done' AND done_at < %s AND {_NOT_PINNED})"
     " OR NOT EXISTS (SELECT 1 FROM messages WHERE messages.id = steps.message_id)"
 )
-DELETE_DONE: Final = "DELETE FROM messages WHERE status = 'done' AND done_at < %s"
+DELETE_DONE: Final = (
+    f"DELETE FROM messages WHERE status = 'done' AND done_at < %s AND {_NOT_PINNED}"
+)
+PIN: Final = (
+    "INSERT INTO pins (conversation, pinned_at) VALUES (%s, %s)"
+    " ON CONFLICT (conversation) DO NOTHING"
+)
+UNPIN: Final = "DELETE FROM pins WHERE conversation = %s"
+PINNED: Final = "SELECT conversation FROM pins ORDER BY number"
+# R2: a conversation's turns and their steps, as SQLite's CONVERSATION_TURNS and _STEPS.
+CONVERSATION_TURNS: Final = (
+    "SELECT id, recipient, turn FROM messages WHERE conversation = %s AND status = 'done'"
+    " ORDER BY seq"
+)
+CONVERSATION_STEPS: Final = (
+    f"SELECT {STEP_COLUMNS} FROM steps"
+    " WHERE message_id IN (SELECT id FROM messages WHERE conversation = %s)"
+    " ORDER BY message_id, position, created_at, step"
+)
 
 
 def append_columns(appends: list[MessageRecord], now: float) -> list[list[Any]]:
@@ -166,3 +193,32 @@ def states_of(batch: Batch) -> list[list[Any]]:
         row[2] = d.at
     rows = list(states.values())
     return [list(states), [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]]
+
+
+def done_columns(done: list[Done]) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The arrays of `DONE_BY_SEQ` and of `DONE_BY_ID`: each done-mark with its turn.
+
+    Of two done-marks of one message in a batch the first applies, as in SQLite (where the
+    second finds the message done already); an ``UPDATE ... FROM`` would pick either.
+    """
+    first: dict[str, Done] = {}
+    for d in done:
+        first.setdefault(d.message_id, d)
+    by_seq = [d for d in first.values() if d.seq is not None]
+    by_id = [d for d in first.values() if d.seq is None]
+    return (
+        [[d.seq for d in by_seq], [d.at for d in by_seq], [turn_blob(d) for d in by_seq]],
+        [[d.message_id for d in by_id], [d.at for d in by_id], [turn_blob(d) for d in by_id]],
+    )
+
+
+def step_columns(steps: list[StepRecord], now: float) -> list[list[Any]]:
+    """The arrays of `STEPS` for `steps`, column by column."""
+    return [
+        [s.message_id for s in steps],
+        [s.step for s in steps],
+        [s.result for s in steps],
+        [s.created_at or now for s in steps],
+        [s.args for s in steps],
+        [s.position for s in steps],
+    ]

@@ -27,7 +27,7 @@ import tenacity
 from .._crashpoints import crash_point
 from .._errors import JournalCorrupt, JournalError, JournalSchemaError, JournalUnavailable
 from ._pg_schema import MIGRATIONS, SCHEMA_VERSION
-from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord
+from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord, TurnRecord
 from ._rows import (
     ACTOR_COLUMNS,
     MESSAGE_COLUMNS,
@@ -35,6 +35,7 @@ from ._rows import (
     read_actor,
     read_message_or_corrupt,
     read_timer,
+    turns_of,
 )
 
 if TYPE_CHECKING:
@@ -337,16 +338,11 @@ class PostgresJournal:
         if batch.claims:
             await conn.execute(sql.CLAIM, (batch.claims,))
         if batch.done:
-            by_seq = [d for d in batch.done if d.seq is not None]
-            by_id = [d for d in batch.done if d.seq is None]
-            if by_seq:
-                await conn.execute(
-                    sql.DONE_BY_SEQ, ([d.seq for d in by_seq], [d.at for d in by_seq])
-                )
-            if by_id:
-                await conn.execute(
-                    sql.DONE_BY_ID, ([d.message_id for d in by_id], [d.at for d in by_id])
-                )
+            by_seq, by_id = sql.done_columns(batch.done)
+            if by_seq[0]:
+                await conn.execute(sql.DONE_BY_SEQ, by_seq)
+            if by_id[0]:
+                await conn.execute(sql.DONE_BY_ID, by_id)
             await conn.execute(sql.STATES, sql.states_of(batch))
         if batch.failed:
             async with conn.cursor() as cur:
@@ -361,16 +357,7 @@ class PostgresJournal:
             async with conn.cursor() as cur:
                 await cur.executemany(sql.REQUEUE, [(m,) for m in batch.requeues])
         if batch.steps:
-            steps = batch.steps
-            await conn.execute(
-                sql.STEPS,
-                (
-                    [s.message_id for s in steps],
-                    [s.step for s in steps],
-                    [s.result for s in steps],
-                    [s.created_at or now for s in steps],
-                ),
-            )
+            await conn.execute(sql.STEPS, sql.step_columns(batch.steps, now))
         if batch.timers:
             await conn.execute(sql.TIMERS, sql.timer_columns(batch.timers, now))
         if batch.cancels:
@@ -492,7 +479,32 @@ class PostgresJournal:
 
         return await self._retrying(once)
 
+    async def pin(self, conversation: str, pinned: bool = True) -> bool:
+        pool = self._check_open()
+
+        async def once() -> bool:
+            try:
+                async with pool.connection(timeout=self.connect_timeout) as conn:
+                    if pinned:
+                        cur = await conn.execute(sql.PIN, (conversation, time.time()))
+                    else:
+                        cur = await conn.execute(sql.UNPIN, (conversation,))
+                    return cur.rowcount == 1
+            except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+                raise translate(exc, f"cannot pin in {self.name}") from exc
+
+        return await self._retrying(once)
+
     # -- reads ---------------------------------------------------------------------------------
+
+    async def pinned(self) -> list[str]:
+        return [str(conversation) for (conversation,) in await self._fetch(sql.PINNED, ())]
+
+    async def turns(self, conversation: str) -> list[TurnRecord]:
+        turn_rows, step_rows = await self._fetch_together(
+            (sql.CONVERSATION_TURNS, (conversation,)), (sql.CONVERSATION_STEPS, (conversation,))
+        )
+        return turns_of(turn_rows, step_rows)
 
     async def actors(self) -> list[ActorRecord]:
         rows = await self._fetch(f"SELECT {ACTOR_COLUMNS} FROM actors ORDER BY number", ())
@@ -557,6 +569,28 @@ class PostgresJournal:
                 async with pool.connection(timeout=self.connect_timeout) as conn:
                     cur = await conn.execute(query, params)
                     return list(await cur.fetchall())
+            except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+                raise translate(exc, f"cannot read {self.name}") from exc
+
+        return await self._retrying(once)
+
+    async def _fetch_together(self, *queries: tuple[str, tuple[Any, ...]]) -> list[list[Any]]:
+        """The rows of each of `queries`, read from one snapshot (a compaction in between
+        cannot take a turn's steps and leave the turn)."""
+        pool = self._check_open()
+
+        async def once() -> list[list[Any]]:
+            try:
+                async with (
+                    pool.connection(timeout=self.connect_timeout) as conn,
+                    conn.transaction(),
+                ):
+                    await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    found = []
+                    for query, params in queries:
+                        cur = await conn.execute(query, params)
+                        found.append(list(await cur.fetchall()))
+                    return found
             except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
                 raise translate(exc, f"cannot read {self.name}") from exc
 
