@@ -113,17 +113,36 @@ def test_p3_run_on_another_applications_database_or_a_newer_journal_is_one_line(
         ["journal", "actors"],
         ["journal", "messages"],
         ["journal", "dead"],
+        ["journal", "show", "m1"],
+        ["journal", "state", "a"],
+        ["journal", "tail"],
         ["journal", "conversation", "c1"],
+        ["journal", "conversations"],
+        ["journal", "steps", "m1"],
+        ["journal", "timers"],
+        ["journal", "requeue", "m1"],
+        ["journal", "requeue", "--all"],
         ["journal", "compact", "--before", "1d"],
+        ["journal", "pin", "c1"],
+        ["journal", "unpin", "c1"],
+        ["journal", "export"],
+        ["journal", "export", "--conversation", "c1", "--bundle", "c1.bundle"],
+        ["replay", "c1"],
+        ["ui"],
     ],
 )
 def test_p3_the_journal_commands_say_they_read_sqlite_files_in_this_version(
-    args: list[str],
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Every command that reads or writes a journal file (the journal group's, replay --journal
+    and ui) refuses a postgresql:// journal in one line, exit 1, however it was given."""
+    monkeypatch.chdir(tmp_path)  # a bundle would be written here; none is
     url = "postgresql://someone@localhost/journal"
     assert_one_error_line(cli([*args, "--journal", url]), 1, POSTGRES_NOT_YET)
-    result = cli(args, env={"ACTORFLOW_JOURNAL": url})
-    assert_one_error_line(result, 1, POSTGRES_NOT_YET)
+    assert_one_error_line(cli(args, env={"ACTORFLOW_JOURNAL": url}), 1, POSTGRES_NOT_YET)
+    if args[0] == "journal":  # the group's --journal
+        assert_one_error_line(cli(["journal", "--journal", url, *args[1:]]), 1, POSTGRES_NOT_YET)
+    assert list(tmp_path.iterdir()) == []
 
 
 def _send(*args: str) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 import actorflow as af
-from actorflow.journal import Batch, Done, MessageRecord, PostgresJournal, StepRecord
+from actorflow.journal import ActorRecord, Batch, Done, MessageRecord, PostgresJournal, StepRecord
 from actorflow.journal._pg_outside import append_outside
 from actorflow.journal._pg_schema import MIGRATIONS
 
@@ -118,11 +118,62 @@ async def test_j8_a_schema_1_journal_is_migrated_and_keeps_its_rows(
     backend = PostgresJournal(url)
     await backend.open()
     try:
-        assert await backend.schema_version() == af.journal.SCHEMA_VERSION == 2
+        assert await backend.schema_version() == af.journal.SCHEMA_VERSION == 3
         (old,) = await backend.pending()
         assert (old.id, old.body, old.trace) == ("old-1", b"\x01", None)
         await backend.write(Batch(steps=[StepRecord("old-1", "s", b"x")]))
         assert await backend.steps("old-1") == {"s": b"x"}
+    finally:
+        await backend.close()
+
+
+async def test_j8_r2_a_schema_2_journal_is_migrated_its_turns_unrecorded_and_pins_work(
+    postgres: PostgresServer,
+) -> None:
+    """Schema 3 (R1, R2) on PostgreSQL: a message handled before it has no recorded turn, a
+    step no digest and position 0; new turns, steps and pins are stored as on SQLite."""
+    url = postgres.new_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        for version in (1, 2):
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+        conn.execute("INSERT INTO actorflow_meta VALUES ('schema_version', '2')")
+        conn.execute(
+            "INSERT INTO messages (id, recipient, type, body, created_at, conversation, status,"
+            " done_at) VALUES ('old-1', 'a', 'Add', '\\x01', 1.0, 'c', 'done', 2.0)"
+        )
+        conn.execute(
+            "INSERT INTO steps (message_id, step, result, created_at)"
+            " VALUES ('old-1', 'llm', '\\x02', 1.5)"
+        )
+    backend = PostgresJournal(url)
+    await backend.open()
+    try:
+        assert await backend.schema_version() == 3
+        (old,) = await backend.turns("c")
+        assert (old.message_id, old.recorded, old.before, old.after) == ("old-1", False, None, None)
+        assert [(st.step, st.result, st.args, st.position) for st in old.steps] == [
+            ("llm", b"\x02", None, 0)
+        ]
+        await backend.write(
+            Batch(
+                actors=[ActorRecord("a", "k", b"\x90")],
+                appends=[MessageRecord("new-1", "a", "Add", b"\x03", conversation="c")],
+            )
+        )
+        await backend.write(
+            Batch(
+                steps=[StepRecord("new-1", "llm", b"r", args=b"d", position=1)],
+                done=[Done("new-1", "a", b"s1", 3.0, before=b"s0", reply=b"r")],
+            )
+        )
+        _, new = await backend.turns("c")
+        assert (new.before, new.after, new.reply, new.recorded) == (b"s0", b"s1", b"r", True)
+        assert [(st.args, st.position) for st in new.steps] == [(b"d", 1)]
+        assert await backend.pin("c") is True
+        compacted = await backend.compact(1e12)
+        assert (compacted.messages, compacted.steps) == (0, 0)
+        assert await backend.pinned() == ["c"]
     finally:
         await backend.close()
 

@@ -1,6 +1,7 @@
 """The PostgreSQL journal reads back what the SQLite journal does, for any sequence of batches
-(J3, J12): random batches over a few ids (repeated ids, claims of done messages, failures,
-re-queues, steps, timers, all in one batch) applied to both, then every read compared."""
+(J3, J12, R2): random batches over a few ids (repeated ids, claims of done messages, failures,
+re-queues, steps, timers, recorded and unrecorded turns, all in one batch) applied to both,
+then every read compared, and again after pinning one conversation and compacting (J10)."""
 
 from __future__ import annotations
 
@@ -30,14 +31,19 @@ from .postgres_server import PostgresServer
 
 IDS = [f"m{i}" for i in range(6)]
 ACTORS = ["a", "b"]
+CONVERSATIONS = ["c0", "c1"]
 
 ids = st.sampled_from(IDS)
 actors = st.sampled_from(ACTORS)
+blobs = st.none() | st.binary(max_size=2)
 messages = st.builds(
-    lambda m_id, to, body: MessageRecord(id=m_id, recipient=to, type="T", body=body),
+    lambda m_id, to, body, conversation: MessageRecord(
+        id=m_id, recipient=to, type="T", body=body, conversation=conversation
+    ),
     ids,
     actors,
     st.binary(max_size=3),
+    st.sampled_from(CONVERSATIONS),
 )
 batches = st.builds(
     Batch,
@@ -49,10 +55,15 @@ batches = st.builds(
     claims=st.lists(ids, max_size=3),
     done=st.lists(
         st.builds(
-            lambda m_id, actor, state: Done(m_id, actor, state, 1.0),
+            lambda m_id, actor, state, before, reply, recorded: Done(
+                m_id, actor, state, 1.0, before=before, reply=reply, recorded=recorded
+            ),
             ids,
             actors,
-            st.none() | st.binary(max_size=2),
+            blobs,
+            blobs,
+            blobs,
+            st.booleans(),
         ),
         max_size=3,
     ),
@@ -67,7 +78,16 @@ batches = st.builds(
     ),
     requeues=st.lists(ids, max_size=2),
     steps=st.lists(
-        st.builds(StepRecord, ids, st.sampled_from(["s", "s#2"]), st.binary(max_size=2)),
+        st.builds(
+            lambda m_id, step, result, args, position: StepRecord(
+                m_id, step, result, args=args, position=position
+            ),
+            ids,
+            st.sampled_from(["s", "s#2", "t"]),
+            st.binary(max_size=2),
+            blobs,
+            st.integers(0, 3),
+        ),
         max_size=3,
     ),
     timers=st.lists(
@@ -95,26 +115,38 @@ async def observed(backend: JournalBackend, results: list[list[int | None]]) -> 
         "actors": [(a.name, a.kind, a.args, a.state, a.handled) for a in await backend.actors()],
         "steps": {m_id: await backend.steps(m_id) for m_id in IDS},
         "timers": [(t.id, t.due_at, t.message.body) for t in await backend.timers()],
+        "turns": {
+            c: [
+                (
+                    t.message_id,
+                    t.actor,
+                    t.before,
+                    t.after,
+                    t.reply,
+                    t.recorded,
+                    [(s.step, s.result, s.args, s.position) for s in t.steps],
+                )
+                for t in await backend.turns(c)
+            ]
+            for c in CONVERSATIONS
+        },
+        "pinned": await backend.pinned(),
     }
-
-
-def first_of_each_id(batch: Batch, seqs: list[int | None]) -> list[int | None]:
-    """`seqs` of the first append of each id in `batch`: for a later one SQLite reports the
-    first one's seq, PostgreSQL (and MemoryJournal) None."""
-    seen: set[str] = set()
-    kept = []
-    for m, seq in zip(batch.appends, seqs, strict=True):
-        if m.id not in seen:
-            seen.add(m.id)
-            kept.append(seq)
-    return kept
 
 
 async def apply(backend: JournalBackend, plan: list[Batch]) -> Any:
     await backend.open()
     try:
-        results = [first_of_each_id(batch, await backend.write(batch)) for batch in plan]
-        return await observed(backend, results)
+        results = [await backend.write(batch) for batch in plan]
+        written = await observed(backend, results)
+        pinned = await backend.pin("c0")
+        compacted = await backend.compact(2.0)  # every done message but those of c0
+        return (
+            written,
+            pinned,
+            (compacted.messages, compacted.steps),
+            await observed(backend, results),
+        )
     finally:
         await backend.close()
 

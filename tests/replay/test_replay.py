@@ -11,8 +11,10 @@ from examples.research_team import Planner, Research, Task, llm
 
 import actorflow as af
 from actorflow import replay, testing
-from actorflow.journal import MemoryJournal, SQLiteJournal
+from actorflow.journal import MemoryJournal, PostgresJournal, SQLiteJournal
 from examples import research_team
+
+from ..journal.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.anyio
 
@@ -34,6 +36,22 @@ async def test_r1_the_same_code_replays_without_divergence() -> None:
         "planner#2",
         "planner#3",
     ]
+    assert report.summary() == "5 turns replayed, 0 diverged"
+
+
+async def test_r1_a_conversation_recorded_on_postgresql_replays_without_divergence(
+    postgres: PostgresServer,
+) -> None:
+    """R1, R2 on PostgreSQL: its turns (states, replies, ordered steps) drive a strict replay
+    as SQLite's and the in-memory journal's do."""
+    journal = PostgresJournal(postgres.new_database())
+    await record_team(journal)
+    await journal.open()
+    try:
+        report = await replay.replay(journal, "task-1")
+    finally:
+        await journal.close()
+    assert report.divergences == [], report.render()
     assert report.summary() == "5 turns replayed, 0 diverged"
 
 
