@@ -1,4 +1,4 @@
-"""An application for `actorflow mcp serve`, driven by tests/mcp/test_serve.py (T3).
+"""An application for `actorflow mcp serve`, driven by tests/mcp_serve/test_serve.py (T3).
 
 Four durable actors with marked handlers: a planner (`plan`), one that always fails (`fail`), a
 slow one that waits until the gate opens (`wait_for_gate`), and the gate (`open_gate`); plus a

@@ -42,6 +42,8 @@ from .. import (
     ActorStopped,
     ActorSystem,
     AskTimeout,
+    Codec,
+    DecodeError,
     Message,
     run,
 )
@@ -58,6 +60,8 @@ if typing.TYPE_CHECKING:
 __all__ = ["PROGRESS_SECONDS", "HttpAddress", "ServeError", "ServedTool", "is_loopback", "serve"]
 
 logger = logging.getLogger("actorflow")
+
+_CALLS: Final = Codec(ToolCall)
 
 PROGRESS_SECONDS: Final = 1.0
 """How often a waiting call reports progress (when its client sent a progress token)."""
@@ -320,6 +324,9 @@ class Tools:
         with self.calls.waiting(call_id) as waiter:
             desk = await self._desk(tool.name)
             await desk.tell(ToolCall(tool.name, arguments), id=call_id)
+            other = await self._other_call(call_id, arguments)
+            if other is not None:
+                return Outcome(error=other)
             waited = 0.0
             while True:
                 recorded = await self._recorded(call_id)
@@ -333,6 +340,23 @@ class Tools:
                 await ctx.session.report_progress(
                     waited, None, f"{tool.actor} is handling the call ({waited:.0f} s)"
                 )
+
+    async def _other_call(self, call_id: str, arguments: bytes) -> str | None:
+        """Why the call the journal holds under `call_id` is not this one, or None if it is."""
+        record = await self.backend.message(call_id)
+        if record is None:
+            return None
+        try:
+            held = _CALLS.decode(record.body)
+            same = msgspec.json.decode(held.arguments) == msgspec.json.decode(arguments)
+        except (DecodeError, msgspec.DecodeError) as exc:
+            return f"the call the journal holds as {call_id} cannot be read: {exc}"
+        if same:
+            return None
+        return (
+            f"call {call_id} was made before with other arguments: a retry must send the same"
+            " ones (or use a new idempotency key)"
+        )
 
     async def _recorded(self, call_id: str) -> Outcome | None:
         """The call's outcome if the journal has it (a retry, or a call handled meanwhile)."""
@@ -487,7 +511,7 @@ async def _serve_http(server: Server[Any], listener: socket.socket, http: HttpAd
     app = server.streamable_http_app(host=http.host)
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5)
     print(f"actorflow: serving MCP on http://{shown}:{port}/mcp", file=sys.stderr, flush=True)
     await _Uvicorn(config).serve(sockets=[listener])
 
@@ -506,7 +530,26 @@ class _Uvicorn:
         self._server = Quiet(config)
 
     async def serve(self, *, sockets: list[socket.socket]) -> None:
-        await self._server.serve(sockets=sockets)
+        """Serve until cancelled, then shut down as uvicorn does on a signal (its open
+        connections get `timeout_graceful_shutdown`), rather than cancelling it midway."""
+        server = self._server
+        finished = anyio.Event()
+
+        async def shielded() -> None:
+            with anyio.CancelScope(shield=True):
+                try:
+                    await server.serve(sockets=sockets)
+                finally:
+                    finished.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(shielded)
+            try:
+                await finished.wait()
+            finally:
+                server.should_exit = True
+                with anyio.CancelScope(shield=True):
+                    await finished.wait()
 
 
 def _version() -> str:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Final
 
 import anyio
+import msgspec
 
 from .. import Actor, ActorSystem, Message
 
@@ -34,8 +35,9 @@ class ToolCall(Message, tag="actorflow.mcp.ToolCall"):
     arguments: bytes
 
 
-class Outcome(Message, tag="actorflow.mcp.Outcome"):
-    """How a call ended, as recorded: the reply encoded as JSON, or the error's text."""
+class Outcome(msgspec.Struct, frozen=True):
+    """How a call ended, as recorded (the desk's step result): the reply encoded as JSON, or
+    the error's text."""
 
     reply: bytes | None = None
     error: str | None = None

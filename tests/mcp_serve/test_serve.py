@@ -17,9 +17,9 @@ from typing import Any
 
 import anyio
 import pytest
+from mcp import Client
 
 from actorflow.mcp import IDEMPOTENCY_KEY
-from mcp import Client
 from tests.apps.tools import Plan, Steps
 
 from .support import (
@@ -64,6 +64,15 @@ async def exercise(client: Client) -> None:
     # The same idempotency key again: the recorded reply, not a second message.
     again = await client.call_tool("plan", {"topic": "actors", "depth": 3}, meta=meta)
     assert again.structured_content == first.structured_content
+
+    # The same key with other arguments is refused, not answered with the first call's reply.
+    reused = await client.call_tool("plan", {"topic": "something else"}, meta=meta)
+    assert reused.is_error
+    text = reused.content[0].text  # type: ignore[union-attr]
+    assert text == (
+        "call mcp:plan:key:plan-1 was made before with other arguments: a retry must send the"
+        " same ones (or use a new idempotency key)"
+    )
 
     # A failing handler is a tool error with its error; the server goes on serving.
     failed = await client.call_tool("fail", {"reason": "no budget left"})
@@ -269,3 +278,55 @@ def test_t3_a_port_in_use_is_one_line() -> None:
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in lines[0]
+
+
+async def test_t3_a_retry_of_the_same_request_id_in_an_http_session_is_one_message(
+    tmp_path: Path,
+) -> None:
+    """The same over streamable HTTP: the request id within the Mcp-Session-Id the server gave.
+    Raw JSON-RPC posts (httpx2, the SDK's own HTTP client), for the same reason."""
+    import httpx2
+
+    journal = tmp_path / "tools.db"
+    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "1"},
+        },
+    }
+    call = {
+        "jsonrpc": "2.0",
+        "id": 5,
+        "method": "tools/call",
+        "params": {"name": "plan", "arguments": {"topic": "http retry"}},
+    }
+    async with http_server(journal) as (url, _), httpx2.AsyncClient(timeout=30) as http:
+        opened = await http.post(url, headers=headers, json=init)
+        session = opened.headers["mcp-session-id"]
+        headers |= {"mcp-session-id": session, "mcp-protocol-version": "2025-06-18"}
+        await http.post(
+            url, headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"}
+        )
+        replies = [
+            _event_data((await http.post(url, headers=headers, json=call)).text) for _ in range(2)
+        ]
+    assert replies[0]["id"] == replies[1]["id"] == 5
+    assert replies[0]["result"]["structuredContent"]["topic"] == "http retry"
+    assert replies[1]["result"] == replies[0]["result"]
+    messages = journal_messages(journal)
+    assert len(of_type(messages, "tools.Plan")) == 1
+    (sent,) = of_type(messages, "actorflow.mcp.ToolCall")
+    assert sent["id"] == f"mcp:plan:request:{session}:5"
+
+
+def _event_data(body: str) -> Any:
+    """The JSON-RPC message in a server-sent-events response body."""
+    (data,) = [
+        line.removeprefix("data: ") for line in body.splitlines() if line.startswith("data: ")
+    ]
+    return json.loads(data)

@@ -14,9 +14,8 @@ from typing import Any
 import anyio
 import msgspec
 from anyio.abc import Process
-from mcp.client.stdio import StdioServerParameters
-
 from mcp import Client
+from mcp.client.stdio import StdioServerParameters
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 APP = "tests.apps.tools:main"
