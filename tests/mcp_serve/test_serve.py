@@ -130,6 +130,7 @@ def check_journal(journal: Path) -> None:
     # Two calls of plan handled (one of them retried), none for the bad arguments.
     assert len(plans) == 2
     assert all(m["status"] == "done" for m in plans)
+    assert all(m["cause"].startswith("mcp:plan:") for m in plans)  # J7: caused by the call
     calls = [m for m in of_type(messages, "actorflow.mcp.ToolCall") if m["id"].endswith("plan-1")]
     assert [m["id"] for m in calls] == ["mcp:plan:key:plan-1"]
     assert [m["status"] for m in of_type(messages, "tools.Boom")] == ["dead"]
