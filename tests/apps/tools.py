@@ -89,3 +89,9 @@ async def main(system: af.ActorSystem) -> None:
     await system.spawn(Slow, name="slow")
     await system.spawn(Gate, name="gate")
     await system.spawn(Counter, name="counter")
+
+
+async def broken(system: af.ActorSystem) -> None:
+    """A setup that fails: the server says so in one line and exits 1."""
+    await system.spawn(Planner, name="planner")
+    raise LookupError("no model configured")

@@ -200,6 +200,32 @@ async def test_t3_a_retry_of_the_same_request_id_is_one_message(tmp_path: Path) 
     assert len(of_type(messages, "actorflow.mcp.ToolCall")) == 1
 
 
+async def test_t3_sigint_stops_a_stdio_server_whose_client_is_still_there(tmp_path: Path) -> None:
+    """SIGINT while the client keeps stdin open: a graceful stop, exit 0 (P1), not a wait for
+    the client's next line."""
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "1"},
+        },
+    }
+    async with await anyio.open_process(
+        [sys.executable, *SERVE, APP, "--journal", str(tmp_path / "tools.db")], cwd=ROOT, env=env()
+    ) as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        await process.stdin.send(json.dumps(init).encode() + b"\n")
+        with anyio.fail_after(30):
+            assert (await anext(_replies(process.stdout)))["id"] == 0
+        process.send_signal(2)
+        with anyio.fail_after(30):
+            assert await process.wait() == 0
+
+
 async def _replies(stream: Any) -> Any:
     buffer = b""
     async for chunk in stream:
@@ -265,6 +291,30 @@ def test_t3_a_bad_journal_path_is_one_line(tmp_path: Path) -> None:
         assert len(lines) == 1, result.stderr
         assert lines[0].startswith("actorflow: error: ")
         assert says in lines[0], lines[0]
+
+
+def test_t3_a_setup_that_fails_is_one_line(tmp_path: Path) -> None:
+    """Its client still connected (stdin open), the server ends by itself, exit status 1."""
+    with subprocess.Popen(
+        [sys.executable, *SERVE, "tests.apps.tools:broken", "--journal", str(tmp_path / "j.db")],
+        cwd=ROOT,
+        env=env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as server:
+        try:
+            status = server.wait(timeout=30)  # stdin stays open: no EOF ends it
+            assert server.stderr is not None
+            stderr = server.stderr.read()
+        finally:
+            server.kill()
+    assert status == 1, stderr
+    assert stderr.splitlines()[-1] == (
+        "actorflow: error: the application's setup failed: LookupError: no model configured"
+    )
+    assert "Traceback" not in stderr
 
 
 def test_t3_a_port_in_use_is_one_line() -> None:

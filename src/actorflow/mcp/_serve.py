@@ -18,16 +18,18 @@ sent a progress token.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import ipaddress
 import json
 import logging
+import os
 import socket
 import sys
 import typing
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -70,7 +72,8 @@ Main = Callable[[ActorSystem], Awaitable[Any]]
 
 
 class ServeError(ActorflowError):
-    """Raised when the server cannot start: the SDK is missing or the address is refused."""
+    """Raised when the server cannot start: the SDK is missing, the address is refused, or the
+    application's setup (its main) failed."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,8 @@ def serve(
     stops the process (both).
 
     The application is the `root` supervisor's tree (started first), then `main`, which sets
-    it up and returns; requests wait until it has returned, and its actors live on until the
-    server ends. An exception from `main` ends the server.
+    it up and returns; serving starts once it has returned, and its actors live on until the
+    server ends. An exception from `main` is a `ServeError`, before anything is served.
 
     Raises `ServeError` when the ``mcp`` extra is not installed or `http` names a host that is
     not a loopback address without `allow_remote`; journal errors as `actorflow.run` does.
@@ -149,20 +152,18 @@ def serve(
             on_list_tools=tools.list_tools,
             on_call_tool=tools.call_tool,
         )
+        if main is not None:
+            try:
+                await main(system)  # the setup: its actors live on until the server ends
+            except Exception as exc:
+                raise ServeError(
+                    f"the application's setup failed: {type(exc).__name__}: {exc}"
+                ) from exc
         with taking_calls(system, tools.calls):
-            async with anyio.create_task_group() as group:
-
-                async def application() -> None:
-                    if main is not None:
-                        await main(system)
-                    tools.ready.set()
-
-                group.start_soon(application)
-                if listener is None:
-                    await _serve_stdio(server)
-                else:
-                    await _serve_http(server, listener, http)  # type: ignore[arg-type]
-                group.cancel_scope.cancel()
+            if listener is None:
+                await _serve_stdio(server)
+            else:
+                await _serve_http(server, listener, http)  # type: ignore[arg-type]
 
     try:
         run(serving, journal=backend, root=root)
@@ -186,14 +187,12 @@ class Tools:
         self.desks: dict[str, ActorRef[ToolDesk]] = {}
         self._reported: set[str] = set()
         self.calls = Calls(self.handle)
-        self.ready = anyio.Event()  # the application is set up: its tools can be found
 
     async def list_tools(
         self, ctx: ServerRequestContext[Any], params: mcp_types.PaginatedRequestParams | None
     ) -> mcp_types.ListToolsResult:
         import mcp_types as types
 
-        await self.ready.wait()
         await self.refresh()
         return types.ListToolsResult(
             tools=[
@@ -210,7 +209,6 @@ class Tools:
     async def call_tool(
         self, ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams
     ) -> mcp_types.CallToolResult:
-        await self.ready.wait()
         tool = self.served.get(params.name)
         if tool is None:
             await self.refresh()  # an actor started since the last listing, maybe
@@ -472,8 +470,55 @@ def _result(tool: ServedTool, outcome: Outcome) -> mcp_types.CallToolResult:
 async def _serve_stdio(server: Server[Any]) -> None:
     from mcp.server.stdio import stdio_server
 
-    async with stdio_server() as (read, write):
+    async with _stdin_lines() as lines, stdio_server(stdin=lines) as (read, write):
         await server.run(read, write, server.create_initialization_options())
+
+
+@asynccontextmanager
+async def _stdin_lines() -> AsyncIterator[Any]:
+    """Stdin's lines, read by the event loop where stdin is a pipe (None: the SDK's own reader).
+
+    The SDK reads stdin in a worker thread, which a cancellation cannot interrupt: a SIGINT
+    would wait for the client's next line. A pipe read by the loop stops at once.
+    """
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=_LINE_LIMIT)
+    pipe = os.fdopen(os.dup(sys.stdin.fileno()), "rb", buffering=0)
+    try:
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), pipe
+        )
+    except (ValueError, OSError):  # a regular file or a terminal: leave it to the SDK
+        pipe.close()
+        yield None
+        return
+    try:
+        yield _Lines(reader)
+    finally:
+        transport.close()
+
+
+_LINE_LIMIT: Final = 64 * 1024 * 1024
+"""The longest request line read from stdin, in bytes."""
+
+
+class _Lines:
+    """The lines of a stream reader, as the SDK's stdio server iterates over stdin."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+
+    def __aiter__(self) -> _Lines:
+        return self
+
+    async def __anext__(self) -> str:
+        try:
+            line = await self._reader.readline()
+        except ValueError:  # longer than the limit: the SDK answers it as a parse error
+            return f"(a line longer than {_LINE_LIMIT} bytes)\n"
+        if not line:
+            raise StopAsyncIteration
+        return line.decode("utf-8", errors="replace")
 
 
 def _listen(http: HttpAddress) -> socket.socket:
