@@ -59,7 +59,7 @@ def test_help_lists_the_commands_and_completion() -> None:
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
-        ("actorflow ", ["journal", "run", "send"]),
+        ("actorflow ", ["journal", "mcp", "run", "send"]),
         ("actorflow journal co", ["compact", "conversation"]),
         ("actorflow send --journal {journal} ", ["alice", "bob", "carol"]),
         ("actorflow send --journal {journal} --no", ["--no-wake"]),
