@@ -226,6 +226,62 @@ async def test_t3_sigint_stops_a_stdio_server_whose_client_is_still_there(tmp_pa
             assert await process.wait() == 0
 
 
+async def test_t3_a_call_in_flight_at_a_kill_is_handled_after_the_restart(tmp_path: Path) -> None:
+    """SIGKILL while a call waits: the next server on the journal handles the recovered call
+    (J5) and records its outcome; the client's retry (same key) gets it. The actor saw that
+    call's message twice, as docs/mcp-serving.md says (at least once across a crash)."""
+    journal = tmp_path / "tools.db"
+    key: Any = {IDEMPOTENCY_KEY: "in-flight", "progressToken": "p"}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "1"},
+        },
+    }
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "wait_for_gate", "arguments": {}, "_meta": key},
+    }
+    async with await anyio.open_process(
+        [sys.executable, *SERVE, APP, "--journal", str(journal)], cwd=ROOT, env=env()
+    ) as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        for line in (init, {"jsonrpc": "2.0", "method": "notifications/initialized"}, call):
+            await process.stdin.send(json.dumps(line).encode() + b"\n")
+        with anyio.fail_after(30):
+            async for message in _replies(process.stdout):
+                if message.get("method") == "notifications/progress":
+                    break  # the call is committed and waiting for the slow actor
+        process.kill()
+        await process.wait()
+    async with stdio_client(journal) as client, anyio.create_task_group() as group:
+        outcomes = []
+
+        async def retry() -> None:
+            outcomes.append(await client.call_tool("wait_for_gate", {}, meta=key))
+
+        group.start_soon(retry)
+        opened = await client.call_tool("open_gate", {})
+        assert not opened.is_error
+    (outcome,) = outcomes
+    assert outcome.structured_content == {"result": "the gate is open"}
+    messages = journal_messages(journal)
+    calls = of_type(messages, "actorflow.mcp.ToolCall")
+    (sent,) = [m for m in calls if m["recipient"] == "actorflow.mcp/wait_for_gate"]
+    assert sent["id"] == "mcp:wait_for_gate:key:in-flight"
+    assert sent["status"] == "done"
+    waits = of_type(messages, "tools.Wait")
+    assert len(waits) == 2  # asked before the kill, and again by the recovered call
+    assert all(m["cause"] == sent["id"] for m in waits)
+
+
 async def _replies(stream: Any) -> Any:
     buffer = b""
     async for chunk in stream:
