@@ -91,6 +91,12 @@ async def exercise(client: Client) -> None:
     assert missing.is_error
     assert "Object missing required field `topic`" in missing.content[0].text  # type: ignore[union-attr]
 
+    # An idempotency key that is not a short string is refused, not ignored.
+    for bad_key in (7, "", "k" * 257):
+        refused = await client.call_tool("plan", {"topic": "x"}, meta={IDEMPOTENCY_KEY: bad_key})
+        assert refused.is_error
+        assert "must be a string of 1 to 256 characters" in refused.content[0].text  # type: ignore[union-attr]
+
     # An unknown tool is a tool error naming what is served.
     unknown = await client.call_tool("nope", {})
     assert unknown.is_error

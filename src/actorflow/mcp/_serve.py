@@ -28,7 +28,7 @@ import socket
 import sys
 import typing
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -47,6 +47,7 @@ from .. import (
     Codec,
     DecodeError,
     Message,
+    Supervisor,
     run,
 )
 from ..journal import JournalBackend, SQLiteJournal
@@ -64,6 +65,9 @@ __all__ = ["PROGRESS_SECONDS", "HttpAddress", "ServeError", "ServedTool", "is_lo
 logger = logging.getLogger("actorflow")
 
 _CALLS: Final = Codec(ToolCall)
+
+KEY_LIMIT: Final = 256
+"""The longest idempotency key a client may send, in characters."""
 
 PROGRESS_SECONDS: Final = 1.0
 """How often a waiting call reports progress (when its client sent a progress token)."""
@@ -120,7 +124,7 @@ def serve(
     main: Main | None,
     *,
     journal: str,
-    root: Any = None,
+    root: Supervisor | None = None,
     http: HttpAddress | None = None,
     progress_seconds: float = PROGRESS_SECONDS,
 ) -> None:
@@ -131,8 +135,9 @@ def serve(
     it up and returns; serving starts once it has returned, and its actors live on until the
     server ends. An exception from `main` is a `ServeError`, before anything is served.
 
-    Raises `ServeError` when the ``mcp`` extra is not installed or `http` names a host that is
-    not a loopback address without `allow_remote`; journal errors as `actorflow.run` does.
+    Raises `ServeError` when the ``mcp`` extra is not installed, or `http` names a host that is
+    not a loopback address without `allow_remote` or an address it cannot listen on; journal
+    errors (`JournalError`) as `actorflow.run` raises them.
     """
     try:
         from mcp.server.lowlevel import Server
@@ -140,7 +145,7 @@ def serve(
         raise ServeError(
             f"serving MCP needs the mcp extra ({exc}): pip install 'actorflow[mcp]'"
         ) from exc
-    listener = None if http is None else _listen(http)
+    listening = None if http is None else (http, _listen(http))
     backend = SQLiteJournal(journal)
 
     async def serving(system: ActorSystem) -> None:
@@ -160,16 +165,16 @@ def serve(
                     f"the application's setup failed: {type(exc).__name__}: {exc}"
                 ) from exc
         with taking_calls(system, tools.calls):
-            if listener is None:
+            if listening is None:
                 await _serve_stdio(server)
             else:
-                await _serve_http(server, listener, http)  # type: ignore[arg-type]
+                await _serve_http(server, *listening)
 
     try:
         run(serving, journal=backend, root=root)
     finally:
-        if listener is not None:
-            listener.close()
+        if listening is not None:
+            listening[1].close()
 
 
 # -- the tools ---------------------------------------------------------------------------------
@@ -210,17 +215,20 @@ class Tools:
         self, ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams
     ) -> mcp_types.CallToolResult:
         tool = self.served.get(params.name)
-        if tool is None:
-            await self.refresh()  # an actor started since the last listing, maybe
-            tool = self.served.get(params.name)
+        try:
+            if tool is None:
+                await self.refresh()  # an actor started since the last listing, maybe
+                tool = self.served.get(params.name)
+        except ActorflowError as exc:  # the journal could not be read
+            return _error(f"the tools could not be found: {exc}")
         if tool is None:
             names = ", ".join(sorted(self.served)) or "none"
             return _error(f"unknown tool {params.name!r}; this server serves: {names}")
         try:
             _, arguments = tool.decode(params.arguments)
+            call_id = self._call_id(ctx, tool)
         except BadArguments as exc:
             return _error(str(exc))
-        call_id = self._call_id(ctx, tool)
         try:
             outcome = await self._call(ctx, tool, call_id, arguments)
         except ActorflowError as exc:  # the journal refused the call: nothing was sent
@@ -297,10 +305,16 @@ class Tools:
 
     def _call_id(self, ctx: ServerRequestContext[Any], tool: ServedTool) -> str:
         """The call's message id: the client's idempotency key, else its request in its
-        session; a call that names neither is a new message each time."""
-        meta = ctx.meta or {}
-        key = meta.get(IDEMPOTENCY_KEY)
-        if isinstance(key, str) and key:
+        session; a call that names neither is a new message each time. Raises `BadArguments`
+        for a key that is not a string of 1 to `KEY_LIMIT` characters."""
+        meta: Mapping[str, Any] = ctx.meta or {}
+        if IDEMPOTENCY_KEY in meta:
+            key = meta[IDEMPOTENCY_KEY]
+            if not (isinstance(key, str) and 0 < len(key) <= KEY_LIMIT):
+                raise BadArguments(
+                    f"the idempotency key ({IDEMPOTENCY_KEY!r} in _meta) must be a string of 1"
+                    f" to {KEY_LIMIT} characters, not {_short(key)}"
+                )
             return f"mcp:{tool.name}:key:{key}"
         session = self._session(ctx)
         if session is not None and ctx.request_id is not None:
@@ -432,6 +446,11 @@ def _served_tool(handler: Callable[..., Any], name: str, actor: str, timeout: fl
     )
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
 def _class_of(handler: Callable[..., Any]) -> type | None:
     """The class a handler was defined in, found from its module by its qualified name."""
     where: Any = sys.modules.get(handler.__module__)
@@ -550,7 +569,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-async def _serve_http(server: Server[Any], listener: socket.socket, http: HttpAddress) -> None:
+async def _serve_http(server: Server[Any], http: HttpAddress, listener: socket.socket) -> None:
     import uvicorn
 
     app = server.streamable_http_app(host=http.host)
