@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..mcp._serve import HttpAddress, ServeError, is_loopback
-from ..mcp._serve import serve as serve_tools
 from ._errors import Failure
 from ._run import load_factory
+
+if TYPE_CHECKING:
+    from ..mcp._serve import HttpAddress
 
 __all__ = ["mcp"]
 
@@ -53,13 +56,17 @@ def serve(
 ) -> None:
     """Serve the handlers marked with @actorflow.mcp.tool as MCP tools.
 
-    FACTORY is what `actorflow run` takes: an async function taking the system, a Supervisor,
-    or a function returning one. It runs over the journal, and every marked handler of a live
-    actor is a tool. A call is a durable message whose id comes from the request (the
+    FACTORY is what `actorflow run` takes: an async function taking the system (which starts
+    the actors and returns; serving starts then), a Supervisor, or a function returning one.
+    It runs over the journal, and every marked handler of a live actor is a tool. A call is a durable message whose id comes from the request (the
     client's idempotency key, else its request id in its session): a retry is answered from
     the journal, not handled again. Serves stdio until the client closes it, or HTTP on a
     loopback address until SIGINT/SIGTERM.
     """
+    # Imported here: every other command starts without it (the CLI's start-up is its latency).
+    from ..mcp._serve import ServeError
+    from ..mcp._serve import serve as serve_tools
+
     http = None if address is None else _address(address, allow_remote)
     main, root = load_factory(target)
     setup = None if root is not None else main  # a tree's main only waits for a signal
@@ -70,6 +77,8 @@ def serve(
 
 
 def _address(address: str, allow_remote: bool) -> HttpAddress:
+    from ..mcp._serve import HttpAddress, is_loopback
+
     host, colon, port = address.rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
     if not colon or not host or not port.isdigit() or int(port) > 65535:
