@@ -58,10 +58,11 @@ def serve(
 
     FACTORY is what `actorflow run` takes: an async function taking the system (which starts
     the actors and returns; serving starts then), a Supervisor, or a function returning one.
-    It runs over the journal, and every marked handler of a live actor is a tool. A call is a durable message whose id comes from the request (the
-    client's idempotency key, else its request id in its session): a retry is answered from
-    the journal, not handled again. Serves stdio until the client closes it, or HTTP on a
-    loopback address until SIGINT/SIGTERM.
+    It runs over the journal, and every marked handler of a live actor is a tool. A call is a
+    durable message whose id comes from the request (the client's idempotency key, else its
+    request id in its session): a retry is answered from the journal, not handled again.
+    Serves stdio until the client closes it, or HTTP on a loopback address until
+    SIGINT/SIGTERM.
     """
     # Imported here: every other command starts without it (the CLI's start-up is its latency).
     from ..mcp._serve import ServeError
