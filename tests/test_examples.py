@@ -21,6 +21,12 @@ EXPECTED = {
     ],
     "durable_counter.py": ["value=11 adds=2"],
     "hello.py": ["1: you asked 'hi'", "<ActorRef agent/42 running mailbox 0/1000>"],
+    "mcp_planner_tool.py": [
+        "tool plan_research: Split a research topic into the questions a research team should"
+        " answer.",
+        "call 1: plan 1: How is actor runtimes built? | Who uses actor runtimes?",
+        "call 2: plan 1: How is actor runtimes built? | Who uses actor runtimes?",  # T3: a retry
+    ],
     "rally.py": ["rally-1: 50 turns"],
     "research_team.py": [
         "report: How is actor runtimes built? Sources: the design notes and the source code."
