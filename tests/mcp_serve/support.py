@@ -28,8 +28,8 @@ def env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def stdio_client(journal: Path, app: str = APP) -> Client:
-    """The SDK's client, starting the server over stdio."""
+def stdio_client(journal: Path | str, app: str = APP) -> Client:
+    """The SDK's client, starting the server over stdio on `journal` (a file or a URL)."""
     params = StdioServerParameters(
         command=sys.executable,
         args=[*SERVE, app, "--journal", str(journal)],

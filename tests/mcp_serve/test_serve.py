@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import psycopg
 import pytest
 from mcp import Client
 
 from actorflow.mcp import IDEMPOTENCY_KEY
 from tests.apps.tools import Plan, Steps
 
+from ..journal.postgres_server import PostgresServer
 from .support import (
     APP,
     ROOT,
@@ -131,7 +133,10 @@ async def exercise(client: Client) -> None:
 
 
 def check_journal(journal: Path) -> None:
-    messages = journal_messages(journal)
+    check_journal_rows(journal_messages(journal))
+
+
+def check_journal_rows(messages: list[dict[str, Any]]) -> None:
     plans = of_type(messages, "tools.Plan")
     # Two calls of plan handled (one of them retried), none for the bad arguments.
     assert len(plans) == 2
@@ -147,6 +152,16 @@ async def test_t3_served_over_stdio(tmp_path: Path) -> None:
     async with stdio_client(journal) as client:
         await exercise(client)
     check_journal(journal)
+
+
+async def test_t3_j12_served_over_stdio_on_a_postgresql_journal(postgres: PostgresServer) -> None:
+    """`actorflow mcp serve --journal postgresql://...`: the same tools, calls journaled there."""
+    url = postgres.new_database()
+    async with stdio_client(url) as client:
+        await exercise(client)
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT id, type, status, cause FROM messages ORDER BY seq").fetchall()
+    check_journal_rows([{"id": i, "type": t, "status": s, "cause": c} for i, t, s, c in rows])
 
 
 async def test_t3_served_over_streamable_http(tmp_path: Path) -> None:

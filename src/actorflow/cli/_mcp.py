@@ -29,7 +29,8 @@ def mcp() -> None:
     show_envvar=True,
     default="actorflow.db",
     show_default=True,
-    help="The journal file; created if missing, recovered if not.",
+    help="The journal: a SQLite file (created if missing), or a postgresql:// URL of a"
+    " database holding an actorflow journal or nothing; recovered first.",
 )
 @click.option(
     "--http",

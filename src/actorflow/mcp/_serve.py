@@ -50,7 +50,7 @@ from .. import (
     Supervisor,
     run,
 )
-from ..journal import JournalBackend, SQLiteJournal
+from ..journal import JournalBackend, backend_for
 from ._serve_desk import DESK_PREFIX, REPLY_STEP, Calls, Outcome, ToolCall, ToolDesk, taking_calls
 from ._serve_schema import input_schema, output_schema, wraps_reply
 from ._serve_tool import IDEMPOTENCY_KEY, mark_of, marked_handlers
@@ -146,7 +146,7 @@ def serve(
             f"serving MCP needs the mcp extra ({exc}): pip install 'actorflow[mcp]'"
         ) from exc
     listening = None if http is None else (http, _listen(http))
-    backend = SQLiteJournal(journal)
+    backend = backend_for(journal)  # a SQLite file, or a postgresql:// URL
 
     async def serving(system: ActorSystem) -> None:
         tools = Tools(system, backend, progress_seconds)
