@@ -92,7 +92,8 @@ async def test_j12_an_id_twice_in_one_batch_is_appended_once_and_only_the_first_
     (before,) = await journal.write(Batch(appends=[msg(1)]))
     seqs = await journal.write(Batch(appends=[msg(2), msg(3), msg(2), msg(1), msg(3)]))
     assert before is not None
-    assert seqs[0] is not None and seqs[1] is not None
+    assert seqs[0] is not None
+    assert seqs[1] is not None
     assert seqs[0] > before
     assert seqs[1] > seqs[0]
     assert seqs[2:] == [None, None, None]

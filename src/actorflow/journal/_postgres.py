@@ -489,7 +489,8 @@ class PostgresJournal:
                         cur = await conn.execute(sql.PIN, (conversation, time.time()))
                     else:
                         cur = await conn.execute(sql.UNPIN, (conversation,))
-                    return cur.rowcount == 1
+                    changed: int = cur.rowcount
+                    return changed == 1
             except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
                 raise translate(exc, f"cannot pin in {self.name}") from exc
 
