@@ -71,7 +71,9 @@ _STATE: Final = (
 )
 _STEP: Final = (
     "INSERT INTO steps (message_id, step, result, created_at) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT DO NOTHING"
+    # A result replaces a started marker (an empty result, T2); nothing replaces a result.
+    " ON CONFLICT (message_id, step) DO UPDATE SET result = excluded.result,"
+    " created_at = excluded.created_at WHERE steps.result = X'' AND excluded.result != X''"
 )
 _TIMER: Final = (
     f"INSERT INTO timers ({TIMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
