@@ -19,7 +19,7 @@ class TokenUsage:
     output_tokens: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slots: ``LLMCall[T](...)`` sets ``__orig_class__`` on it
 class LLMCall(Generic[T]):
     """Declares a step an LLM call: ``ctx.step("llm", fn, prompt, llm=LLMCall(...))`` (O3).
 

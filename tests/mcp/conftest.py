@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Iterator
@@ -52,7 +53,5 @@ def _wait_listening(process: subprocess.Popen[bytes], port: int) -> None:
 
 def process_wait(process: subprocess.Popen[bytes]) -> None:
     """Give the server a moment: wait on the process itself, which returns early if it exits."""
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=0.01)
-    except subprocess.TimeoutExpired:
-        pass

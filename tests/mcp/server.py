@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -27,13 +26,18 @@ async def _count(ctx: Context, tool: str, arguments: dict[str, Any]) -> None:
     line = json.dumps({"tool": tool, "arguments": arguments, "meta": dict(meta)})
     calls = os.environ.get("MCP_TEST_CALLS")
     if calls:
-        with open(calls, "a") as file:
-            file.write(line + "\n")
-            file.flush()
-            os.fsync(file.fileno())
+        await anyio.to_thread.run_sync(_append, calls, line)
     hold = os.environ.get("MCP_TEST_HOLD")
-    while hold and Path(hold).exists():
-        await anyio.sleep(0.01)  # the server's own wait, until the test lets the call finish
+    # The hold file belongs to another process, which removes it: there is no event to wait on.
+    while hold and await anyio.Path(hold).exists():  # noqa: ASYNC110
+        await anyio.sleep(0.01)
+
+
+def _append(path: str, line: str) -> None:
+    with open(path, "a") as file:
+        file.write(line + "\n")
+        file.flush()
+        os.fsync(file.fileno())
 
 
 @server.tool(annotations=ToolAnnotations(read_only_hint=True))

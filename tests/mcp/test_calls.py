@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import actorflow as af
 from actorflow import mcp
 from actorflow.journal import SQLiteJournal
 
-from .actors import REGISTRY, Call, Caller, ListTools
+from .actors import REGISTRY, Call, Caller
 from .support import calls, stdio_server
 
 pytestmark = pytest.mark.anyio
