@@ -35,6 +35,7 @@ class Sizes:
     conversations: int
     pickups: int
     fallback_pickups: int
+    mcp_calls: int
 
 
 FULL = Sizes(
@@ -55,6 +56,7 @@ FULL = Sizes(
     conversations=100_000,
     pickups=50,
     fallback_pickups=20,
+    mcp_calls=2_000,
 )
 QUICK = Sizes(
     rounds=3,
@@ -74,6 +76,7 @@ QUICK = Sizes(
     conversations=10_000,
     pickups=10,
     fallback_pickups=3,
+    mcp_calls=300,
 )
 
 

@@ -133,9 +133,9 @@ def test_t2_a_non_idempotent_call_in_flight_at_a_sigkill_ends_as_tool_outcome_un
     (error,) = report["dead"]
     assert error.startswith("ToolOutcomeUnknown: tool 'charge' of MCP server 'tools'"), error
     assert [call["tool"] for call in calls(tmp_path / "calls.jsonl")] == ["charge"]
+    journal = str(tmp_path / "app.db")
     listed = subprocess.run(
-        [sys.executable, "-m", "actorflow", "journal", "dead", "--json", "--journal"]
-        + [str(tmp_path / "app.db")],
+        [sys.executable, "-m", "actorflow", "journal", "dead", "--json", "--journal", journal],
         cwd=ROOT,
         capture_output=True,
         text=True,
