@@ -5,11 +5,20 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
 
 from .support import ROOT, free_port, server_command
+
+
+@pytest.fixture
+def anyio_backend() -> Any:
+    """One loop here, asyncio+uvloop (what `actorflow run` uses): every test starts real MCP
+    server processes, and the SDK's client code is the same anyio code on either loop; the
+    runtime's own tests cover both loops. Halves these tests' share of `make test`."""
+    return ("asyncio", {"use_uvloop": True})
 
 
 @pytest.fixture
