@@ -31,7 +31,22 @@ class Calls(af.Message, tag="bench.mcp.Calls"):
     count: int
 
 
+class Steps(af.Message, tag="bench.mcp.Steps"):
+    count: int
+
+
+async def nothing() -> str:
+    return "Sources: user surveys and public case studies."
+
+
 class Caller(af.Actor[None], kind="bench.mcp.Caller"):
+    async def on_steps(self, msg: Steps) -> float:
+        """Make `count` recorded steps that call nothing; the seconds they took."""
+        start = time.perf_counter()
+        for _ in range(msg.count):
+            await self.ctx.step("nothing", nothing)
+        return time.perf_counter() - start
+
     async def on_calls(self, msg: Calls) -> float:
         """Make `count` recorded calls; the seconds they took."""
         start = time.perf_counter()
@@ -48,6 +63,16 @@ async def recorded_call(directory: Path, count: int) -> float:
         caller = await system.spawn(Caller, name="caller")
         await caller.ask(Calls(WARMUP), timeout=120)  # starts the server, lists its tools
         seconds = await caller.ask(Calls(count), timeout=600, expect=float)
+    return seconds * 1e6 / count
+
+
+async def empty_step(directory: Path, count: int) -> float:
+    """Microseconds per recorded step that calls nothing: what recording costs by itself."""
+    path = directory / f"steps-{time.monotonic_ns()}.db"
+    async with af.ActorSystem(journal=path) as system:
+        caller = await system.spawn(Caller, name="caller")
+        await caller.ask(Steps(WARMUP), timeout=120)
+        seconds = await caller.ask(Steps(count), timeout=600, expect=float)
     return seconds * 1e6 / count
 
 
@@ -72,13 +97,16 @@ async def mcp_call_overhead(sizes: Sizes) -> list[Row]:
                 "bare": partial(bare_call, count),
                 "recorded": partial(recorded_call, directory, count),
                 "fsync": partial(fsyncs_per_second, directory, sizes.fsyncs),
+                "step": partial(empty_step, directory, count),
             },
         )
     bare = min(samples["bare"])
     commit = 1e6 / max(samples["fsync"])
     recorded = min(samples["recorded"])
+    step = min(samples["step"])
     note = (
         f"{count:,} sequential calls of a read-only tool over stdio; baseline: the bare SDK"
-        f" call ({bare:.0f} us) + one write+fsync ({commit:.0f} us); best of {sizes.rounds}"
+        f" call ({bare:.0f} us) + one write+fsync ({commit:.0f} us); a recorded step that"
+        f" calls nothing costs {step:.0f} us here; best of {sizes.rounds}"
     )
     return [Row("mcp_call_overhead", recorded, "us/call", at_most(1.2), bare + commit, note=note)]

@@ -102,6 +102,12 @@ class Connection:
             logger.info("connected to MCP server %s (%s)", self.name, self.server.describe())
             return session
 
+    @property
+    def is_open(self) -> bool:
+        """Whether a session is connected now (a call need not connect first)."""
+        session = self._session
+        return session is not None and not session.closed.is_set()
+
     def _broken(self, session: _Session) -> None:
         """Close `session` after a transport failure: the next call connects again."""
         session.stop.set()
@@ -130,6 +136,8 @@ class Connection:
                 tool=tool,
             )
         info, validator = found
+        if validator.is_valid(arguments):
+            return info
         problems = sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))
         if problems:
             first = problems[0]

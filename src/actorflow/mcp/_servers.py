@@ -271,6 +271,8 @@ def _call_id(ctx: ActorContext) -> str:
 async def _retrying_open(connection: Connection, tool: str, arguments: dict[str, Any]) -> ToolInfo:
     """The tool's listing, connecting first; a failure to connect is retried (nothing was
     sent yet, so that is safe for any tool)."""
+    if connection.is_open:
+        return await connection.tool(tool, arguments)  # the usual case: no retry loop to build
     async for attempt in tenacity.AsyncRetrying(
         stop=tenacity.stop_after_attempt(3),
         wait=tenacity.wait_exponential_jitter(multiplier=0.05, max=1.0, jitter=0.05),
@@ -285,7 +287,13 @@ async def _retrying_open(connection: Connection, tool: str, arguments: dict[str,
 async def _with_retries(
     connection: Connection, tool: str, arguments: dict[str, Any], meta: dict[str, Any]
 ) -> ToolResult:
-    async for attempt in _retrying():
+    try:
+        return await connection.call(tool, arguments, meta)  # the usual case: no loop to build
+    except (Lost, ServerUnavailable):
+        pass
+    retrying = _retrying()
+    retrying.stop = tenacity.stop_after_attempt(2)  # the first try is made above
+    async for attempt in retrying:
         with attempt:
             return await connection.call(tool, arguments, meta)
     raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
