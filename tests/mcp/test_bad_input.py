@@ -26,6 +26,7 @@ def servers(call_log: Path) -> Iterator[mcp.Servers]:
         missing=mcp.StdioServer(["/nonexistent/mcp-server"]),
         quits=mcp.StdioServer([sys.executable, "-c", "import sys; sys.exit(3)"]),
         nothing=mcp.HttpServer("http://127.0.0.1:9/mcp", timeout=5),
+        silent=mcp.StdioServer([sys.executable, "-c", "import sys; sys.stdin.read()"], timeout=2),
     )
     yield found
     del REGISTRY["bad"]
@@ -50,7 +51,7 @@ async def failure(tmp_path: Path, call: Call) -> BaseException:
     return failed.value.__cause__
 
 
-@pytest.mark.parametrize("server", ["missing", "quits", "nothing"])
+@pytest.mark.parametrize("server", ["missing", "quits", "nothing", "silent"])
 async def test_t1_a_server_that_does_not_start_is_server_unavailable(
     servers: mcp.Servers, tmp_path: Path, server: str
 ) -> None:
@@ -58,6 +59,8 @@ async def test_t1_a_server_that_does_not_start_is_server_unavailable(
     assert isinstance(error, mcp.ServerUnavailable)
     assert error.server == server
     assert f"MCP server {server!r}" in str(error)
+    if server == "silent":  # started, never spoke MCP: given up on, and the system still stops
+        assert "did not answer within 2 s" in str(error)
 
 
 async def test_t1_an_unknown_server_is_named_with_the_declared_ones(

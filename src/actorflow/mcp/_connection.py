@@ -37,28 +37,37 @@ class Lost(Exception):
 class _Session:
     """One connected SDK client, held open by a task of its own until told to close."""
 
-    __slots__ = ("client", "closed", "error", "ready", "stop", "tools")
+    __slots__ = ("client", "closed", "error", "ready", "scope", "stop", "tools")
 
     def __init__(self) -> None:
         self.ready = anyio.Event()
         self.stop = anyio.Event()
         self.closed = anyio.Event()
+        self.scope = anyio.CancelScope()
         self.client: Client | None = None
         self.error: BaseException | None = None
         self.tools: dict[str, tuple[ToolInfo, Any]] | None = None  # name: (info, validator)
 
     async def hold(self, client: Client) -> None:
         try:
-            async with client:
-                self.client = client
-                self.ready.set()
-                await self.stop.wait()
+            with self.scope:
+                async with client:
+                    self.client = client
+                    self.ready.set()
+                    await self.stop.wait()
         except Exception as exc:
             self.error = exc  # before ready: it did not start; after: it broke
         finally:
             self.client = None
             self.ready.set()
             self.closed.set()
+
+    def close(self) -> None:
+        """Let the session end; one still connecting (a server that never answers) is
+        cancelled, so that nothing waits for it."""
+        self.stop.set()
+        if not self.ready.is_set():
+            self.scope.cancel()
 
 
 class Connection:
@@ -69,6 +78,7 @@ class Connection:
         self.server = server
         self._tg = tg
         self._session: _Session | None = None
+        self._opening: _Session | None = None
         self._lock = anyio.Lock()
 
     def _unavailable(self, what: str, exc: BaseException | None = None) -> ServerUnavailable:
@@ -83,24 +93,31 @@ class Connection:
             session = self._session
             if session is not None and not session.closed.is_set():
                 return session
-            session = _Session()
-            self._tg.start_soon(session.hold, self.server.client())
-            with anyio.move_on_after(self.server.timeout) as waited:
-                await session.ready.wait()
-            if waited.cancelled_caught:
-                session.stop.set()
-                raise self._unavailable(f"did not answer within {self.server.timeout:g} s")
-            if session.client is None:
-                raise self._unavailable("did not start", session.error)
+            session = self._opening = _Session()
             try:
-                with anyio.fail_after(self.server.timeout):
-                    session.tools = await _list(session.client)
-            except Exception as exc:
-                session.stop.set()
-                raise self._unavailable("did not list its tools", exc) from exc
+                await self._connect(session)
+            except BaseException:
+                session.close()  # failed, timed out, or the caller was cancelled meanwhile
+                raise
+            finally:
+                self._opening = None
             self._session = session
             logger.info("connected to MCP server %s (%s)", self.name, self.server.describe())
             return session
+
+    async def _connect(self, session: _Session) -> None:
+        self._tg.start_soon(session.hold, self.server.client())
+        with anyio.move_on_after(self.server.timeout) as waited:
+            await session.ready.wait()
+        if waited.cancelled_caught:
+            raise self._unavailable(f"did not answer within {self.server.timeout:g} s")
+        if session.client is None:
+            raise self._unavailable("did not start", session.error)
+        try:
+            with anyio.fail_after(self.server.timeout):
+                session.tools = await _list(session.client)
+        except Exception as exc:
+            raise self._unavailable("did not list its tools", exc) from exc
 
     @property
     def is_open(self) -> bool:
@@ -110,7 +127,7 @@ class Connection:
 
     def _broken(self, session: _Session) -> None:
         """Close `session` after a transport failure: the next call connects again."""
-        session.stop.set()
+        session.close()
         if self._session is session:
             self._session = None
 
@@ -188,9 +205,10 @@ class Connection:
 
     def close(self) -> None:
         """Close the session, if any (its task exits)."""
-        if self._session is not None:
-            self._session.stop.set()
-            self._session = None
+        for session in (self._session, self._opening):
+            if session is not None:
+                session.close()
+        self._session = None
 
 
 async def _list(client: Client) -> dict[str, tuple[ToolInfo, Any]]:

@@ -159,7 +159,9 @@ class Servers:
             result: ToolResult = await ctx.step(
                 f"mcp {server}/{tool}", self._invoke, ctx, server, tool, args
             )
-        except StepOutcomeUnknown as exc:
+        except ToolOutcomeUnknown:
+            raise  # lost in this attempt: it names the tool already
+        except StepOutcomeUnknown as exc:  # started in an earlier attempt, never recorded
             raise ToolOutcomeUnknown(
                 f"tool {tool!r} of MCP server {server!r}: {exc}",
                 server=server,
