@@ -40,7 +40,9 @@ def spans() -> Iterator[Spans]:
 
 @pytest.fixture(params=[False, True], ids=["plain", "content"])
 def servers(request: pytest.FixtureRequest, call_log: Path) -> Iterator[mcp.Servers]:
-    REGISTRY["spans"] = found = mcp.Servers(tools=stdio_server(call_log), trace_content=request.param)
+    REGISTRY["spans"] = found = mcp.Servers(
+        tools=stdio_server(call_log), trace_content=request.param
+    )
     yield found
     del REGISTRY["spans"]
 
@@ -64,7 +66,7 @@ async def test_o3_a_tool_call_is_an_execute_tool_span_and_the_server_joins_the_t
     assert tool.parent.span_id == step.context.span_id
     assert step.parent is not None
     assert step.parent.span_id == handled.context.span_id
-    if servers._trace_content:
+    if servers.trace_content:
         assert attributes["gen_ai.tool.call.arguments"] == '{"q": "otp"}'
         assert "found otp" in str(attributes["gen_ai.tool.call.result"])
     else:
@@ -92,9 +94,7 @@ async def test_o3_a_replayed_call_is_a_step_span_without_execute_tool(
     assert len(calls(call_log)) == 1
 
 
-async def test_o3_a_tool_error_is_marked_on_its_span(
-    servers: mcp.Servers, spans: Spans
-) -> None:
+async def test_o3_a_tool_error_is_marked_on_its_span(servers: mcp.Servers, spans: Spans) -> None:
     async with af.ActorSystem(tracing=spans.provider) as system:
         caller = await system.spawn(Caller, "spans", max_attempts=1)
         with pytest.raises(af.ActorFailed):

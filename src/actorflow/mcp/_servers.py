@@ -84,6 +84,11 @@ class Servers:
         self._trace_content = trace_content
 
     @property
+    def trace_content(self) -> bool:
+        """Whether spans carry each call's arguments and result."""
+        return self._trace_content
+
+    @property
     def names(self) -> list[str]:
         """The declared servers' names."""
         return list(self._servers)
