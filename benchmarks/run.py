@@ -30,6 +30,7 @@ from durable import durable_many_senders, durable_sequential, durable_throughput
 from durable_postgres import durable_throughput_postgres
 from harness import FULL, QUICK, Row, Sizes
 from lifecycle import restart_cost, spawn_cost
+from mcp_calls import mcp_call_overhead
 from memory import idle_actor_memory
 from messaging import PYKKA_MISSING, ask_latency, tell_throughput
 from outside import outside_pickup_latency
@@ -54,6 +55,7 @@ BENCHMARKS: Sequence[Benchmark] = (
     conversation_tree_chain,
     ui_list_page,
     replay_strict,
+    mcp_call_overhead,
 )
 
 COLUMNS = ("name", "value", "unit", "baseline", "ratio", "target", "met")
