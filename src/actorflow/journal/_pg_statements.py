@@ -101,10 +101,15 @@ REQUEUE: Final = (
     "UPDATE messages SET status = 'pending', attempts = 0, error = NULL, traceback = NULL,"
     " done_at = NULL WHERE id = %s AND status = 'dead'"
 )
+# A result replaces a started marker (an empty result, T2); nothing replaces a result. One row
+# per step (`step_columns`): PostgreSQL's DO UPDATE may not touch a row twice in one statement.
 STEPS: Final = (
     f"INSERT INTO steps ({STEP_COLUMNS}) SELECT {STEP_COLUMNS}"
     " FROM unnest(%b::text[], %b::text[], %b::bytea[], %b::float8[], %b::bytea[], %b::bigint[])"
-    f" WITH ORDINALITY AS v({STEP_COLUMNS}, n) ORDER BY n ON CONFLICT DO NOTHING"
+    f" AS v({STEP_COLUMNS})"
+    " ON CONFLICT (message_id, step) DO UPDATE SET result = excluded.result,"
+    " created_at = excluded.created_at, args = excluded.args, position = excluded.position"
+    " WHERE steps.result = ''::bytea AND excluded.result <> ''::bytea"
 )
 TIMERS: Final = (
     f"INSERT INTO timers ({TIMER_COLUMNS}) SELECT {TIMER_COLUMNS}"
@@ -212,8 +217,16 @@ def done_columns(done: list[Done]) -> tuple[list[list[Any]], list[list[Any]]]:
     )
 
 
-def step_columns(steps: list[StepRecord], now: float) -> list[list[Any]]:
-    """The arrays of `STEPS` for `steps`, column by column."""
+def step_columns(batch_steps: list[StepRecord], now: float) -> list[list[Any]]:
+    """The arrays of `STEPS` for `batch_steps`, column by column: one row per step, the one
+    SQLite's row-by-row inserts would leave (the first result, else the first marker)."""
+    kept: dict[tuple[str, str], StepRecord] = {}
+    for s in batch_steps:
+        key = (s.message_id, s.step)
+        first = kept.get(key)
+        if first is None or (not first.result and s.result):
+            kept[key] = s
+    steps = list(kept.values())
     return [
         [s.message_id for s in steps],
         [s.step for s in steps],
