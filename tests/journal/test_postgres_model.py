@@ -1,7 +1,8 @@
 """The PostgreSQL journal reads back what the SQLite journal does, for any sequence of batches
-(J3, J12, R2): random batches over a few ids (repeated ids, claims of done messages, failures,
-re-queues, steps and started markers, timers, recorded and unrecorded turns, all in one batch) applied to both,
-then every read compared, and again after pinning one conversation and compacting (J10)."""
+(J3, J12, R2, T2): random batches over a few ids (repeated ids, claims of done messages,
+failures, re-queues, steps and started markers, timers, recorded and unrecorded turns, all in
+one batch) applied to both, then every read compared, and again after pinning one
+conversation and compacting (J10)."""
 
 from __future__ import annotations
 
