@@ -76,6 +76,9 @@ class JournaledCell(ActorCell):
         # before the next starts, until the mailbox is empty once; no turns run ahead then.
         self.careful = False
         self.coming_back = False  # a message came while it was unloaded: it is on its way back
+        # Messages it holds that were cancelled from outside (J11): id -> who cancelled. Each is
+        # dropped when it comes to be handled, unless its handler had started (`DurableCell`).
+        self.cancelled: dict[str, str] = {}
 
     # -- senders' doors ------------------------------------------------------------------------
 
@@ -192,6 +195,19 @@ class JournaledCell(ActorCell):
             return read
         self.accept_committed(read, reserved=False)
         return None
+
+    def cancel_outside(self, record: MessageRecord) -> bool:
+        """A message this actor may hold was cancelled by another process (J11): drop it
+        before its handler starts; True if it holds it.
+
+        Called in the journal writer: a message committed before the cancel was delivered
+        before (or held), so whatever holds it is seen here; one read from the journal later
+        is not pending there any more.
+        """
+        if not self.holds(record.id):
+            return False
+        self.cancelled[record.id] = record.cancelled_by or "someone"
+        return True
 
     def holds(self, message_id: str) -> bool:
         """Whether `message_id` is being handled, queued, or held until restored."""

@@ -2,7 +2,8 @@
 
 Pass a path or a backend to ``ActorSystem(journal=...)``; implement `JournalBackend` (and pass
 the conformance suite) to store journals elsewhere. `JournalReader` and the operations
-(`append`, `requeue`, `compact_before`) are what the CLI and the web UI use on a journal file.
+(`append`, `requeue`, `cancel`, `compact_before`) are what the CLI and the web UI use on a
+journal file.
 """
 
 from ._backend import JournalBackend as JournalBackend
@@ -10,7 +11,9 @@ from ._conversation import ConversationNode as ConversationNode
 from ._conversation import conversation_tree as conversation_tree
 from ._memory import MemoryJournal as MemoryJournal
 from ._operations import Appended as Appended
+from ._operations import Cancelled as Cancelled
 from ._operations import append as append
+from ._operations import cancel as cancel
 from ._operations import compact_before as compact_before
 from ._operations import requeue as requeue
 from ._reader import ActorSummary as ActorSummary
@@ -27,6 +30,7 @@ from ._records import Compacted as Compacted
 from ._records import Done as Done
 from ._records import Failed as Failed
 from ._records import MessageRecord as MessageRecord
+from ._records import MessageStatus as MessageStatus
 from ._records import StepRecord as StepRecord
 from ._records import TimerRecord as TimerRecord
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
@@ -37,6 +41,7 @@ __all__ = [
     "SQLiteJournal",
     "MemoryJournal",
     "MessageRecord",
+    "MessageStatus",
     "ActorRecord",
     "Batch",
     "Done",
@@ -58,5 +63,7 @@ __all__ = [
     "Appended",
     "append",
     "requeue",
+    "Cancelled",
+    "cancel",
     "compact_before",
 ]

@@ -6,15 +6,16 @@ Shared by the SQLite backend and the CLI, so that one row reads the same way eve
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, get_args
 
 from .._errors import JournalCorrupt
-from ._records import ActorRecord, MessageRecord, TimerRecord
+from ._records import ActorRecord, MessageRecord, MessageStatus, TimerRecord
 
 __all__ = [
     "ACTOR_COLUMNS",
     "MESSAGE_COLUMNS",
     "REQUEUE",
+    "STATUSES",
     "TIMER_COLUMNS",
     "field",
     "read_actor",
@@ -28,7 +29,7 @@ T = TypeVar("T")
 
 MESSAGE_COLUMNS: Final = (
     "id, recipient, type, body, sender, conversation, cause, created_at,"
-    " seq, attempts, status, error, traceback, done_at, trace"
+    " seq, attempts, status, error, traceback, done_at, trace, cancelled_at, cancelled_by"
 )
 TIMER_COLUMNS: Final = (
     "id, recipient, type, body, sender, conversation, cause, created_at, trace, due_at"
@@ -36,6 +37,8 @@ TIMER_COLUMNS: Final = (
 ACTOR_COLUMNS: Final = (
     "name, kind, args, options, state, supervisor, handled, created_at, updated_at"
 )
+STATUSES: Final = get_args(MessageStatus)
+"""Every status a message can have, in the order views list them."""
 REQUEUE: Final = (
     "UPDATE messages SET status = 'pending', attempts = 0, error = NULL, traceback = NULL,"
     " done_at = NULL WHERE id = ? AND status = 'dead'"
@@ -67,11 +70,11 @@ def _maybe_time(name: str, value: Any) -> float | None:
 def read_message(row: Any) -> MessageRecord:
     """Read one messages row; raises `JournalCorrupt` naming it if a column is wrong."""
     (m_id, recipient, kind, body, sender, conv, cause, created, seq, attempts, status, error,
-     tb, done_at, trace) = row  # fmt: skip
+     tb, done_at, trace, cancelled_at, cancelled_by) = row  # fmt: skip
 
     def build() -> MessageRecord:
-        if status not in ("pending", "done", "dead"):
-            raise TypeError(f"status {status!r} is not pending, done or dead")
+        if status not in STATUSES:
+            raise TypeError(f"status {status!r} is not {', '.join(STATUSES)}")
         return MessageRecord(
             **_shared_fields(m_id, recipient, kind, body, sender, conv, cause, created),
             seq=field("seq", seq, (int,)),
@@ -81,6 +84,8 @@ def read_message(row: Any) -> MessageRecord:
             traceback=field("traceback", tb, _STR, null=True),
             done_at=_maybe_time("done_at", done_at),
             trace=field("trace", trace, _STR, null=True),
+            cancelled_at=_maybe_time("cancelled_at", cancelled_at),
+            cancelled_by=field("cancelled_by", cancelled_by, _STR, null=True),
         )
 
     return row_checked("messages", f"seq={seq!r}", build)
