@@ -18,7 +18,6 @@ import pytest
 import actorflow as af
 from actorflow.durable import DurableCell, _outside
 from actorflow.journal import Cancelled, SQLiteJournal, cancel
-from actorflow.journal._wake import wake
 
 pytestmark = pytest.mark.anyio
 
@@ -73,12 +72,10 @@ def only_wake_ups(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def cancel_from_outside(path: Path, **target: str) -> Cancelled:
-    """The operation as the CLI runs it: in its own connection, then the wake-up."""
+    """The operation as the CLI runs it, in its own connection; it wakes the system."""
 
     def run() -> Cancelled:
-        done = cancel(path, by="tester via test", **target)  # type: ignore[arg-type]
-        wake(path)
-        return done
+        return cancel(path, by="tester via test", **target)  # type: ignore[arg-type]
 
     return await anyio.to_thread.run_sync(run)
 
@@ -133,6 +130,7 @@ async def test_j11_a_cancelled_conversation_waiting_in_a_mailbox_is_never_handle
         assert len(waiting) == 3
 
         done = await cancel_from_outside(path, conversation="fan")
+        assert done.woken
         assert [m.id for m in done.messages] == waiting
         assert [t.id for t in done.timers] == [timer_id]
         assert done.statuses == {"done": 1, "pending": 3}  # the Fan itself was handled
@@ -246,6 +244,7 @@ async def test_j5_a_system_started_on_cancelled_messages_does_not_restore_them(
     # conversation while no system runs; then start one.
     done = await cancel_from_outside(path, conversation="fan")
     assert (len(done.messages), [t.id for t in done.timers]) == (3, [timer_id])
+    assert not done.woken  # nothing runs on it
     Gated.gate.set()
     Gated.seen = []
     async with af.ActorSystem(journal=path) as system:

@@ -100,7 +100,8 @@ def _headline(records: list[MessageRecord], start: float) -> str:
     actors = {m.recipient for m in records} | {m.sender for m in records if m.sender}
     counts = ", ".join(
         f"{sum(m.status == status for m in records):,} {status}"
-        for status in ("done", "pending", "dead")
+        for status in ("done", "pending", "dead", "cancelled")
+        if status != "cancelled" or any(m.status == status for m in records)
     )
     return (
         f"conversation {name}: {_count(len(records), 'message')} across"

@@ -1,7 +1,7 @@
 """``actorflow journal ...``: inspect a journal, also while a system writes to it (P2).
 
-Every command but ``requeue`` and ``compact`` opens the journal read-only. Tables are for
-people; ``--json`` prints one JSON object per line for programs. Times are UTC.
+Every command but ``requeue``, ``cancel`` and ``compact`` opens the journal read-only. Tables
+are for people; ``--json`` prints one JSON object per line for programs. Times are UTC.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import click
 import msgspec
 
 from ..journal import ActorRecord, ActorSummary, decode_msgpack
+from ._cancel import cancel_command
 from ._compact import compact
 from ._conversation import conversation
 from ._dead import dead, requeue_command
@@ -38,7 +39,7 @@ _ACTOR_COLUMNS: Final = (
 
 @click.group()
 def journal() -> None:
-    """Inspect a journal: read-only, except `requeue` and `compact`.
+    """Inspect a journal: read-only, except `requeue`, `cancel` and `compact`.
 
     The journal is the file given by --journal, else $ACTORFLOW_JOURNAL, else ./actorflow.db.
     Every command works while a system is writing to the journal. Times are UTC.
@@ -75,7 +76,8 @@ def stats(journal_path: Path, as_json: bool) -> None:
             (
                 "messages",
                 f"{sum(counts.values()):,}: {counts['pending']:,} pending,"
-                f" {counts['done']:,} done, {counts['dead']:,} dead",
+                f" {counts['done']:,} done, {counts['dead']:,} dead,"
+                f" {counts['cancelled']:,} cancelled",
             ),
             ("actors", f"{summary.actors:,}"),
             ("dead letters", f"{summary.dead_letters:,}"),
@@ -204,3 +206,4 @@ def _actor_full(a: ActorRecord) -> dict[str, Any]:
 
 for command in (messages, show, dead, requeue_command, tail, conversation, compact):
     journal.add_command(command)
+journal.add_command(cancel_command)

@@ -12,6 +12,7 @@ import click
 
 from ..journal import MessageFilters, MessageRecord
 from ..journal._reader import unknown_message
+from ..journal._rows import STATUSES
 from ._options import journal_option, json_option, limit_option, open_journal
 from ._output import Column, Output, message_full, message_summary, pretty_json, table_time
 from ._params import FILTER_TEXT, TIME
@@ -42,7 +43,7 @@ _MESSAGE_COLUMNS: Final = (
 @journal_option
 @click.option("--actor", type=FILTER_TEXT, help="Only messages sent to or by this actor.")
 @click.option("--type", "type_", type=FILTER_TEXT, help="Only messages of this type (its tag).")
-@click.option("--status", type=click.Choice(["pending", "done", "dead"]), help="Only this status.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only this status.")
 @click.option("--conversation", type=FILTER_TEXT, help="Only this conversation id.")
 @click.option("--since", type=TIME, help="Only messages created at or after TIME.")
 @click.option("--until", type=TIME, help="Only messages created before TIME.")
@@ -126,6 +127,7 @@ def show(message_id: str, journal_path: Path, as_json: bool) -> None:
             ("attempts", str(found.attempts)),
             ("created", f"{table_time(found.created_at)} UTC"),
             ("done", "-" if found.done_at is None else f"{table_time(found.done_at)} UTC"),
+            ("cancelled", _cancelled(found)),
             ("conversation", found.conversation or "-"),
             ("cause", found.cause or "-"),
             ("body bytes", str(len(found.body))),
@@ -143,6 +145,16 @@ def show(message_id: str, journal_path: Path, as_json: bool) -> None:
         out.line("")
         out.line("traceback:", style="bold")
         out.line(found.traceback.rstrip("\n"))
+
+
+def _cancelled(m: MessageRecord) -> str:
+    """When and by whom it was cancelled; for one done since, that the cancel came too late."""
+    if m.cancelled_at is None:
+        return "-"
+    text = f"{table_time(m.cancelled_at)} UTC by {m.cancelled_by or 'someone'}"
+    if m.status == "done":
+        text += " (its handler was already running: it finished, and the message is done)"
+    return text
 
 
 # -- tail --------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from ._records import Compacted, MessageRecord, TimerRecord
 from ._rows import MESSAGE_COLUMNS, read_message
 from ._sqlite import translate
 from ._statements import append_outside, cancel_outside, compact, requeue_outside
+from ._wake import wake as wake_system
 
 __all__ = ["Appended", "Cancelled", "append", "cancel", "compact_before", "requeue"]
 
@@ -99,6 +100,9 @@ class Cancelled(msgspec.Struct, frozen=True, kw_only=True):
     """Who cancelled, and from where (``"alice via cli"``)."""
     at: float
     dry_run: bool
+    woken: bool = False
+    """Whether a system running on the journal was woken to notice at once (J11); one that
+    was not notices within a second (its own check)."""
 
     @property
     def count(self) -> int:
@@ -118,16 +122,18 @@ def cancel(
     message_id: str | None = None,
     by: str,
     dry_run: bool = False,
+    wake: bool = True,
     where_from: str = "",
 ) -> Cancelled:
     """Cancel the pending messages and timers of `conversation`, or the one pending message
     or timer `message_id` names: each becomes ``cancelled``, with `by` and the time, and is
     never handled; it stays in the journal until compacted like a done message (J10).
 
-    One transaction, with a notice for each (J11), so that a running system, once woken
-    (`actorflow.journal._wake.wake`), drops them from its mailboxes and disarms the timers. A
-    message whose handler is already running finishes and ends done (J3). With `dry_run`,
-    nothing is written. Nothing pending is not an error: the result has `count` 0.
+    One transaction, with a notice for each (J11); then, with `wake`, the system running on
+    the journal is woken, and drops them from its mailboxes and disarms the timers. A message
+    whose handler is already running finishes and ends done (J3). With `dry_run`, nothing is
+    written. Nothing pending is not an error: the result has `count` 0. `by` says who cancels
+    and from where (``"alice via cli"``); it is stored with each message.
 
     Raises `MessageNotFound` if no conversation (or message, or timer) has the id,
     `JournalLocked` if a writer held the write lock for longer than `BUSY_TIMEOUT`.
@@ -162,6 +168,7 @@ def cancel(
         by=by,
         at=at,
         dry_run=dry_run,
+        woken=bool(wake and not dry_run and (found.messages or found.timers) and wake_system(path)),
     )
 
 

@@ -30,7 +30,9 @@ from ._records import ActorRecord, MessageRecord, MessageStatus
 from ._rows import (
     ACTOR_COLUMNS,
     MESSAGE_COLUMNS,
+    STATUSES,
     field,
+    listed,
     read_actor,
     read_message,
     read_time,
@@ -170,12 +172,12 @@ class JournalReader:
     # -- queries -------------------------------------------------------------------------------
 
     def stats(self) -> JournalSummary:
-        counts = {"pending": 0, "done": 0, "dead": 0}
+        counts = dict.fromkeys(STATUSES, 0)
         for status, count in self._all(_STATUS_COUNTS, ()):
             if status not in counts:
                 raise JournalCorrupt(
                     f"{self.path}: {count} message rows have status {status!r}, which is not"
-                    " pending, done or dead; repair those rows with the sqlite3 shell"
+                    f" {listed(STATUSES)}; repair those rows with the sqlite3 shell"
                 )
             counts[status] = count
         (actors,) = self._one(_ACTOR_COUNT, ())

@@ -18,6 +18,7 @@ __all__ = [
     "STATUSES",
     "TIMER_COLUMNS",
     "field",
+    "listed",
     "read_actor",
     "read_message",
     "read_time",
@@ -46,6 +47,13 @@ REQUEUE: Final = (
 """Make a dead letter pending again (its id and place in the journal are kept)."""
 
 _STR: Final = (str,)
+
+
+def listed(words: tuple[str, ...]) -> str:
+    """``a, b, c or d``."""
+    return ", ".join(words[:-1]) + f" or {words[-1]}" if len(words) > 1 else "".join(words)
+
+
 _NUMBER: Final = (int, float)
 
 
@@ -74,7 +82,7 @@ def read_message(row: Any) -> MessageRecord:
 
     def build() -> MessageRecord:
         if status not in STATUSES:
-            raise TypeError(f"status {status!r} is not {', '.join(STATUSES)}")
+            raise TypeError(f"status {status!r} is not {listed(STATUSES)}")
         return MessageRecord(
             **_shared_fields(m_id, recipient, kind, body, sender, conv, cause, created),
             seq=field("seq", seq, (int,)),
