@@ -21,6 +21,7 @@ from ._clock import Clock
 from ._deadletter import DeadLetter
 from ._deadlines import Deadlines
 from ._errors import ActorExists, ActorflowError, ActorNotFound, ActorStopped, SupervisorGaveUp
+from ._names import normal_name
 from ._spec import Child
 from ._supervisor import Member, SupervisorCell
 from ._timers import Timers
@@ -99,10 +100,10 @@ class Services:
         return cell
 
     def find(self, name: str) -> ActorCell | None:
-        return self.cells.get(name)
+        return self.cells.get(normal_name(name))
 
     def find_supervisor(self, name: str) -> SupervisorCell | None:
-        return self.supervisors.get(name)
+        return self.supervisors.get(normal_name(name))
 
     def register(self, cell: ActorCell) -> None:
         if cell.name in self.cells:
@@ -201,7 +202,7 @@ class Services:
             raise ActorflowError(f"the actor system is {self.state}, not running")
         if name is None:
             return self.root
-        sup = self.supervisors.get(name)
+        sup = self.find_supervisor(name)
         if sup is None:
             raise ActorNotFound(f"no running supervisor is called {name!r}")
         return sup

@@ -10,6 +10,7 @@ import tenacity
 
 from ._errors import DefinitionError
 from ._handlers import Behaviour, is_actor_class
+from ._names import normal_name
 
 __all__ = [
     "DEFAULT_MAILBOX_SIZE",
@@ -91,7 +92,7 @@ class Child:
         set_ = object.__setattr__
         set_(self, "actor", actor)
         set_(self, "args", args)
-        set_(self, "name", name)
+        set_(self, "name", None if name is None else normal_name(name))
         set_(self, "restart", restart)
         set_(self, "mailbox_size", mailbox_size)
         set_(self, "max_attempts", max_attempts)
@@ -121,6 +122,7 @@ class Supervisor:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        object.__setattr__(self, "name", normal_name(self.name))
         if self.strategy not in _STRATEGIES:
             raise DefinitionError(
                 f"unknown strategy {self.strategy!r}; use one of {', '.join(_STRATEGIES)}"

@@ -23,6 +23,7 @@ from ._deadlines import Deadlines
 from ._errors import ActorflowError, ActorNotFound
 from ._handlers import Behaviour
 from ._message import Message
+from ._names import normal_name
 from ._ref import ActorRef, cell_of
 from ._services import Services, SystemStatistics
 from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
@@ -305,6 +306,8 @@ class ActorSystem:
         ``on_start`` raised (nothing stays registered), `DefinitionError` for bad options.
         """
         durability = self._services.durability
+        if name is not None:
+            name = normal_name(name)  # one spelling of a name everywhere (NFC)
         if name is not None and durability is not None:
             existing = await durability.running(name, actor_class)
             if existing is not None:

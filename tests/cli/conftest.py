@@ -7,7 +7,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from .support import build, copy_journal
+from .support import build, build_steps, copy_journal
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +21,16 @@ def built_journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def journal(built_journal: Path, tmp_path: Path) -> Path:
     """A fresh copy of the example journal, which the test may change."""
     return copy_journal(built_journal, tmp_path / "actorflow.db")
+
+
+@pytest.fixture(scope="session")
+def built_steps_journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("built") / "steps.db"
+    anyio.run(build_steps, path, backend="asyncio")
+    return path
+
+
+@pytest.fixture
+def steps_journal(built_steps_journal: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the journal with steps and a timer, which the test may change."""
+    return copy_journal(built_steps_journal, tmp_path / "steps.db")

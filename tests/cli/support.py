@@ -106,6 +106,68 @@ async def build(path: Path) -> None:
     fix_times(path)
 
 
+class Ask(af.Message, tag="cli.Ask"):
+    question: str
+    pass_to: str | None = None
+
+
+class Remind(af.Message, tag="cli.Remind"):
+    about: str
+
+
+LONG_ANSWER = "x" * 300
+"""A step result longer than a table shows in full (``--full`` shows it)."""
+
+
+class Researcher(af.Actor[Notes], kind="cli.Researcher"):
+    async def on_ask(self, msg: Ask) -> None:
+        found = await self.ctx.step("search", _search, msg.question)
+        answer = await self.ctx.step("llm", _answer, found)
+        self.state.notes.append(answer[:10])
+        if msg.pass_to is not None:
+            ref = self.ctx.system.lookup(msg.pass_to)
+            await ref.tell(Ask(f"more on {msg.question}"), id="s-02")
+            await self.ctx.schedule(86400.0, Remind(msg.question), to=ref)
+
+    def on_remind(self, msg: Remind) -> None:
+        self.state.notes.append(f"remember {msg.about}")
+
+
+async def _search(question: str) -> dict[str, Any]:
+    return {"question": question, "hits": [1, 2]}
+
+
+async def _answer(found: dict[str, Any]) -> str:
+    return LONG_ANSWER if found["question"].startswith("more") else f"about {found['question']}"
+
+
+async def build_steps(path: Path) -> None:
+    """Write a journal with recorded steps and one pending timer, at fixed times:
+
+    seq  id    recipient  sender  type      steps          status
+    1    s-01  erin       -       cli.Ask   search, llm    done  (sends s-02, sets a timer)
+    2    s-02  frank      erin    cli.Ask   search, llm    done  (its llm result is long)
+
+    The timer t-01 (to frank, a cli.Remind in conversation s-01) is due a day after it was set.
+    """
+    async with af.ActorSystem(journal=path) as system:
+        erin = await system.spawn(Researcher, name="erin")
+        await system.spawn(Researcher, name="frank")
+        await erin.tell(Ask("tides", pass_to="frank"), id="s-01")
+        await testing.wait_idle(system)
+    fix_times(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE steps SET created_at = (SELECT created_at + 0.5 FROM messages"
+            " WHERE id = steps.message_id) + (CASE step WHEN 'llm' THEN 0.25 ELSE 0 END)"
+        )
+        conn.execute(
+            "UPDATE timers SET id = 't-01', created_at = ? + 60, due_at = ? + 60 + 86400",
+            (EPOCH, EPOCH),
+        )
+    conn.close()
+
+
 def fix_times(path: Path) -> None:
     """Set every time to a fixed one (message seq N at EPOCH + N minutes), for golden output."""
     with sqlite3.connect(path) as conn:

@@ -27,6 +27,9 @@ COMMANDS = [
     "export",
     "conversation",
     "compact",
+    "conversations",
+    "steps",
+    "timers",
 ]
 
 
@@ -60,7 +63,7 @@ def test_help_lists_the_commands_and_completion() -> None:
     ("words", "expected"),
     [
         ("actorflow ", ["journal", "run", "send"]),
-        ("actorflow journal co", ["compact", "conversation"]),
+        ("actorflow journal co", ["compact", "conversation", "conversations"]),
         ("actorflow send --journal {journal} ", ["alice", "bob", "carol"]),
         ("actorflow send --journal {journal} --no", ["--no-wake"]),
     ],

@@ -236,6 +236,7 @@ def test_show_json_has_every_column_and_the_decoded_body(journal: Path) -> None:
         "cancelled_by": None,
         "body": {"type": "cli.Fail", "reason": "bad input"},
         "error": "RuntimeError: bad input",
+        "steps": [],
     }
     assert traceback.startswith("Traceback (most recent call last):")
     assert traceback.endswith("RuntimeError: bad input\n")

@@ -14,15 +14,16 @@ import click
 from ..journal import ConversationNode, JournalReader, MessageRecord, conversation_tree
 from ._errors import Failure
 from ._options import journal_option, json_option, where_from
-from ._output import Column, Output, message_summary, table_time
+from ._output import STATUS_STYLES, Column, Output, message_summary, table_time
+from ._params import ID
 
 __all__ = ["conversation", "duration", "tree_rows"]
 
 _COLUMNS: Final = (
-    Column("message", fold=True),
+    Column("message", key=True),
     Column("type"),
     Column("sender -> recipient"),
-    Column("status"),
+    Column("status", styles=STATUS_STYLES),
     Column("attempts", "right"),
     Column("after", "right"),
     Column("took", "right"),
@@ -33,7 +34,7 @@ Row = tuple[str, int, MessageRecord]
 
 
 @click.command()
-@click.argument("key", metavar="ID")
+@click.argument("key", metavar="ID", type=ID)
 @journal_option
 @json_option
 def conversation(key: str, journal_path: Path, as_json: bool) -> None:
@@ -59,7 +60,7 @@ def conversation(key: str, journal_path: Path, as_json: bool) -> None:
             out.json(_json(m, depth, start))
         return
     out.line(_headline(records, start))
-    out.table(_COLUMNS, (_row(guide, m, start) for guide, _, m in rows))
+    out.table(_COLUMNS, [_row(guide, m, start) for guide, _, m in rows], guides=_below(rows))
 
 
 def tree_rows(roots: list[ConversationNode]) -> list[Row]:
@@ -76,6 +77,16 @@ def tree_rows(roots: list[ConversationNode]) -> list[Row]:
             branch, below = ("└─ ", "   ") if i == last else ("├─ ", "│  ")
             stack.append((child, inner + branch, inner + below, depth + 1))
     return rows
+
+
+def _below(rows: list[Row]) -> list[str]:
+    """The guide of the lines under each row's own (its fields, when the tree is in blocks)."""
+    guides = []
+    for i, (guide, depth, _) in enumerate(rows):
+        inner = guide[:-3] + ("│  " if guide.endswith("├─ ") else "   ") if guide else ""
+        parent = i + 1 < len(rows) and rows[i + 1][1] > depth
+        guides.append(inner + ("│  " if parent else "   "))
+    return guides
 
 
 def duration(seconds: float) -> str:

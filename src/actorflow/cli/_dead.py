@@ -12,12 +12,13 @@ from ..journal import requeue
 from ..journal._wake import wake
 from ._options import journal_option, json_option, limit_option, open_journal, where_from
 from ._output import Column, Output, message_full, table_time
+from ._params import ID
 
 __all__ = ["dead", "requeue_command"]
 
 _DEAD_COLUMNS: Final = (
     Column("seq", "right"),
-    Column("id", fold=True),
+    Column("id", key=True),
     Column("time (UTC)"),
     Column("recipient"),
     Column("type"),
@@ -65,7 +66,7 @@ def dead(journal_path: Path, limit: int, as_json: bool) -> None:
 
 
 @click.command("requeue")
-@click.argument("message_id", metavar="ID")
+@click.argument("message_id", metavar="ID", type=ID)
 @journal_option
 def requeue_command(message_id: str, journal_path: Path) -> None:
     """Make a dead letter pending again, with its attempts reset (writes to the journal).

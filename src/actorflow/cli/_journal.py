@@ -17,18 +17,21 @@ from ..journal import ActorRecord, ActorSummary, decode_msgpack
 from ._cancel import cancel_command
 from ._compact import compact
 from ._conversation import conversation
+from ._conversations import conversations
 from ._dead import dead, requeue_command
 from ._messages import messages, show, tail
 from ._options import journal_option, json_option, open_journal
 from ._output import Column, Output, iso_time, message_full, pretty_json, table_time
-from ._params import FILTER_TEXT
+from ._params import NAME
+from ._steps import steps
+from ._timers import timers
 
 __all__ = ["journal"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _ACTOR_COLUMNS: Final = (
-    Column("name", fold=True),
+    Column("name", key=True),
     Column("kind"),
     Column("state bytes", "right"),
     Column("pending", "right"),
@@ -145,7 +148,7 @@ def _state_size(a: ActorSummary) -> str:
 
 
 @journal.command()
-@click.argument("actor", type=FILTER_TEXT)
+@click.argument("actor", type=NAME)
 @journal_option
 @json_option
 def state(actor: str, journal_path: Path, as_json: bool) -> None:
@@ -205,5 +208,7 @@ def _actor_full(a: ActorRecord) -> dict[str, Any]:
 
 
 for command in (messages, show, dead, requeue_command, tail, conversation, compact):
+    journal.add_command(command)
+for command in (conversations, steps, timers):
     journal.add_command(command)
 journal.add_command(cancel_command)

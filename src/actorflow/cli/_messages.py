@@ -14,8 +14,17 @@ from ..journal import MessageFilters, MessageRecord
 from ..journal._reader import unknown_message
 from ..journal._rows import STATUSES
 from ._options import journal_option, json_option, limit_option, open_journal
-from ._output import Column, Output, message_full, message_summary, pretty_json, table_time
-from ._params import FILTER_TEXT, TIME
+from ._output import (
+    STATUS_STYLES,
+    Column,
+    Output,
+    message_full,
+    message_summary,
+    pretty_json,
+    table_time,
+)
+from ._params import FILTER_TEXT, ID, NAME, TIME
+from ._steps import PREVIEW, print_steps, step_json
 
 __all__ = ["messages", "show", "tail"]
 
@@ -26,12 +35,12 @@ _FOLLOW_BATCH: Final = 1000
 
 _MESSAGE_COLUMNS: Final = (
     Column("seq", "right"),
-    Column("id", fold=True),
+    Column("id", key=True),
     Column("time (UTC)"),
     Column("sender"),
     Column("recipient"),
     Column("type"),
-    Column("status"),
+    Column("status", styles=STATUS_STYLES),
     Column("attempts", "right"),
 )
 
@@ -41,10 +50,10 @@ _MESSAGE_COLUMNS: Final = (
 
 @click.command()
 @journal_option
-@click.option("--actor", type=FILTER_TEXT, help="Only messages sent to or by this actor.")
+@click.option("--actor", type=NAME, help="Only messages sent to or by this actor.")
 @click.option("--type", "type_", type=FILTER_TEXT, help="Only messages of this type (its tag).")
 @click.option("--status", type=click.Choice(STATUSES), help="Only this status.")
-@click.option("--conversation", type=FILTER_TEXT, help="Only this conversation id.")
+@click.option("--conversation", type=ID, help="Only this conversation id.")
 @click.option("--since", type=TIME, help="Only messages created at or after TIME.")
 @click.option("--until", type=TIME, help="Only messages created before TIME.")
 @limit_option(50, "messages")
@@ -102,18 +111,22 @@ def _message_row(m: MessageRecord) -> tuple[str, ...]:
 
 
 @click.command()
-@click.argument("message_id", metavar="ID")
+@click.argument("message_id", metavar="ID", type=ID)
+@click.option("--full", is_flag=True, help=f"Print long step results whole (cut at {PREVIEW}).")
 @journal_option
 @json_option
-def show(message_id: str, journal_path: Path, as_json: bool) -> None:
-    """One message in full: every column, its body decoded to JSON, its error and traceback."""
-    with open_journal(journal_path) as j:
+def show(message_id: str, full: bool, journal_path: Path, as_json: bool) -> None:
+    """One message in full: every column, its body decoded to JSON, its error and traceback,
+    and the steps it recorded (--json: each with its whole result)."""
+    with open_journal(journal_path) as j, j.snapshot():
         found = j.message(message_id)
         if found is None:
             raise unknown_message(journal_path, message_id)
+        recorded = j.steps(message_id)
     data = message_full(found)
     out = Output()
     if as_json:
+        data["steps"] = [step_json(s) for s in recorded]
         out.json(data)
         return
     out.fields(
@@ -145,6 +158,10 @@ def show(message_id: str, journal_path: Path, as_json: bool) -> None:
         out.line("")
         out.line("traceback:", style="bold")
         out.line(found.traceback.rstrip("\n"))
+    if recorded:
+        out.line("")
+        out.line(f"steps ({len(recorded)}):", style="bold")
+        print_steps(out, recorded, full=full)
 
 
 def _cancelled(m: MessageRecord) -> str:

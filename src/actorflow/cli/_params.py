@@ -1,4 +1,8 @@
-"""Click parameter types for journal filters: times, and text that SQLite can bind."""
+"""Click parameter types: times, ids and other text SQLite can bind, and actor names (NFC).
+
+Every argument that names an id, a type or an actor goes through one of these, so that bytes
+that are not UTF-8 (``$'\xff'`` in a shell) are one line, "... is not valid UTF-8 text", and an
+actor name typed in either Unicode form finds the actor (names are NFC, `normal_name`)."""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import click
 
-__all__ = ["FILTER_TEXT", "TIME", "parse_time"]
+from .._names import normal_name
+
+__all__ = ["FILTER_TEXT", "ID", "NAME", "TIME", "parse_time"]
 
 if TYPE_CHECKING:  # generic from Click 8.2; plain at run time so that 8.1 works too
     _TimeBase = click.ParamType[float, Any]
@@ -66,7 +72,9 @@ class _Time(_TimeBase):
 class _FilterText(_TextBase):
     """Any text that can be bound as an SQL parameter (UTF-8 encodable)."""
 
-    name = "TEXT"
+    def __init__(self, name: str, *, names: bool = False) -> None:
+        self.name = name
+        self._names = names
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value)
@@ -75,8 +83,13 @@ class _FilterText(_TextBase):
         except UnicodeEncodeError:
             # Bytes that are not UTF-8 reach Python as lone surrogates; no journal value has them.
             self.fail(f"{text!r} is not valid UTF-8 text", param, ctx)
-        return text
+        return normal_name(text) if self._names else text
 
 
 TIME: Final = _Time()
-FILTER_TEXT: Final = _FilterText()
+FILTER_TEXT: Final = _FilterText("TEXT")
+"""Text compared as it is: a message type, a conversation id."""
+ID: Final = _FilterText("ID")
+"""A message or conversation id, compared as it is."""
+NAME: Final = _FilterText("NAME", names=True)
+"""An actor name, in NFC as the runtime stores names."""

@@ -30,7 +30,7 @@ from ..journal._wake import wake
 from ._errors import Failure
 from ._options import DEFAULT_JOURNAL, journal_option, json_option, where_from
 from ._output import Output
-from ._params import FILTER_TEXT
+from ._params import FILTER_TEXT, ID, NAME
 
 __all__ = ["send"]
 
@@ -38,19 +38,19 @@ _RUN_FROM_APP = "run from your application's directory or pass --app MODULE"
 
 
 @click.command()
-@click.argument("actor", type=FILTER_TEXT, shell_complete=lambda c, p, i: _actor_names(c, i))
+@click.argument("actor", type=NAME, shell_complete=lambda c, p, i: _actor_names(c, i))
 @click.argument("type_name", metavar="TYPE", type=FILTER_TEXT)
 @click.argument("body", metavar="JSON")
 @click.option(
     "--id",
     "message_id",
-    type=FILTER_TEXT,
+    type=ID,
     help="The message's id (default: a new one). An id the journal holds already is not sent"
     " again.",
 )
 @click.option(
     "--conversation",
-    type=FILTER_TEXT,
+    type=ID,
     help="The conversation it belongs to (default: it starts one, named by its id).",
 )
 @click.option(
@@ -90,7 +90,7 @@ def send(
     message = _decode(message_type, body)
     appended = append(
         journal_path,
-        record_for(message, actor, message_id or new_message_id(), None, conversation),
+        record_for(message, record.name, message_id or new_message_id(), None, conversation),
         where_from=where_from(),
     )
     sent = appended.record

@@ -21,6 +21,7 @@ import anyio
 from .._cell import ActorCell
 from .._errors import ActorStopped, JournalError
 from .._handlers import actor_kind
+from .._names import normal_name
 from .._spec import Child
 from .._supervisor import SupervisorCell, Tree
 from ..journal import ActorRecord, Failed, JournalBackend, MessageRecord, TimerRecord
@@ -320,6 +321,14 @@ async def _journal_of(
 def spec_of(cls: type[Any], record: ActorRecord) -> Child:
     """The spec a durable actor is re-created with from its journal record."""
     options = decode_options(record.options)
+    if normal_name(record.name) != record.name:
+        # Names are NFC since they are normalised at every door; an older journal may hold
+        # another spelling, which a spec would turn into a different actor than the rows say.
+        raise JournalError(
+            f"the journal holds actor name {record.name!a}, which is not in Unicode NFC:"
+            f" rename it to {normal_name(record.name)!a} in the actors and messages"
+            " tables (sqlite3)"
+        )
     return Child(
         cls,
         *decode_args(cls, record.name, record.args),

@@ -17,6 +17,8 @@ from ._operations import cancel as cancel
 from ._operations import compact_before as compact_before
 from ._operations import requeue as requeue
 from ._reader import ActorSummary as ActorSummary
+from ._reader import ConversationFilters as ConversationFilters
+from ._reader import ConversationSummary as ConversationSummary
 from ._reader import JournalReader as JournalReader
 from ._reader import JournalSummary as JournalSummary
 from ._reader import MessageFilters as MessageFilters
@@ -55,6 +57,8 @@ __all__ = [
     "JournalReader",
     "JournalSummary",
     "ActorSummary",
+    "ConversationFilters",
+    "ConversationSummary",
     "OldestPending",
     "MessageFilters",
     "decode_msgpack",

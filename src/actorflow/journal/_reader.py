@@ -26,16 +26,21 @@ from .._errors import (
     JournalSchemaError,
     MessageNotFound,
 )
-from ._records import ActorRecord, MessageRecord, MessageStatus
+from .._names import name_forms
+from ._records import ActorRecord, MessageRecord, MessageStatus, StepRecord, TimerRecord
 from ._rows import (
     ACTOR_COLUMNS,
     MESSAGE_COLUMNS,
     STATUSES,
+    STEP_COLUMNS,
+    TIMER_COLUMNS,
     field,
     listed,
     read_actor,
     read_message,
+    read_step,
     read_time,
+    read_timer,
     row_checked,
 )
 from ._schema import SCHEMA_VERSION
@@ -43,6 +48,8 @@ from ._sqlite import empty_database, empty_file, translate
 
 __all__ = [
     "ActorSummary",
+    "ConversationFilters",
+    "ConversationSummary",
     "JournalReader",
     "JournalSummary",
     "MessageFilters",
@@ -74,6 +81,83 @@ _ACTOR_SUMMARIES: Final = (
     " ) AS p ON p.recipient = a.name ORDER BY a.name"
 )
 
+# -- conversations -----------------------------------------------------------------------------
+# A conversation's key is its messages' conversation id; a message without one (written by
+# something other than the runtime) is a conversation of its own, keyed by its id. A message
+# *starts* its conversation when no message of the same key came before it (smaller seq). Both
+# probes are index searches (messages_conversation, and the unique index of ids), so listing the
+# newest conversations walks back from the newest message and stops after `limit` starts: a
+# page costs the same on a journal of 1,000 or 1,000,000 messages, no new index needed. The
+# start of a conversation whose first messages were compacted is its oldest remaining message.
+_SCAN_KEY: Final = "coalesce(m.conversation, m.id)"
+_IS_START: Final = (
+    "NOT EXISTS (SELECT 1 FROM messages AS e WHERE e.conversation = {key} AND e.seq < m.seq)"
+    " AND NOT EXISTS (SELECT 1 FROM messages AS e"
+    "  WHERE e.id = {key} AND e.conversation IS NULL AND e.seq < m.seq)"
+)
+_IN_KEY: Final = "(s.conversation = {key} OR (s.conversation IS NULL AND s.id = {key}))"
+_HAS_STATUS: Final = f"EXISTS (SELECT 1 FROM messages AS s WHERE {_IN_KEY} AND s.status = ?)"
+_HAS_ACTOR: Final = (
+    f"EXISTS (SELECT 1 FROM messages AS s WHERE {_IN_KEY} AND (s.recipient = ? OR s.sender = ?))"
+)
+_START_COLUMNS: Final = "m.seq, {key}, m.id, m.recipient, m.created_at"
+# Statuses few messages have (a partial index holds just them): a filter on one starts from
+# the conversations those messages are in instead of walking back through every conversation.
+# The status is a constant of the SQL text, never a parameter: SQLite uses a partial index only
+# for a query whose WHERE it can see implies the index's.
+_RARE_STATUS_KEYS: Final = {
+    "pending": "messages INDEXED BY messages_pending WHERE status = 'pending'",
+    "dead": "messages INDEXED BY messages_dead WHERE status = 'dead'",
+    "cancelled": "messages INDEXED BY messages_cancelled WHERE status = 'cancelled'",
+}
+_RARE_KEYS: Final = (
+    "(SELECT DISTINCT coalesce(conversation, id) AS k FROM {keys}) AS c"
+    " JOIN messages AS m ON m.seq = (SELECT min(s.seq) FROM messages AS s"
+    f" WHERE {_IN_KEY.format(key='c.k')})"
+)
+_CONVERSATION_COUNTS: Final = (
+    "SELECT status, count(*), max(created_at), max(done_at) FROM messages"
+    " WHERE conversation = ?1 OR (conversation IS NULL AND id = ?1) GROUP BY status"
+)
+_CONVERSATION_STEPS: Final = (
+    "SELECT s.message_id, s.step, s.result, s.created_at FROM steps AS s"
+    " JOIN messages AS m ON m.id = s.message_id"
+    " WHERE m.conversation = ? ORDER BY m.seq, s.created_at, s.step"
+)
+
+
+class ConversationFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """What `JournalReader.conversations` selects; None means any."""
+
+    status: MessageStatus | None = None
+    """Conversations with at least one message of this status."""
+    actor: str | None = None
+    """Conversations with at least one message sent to or by this actor."""
+    since: float | None = None
+    """Started (its first message created) at or after this UNIX time."""
+    until: float | None = None
+    """Started before this UNIX time."""
+
+
+class ConversationSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of ``journal conversations``: a conversation, counted."""
+
+    id: str
+    """The conversation id (the id of the message that started it, for the runtime's)."""
+    first_message: str
+    """The id of its first message still in the journal."""
+    first_actor: str
+    """The recipient of its first message."""
+    statuses: dict[str, int]
+    """How many of its messages have each status, for the statuses its messages have."""
+    messages: int
+    first_at: float
+    """When its first message was created (UNIX time)."""
+    last_at: float
+    """The latest time any of its messages was created or done."""
+    duration: float
+    """Seconds from `first_at` to `last_at`."""
+
 
 class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
     """What `JournalReader.messages` selects; None means any."""
@@ -93,8 +177,10 @@ class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
         clauses: list[str] = []
         params: list[Any] = []
         if self.actor is not None:
-            clauses.append("(recipient = ? OR sender = ?)")
-            params += [self.actor, self.actor]
+            forms = name_forms(self.actor)  # NFC, and NFD as older journals may hold it
+            marks = ", ".join("?" * len(forms))
+            clauses.append(f"(recipient IN ({marks}) OR sender IN ({marks}))")
+            params += [*forms, *forms]
         for column, value in (
             ("type", self.type),
             ("status", self.status),
@@ -198,8 +284,11 @@ class JournalReader:
         return [_summary(row) for row in self._all(_ACTOR_SUMMARIES, ())]
 
     def actor(self, name: str) -> ActorRecord:
-        """Return the actor named `name`; raises `ActorNotFound` if the journal has none."""
-        rows = self._all(f"SELECT {ACTOR_COLUMNS} FROM actors WHERE name = ?", (name,))
+        """Return the actor named `name` (in NFC or NFD); raises `ActorNotFound` if none."""
+        forms = name_forms(name)
+        marks = ", ".join("?" * len(forms))
+        sql = f"SELECT {ACTOR_COLUMNS} FROM actors WHERE name IN ({marks}) ORDER BY name = ? DESC"
+        rows = self._all(sql, (*forms, name))
         if not rows:
             raise ActorNotFound(
                 f"no actor named {name!r} in {self.path}; list them with: actorflow journal actors"
@@ -223,19 +312,83 @@ class JournalReader:
         a conversation id is its own conversation of one.
         """
         with self.snapshot():
-            found = self._in_conversation(key)
-            if found:
-                return found
-            message = self.message(key)
-            if message is None:
-                return []
-            if message.conversation is None:
-                return [message]
-            return self._in_conversation(message.conversation)
+            return self._resolve(key)
+
+    def _resolve(self, key: str) -> list[MessageRecord]:
+        found = self._in_conversation(key)
+        if found:
+            return found
+        message = self.message(key)
+        if message is None:
+            return []
+        if message.conversation is None:
+            return [message]
+        return self._in_conversation(message.conversation)
 
     def _in_conversation(self, conversation: str) -> list[MessageRecord]:
         sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ? ORDER BY seq"
         return [read_message(row) for row in self._all(sql, (conversation,))]
+
+    def conversations(
+        self, filters: ConversationFilters, *, limit: int
+    ) -> list[ConversationSummary]:
+        """Conversations matching `filters`, newest (the latest started) first, counted."""
+        with self.snapshot():
+            starts = self._all(*_starts_query(filters, _bounded(limit)))
+            return [self._summarise(row) for row in starts]
+
+    def _summarise(self, start: Any) -> ConversationSummary:
+        seq, key, first_id, first_actor, first_at = start
+        counts = self._all(_CONVERSATION_COUNTS, (key,))
+
+        def build() -> ConversationSummary:
+            statuses: dict[str, int] = {}
+            first = read_time("created_at", first_at)
+            last = first
+            for status, count, created, done in counts:
+                statuses[field("status", status, _STR)] = count
+                last = max(last, read_time("created_at", created))
+                if done is not None:
+                    last = max(last, read_time("done_at", done))
+            return ConversationSummary(
+                id=field("conversation", key, _STR),
+                first_message=field("id", first_id, _STR),
+                first_actor=field("recipient", first_actor, _STR),
+                statuses=statuses,
+                messages=sum(statuses.values()),
+                first_at=first,
+                last_at=last,
+                duration=last - first,
+            )
+
+        return row_checked("messages", f"seq={seq!r}", build)
+
+    def steps(self, message_id: str) -> list[StepRecord]:
+        """The steps message `message_id` recorded (J4), in the order they were recorded.
+
+        Empty for a message that recorded none, or that is not in the journal.
+        """
+        sql = f"SELECT {STEP_COLUMNS} FROM steps WHERE message_id = ? ORDER BY created_at, step"
+        return [read_step(row) for row in self._all(sql, (message_id,))]
+
+    def conversation_steps(self, key: str) -> list[StepRecord]:
+        """The steps recorded by the messages of conversation `key` (or of the one message
+        `key` is in), message by message in seq order; empty if neither has that id."""
+        with self.snapshot():
+            records = self._resolve(key)
+            if not records:
+                return []
+            first = records[0]
+            if first.conversation is None:
+                return self.steps(first.id)
+            rows = self._all(_CONVERSATION_STEPS, (first.conversation,))
+            return [read_step(row) for row in rows]
+
+    def timers(self, *, limit: int | None = None) -> list[TimerRecord]:
+        """Pending durable timers (J6), the soonest due first; at most `limit` of them."""
+        sql = f"SELECT {TIMER_COLUMNS} FROM timers ORDER BY due_at, id LIMIT ?"
+        bound = -1 if limit is None else _bounded(limit)  # SQLite: a negative LIMIT is none
+        return [read_timer(row) for row in self._all(sql, (bound,))]
 
     def dead_letters(self, *, limit: int) -> list[MessageRecord]:
         """Dead letters, newest first."""
@@ -267,7 +420,11 @@ class JournalReader:
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
-        """Read everything inside from one committed state of the journal."""
+        """Read everything inside from one committed state of the journal (nested: the outer
+        one's)."""
+        if self._conn.in_transaction:
+            yield
+            return
         self._execute("BEGIN")
         try:
             yield
@@ -438,6 +595,37 @@ def _check(conn: sqlite3.Connection, path: Path) -> int:
             " restore it from a backup"
         )
     return version
+
+
+def _starts_query(filters: ConversationFilters, limit: int) -> tuple[str, tuple[Any, ...]]:
+    """The query of the first messages of the conversations `filters` selects, newest first
+    (constant fragments only), and its parameters."""
+    params: list[Any] = []
+    rare = None if filters.status is None else _RARE_STATUS_KEYS.get(filters.status)
+    if rare is not None:
+        key = "c.k"
+        source = _RARE_KEYS.format(keys=rare)
+        clauses = []
+    else:
+        key = _SCAN_KEY
+        source = "messages AS m"
+        clauses = [_IS_START.format(key=key)]
+        if filters.status is not None:
+            clauses.append(_HAS_STATUS.format(key=key))
+            params.append(filters.status)
+    if filters.since is not None:
+        clauses.append("m.created_at >= ?")
+        params.append(filters.since)
+    if filters.until is not None:
+        clauses.append("m.created_at < ?")
+        params.append(filters.until)
+    if filters.actor is not None:
+        clauses.append(_HAS_ACTOR.format(key=key))
+        params += [filters.actor, filters.actor]
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    columns = _START_COLUMNS.format(key=key)
+    sql = f"SELECT {columns} FROM {source}{where} ORDER BY m.seq DESC LIMIT ?"
+    return sql, (*params, limit)
 
 
 def _bounded(limit: int) -> int:

@@ -9,18 +9,20 @@ from collections.abc import Callable
 from typing import Any, Final, TypeVar, get_args
 
 from .._errors import JournalCorrupt
-from ._records import ActorRecord, MessageRecord, MessageStatus, TimerRecord
+from ._records import ActorRecord, MessageRecord, MessageStatus, StepRecord, TimerRecord
 
 __all__ = [
     "ACTOR_COLUMNS",
     "MESSAGE_COLUMNS",
     "REQUEUE",
     "STATUSES",
+    "STEP_COLUMNS",
     "TIMER_COLUMNS",
     "field",
     "listed",
     "read_actor",
     "read_message",
+    "read_step",
     "read_time",
     "read_timer",
     "row_checked",
@@ -35,6 +37,7 @@ MESSAGE_COLUMNS: Final = (
 TIMER_COLUMNS: Final = (
     "id, recipient, type, body, sender, conversation, cause, created_at, trace, due_at"
 )
+STEP_COLUMNS: Final = "message_id, step, result, created_at"
 ACTOR_COLUMNS: Final = (
     "name, kind, args, options, state, supervisor, handled, created_at, updated_at"
 )
@@ -126,6 +129,21 @@ def read_timer(row: Any) -> TimerRecord:
         return TimerRecord(message, read_time("due_at", due_at))
 
     return row_checked("timers", f"id={t_id!r}", build)
+
+
+def read_step(row: Any) -> StepRecord:
+    """Read one steps row; raises `JournalCorrupt` naming it if a column is wrong."""
+    message_id, step, result, created_at = row
+
+    def build() -> StepRecord:
+        return StepRecord(
+            message_id=field("message_id", message_id, _STR),
+            step=field("step", step, _STR),
+            result=field("result", result, (bytes,)),
+            created_at=read_time("created_at", created_at),
+        )
+
+    return row_checked("steps", f"message_id={message_id!r} step={step!r}", build)
 
 
 def read_actor(row: Any) -> ActorRecord:
