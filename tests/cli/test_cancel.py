@@ -284,3 +284,14 @@ def test_a_running_system_never_handles_what_was_cancelled(tmp_path: Path) -> No
         ("w-1", "cancelled", "ops via cli"),
         ("w-2", "cancelled", "ops via cli"),
     ]
+
+
+def test_ids_are_never_cut_or_wrapped_at_80_columns(journal: Path) -> None:
+    (timer,) = timer_ids(journal)
+    for width in ("80", "200"):
+        result = cancel(journal, "plan-2", "--dry-run", env={"ACTORFLOW_WIDTH": width})
+        assert result.exit_code == 0, result.output
+        words = result.stdout.split()
+        for message_id in ("plan-2-step-1", "plan-2-step-2", timer):
+            assert message_id in words, (width, result.stdout)
+        assert max(len(line) for line in result.stdout.splitlines()[1:-2]) <= int(width)

@@ -22,7 +22,7 @@ from ._params import FILTER_TEXT
 __all__ = ["cancel_command"]
 
 _COLUMNS: Final = (
-    Column("id", fold=True),
+    Column("id", key=True),
     Column("what"),
     Column("type"),
     Column("recipient"),
