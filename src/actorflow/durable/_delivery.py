@@ -196,18 +196,17 @@ class JournaledCell(ActorCell):
         self.accept_committed(read, reserved=False)
         return None
 
-    def cancel_outside(self, record: MessageRecord) -> bool:
+    def cancel_outside(self, record: MessageRecord) -> None:
         """A message this actor may hold was cancelled by another process (J11): drop it
-        before its handler starts; True if it holds it.
+        before its handler starts.
 
         Called in the journal writer: a message committed before the cancel was delivered
-        before (or held), so whatever holds it is seen here; one read from the journal later
-        is not pending there any more.
+        before (or is held), so whatever holds it is seen here. While the actor restores, a
+        journal read made before the cancel may still bring it, so it is remembered then too,
+        and forgotten after the restore unless it came.
         """
-        if not self.holds(record.id):
-            return False
-        self.cancelled[record.id] = record.cancelled_by or "someone"
-        return True
+        if self.held is not None or self.holds(record.id):
+            self.cancelled[record.id] = record.cancelled_by or "someone"
 
     def holds(self, message_id: str) -> bool:
         """Whether `message_id` is being handled, queued, or held until restored."""
@@ -263,6 +262,9 @@ class JournaledCell(ActorCell):
                 self.mailbox.force(read)
         for envelope in held.values():
             self.mailbox.force(envelope)
+        if self.cancelled:  # keep only what it holds: the rest was not pending when read
+            waiting = {envelope.id for envelope in self.mailbox}
+            self.cancelled = {k: v for k, v in self.cancelled.items() if k in waiting}
         return unreadable
 
     def read(self, row: MessageRecord) -> Envelope | Failed:
