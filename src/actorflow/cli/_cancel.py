@@ -17,7 +17,7 @@ import click
 from ..journal import Cancelled, MessageRecord, TimerRecord, cancel
 from ._options import journal_option, json_option, where_from
 from ._output import Column, Output, iso_time, message_summary, table_time
-from ._params import FILTER_TEXT
+from ._params import FILTER_TEXT, ID
 
 __all__ = ["cancel_command"]
 
@@ -32,12 +32,12 @@ _COLUMNS: Final = (
 
 
 @click.command("cancel")
-@click.argument("conversation", metavar="[CONVERSATION_ID]", required=False, type=FILTER_TEXT)
+@click.argument("conversation", metavar="[CONVERSATION_ID]", required=False, type=ID)
 @click.option(
     "--message",
     "message_id",
     metavar="ID",
-    type=FILTER_TEXT,
+    type=ID,
     help="Cancel only this message or timer.",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be cancelled; change nothing.")

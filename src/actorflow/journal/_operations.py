@@ -138,7 +138,8 @@ def cancel(
     Raises `MessageNotFound` if no conversation (or message, or timer) has the id,
     `JournalLocked` if a writer held the write lock for longer than `BUSY_TIMEOUT`.
     """
-    if (conversation is None) == (message_id is None):
+    target = conversation if message_id is None else message_id
+    if target is None or (conversation is not None and message_id is not None):
         raise ValueError("cancel takes a conversation or a message_id, not both or neither")
     at = time.time()
     with _writing(path, where_from, "cancel") as conn:
@@ -160,7 +161,7 @@ def cancel(
     else:
         kind, statuses = "conversation", found.statuses
     return Cancelled(
-        target=message_id if conversation is None else conversation,  # type: ignore[arg-type]
+        target=target,
         kind=kind,
         messages=found.messages,
         timers=found.timers,
