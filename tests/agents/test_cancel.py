@@ -17,7 +17,7 @@ import pytest
 
 import actorflow as af
 from actorflow.durable import DurableCell, _outside
-from actorflow.journal import Cancelled, SQLiteJournal, cancel
+from actorflow.journal import Batch, Cancelled, MemoryJournal, MessageRecord, SQLiteJournal, cancel
 
 pytestmark = pytest.mark.anyio
 
@@ -252,3 +252,34 @@ async def test_j5_a_system_started_on_cancelled_messages_does_not_restore_them(
         await system.wait_idle()
         assert await system.lookup("gated").ask(Work(7), expect=list) == [0, 7]
         assert Gated.seen == [0, 7]  # w0 again (it never committed); 1..3 never
+
+
+async def test_j5_a_cancel_noticed_while_an_actor_restores_is_not_lost(gates: None) -> None:
+    """The race the writer's ordering leaves: an actor's restore read the journal just before
+    the cancel committed, and the notice is taken before the restore has filled the mailbox."""
+    Gated.gate.set()
+    journal = MemoryJournal()
+    body = af.Codec(Work).encode(Work(5))
+    await journal.open()
+    await journal.write(Batch(appends=[MessageRecord("m-late", "late", "cancel.Work", body)]))
+    await journal.close()
+    async with af.ActorSystem(journal=journal) as system:
+        durability = system._services.durability
+        assert durability is not None
+        read_pending = journal.pending
+
+        async def pending_then_cancelled(*args: Any, **kwargs: Any) -> list[MessageRecord]:
+            rows = await read_pending(*args, **kwargs)
+            if [r.id for r in rows] == ["m-late"]:  # the restore's read: cancel right after it
+                assert journal.cancel_outside(["m-late"], by="racer", at=1.0) == ["m-late"]
+                durability._take_in(await journal.take_notices())
+            return rows
+
+        journal.pending = pending_then_cancelled  # type: ignore[method-assign]
+        late = await system.spawn(Gated, name="late")  # restores from the journal (J5)
+        assert await late.ask(Work(6), expect=list) == [6]
+        assert Gated.seen == [6]
+        assert cell_of(system, "late").cancelled == {}
+    found = await journal.message("m-late")
+    assert found is not None
+    assert (found.status, found.cancelled_by) == ("cancelled", "racer")
