@@ -191,11 +191,13 @@ class Durability:
         return conversation_tree(records)
 
     async def compact(self, cutoff: float) -> Compacted:
-        """Delete done messages older than `cutoff` (a Unix time) and their steps (J10)."""
+        """Delete done and cancelled messages older than `cutoff` (a Unix time) and their steps
+        (J10)."""
         result = await self._backend().compact(cutoff)
         if result.messages or result.steps:
             logger.info(
-                "compacted the journal: %d done message(s) and %d step result(s) before %s",
+                "compacted the journal: %d done or cancelled message(s) and %d step result(s)"
+                " before %s",
                 result.messages,
                 result.steps,
                 dt.datetime.fromtimestamp(cutoff).isoformat(timespec="seconds"),
