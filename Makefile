@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: demo test lint format bench bench-peers crash soak docs clean
+.PHONY: demo test lint format browser-deps bench bench-peers crash soak docs clean
 
 N ?= 200
 
@@ -36,7 +36,16 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks examples
 	$(BIN)/ruff format src tests benchmarks examples
 
-test: lint
+# The web UI's browser test drives Debian's chromium through chromedriver (selenium); install
+# them when either is missing (as root: these machines run as root; elsewhere through sudo).
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	else \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	fi
+
+test: lint browser-deps
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

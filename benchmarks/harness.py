@@ -35,6 +35,8 @@ class Sizes:
     conversations: int
     pickups: int
     fallback_pickups: int
+    chain_messages: int
+    ui_messages: int
 
 
 FULL = Sizes(
@@ -55,6 +57,8 @@ FULL = Sizes(
     conversations=100_000,
     pickups=50,
     fallback_pickups=20,
+    chain_messages=5_000,
+    ui_messages=1_000_000,
 )
 QUICK = Sizes(
     rounds=3,
@@ -74,6 +78,8 @@ QUICK = Sizes(
     conversations=10_000,
     pickups=10,
     fallback_pickups=3,
+    chain_messages=5_000,
+    ui_messages=100_000,
 )
 
 

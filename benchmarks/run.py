@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import uvloop
 
 import actorflow as af
+from cli_views import conversation_tree_chain
 from conversations import idle_conversations_memory
 from durable import durable_many_senders, durable_sequential, durable_throughput, recovery_time
 from harness import FULL, QUICK, Row, Sizes
@@ -31,6 +32,7 @@ from lifecycle import restart_cost, spawn_cost
 from memory import idle_actor_memory
 from messaging import PYKKA_MISSING, ask_latency, tell_throughput
 from outside import outside_pickup_latency
+from web_ui import ui_list_page
 
 Benchmark = Callable[[Sizes], Awaitable[list[Row]]]
 
@@ -46,6 +48,8 @@ BENCHMARKS: Sequence[Benchmark] = (
     recovery_time,
     idle_conversations_memory,
     outside_pickup_latency,
+    conversation_tree_chain,
+    ui_list_page,
 )
 
 COLUMNS = ("name", "value", "unit", "baseline", "ratio", "target", "met")

@@ -1,6 +1,7 @@
 """The quick start: a typed agent actor, told and asked, supervised, in memory.
 
-Run it with `make demo` or `python examples/hello.py`.
+Run it with `python examples/hello.py` where actorflow is installed (after `make demo` or
+`make test`: `.venv/bin/python examples/hello.py`).
 """
 
 from __future__ import annotations

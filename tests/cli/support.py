@@ -184,6 +184,25 @@ def fix_times(path: Path) -> None:
     conn.close()
 
 
+LONG = "6b0ea64b1a49e67758{:08x}"
+"""Ids as the runtime makes them: 26 characters (`new_message_id`)."""
+
+
+def long_ids(journal: Path) -> list[str]:
+    """Give every message of the example journal a runtime-length id; return them by seq."""
+    with sqlite3.connect(journal) as conn:
+        old = [row[0] for row in conn.execute("SELECT id FROM messages ORDER BY seq")]
+        new = [LONG.format(i) for i in range(1, len(old) + 1)]
+        for before, after in zip(old, new, strict=True):
+            for column in ("id", "conversation", "cause"):
+                conn.execute(
+                    f"UPDATE messages SET {column} = ? WHERE {column} = ?",
+                    (after, before),
+                )
+    conn.close()
+    return new
+
+
 def copy_journal(source: Path, target: Path) -> Path:
     """Copy a closed journal (its WAL checkpointed into the file) to `target`."""
     shutil.copyfile(source, target)

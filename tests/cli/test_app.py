@@ -53,6 +53,7 @@ def test_help_lists_the_commands_and_completion() -> None:
     top = " ".join(cli(["--help"]).stdout.split())
     assert "run Run an application's actors under a supervisor" in top
     assert "send Send a message of type TYPE, given as JSON" in top
+    assert "ui Serve a web UI over the journal" in top
     assert "_ACTORFLOW_COMPLETE=bash_source actorflow" in top
     assert "not built" not in top
     requeue = " ".join(cli(["journal", "requeue", "--help"]).stdout.split())
@@ -62,7 +63,7 @@ def test_help_lists_the_commands_and_completion() -> None:
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
-        ("actorflow ", ["journal", "run", "send"]),
+        ("actorflow ", ["journal", "run", "send", "ui"]),
         ("actorflow journal co", ["compact", "conversation", "conversations"]),
         ("actorflow send --journal {journal} ", ["alice", "bob", "carol"]),
         ("actorflow send --journal {journal} --no", ["--no-wake"]),

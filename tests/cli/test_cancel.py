@@ -147,8 +147,7 @@ def test_one_message_that_had_started_is_marked_so(journal: Path) -> None:
     assert lines[0] == "cancelling pending message job-2, as ops via cli: one transaction"
     assert "message, started" in lines[4]
     assert lines[5] == (
-        "job-2 had an attempt started: if its handler is running now, it finishes and the message"
-        " ends done (see: actorflow journal show job-2)"
+        "job-2: an attempt had started; if its handler is running, it finishes (done)"
     )
     (job,) = [m for m in read(journal, "messages", "--status", "cancelled") if m["id"] == "job-2"]
     assert job["cancelled_by"] == "ops via cli"
@@ -295,3 +294,19 @@ def test_ids_are_never_cut_or_wrapped_at_80_columns(journal: Path) -> None:
         for message_id in ("plan-2-step-1", "plan-2-step-2", timer):
             assert message_id in words, (width, result.stdout)
         assert max(len(line) for line in result.stdout.splitlines()[1:-2]) <= int(width)
+
+
+def test_compaction_counts_and_removes_cancelled_messages_like_done_ones(journal: Path) -> None:
+    assert cancel(journal, "plan-2").exit_code == 0
+    (stats,) = read(journal, "stats")
+    gone = stats["messages"]["done"] + stats["messages"]["cancelled"]
+    assert stats["messages"]["cancelled"] == 7
+
+    def compact(*args: str) -> dict[str, Any]:
+        (data,) = read(journal, "compact", "--before", "0s", *args)
+        return data
+
+    assert compact("--dry-run")["messages"] == gone
+    assert compact()["messages"] == gone
+    (after,) = read(journal, "stats")
+    assert after["messages"] == {"pending": 1, "done": 0, "dead": 0, "cancelled": 0}

@@ -352,7 +352,7 @@ def test_no_dead_letters(journal: Path) -> None:
 
 def test_tail_prints_the_newest_oldest_first(journal: Path) -> None:
     assert run(journal, "tail", "--limit", "3") == (
-        "2025-01-01 00:04:00  #4  - -> alice  cli.Fail  dead  m-04\n"
+        "2025-01-01 00:04:00  #4  - -> alice  cli.Fail  dead     m-04\n"
         "2025-01-01 00:05:00  #5  - -> carol  cli.Hold  pending  m-05\n"
         "2025-01-01 00:06:00  #6  - -> carol  cli.Note  pending  m-06\n"
     )

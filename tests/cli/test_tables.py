@@ -13,25 +13,7 @@ from hypothesis import strategies as st
 
 from actorflow.cli._output import WIDTH_VARIABLE, Column, Output
 
-from .support import assert_one_error_line, cli
-
-LONG = "6b0ea64b1a49e67758{:08x}"
-"""Ids as the runtime makes them: 26 characters (`new_message_id`)."""
-
-
-def long_ids(journal: Path) -> list[str]:
-    """Give every message of the example journal a runtime-length id; return them by seq."""
-    with sqlite3.connect(journal) as conn:
-        old = [row[0] for row in conn.execute("SELECT id FROM messages ORDER BY seq")]
-        new = [LONG.format(i) for i in range(1, len(old) + 1)]
-        for before, after in zip(old, new, strict=True):
-            for column in ("id", "conversation", "cause"):
-                conn.execute(
-                    f"UPDATE messages SET {column} = ? WHERE {column} = ?",
-                    (after, before),
-                )
-    conn.close()
-    return new
+from .support import assert_one_error_line, cli, long_ids
 
 
 def run(journal: Path, width: int, *args: str) -> list[str]:
@@ -70,8 +52,7 @@ def test_u1_at_80_columns_other_columns_give_way_before_blocks(journal: Path) ->
         *("seq", "id", "time", "(UTC)", "sender", "recipient", "type", "status", "attempts")
     ]
     assert (
-        lines[2]
-        == "  6   m-06   2025-01-01       -        carol       cli.Note   pending          0"
+        lines[2] == "  6   m-06   2025-01-01   -        carol       cli.Note   pending          0"
     )
     assert lines[3] == "             00:06:00"
     assert all(len(line) <= 80 for line in lines), lines

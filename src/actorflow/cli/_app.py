@@ -19,6 +19,7 @@ from ._errors import EXIT_FAILURE, EXIT_USAGE, describe, one_line
 from ._journal import journal
 from ._run import run
 from ._send import send
+from ._ui import ui
 
 __all__ = ["app", "main"]
 
@@ -134,6 +135,7 @@ def app(ctx: click.Context, debug: bool) -> None:
 app.add_command(journal)
 app.add_command(run)
 app.add_command(send)
+app.add_command(ui)
 
 
 def main(args: Sequence[str] | None = None) -> NoReturn:

@@ -95,10 +95,7 @@ def cancel_command(
         [_message_row(m) for m in done.messages] + [_timer_row(t) for t in done.timers],
     )
     for m in done.started:
-        out.line(
-            f"{m.id} had an attempt started: if its handler is running now, it finishes and the"
-            f" message ends done (see: actorflow journal show {m.id})"
-        )
+        out.line(f"{m.id}: an attempt had started; if its handler is running, it finishes (done)")
     rest = {k: v for k, v in done.statuses.items() if k != "pending"}
     if done.kind == "conversation" and rest:
         out.line(f"left as they were: {_statuses(rest)}")

@@ -20,7 +20,7 @@ from ._conversation import conversation
 from ._conversations import conversations
 from ._dead import dead, requeue_command
 from ._messages import messages, show, tail
-from ._options import journal_option, json_option, open_journal
+from ._options import group_journal_option, journal_option, json_option, open_journal
 from ._output import Column, Output, iso_time, message_full, pretty_json, table_time
 from ._params import NAME
 from ._steps import steps
@@ -41,10 +41,12 @@ _ACTOR_COLUMNS: Final = (
 
 
 @click.group()
+@group_journal_option
 def journal() -> None:
     """Inspect a journal: read-only, except `requeue`, `cancel` and `compact`.
 
-    The journal is the file given by --journal, else $ACTORFLOW_JOURNAL, else ./actorflow.db.
+    The journal is the file given by the command's --journal, else by this group's (journal
+    --journal X stats), else $ACTORFLOW_JOURNAL, else ./actorflow.db.
     Every command works while a system is writing to the journal. Times are UTC.
     """
 

@@ -13,7 +13,7 @@ import click
 from ..journal import MessageFilters, MessageRecord
 from ..journal._reader import unknown_message
 from ..journal._rows import STATUSES
-from ._options import journal_option, json_option, limit_option, open_journal
+from ._options import journal_option, json_option, limit_option, once, open_journal
 from ._output import (
     STATUS_STYLES,
     Column,
@@ -50,12 +50,41 @@ _MESSAGE_COLUMNS: Final = (
 
 @click.command()
 @journal_option
-@click.option("--actor", type=NAME, help="Only messages sent to or by this actor.")
-@click.option("--type", "type_", type=FILTER_TEXT, help="Only messages of this type (its tag).")
-@click.option("--status", type=click.Choice(STATUSES), help="Only this status.")
-@click.option("--conversation", type=ID, help="Only this conversation id.")
-@click.option("--since", type=TIME, help="Only messages created at or after TIME.")
-@click.option("--until", type=TIME, help="Only messages created before TIME.")
+@click.option(
+    "--actor",
+    type=NAME,
+    multiple=True,
+    callback=once,
+    help="Only messages sent to or by this actor.",
+)
+@click.option(
+    "--type",
+    "type_",
+    type=FILTER_TEXT,
+    multiple=True,
+    callback=once,
+    help="Only messages of this type (its tag).",
+)
+@click.option(
+    "--status",
+    type=click.Choice(STATUSES),
+    multiple=True,
+    callback=once,
+    help="Only this status.",
+)
+@click.option(
+    "--conversation", type=ID, multiple=True, callback=once, help="Only this conversation id."
+)
+@click.option(
+    "--since",
+    type=TIME,
+    multiple=True,
+    callback=once,
+    help="Only messages created at or after TIME.",
+)
+@click.option(
+    "--until", type=TIME, multiple=True, callback=once, help="Only messages created before TIME."
+)
 @limit_option(50, "messages")
 @json_option
 def messages(
@@ -70,6 +99,8 @@ def messages(
     as_json: bool,
 ) -> None:
     """Messages, newest first, filtered by actor, type, status, conversation and time.
+
+    Filters combine with AND; each may be given once (a second --actor is an error).
 
     TIME is an ISO 8601 time (2025-01-31T12:00:00Z; UTC when it has no zone) or a duration
     ago: 30s, 10m, 2h, 3d, 1w, 1h30m.
@@ -195,12 +226,13 @@ def tail(journal_path: Path, follow: bool, limit: int, as_json: bool) -> None:
     0.2 s (SQLite's data_version) and reads only what is new.
     """
     out = Output()
+    layout = _TailLayout()
 
     def show_one(m: MessageRecord) -> None:
         if as_json:
             out.json(message_summary(m))
         else:
-            out.line(_tail_line(m))
+            out.pieces(layout.line(m))
 
     with open_journal(journal_path) as j:
         try:
@@ -208,6 +240,7 @@ def tail(journal_path: Path, follow: bool, limit: int, as_json: bool) -> None:
             version = j.data_version()
             with j.snapshot():
                 newest = j.newest(limit=limit) if limit else []
+                layout.fit(newest)
                 last = _print_all(newest, show_one, j.last_seq())
             if not follow:
                 return
@@ -219,6 +252,7 @@ def tail(journal_path: Path, follow: bool, limit: int, as_json: bool) -> None:
                     continue
                 while True:
                     batch = j.after(last, limit=_FOLLOW_BATCH)
+                    layout.fit(batch)
                     last = _print_all(batch, show_one, last)
                     if len(batch) < _FOLLOW_BATCH:
                         break
@@ -236,8 +270,33 @@ def _print_all(
     return last
 
 
-def _tail_line(m: MessageRecord) -> str:
-    return (
-        f"{table_time(m.created_at)}  #{m.seq}  {m.sender or '-'} -> {m.recipient}"
-        f"  {m.type}  {m.status}  {m.id}"
-    )
+class _TailLayout:
+    """The columns of ``tail``'s lines: each as wide as the widest value seen so far.
+
+    Lines are printed as they come, so a column can only widen: from the first batch on, lines
+    line up until a longer value arrives, and from there on again. The id comes last, whole.
+    """
+
+    def __init__(self) -> None:
+        self.widths = [0, 0, 0, len("pending")]
+
+    def fit(self, found: Iterable[MessageRecord]) -> None:
+        for m in found:
+            self.widths = [
+                max(w, len(v)) for w, v in zip(self.widths, _tail_fields(m), strict=True)
+            ]
+
+    def line(self, m: MessageRecord) -> list[tuple[str, str]]:
+        self.fit([m])
+        seq, route, type_, status = _tail_fields(m)
+        w_seq, w_route, w_type, w_status = self.widths
+        lead = f"{table_time(m.created_at)}  {seq:>{w_seq}}  {route:<{w_route}}  {type_:<{w_type}}"
+        return [
+            (lead + "  ", ""),
+            (status.ljust(w_status), STATUS_STYLES.get(status, "")),
+            (f"  {m.id}", ""),
+        ]
+
+
+def _tail_fields(m: MessageRecord) -> tuple[str, str, str, str]:
+    return f"#{m.seq}", f"{m.sender or '-'} -> {m.recipient}", m.type, m.status

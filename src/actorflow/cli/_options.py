@@ -1,5 +1,9 @@
 """The options several commands share: which journal file (and where its path came from), and
-``--json``."""
+``--json``.
+
+The journal file is, first to last: a command's own ``--journal``, the ``journal`` group's
+(``actorflow journal --journal X stats``), ``$ACTORFLOW_JOURNAL``, ``./actorflow.db``. An error
+about the path mentions the environment variable only when the path came from it."""
 
 from __future__ import annotations
 
@@ -14,7 +18,11 @@ from ..journal import JournalReader
 
 __all__ = [
     "DEFAULT_JOURNAL",
+    "JOURNAL_VARIABLE",
+    "JournalOption",
+    "group_journal_option",
     "journal_option",
+    "once",
     "json_option",
     "limit_option",
     "open_journal",
@@ -25,19 +33,77 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_JOURNAL: Final = "actorflow.db"
 
+JOURNAL_VARIABLE: Final = "ACTORFLOW_JOURNAL"
+
+_GROUP_JOURNAL: Final = "actorflow.group_journal"
+"""Where the ``journal`` group's ``--journal`` leaves its path for the command below (ctx.meta)."""
+
+
+class JournalOption(click.Option):
+    """``--journal``: its errors name ``$ACTORFLOW_JOURNAL`` only if the path came from it."""
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        hint = click.Parameter.get_error_hint(self, ctx)  # Option's adds the env var always
+        source = None if ctx is None or self.name is None else ctx.get_parameter_source(self.name)
+        if source is click.core.ParameterSource.ENVIRONMENT:
+            hint += f" (from {JOURNAL_VARIABLE})"
+        return hint
+
 
 def journal_option(command: F) -> F:
-    """``--journal PATH``, else ``$ACTORFLOW_JOURNAL``, else ``./actorflow.db``: `journal_path`."""
+    """``--journal PATH``, else the group's, else ``$ACTORFLOW_JOURNAL``, else ``./actorflow.db``:
+    `journal_path`."""
     return click.option(
         "--journal",
         "journal_path",
+        cls=JournalOption,
         type=click.Path(path_type=Path),
         default=DEFAULT_JOURNAL,
-        envvar="ACTORFLOW_JOURNAL",
+        envvar=JOURNAL_VARIABLE,
         show_envvar=True,
         show_default=True,
+        callback=_or_the_groups,
         help="The journal file.",
     )(command)
+
+
+def group_journal_option(group: F) -> F:
+    """``--journal PATH`` on a group: the journal of the command below, unless it names one."""
+    return click.option(
+        "--journal",
+        "group_journal",
+        type=click.Path(path_type=Path),
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=_keep_for_commands,
+        help="The journal file of the command below (its own --journal wins).",
+    )(group)
+
+
+def _keep_for_commands(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.meta[_GROUP_JOURNAL] = value
+
+
+def _or_the_groups(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    source = ctx.get_parameter_source("journal_path")
+    group: Path | None = ctx.meta.get(_GROUP_JOURNAL)
+    if group is None or source is click.core.ParameterSource.COMMANDLINE:
+        return value
+    ctx.set_parameter_source("journal_path", click.core.ParameterSource.COMMANDLINE)
+    return group
+
+
+def once(ctx: click.Context, param: click.Parameter, values: tuple[Any, ...]) -> Any:
+    """The callback of a ``multiple=True`` option that may be given once: its value, or None.
+
+    Click would let a second ``--actor`` silently replace the first; this makes it an error.
+    """
+    if len(values) > 1:
+        shown = ", ".join(repr(value) for value in values)
+        raise click.BadParameter(f"given {len(values)} times ({shown}); give it once", ctx, param)
+    return values[0] if values else None
 
 
 def json_option(command: F) -> F:

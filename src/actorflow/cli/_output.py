@@ -62,7 +62,7 @@ _json = msgspec.json.Encoder()
 class Column(NamedTuple):
     """One column of a table: its header, alignment, and how its values may give way.
 
-    A column's values wrap between words when the table needs room; an `key` column's never
+    A column's values wrap between words when the table needs room; a `key` column's never
     do; a `fold` column's may also break inside a long word.
     """
 
@@ -120,7 +120,7 @@ class Output:
             )
         for row in cells:
             table.add_row(*(_cell(column, cell) for column, cell in zip(columns, row, strict=True)))
-        self._print_plain(table)
+        self._print_table(table)
 
     def _blocks(
         self, columns: Sequence[Column], rows: list[list[str]], guides: Sequence[str] | None
@@ -142,7 +142,7 @@ class Output:
                 line.append(_cell(column, value))
                 self.console.print(line, soft_wrap=True)
 
-    def _print_plain(self, table: Table) -> None:
+    def _print_table(self, table: Table) -> None:
         if self.console.is_terminal:
             self.console.print(table)
             return
@@ -164,6 +164,10 @@ class Output:
     def line(self, text: str, *, style: str = "") -> None:
         """Print `text` as it is: never wrapped, never read as markup."""
         self.console.print(Text(text, style=style), soft_wrap=True)
+
+    def pieces(self, parts: Iterable[tuple[str, str]]) -> None:
+        """Print one line made of (text, style) pieces, as `line` prints one text."""
+        self.console.print(Text.assemble(*parts), soft_wrap=True)
 
     def flush(self) -> None:
         self.stream.flush()
@@ -196,6 +200,25 @@ def _layout(columns: Sequence[Column], rows: list[list[str]], width: int) -> lis
         return natural
     if sum(least) > room:
         return None
+    texts = [[column.header, *(row[i] for row in rows)] for i, column in enumerate(columns)]
+    for _ in columns:  # each round settles one column, or ends
+        chosen = _give_way(least, natural, room)
+        # A column that wraps may need less than it got (its words break earlier): the one that
+        # gives back the most keeps only what it needs, and the others share the rest.
+        savings = [
+            0 if w == natural[i] else w - _wrapped_width(texts[i], w) for i, w in enumerate(chosen)
+        ]
+        most = max(range(len(savings)), key=savings.__getitem__)
+        if savings[most] <= 0:
+            return chosen
+        natural[most] = chosen[most] - savings[most]
+    return _give_way(least, natural, room)
+
+
+def _give_way(least: list[int], natural: list[int], room: int) -> list[int]:
+    """Widths between `least` and `natural` summing to at most `room`: the widest shrink first."""
+    if sum(natural) <= room:
+        return list(natural)
 
     def widths(cap: int) -> list[int]:
         return [max(lo, min(hi, cap)) for lo, hi in zip(least, natural, strict=True)]
@@ -214,6 +237,24 @@ def _layout(columns: Sequence[Column], rows: list[list[str]], width: int) -> lis
             chosen[i] += 1
             spare -= 1
     return chosen
+
+
+def _wrapped_width(texts: list[str], width: int) -> int:
+    """The widest line of `texts` wrapped between words at `width` (a longer word: `width`)."""
+    widest = 0
+    for text in texts:
+        for paragraph in text.splitlines() or [""]:
+            line = 0
+            for word in paragraph.split():
+                size = cell_len(word)
+                if size >= width:
+                    widest, line = width, 0
+                    continue
+                line = size if line == 0 else line + 1 + size
+                if line > width:
+                    line = size
+                widest = max(widest, line)
+    return widest
 
 
 def _longest_word(column: Column, texts: list[str]) -> int:

@@ -20,6 +20,7 @@ from .._run import run as run_system
 from .._spec import Supervisor
 from .._system import ActorSystem
 from ._errors import Failure
+from ._options import JOURNAL_VARIABLE, JournalOption
 
 __all__ = ["run"]
 
@@ -30,8 +31,9 @@ Main = Callable[[ActorSystem], Awaitable[Any]]
 @click.argument("target", metavar="MODULE:FACTORY")
 @click.option(
     "--journal",
+    cls=JournalOption,
     type=click.Path(dir_okay=False),
-    envvar="ACTORFLOW_JOURNAL",
+    envvar=JOURNAL_VARIABLE,
     show_envvar=True,
     default="actorflow.db",
     show_default=True,

@@ -14,7 +14,7 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import click
 import msgspec
@@ -32,7 +32,16 @@ from ._options import DEFAULT_JOURNAL, journal_option, json_option, where_from
 from ._output import Output
 from ._params import FILTER_TEXT, ID, NAME
 
-__all__ = ["send"]
+__all__ = ["MAX_BODY_BYTES", "send"]
+
+MAX_BODY_BYTES: Final = 16 * 1024 * 1024
+"""The largest JSON body `send` takes (16 MiB), inline, from stdin (``-``) or a file (``@path``).
+
+A message is one row of the journal and is read whole into memory by the actor that handles
+it; a body larger than this belongs in a file the message names. Inline arguments are also
+bounded by the system's limit on a command line (ARG_MAX, about 2 MiB on Linux): use ``@path``
+or ``-`` beyond a few hundred kilobytes.
+"""
 
 _RUN_FROM_APP = "run from your application's directory or pass --app MODULE"
 
@@ -40,7 +49,7 @@ _RUN_FROM_APP = "run from your application's directory or pass --app MODULE"
 @click.command()
 @click.argument("actor", type=NAME, shell_complete=lambda c, p, i: _actor_names(c, i))
 @click.argument("type_name", metavar="TYPE", type=FILTER_TEXT)
-@click.argument("body", metavar="JSON")
+@click.argument("body", metavar="JSON", type=FILTER_TEXT)
 @click.option(
     "--id",
     "message_id",
@@ -75,6 +84,9 @@ def send(
 ) -> None:
     """Send a message of type TYPE, given as JSON, to the durable actor ACTOR (writes).
 
+    JSON is the message as a JSON object, or - to read it from stdin, or @PATH to read it from
+    the file PATH; at most 16 MiB.
+
     TYPE is the message type's tag (as `journal messages` shows it), or its class name. The
     module defining the actor's class is imported (the journal names it; the current directory
     is on the path) to check the message as a tell would. The message is appended to the
@@ -87,7 +99,7 @@ def send(
     with JournalReader.open(journal_path, where_from=where_from()) as j:
         record = j.actor(actor)
     message_type = _accepted_type(_actor_class(record, app_module), record, type_name)
-    message = _decode(message_type, body)
+    message = _decode(message_type, _body(body))
     appended = append(
         journal_path,
         record_for(message, record.name, message_id or new_message_id(), None, conversation),
@@ -217,13 +229,40 @@ def _accepted_type(cls: type[Actor[Any]], record: ActorRecord, name: str) -> typ
     )
 
 
-def _decode(message_type: type[Message], body: str) -> Message:
-    """Decode the JSON argument into `message_type`; bad JSON is a bad command line (exit 2)."""
+def _body(argument: str) -> bytes:
+    """The JSON bytes the argument gives: itself, stdin for ``-``, the file for ``@PATH``.
+
+    Raises `click.BadParameter` (exit 2) for a file that cannot be read or a body over
+    `MAX_BODY_BYTES`.
+    """
+    data: bytes
+    if argument == "-":
+        where = "stdin"
+        data = sys.stdin.buffer.read(MAX_BODY_BYTES + 1)
+    elif argument.startswith("@"):
+        where = argument[1:]
+        try:
+            with open(where, "rb") as file:
+                data = file.read(MAX_BODY_BYTES + 1)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise click.BadParameter(
+                f"cannot read {where!r}: {reason}", param_hint="'JSON'"
+            ) from exc
+    else:
+        where, data = "the argument", argument.encode("utf-8")
+    if len(data) > MAX_BODY_BYTES:
+        raise click.BadParameter(
+            f"the body in {where} is over {MAX_BODY_BYTES:,} bytes (16 MiB), the most a message"
+            " sent from the shell may have; put large data in a file the message names",
+            param_hint="'JSON'",
+        )
+    return data
+
+
+def _decode(message_type: type[Message], data: bytes) -> Message:
+    """Decode the JSON body into `message_type`; bad JSON is a bad command line (exit 2)."""
     tag = _tag(message_type)
-    try:
-        data = body.encode("utf-8")
-    except UnicodeEncodeError:
-        raise click.BadParameter("is not valid UTF-8 text", param_hint="'JSON'") from None
     try:
         message: Message = msgspec.json.decode(data, type=message_type)
     except msgspec.ValidationError as exc:

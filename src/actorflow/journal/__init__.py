@@ -2,8 +2,8 @@
 
 Pass a path or a backend to ``ActorSystem(journal=...)``; implement `JournalBackend` (and pass
 the conformance suite) to store journals elsewhere. `JournalReader` and the operations
-(`append`, `requeue`, `cancel`, `compact_before`) are what the CLI and the web UI use on a
-journal file.
+(`append`, `requeue`, `cancel`, `compact_before`, then `wake` for a running system) are
+what the CLI and the web UI use on a journal file.
 """
 
 from ._backend import JournalBackend as JournalBackend
@@ -16,9 +16,11 @@ from ._operations import append as append
 from ._operations import cancel as cancel
 from ._operations import compact_before as compact_before
 from ._operations import requeue as requeue
+from ._operations import requeue_dead as requeue_dead
 from ._reader import ActorSummary as ActorSummary
 from ._reader import ConversationFilters as ConversationFilters
 from ._reader import ConversationSummary as ConversationSummary
+from ._reader import DeadLetterFilters as DeadLetterFilters
 from ._reader import JournalReader as JournalReader
 from ._reader import JournalSummary as JournalSummary
 from ._reader import MessageFilters as MessageFilters
@@ -37,6 +39,7 @@ from ._records import StepRecord as StepRecord
 from ._records import TimerRecord as TimerRecord
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from ._sqlite import SQLiteJournal as SQLiteJournal
+from ._wake import wake as wake
 
 __all__ = [
     "JournalBackend",
@@ -59,6 +62,7 @@ __all__ = [
     "ActorSummary",
     "ConversationFilters",
     "ConversationSummary",
+    "DeadLetterFilters",
     "OldestPending",
     "MessageFilters",
     "decode_msgpack",
@@ -69,5 +73,7 @@ __all__ = [
     "requeue",
     "Cancelled",
     "cancel",
+    "requeue_dead",
     "compact_before",
+    "wake",
 ]
