@@ -15,6 +15,7 @@ from ._operations import Cancelled as Cancelled
 from ._operations import append as append
 from ._operations import cancel as cancel
 from ._operations import compact_before as compact_before
+from ._operations import pin_conversation as pin_conversation
 from ._operations import requeue as requeue
 from ._operations import requeue_dead as requeue_dead
 from ._reader import ActorSummary as ActorSummary
@@ -37,6 +38,7 @@ from ._records import MessageRecord as MessageRecord
 from ._records import MessageStatus as MessageStatus
 from ._records import StepRecord as StepRecord
 from ._records import TimerRecord as TimerRecord
+from ._records import TurnRecord as TurnRecord
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from ._sqlite import SQLiteJournal as SQLiteJournal
 from ._wake import wake as wake
@@ -53,6 +55,7 @@ __all__ = [
     "Failed",
     "StepRecord",
     "TimerRecord",
+    "TurnRecord",
     "Compacted",
     "ConversationNode",
     "conversation_tree",
@@ -76,4 +79,5 @@ __all__ = [
     "requeue_dead",
     "compact_before",
     "wake",
+    "pin_conversation",
 ]

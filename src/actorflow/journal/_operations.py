@@ -1,5 +1,5 @@
 """Operators' writes to a journal file: append a message, requeue dead letters, cancel a
-conversation or a message, compact.
+conversation or a message, compact, pin.
 
 Shared by the CLI and the web UI.
 
@@ -31,6 +31,7 @@ from ._statements import (
     cancel_outside,
     compact,
     immediate,
+    pin,
     requeue_each,
     requeue_outside,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "cancel",
     "compact_before",
     "not_dead",
+    "pin_conversation",
     "requeue",
     "requeue_dead",
 ]
@@ -237,6 +239,24 @@ def compact_before(path: Path, before: float, *, where_from: str = "") -> Compac
     """
     with _writing(path, where_from, "compact") as conn:
         return compact(conn, before)
+
+
+def pin_conversation(
+    path: Path, conversation: str, pinned: bool = True, *, where_from: str = ""
+) -> bool:
+    """Pin `conversation` so that compaction keeps all of it (R2: it stays replayable), or
+    unpin it. Returns False when it already was (or was not) pinned.
+
+    Raises `MessageNotFound` when pinning a conversation the journal does not hold (its first
+    message, whose id names it, is not there).
+    """
+    with _writing(path, where_from, "pin" if pinned else "unpin") as conn:
+        if pinned and _read(conn, conversation) is None:
+            raise MessageNotFound(
+                f"no conversation {conversation!r} in {path} (a conversation is named by the id"
+                " of its first message; it may have been compacted)"
+            )
+        return pin(conn, conversation, pinned)
 
 
 @contextlib.contextmanager

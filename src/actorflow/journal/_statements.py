@@ -25,6 +25,7 @@ __all__ = [
     "compact",
     "immediate",
     "COUNT_COMPACTABLE",
+    "pin",
     "message_row",
     "reading",
     "requeue_each",
@@ -44,19 +45,22 @@ _NOTICE: Final = "INSERT INTO notices (message_id) VALUES (?)"
 # Done messages older than the cutoff, and the steps they recorded; cancelled ones likewise, by
 # when they were cancelled. Steps of a message that is gone (compacted before, or never
 # committed) go too: nothing can re-run it.
+# Messages of a pinned conversation stay, with their steps and turns (R2): a replay needs them.
+_NOT_PINNED: Final = "coalesce(conversation, id) NOT IN (SELECT conversation FROM pins)"
 _DELETE_STEPS: Final = (
     "DELETE FROM steps WHERE message_id IN (SELECT id FROM messages INDEXED BY messages_done"
-    " WHERE status = 'done' AND done_at < ?)"
+    f" WHERE status = 'done' AND done_at < ? AND {_NOT_PINNED})"
     " OR message_id IN (SELECT id FROM messages INDEXED BY messages_cancelled"
-    " WHERE status = 'cancelled' AND cancelled_at < ?)"
+    f" WHERE status = 'cancelled' AND cancelled_at < ? AND {_NOT_PINNED})"
     " OR message_id NOT IN (SELECT id FROM messages)"
 )
 _DELETE_DONE: Final = (
     "DELETE FROM messages INDEXED BY messages_done WHERE status = 'done' AND done_at < ?"
+    f" AND {_NOT_PINNED}"
 )
 _DELETE_CANCELLED: Final = (
     "DELETE FROM messages INDEXED BY messages_cancelled"
-    " WHERE status = 'cancelled' AND cancelled_at < ?"
+    f" WHERE status = 'cancelled' AND cancelled_at < ? AND {_NOT_PINNED}"
 )
 
 # Cancelling (`cancel_outside`): pending messages become 'cancelled' with who and when; a
@@ -82,16 +86,20 @@ _CANCELLED_TIMER: Final = (
 _DELETE_TIMER: Final = "DELETE FROM timers WHERE id = ?"
 COUNT_COMPACTABLE: Final = (
     "SELECT (SELECT count(*) FROM messages INDEXED BY messages_done"
-    "  WHERE status = 'done' AND done_at < ?1)"
+    f"  WHERE status = 'done' AND done_at < ?1 AND {_NOT_PINNED})"
     " + (SELECT count(*) FROM messages INDEXED BY messages_cancelled"
-    "  WHERE status = 'cancelled' AND cancelled_at < ?1),"
+    f"  WHERE status = 'cancelled' AND cancelled_at < ?1 AND {_NOT_PINNED}),"
     " (SELECT count(*) FROM steps WHERE message_id IN (SELECT id FROM messages INDEXED BY"
-    "  messages_done WHERE status = 'done' AND done_at < ?1)"
+    f"  messages_done WHERE status = 'done' AND done_at < ?1 AND {_NOT_PINNED})"
     "  OR message_id IN (SELECT id FROM messages INDEXED BY messages_cancelled"
-    "  WHERE status = 'cancelled' AND cancelled_at < ?1)"
+    f"  WHERE status = 'cancelled' AND cancelled_at < ?1 AND {_NOT_PINNED})"
     "  OR message_id NOT IN (SELECT id FROM messages))"
 )
 """What `compact` would delete (messages, steps) before ``?1``: its statements, counted."""
+_PIN: Final = (
+    "INSERT INTO pins (conversation, pinned_at) VALUES (?, ?) ON CONFLICT (conversation) DO NOTHING"
+)
+_UNPIN: Final = "DELETE FROM pins WHERE conversation = ?"
 
 
 @contextmanager
@@ -170,8 +178,9 @@ def requeue_each(conn: sqlite3.Connection, message_ids: Iterable[str]) -> list[s
 def compact(conn: sqlite3.Connection, before: float) -> Compacted:
     """Delete done messages that were done before `before` (a Unix time) and their steps (J10).
 
-    Kept: every actor and its state, pending and dead messages, timers, and the steps of
-    messages that may still run. Runs in one transaction.
+    Kept: every actor and its state, pending and dead messages, timers, the steps of
+    messages that may still run, and every message of a pinned conversation. Runs in one
+    transaction.
     """
     with immediate(conn):
         steps = conn.execute(_DELETE_STEPS, (before, before)).rowcount
@@ -242,3 +251,12 @@ def reading(conn: sqlite3.Connection) -> Iterator[None]:
     finally:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+
+
+def pin(conn: sqlite3.Connection, conversation: str, pinned: bool) -> bool:
+    """Pin `conversation` (compaction keeps it whole, R2) or unpin it; False if it already
+    was (or was not) pinned."""
+    with immediate(conn):
+        if pinned:
+            return conn.execute(_PIN, (conversation, time.time())).rowcount == 1
+        return conn.execute(_UNPIN, (conversation,)).rowcount == 1
