@@ -181,6 +181,40 @@ async def test_j11_an_asker_of_a_cancelled_message_hears_message_cancelled(
         assert await gated.ask(Work(2), expect=list) == [0, 2]
 
 
+async def test_j11_the_asker_of_a_queued_message_hears_of_its_cancel_while_the_actor_is_busy(
+    tmp_path: Path, gates: None
+) -> None:
+    """A cancelled message in the mailbox will never be handled, so its asker is told when the
+    system notices the cancel, not when the actor gets to the message (here: never, while the
+    handler before it is still running)."""
+    path = tmp_path / "j.db"
+    async with af.ActorSystem(journal=path) as system:
+        gated = await system.spawn(Gated, name="gated")
+        await gated.tell(Work(0), id="w0")
+        await Gated.entered.wait()
+        async with anyio.create_task_group() as tg:
+            outcome: list[BaseException | object] = []
+
+            async def ask() -> None:
+                try:
+                    outcome.append(await gated.ask(Work(1)))
+                except af.MessageCancelled as exc:
+                    outcome.append(exc)
+
+            tg.start_soon(ask)
+            cell = cell_of(system, "gated")
+            await until(lambda: len(cell.mailbox) == 1)
+            (w1,) = [e.id for e in cell.mailbox]
+            await cancel_from_outside(path, message_id=str(w1))
+            await until(lambda: bool(outcome))  # the gate is still shut: w0 is being handled
+            assert not Gated.gate.is_set()
+            (error,) = outcome
+            assert isinstance(error, af.MessageCancelled)
+            assert error.message_id == w1
+            Gated.gate.set()
+        assert await gated.ask(Work(2), expect=list) == [0, 2]  # w1 was dropped, not handled
+
+
 async def test_j3_a_message_whose_handler_runs_at_the_cancel_finishes_and_ends_done(
     tmp_path: Path, gates: None
 ) -> None:

@@ -23,7 +23,7 @@ from .. import _outbox
 from .._cell import CannotStart, Handlers
 from .._crashpoints import crash_point
 from .._envelope import Envelope
-from .._errors import DecodeError, JournalError, MessageCancelled
+from .._errors import DecodeError, JournalError
 from .._handlers import Behaviour
 from .._lifecycle import PASSIVATED, PASSIVATING, RUNNING, is_fatal, is_requested_cancel
 from .._runtime import Runtime, Supervising
@@ -278,16 +278,7 @@ class DurableCell(JournaledCell):
         by = self.cancelled.pop(message_id)
         self.current = None
         envelope.claimed = False
-        reply = envelope.reply
-        if reply is not None and not reply.done():
-            reply.set_exception(
-                MessageCancelled(
-                    f"message {message_id} to {self.name} was cancelled by {by} before it was"
-                    " handled",
-                    actor=self.name,
-                    message_id=message_id,
-                )
-            )
+        self.tell_cancelled(envelope, by)
         logger.info(
             "actor %s: message %s (%s) was cancelled by %s; not handled",
             self.name,

@@ -18,7 +18,7 @@ from .. import _outbox
 from .._cell import ActorCell
 from .._codec import Codec
 from .._envelope import Envelope
-from .._errors import ActorflowError, DecodeError
+from .._errors import ActorflowError, DecodeError, MessageCancelled
 from .._handlers import handlers_of, state_type_of
 from .._ids import new_message_id
 from .._mailbox import Closed
@@ -208,7 +208,26 @@ class JournaledCell(ActorCell):
         and forgotten after the restore unless it came.
         """
         if self.held is not None or self.holds(record.id):
-            self.cancelled[record.id] = record.cancelled_by or "someone"
+            by = self.cancelled[record.id] = record.cancelled_by or "someone"
+            # Queued in the mailbox, it will never be handled: its asker hears so now rather
+            # than when the actor gets to it (the mailbox drops it then).
+            for envelope in self.mailbox:
+                if envelope.id == record.id:
+                    self.tell_cancelled(envelope, by)
+                    break
+
+    def tell_cancelled(self, envelope: Envelope, by: str) -> None:
+        """Tell the asker of `envelope` (if any, and not told yet) it was cancelled by `by`."""
+        reply = envelope.reply
+        if reply is not None and not reply.done():
+            reply.set_exception(
+                MessageCancelled(
+                    f"message {envelope.id} to {self.name} was cancelled by {by} before it was"
+                    " handled",
+                    actor=self.name,
+                    message_id=str(envelope.id),
+                )
+            )
 
     def holds(self, message_id: str) -> bool:
         """Whether `message_id` is being handled, queued, or held until restored."""
