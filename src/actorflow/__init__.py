@@ -26,6 +26,7 @@ from ._errors import JournalLocked as JournalLocked
 from ._errors import JournalSchemaError as JournalSchemaError
 from ._errors import JournalUnavailable as JournalUnavailable
 from ._errors import MailboxFull as MailboxFull
+from ._errors import MessageCancelled as MessageCancelled
 from ._errors import MessageNotFound as MessageNotFound
 from ._errors import MessageStatusError as MessageStatusError
 from ._errors import MessageTypeError as MessageTypeError
@@ -89,6 +90,7 @@ __all__ = [
     "ActorFailed",
     "ActorNotFound",
     "ActorStopped",
+    "MessageCancelled",
     "AskTimeout",
     "DecodeError",
     "DefinitionError",
