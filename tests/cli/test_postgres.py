@@ -122,6 +122,8 @@ def test_p3_run_on_another_applications_database_or_a_newer_journal_is_one_line(
         ["journal", "timers"],
         ["journal", "requeue", "m1"],
         ["journal", "requeue", "--all"],
+        ["journal", "cancel", "c1"],
+        ["journal", "cancel", "--message", "m1"],
         ["journal", "compact", "--before", "1d"],
         ["journal", "pin", "c1"],
         ["journal", "unpin", "c1"],

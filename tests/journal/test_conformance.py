@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 import actorflow as af
@@ -30,6 +31,7 @@ from actorflow.journal import (
     _sqlite,
     conversation_tree,
 )
+from actorflow.journal._pg_outside import cancel_outside as pg_cancel_outside
 from actorflow.journal._schema import MIGRATIONS
 from actorflow.journal._statements import append_outside, cancel_outside
 
@@ -460,6 +462,10 @@ def cancel_from_outside(
     if isinstance(journal, MemoryJournal):
         journal.cancel_outside(ids, by="op via test", at=at)
         return
+    if isinstance(journal, PostgresJournal):
+        with psycopg.connect(journal.conninfo, autocommit=True) as pg:
+            pg_cancel_outside(pg, ids, by="op via test", at=at)
+        return
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         for message_id in ids:
@@ -468,12 +474,17 @@ def cancel_from_outside(
         conn.close()
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", "postgres"])
 async def journal_at(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[JournalBackend, Path]]:
     path = tmp_path / "c.db"
-    backend: JournalBackend = SQLiteJournal(path) if request.param == "sqlite" else MemoryJournal()
+    backend: JournalBackend
+    if request.param == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        backend = PostgresJournal(server.new_database())
+    else:
+        backend = SQLiteJournal(path) if request.param == "sqlite" else MemoryJournal()
     await backend.open()
     yield backend, path
     await backend.close()

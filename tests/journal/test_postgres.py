@@ -13,7 +13,7 @@ import pytest
 
 import actorflow as af
 from actorflow.journal import ActorRecord, Batch, Done, MessageRecord, PostgresJournal, StepRecord
-from actorflow.journal._pg_outside import append_outside
+from actorflow.journal._pg_outside import append_outside, cancel_outside
 from actorflow.journal._pg_schema import MIGRATIONS
 
 from .postgres_server import PostgresServer, ServerMissing, postgres_server
@@ -118,7 +118,7 @@ async def test_j8_a_schema_1_journal_is_migrated_and_keeps_its_rows(
     backend = PostgresJournal(url)
     await backend.open()
     try:
-        assert await backend.schema_version() == af.journal.SCHEMA_VERSION == 3
+        assert await backend.schema_version() == af.journal.SCHEMA_VERSION == 4
         (old,) = await backend.pending()
         assert (old.id, old.body, old.trace) == ("old-1", b"\x01", None)
         await backend.write(Batch(steps=[StepRecord("old-1", "s", b"x")]))
@@ -149,7 +149,7 @@ async def test_j8_r2_a_schema_2_journal_is_migrated_its_turns_unrecorded_and_pin
     backend = PostgresJournal(url)
     await backend.open()
     try:
-        assert await backend.schema_version() == 3
+        assert await backend.schema_version() == 4
         (old,) = await backend.turns("c")
         assert (old.message_id, old.recorded, old.before, old.after) == ("old-1", False, None, None)
         assert [(st.step, st.result, st.args, st.position) for st in old.steps] == [
@@ -174,6 +174,14 @@ async def test_j8_r2_a_schema_2_journal_is_migrated_its_turns_unrecorded_and_pin
         compacted = await backend.compact(1e12)
         assert (compacted.messages, compacted.steps) == (0, 0)
         assert await backend.pinned() == ["c"]
+        # Schema 4: the migrated status check takes 'cancelled'.
+        await backend.write(Batch(appends=[MessageRecord("p-1", "a", "Add", b"\x04")]))
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert cancel_outside(conn, ["p-1", "old-1"], by="op", at=5.0) == ["p-1"]
+        cancelled = await backend.message("p-1")
+        assert cancelled is not None
+        assert (cancelled.status, cancelled.cancelled_by) == ("cancelled", "op")
+        assert [m.id for m in await backend.take_notices()] == ["p-1"]
     finally:
         await backend.close()
 

@@ -115,6 +115,16 @@ MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
         )
         """,
     ),
+    # Cancelled messages (`actorflow journal cancel`), as SQLite's 4: status 'cancelled', who
+    # and when; compacted like done messages (J10) through their own index.
+    4: (
+        "ALTER TABLE messages ADD COLUMN cancelled_at DOUBLE PRECISION",
+        "ALTER TABLE messages ADD COLUMN cancelled_by TEXT",
+        "ALTER TABLE messages DROP CONSTRAINT messages_status_check",
+        "ALTER TABLE messages ADD CONSTRAINT messages_status_check"
+        " CHECK (status IN ('pending', 'done', 'dead', 'cancelled'))",
+        "CREATE INDEX messages_cancelled ON messages (cancelled_at) WHERE status = 'cancelled'",
+    ),
 }
 
 if set(MIGRATIONS) != set(range(1, SCHEMA_VERSION + 1)):  # pragma: no cover - a release bug

@@ -19,6 +19,8 @@ __all__ = [
     "APPEND_LOCK",
     "CANCEL",
     "CHANNEL",
+    "CANCELLED_TIMER",
+    "CANCEL_PENDING",
     "CLAIM",
     "COMMIT_NUMBER",
     "CONVERSATION_STEPS",
@@ -76,16 +78,17 @@ CLAIM: Final = (
     " FROM (SELECT id, count(*) AS n FROM unnest(%b::text[]) AS id GROUP BY id) AS v"
     " WHERE messages.id = v.id AND messages.status = 'pending'"
 )
-# A done-mark stores the turn (R2, `turn_blob`): NULL when it was not recorded.
+# A done-mark stores the turn (R2, `turn_blob`): NULL when it was not recorded. A message
+# cancelled while its handler ran is done all the same (J3), the late cancel kept beside it.
 DONE_BY_SEQ: Final = (
     "UPDATE messages SET status = 'done', done_at = v.at, turn = v.turn"
     " FROM unnest(%b::bigint[], %b::float8[], %b::bytea[]) AS v(seq, at, turn)"
-    " WHERE messages.seq = v.seq AND messages.status = 'pending'"
+    " WHERE messages.seq = v.seq AND messages.status IN ('pending', 'cancelled')"
 )
 DONE_BY_ID: Final = (
     "UPDATE messages SET status = 'done', done_at = v.at, turn = v.turn"
     " FROM unnest(%b::text[], %b::float8[], %b::bytea[]) AS v(id, at, turn)"
-    " WHERE messages.id = v.id AND messages.status = 'pending'"
+    " WHERE messages.id = v.id AND messages.status IN ('pending', 'cancelled')"
 )
 STATES: Final = (
     "UPDATE actors SET state = coalesce(v.state, actors.state),"
@@ -93,9 +96,11 @@ STATES: Final = (
     " FROM unnest(%b::text[], %b::bytea[], %b::bigint[], %b::float8[]) AS v(name, state, n, at)"
     " WHERE actors.name = v.name"
 )
+# A failed attempt of a message cancelled meanwhile is recorded, but it stays cancelled.
 FAILED: Final = (
     "UPDATE messages SET attempts = %s, error = %s, traceback = %s,"
-    " status = CASE WHEN %s THEN 'dead' ELSE status END WHERE id = %s AND status = 'pending'"
+    " status = CASE WHEN %s AND status = 'pending' THEN 'dead' ELSE status END"
+    " WHERE id = %s AND status IN ('pending', 'cancelled')"
 )
 REQUEUE: Final = (
     "UPDATE messages SET status = 'pending', attempts = 0, error = NULL, traceback = NULL,"
@@ -122,19 +127,38 @@ COMMIT_NUMBER: Final = "UPDATE actorflow_writers SET last_commit = %s WHERE writ
 NOTICE: Final = "INSERT INTO notices (message_id) VALUES (%s)"
 TAKE_NOTICES: Final = (
     "WITH taken AS (DELETE FROM notices RETURNING message_id)"
-    f" SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'pending'"
+    f" SELECT {MESSAGE_COLUMNS} FROM messages WHERE status IN ('pending', 'cancelled')"
     " AND id IN (SELECT message_id FROM taken) ORDER BY seq"
 )
-# J10: done messages older than the cutoff and their steps, and steps whose message is gone.
-# Messages of a pinned conversation stay, with their steps and turns (R2): a replay needs them.
+# J10: done messages older than the cutoff and their steps, cancelled ones likewise by when
+# they were cancelled, and steps whose message is gone. Messages of a pinned conversation
+# stay, with their steps and turns (R2): a replay needs them.
 _NOT_PINNED: Final = "coalesce(conversation, id) NOT IN (SELECT conversation FROM pins)"
 DELETE_STEPS: Final = (
     "DELETE FROM steps WHERE message_id IN (SELECT id FROM messages"
-    f" WHERE status = 'done' AND done_at < %s AND {_NOT_PINNED})"
+    f" WHERE status = 'done' AND done_at < %(before)s AND {_NOT_PINNED})"
+    " OR message_id IN (SELECT id FROM messages"
+    f" WHERE status = 'cancelled' AND cancelled_at < %(before)s AND {_NOT_PINNED})"
     " OR NOT EXISTS (SELECT 1 FROM messages WHERE messages.id = steps.message_id)"
 )
 DELETE_DONE: Final = (
-    f"DELETE FROM messages WHERE status = 'done' AND done_at < %s AND {_NOT_PINNED}"
+    "DELETE FROM messages WHERE (status = 'done' AND done_at < %(before)s"
+    " OR status = 'cancelled' AND cancelled_at < %(before)s)"
+    f" AND {_NOT_PINNED}"
+)
+# Cancelling from outside (`_pg_outside.cancel_outside`): a pending message becomes
+# 'cancelled' with who and when; a cancelled timer's row moves into messages as the cancelled
+# message it would have sent, so a fire of it racing the cancel appends nothing.
+CANCEL_PENDING: Final = (
+    "UPDATE messages SET status = 'cancelled', cancelled_at = %s, cancelled_by = %s"
+    " WHERE id = %s AND status = 'pending' RETURNING id"
+)
+CANCELLED_TIMER: Final = (
+    "WITH gone AS (DELETE FROM timers WHERE id = %s RETURNING *)"
+    " INSERT INTO messages (id, recipient, type, body, sender, conversation, cause, created_at,"
+    " attempts, trace, status, cancelled_at, cancelled_by)"
+    " SELECT id, recipient, type, body, sender, conversation, cause, created_at, 0, trace,"
+    " 'cancelled', %s, %s FROM gone ON CONFLICT (id) DO NOTHING RETURNING id"
 )
 PIN: Final = (
     "INSERT INTO pins (conversation, pinned_at) VALUES (%s, %s)"

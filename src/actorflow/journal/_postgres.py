@@ -469,8 +469,8 @@ class PostgresJournal:
         async def once() -> Compacted:
             try:
                 async with pool.connection() as conn, conn.transaction():
-                    steps = await conn.execute(sql.DELETE_STEPS, (before,))
-                    messages = await conn.execute(sql.DELETE_DONE, (before,))
+                    steps = await conn.execute(sql.DELETE_STEPS, {"before": before})
+                    messages = await conn.execute(sql.DELETE_DONE, {"before": before})
                     return Compacted(
                         messages=messages.rowcount, steps=steps.rowcount, before=before
                     )
