@@ -8,16 +8,21 @@ socket: with the once-a-second check turned off, only that wake-up can make the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import anyio
+import psycopg
 import pytest
 
 import actorflow as af
 from actorflow.durable import DurableCell, _outside
 from actorflow.journal import Batch, Cancelled, MemoryJournal, MessageRecord, SQLiteJournal, cancel
+from actorflow.journal._pg_outside import cancel_outside as pg_cancel_outside
+
+from ..journal.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.anyio
 
@@ -317,3 +322,44 @@ async def test_j5_a_cancel_noticed_while_an_actor_restores_is_not_lost(gates: No
     found = await journal.message("m-late")
     assert found is not None
     assert (found.status, found.cancelled_by) == ("cancelled", "racer")
+
+
+async def test_j11_j12_on_postgresql_cancelled_messages_and_a_timer_are_never_handled(
+    postgres: PostgresServer, gates: None
+) -> None:
+    """The same on a PostgreSQL journal: the cancel commits from another connection and its
+    NOTIFY is the only wake-up (the once-a-second check is off)."""
+    url = postgres.new_database()
+    async with af.ActorSystem(journal=url) as system:
+        gated = await system.spawn(Gated, name="gated")
+        fanner = await system.spawn(Fanner, name="fanner")
+        await gated.tell(Work(0), id="w0")
+        await Gated.entered.wait()
+        timer_id = await fan_out(system, fanner)
+        cell = cell_of(system, "gated")
+        waiting = [e.id for e in cell.mailbox if e.id is not None]
+        assert len(waiting) == 3
+
+        def run() -> list[str]:
+            with psycopg.connect(url, autocommit=True) as conn:
+                return pg_cancel_outside(conn, [*waiting, timer_id], by="tester", at=time.time())
+
+        assert await anyio.to_thread.run_sync(run) == [*waiting, timer_id]
+        await until(lambda: set(cell.cancelled) == set(waiting))
+        assert timer_id not in system._services.timers.armed()
+        Gated.gate.set()
+        await system.wait_idle()
+        assert await gated.ask(Work(7), expect=list) == [0, 7]
+        found = {i: await system_message(url, i) for i in [*waiting, timer_id]}
+    assert set(found.values()) == {("cancelled", "tester")}
+
+
+async def system_message(url: str, message_id: str) -> tuple[str, str | None] | None:
+    def read() -> tuple[str, str | None] | None:
+        with psycopg.connect(url) as conn:
+            row = conn.execute(
+                "SELECT status, cancelled_by FROM messages WHERE id = %s", (message_id,)
+            ).fetchone()
+        return None if row is None else (str(row[0]), row[1])
+
+    return await anyio.to_thread.run_sync(read)
