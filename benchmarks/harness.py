@@ -35,6 +35,7 @@ class Sizes:
     conversations: int
     pickups: int
     fallback_pickups: int
+    chain_messages: int
     ui_messages: int
 
 
@@ -56,6 +57,7 @@ FULL = Sizes(
     conversations=100_000,
     pickups=50,
     fallback_pickups=20,
+    chain_messages=5_000,
     ui_messages=1_000_000,
 )
 QUICK = Sizes(
@@ -76,6 +78,7 @@ QUICK = Sizes(
     conversations=10_000,
     pickups=10,
     fallback_pickups=3,
+    chain_messages=5_000,
     ui_messages=100_000,
 )
 

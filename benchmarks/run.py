@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import uvloop
 
 import actorflow as af
+from cli_views import conversation_tree_chain
 from conversations import idle_conversations_memory
 from durable import durable_many_senders, durable_sequential, durable_throughput, recovery_time
 from harness import FULL, QUICK, Row, Sizes
@@ -47,6 +48,7 @@ BENCHMARKS: Sequence[Benchmark] = (
     recovery_time,
     idle_conversations_memory,
     outside_pickup_latency,
+    conversation_tree_chain,
     ui_list_page,
 )
 

@@ -19,6 +19,7 @@ EXPECTED = {
     ],
     "durable_counter.py": ["value=11 adds=2"],
     "hello.py": ["1: you asked 'hi'", "<ActorRef agent/42 running mailbox 0/1000>"],
+    "rally.py": ["rally-1: 50 turns"],
     "research_team.py": [
         "report: How is actor runtimes built? Sources: the design notes and the source code."
         " [bd9793]; Who uses actor runtimes? Sources: user surveys and public case studies."
@@ -45,7 +46,7 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
 
 
 # Smaller or faster than their defaults, to keep `make test` short.
-ENV = {"APPROVAL_WAIT_SECONDS": "0.2", "CHAT_SESSIONS": "500"}
+ENV = {"APPROVAL_WAIT_SECONDS": "0.2", "CHAT_SESSIONS": "500", "RALLY_TURNS": "50"}
 
 
 def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:

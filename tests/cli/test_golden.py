@@ -36,14 +36,27 @@ CASES = {
     "conversation": ["conversation", "m-02"],
     "dead": ["dead"],
     "tail": ["tail"],
+    "conversations": ["conversations"],
+    "requeue-dry-run": ["requeue", "--all", "--dry-run"],
 }
 
 LONG_ID_CASES = {
     "messages-long-ids": ["messages"],
     "conversation-long-ids": ["conversation", "6b0ea64b1a49e6775800000002"],
     "dead-long-ids": ["dead"],
+    "conversations-long-ids": ["conversations"],
+    "requeue-dry-run-long-ids": ["requeue", "--all", "--dry-run"],
 }
 """The same commands with ids as long as the runtime makes them (26 characters)."""
+
+
+STEPS_CASES = {
+    "steps": ["steps", "--conversation", "s-01"],
+    "steps-full": ["steps", "s-02", "--full"],
+    "show-steps": ["show", "s-02"],
+    "timers": ["timers"],
+}
+"""Commands on the journal with recorded steps and a pending timer (`support.build_steps`)."""
 
 
 def normalised(text: str, journal: Path) -> str:
@@ -80,6 +93,13 @@ def test_u1_golden_output(journal: Path, case: str, width: int) -> None:
 def test_u1_golden_output_with_runtime_ids(journal: Path, case: str, width: int) -> None:
     long_ids(journal)
     text = output(journal, width, LONG_ID_CASES[case])
+    check(f"{case}-{width}", text)
+
+
+@pytest.mark.parametrize("width", [80, 200])
+@pytest.mark.parametrize("case", list(STEPS_CASES))
+def test_u1_golden_output_of_steps_and_timers(steps_journal: Path, case: str, width: int) -> None:
+    text = output(steps_journal, width, STEPS_CASES[case])
     check(f"{case}-{width}", text)
 
 

@@ -24,12 +24,12 @@ m-01           alice                1   1 done      2025-01-01 00:01:00   2025-0
 
 STEPS_TABLE = """\
 message   step     recorded (UTC)        bytes   result
-─────────────────────────────────────────────────────────────────────────────────────────────────────────────
+─────────────────────────────────────────────────────────────────────────────────────────
 s-01      search   2025-01-01 00:01:00      24   {"question":"tides","hits":[1,2]}
 s-01      llm      2025-01-01 00:01:00      12   "about tides"
-s-02      search   2025-01-01 00:02:00      32   {"question":"more on tides","hits":[1,2]}
-s-02      llm      2025-01-01 00:02:00     303   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…
-"""  # noqa: E501
+s-02      search   2025-01-01 00:02:00      32   {"question":"more on tides","hits":[1,2…
+s-02      llm      2025-01-01 00:02:00     303   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…
+"""
 
 TIMERS_TABLE = """\
 id     actor   type         due (UTC)             conversation

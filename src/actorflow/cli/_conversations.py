@@ -14,9 +14,9 @@ import click
 
 from ..journal import ConversationFilters, ConversationSummary, MessageStatus
 from ._conversation import duration
-from ._options import journal_option, json_option, limit_option, open_journal
+from ._options import journal_option, json_option, limit_option, once, open_journal
 from ._output import Column, Output, iso_time, table_time
-from ._params import FILTER_TEXT, TIME
+from ._params import NAME, TIME
 
 __all__ = ["STATUSES", "conversations", "status_counts"]
 
@@ -24,7 +24,7 @@ STATUSES: Final[tuple[str, ...]] = get_args(MessageStatus)
 """The statuses a message can have, in the order the CLI lists them."""
 
 _COLUMNS: Final = (
-    Column("conversation", fold=True),
+    Column("conversation", key=True),
     Column("first actor"),
     Column("messages", "right"),
     Column("statuses"),
@@ -39,13 +39,31 @@ _COLUMNS: Final = (
 @click.option(
     "--status",
     type=click.Choice(STATUSES),
+    multiple=True,
+    callback=once,
     help="Only conversations with at least one message of this status.",
 )
 @click.option(
-    "--actor", type=FILTER_TEXT, help="Only conversations with a message sent to or by ACTOR."
+    "--actor",
+    type=NAME,
+    multiple=True,
+    callback=once,
+    help="Only conversations with a message sent to or by ACTOR.",
 )
-@click.option("--since", type=TIME, help="Only conversations started at or after TIME.")
-@click.option("--until", type=TIME, help="Only conversations started before TIME.")
+@click.option(
+    "--since",
+    type=TIME,
+    multiple=True,
+    callback=once,
+    help="Only conversations started at or after TIME.",
+)
+@click.option(
+    "--until",
+    type=TIME,
+    multiple=True,
+    callback=once,
+    help="Only conversations started before TIME.",
+)
 @limit_option(50, "conversations")
 @json_option
 def conversations(

@@ -62,7 +62,7 @@ _json = msgspec.json.Encoder()
 class Column(NamedTuple):
     """One column of a table: its header, alignment, and how its values may give way.
 
-    A column's values wrap between words when the table needs room; an `key` column's never
+    A column's values wrap between words when the table needs room; a `key` column's never
     do; a `fold` column's may also break inside a long word.
     """
 
@@ -120,7 +120,7 @@ class Output:
             )
         for row in cells:
             table.add_row(*(_cell(column, cell) for column, cell in zip(columns, row, strict=True)))
-        self._print_plain(table)
+        self._print_table(table)
 
     def _blocks(
         self, columns: Sequence[Column], rows: list[list[str]], guides: Sequence[str] | None
@@ -142,7 +142,7 @@ class Output:
                 line.append(_cell(column, value))
                 self.console.print(line, soft_wrap=True)
 
-    def _print_plain(self, table: Table) -> None:
+    def _print_table(self, table: Table) -> None:
         if self.console.is_terminal:
             self.console.print(table)
             return

@@ -17,14 +17,15 @@ from ..journal._reader import unknown_message
 from ._errors import Failure
 from ._options import journal_option, json_option, open_journal
 from ._output import Column, Output, iso_time, pretty_json, table_time
+from ._params import ID
 
 __all__ = ["PREVIEW", "print_steps", "step_json", "steps"]
 
-PREVIEW: Final = 60
+PREVIEW: Final = 40
 """How many characters of a step's result (as compact JSON) a table shows."""
 
 _COLUMNS: Final = (
-    Column("message", fold=True),
+    Column("message", key=True),
     Column("step"),
     Column("recorded (UTC)"),
     Column("bytes", "right"),
@@ -33,10 +34,11 @@ _COLUMNS: Final = (
 
 
 @click.command()
-@click.argument("message_id", metavar="[MESSAGE_ID]", required=False)
+@click.argument("message_id", metavar="MESSAGE_ID", type=ID, required=False)
 @click.option(
     "--conversation",
     "conversation_key",
+    type=ID,
     metavar="ID",
     help="The steps of every message of this conversation (or of the one ID is in).",
 )

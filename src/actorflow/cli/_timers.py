@@ -14,11 +14,11 @@ from ._output import Column, Output, iso_time, table_time
 __all__ = ["timers"]
 
 _COLUMNS: Final = (
-    Column("id", fold=True),
+    Column("id", key=True),
     Column("actor"),
     Column("type"),
     Column("due (UTC)"),
-    Column("conversation", fold=True),
+    Column("conversation", key=True),
 )
 
 

@@ -14,9 +14,11 @@ from ._operations import Appended as Appended
 from ._operations import append as append
 from ._operations import compact_before as compact_before
 from ._operations import requeue as requeue
+from ._operations import requeue_dead as requeue_dead
 from ._reader import ActorSummary as ActorSummary
 from ._reader import ConversationFilters as ConversationFilters
 from ._reader import ConversationSummary as ConversationSummary
+from ._reader import DeadLetterFilters as DeadLetterFilters
 from ._reader import JournalReader as JournalReader
 from ._reader import JournalSummary as JournalSummary
 from ._reader import MessageFilters as MessageFilters
@@ -58,6 +60,7 @@ __all__ = [
     "ActorSummary",
     "ConversationFilters",
     "ConversationSummary",
+    "DeadLetterFilters",
     "OldestPending",
     "MessageFilters",
     "decode_msgpack",
@@ -66,6 +69,7 @@ __all__ = [
     "Appended",
     "append",
     "requeue",
+    "requeue_dead",
     "compact_before",
     "wake",
 ]

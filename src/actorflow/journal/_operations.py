@@ -1,4 +1,4 @@
-"""Operators' writes to a journal file: append a message, requeue a dead letter, compact.
+"""Operators' writes to a journal file: append a message, requeue dead letters, compact.
 
 Shared by the CLI and the web UI.
 
@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .._errors import JournalError, MessageStatusError
-from ._reader import open_writable, unknown_message
+from ._reader import DeadLetterFilters, open_writable, unknown_message
 from ._records import Compacted, MessageRecord
 from ._rows import MESSAGE_COLUMNS, read_message
 from ._sqlite import translate
-from ._statements import append_outside, compact, requeue_outside
+from ._statements import append_outside, compact, immediate, requeue_each, requeue_outside
 
-__all__ = ["Appended", "append", "compact_before", "requeue"]
+__all__ = ["Appended", "append", "compact_before", "not_dead", "requeue", "requeue_dead"]
 
 
 class Appended(NamedTuple):
@@ -68,11 +68,32 @@ def requeue(path: Path, message_id: str, *, where_from: str = "") -> MessageReco
         if before.status == "dead" and requeue_outside(conn, message_id):
             return before
         now = _read(conn, message_id)
-        status = before.status if now is None else now.status
-        raise MessageStatusError(
-            f"message {message_id!r} is {status}, not dead; only dead letters can be requeued"
-            " (list them with: actorflow journal dead)"
-        )
+        raise not_dead(message_id, before.status if now is None else now.status)
+
+
+def not_dead(message_id: str, status: str) -> MessageStatusError:
+    """The error for a requeue of a message that is not a dead letter."""
+    return MessageStatusError(
+        f"message {message_id!r} is {status}, not dead; only dead letters can be requeued"
+        " (list them with: actorflow journal dead)"
+    )
+
+
+def requeue_dead(
+    path: Path, filters: DeadLetterFilters, *, where_from: str = ""
+) -> list[MessageRecord]:
+    """Make every dead letter `filters` selects pending again, with its attempts reset and a
+    notice (S7, J11); return them, in seq order, as they were.
+
+    One transaction selects and requeues them, so the answer is exactly what changed: a dead
+    letter that died after it, or was requeued before it, is not among them. Raises
+    `JournalLocked` if a writer held the write lock for longer than `BUSY_TIMEOUT`.
+    """
+    sql, params = filters.query()
+    with _writing(path, where_from, "requeue") as conn, immediate(conn):
+        found = [read_message(row) for row in conn.execute(sql, params).fetchall()]
+        changed = set(requeue_each(conn, [m.id for m in found]))
+    return [m for m in found if m.id in changed]
 
 
 def compact_before(path: Path, before: float, *, where_from: str = "") -> Compacted:

@@ -27,7 +27,14 @@ from .._errors import (
     MessageNotFound,
 )
 from .._names import name_forms
-from ._records import ActorRecord, MessageRecord, MessageStatus, StepRecord, TimerRecord
+from ._records import (
+    ActorRecord,
+    Compacted,
+    MessageRecord,
+    MessageStatus,
+    StepRecord,
+    TimerRecord,
+)
 from ._rows import (
     ACTOR_COLUMNS,
     MESSAGE_COLUMNS,
@@ -43,11 +50,13 @@ from ._rows import (
 )
 from ._schema import SCHEMA_VERSION
 from ._sqlite import empty_database, empty_file, translate
+from ._statements import COUNT_COMPACTABLE
 
 __all__ = [
     "ActorSummary",
     "ConversationFilters",
     "ConversationSummary",
+    "DeadLetterFilters",
     "JournalReader",
     "JournalSummary",
     "MessageFilters",
@@ -96,7 +105,8 @@ _IS_START: Final = (
 _IN_KEY: Final = "(s.conversation = {key} OR (s.conversation IS NULL AND s.id = {key}))"
 _HAS_STATUS: Final = f"EXISTS (SELECT 1 FROM messages AS s WHERE {_IN_KEY} AND s.status = ?)"
 _HAS_ACTOR: Final = (
-    f"EXISTS (SELECT 1 FROM messages AS s WHERE {_IN_KEY} AND (s.recipient = ? OR s.sender = ?))"
+    f"EXISTS (SELECT 1 FROM messages AS s WHERE {_IN_KEY}"
+    " AND (s.recipient IN ({marks}) OR s.sender IN ({marks})))"
 )
 _START_COLUMNS: Final = "m.seq, {key}, m.id, m.recipient, m.created_at"
 # Statuses few messages have (a partial index holds just them): a filter on one starts from
@@ -193,6 +203,36 @@ class MessageFilters(msgspec.Struct, frozen=True, kw_only=True):
             clauses.append("created_at < ?")
             params.append(self.until)
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+class DeadLetterFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """Which dead letters `JournalReader.dead_letters` (and a bulk requeue) select."""
+
+    actor: str | None = None
+    """Dead letters to this actor (the one whose handler failed)."""
+    type: str | None = None
+    since: float | None = None
+    """Created at or after this UNIX time."""
+
+    def query(self) -> tuple[str, list[Any]]:
+        """The SELECT of these dead letters in seq order (constant fragments only), and its
+        parameters."""
+        sql = (
+            f"SELECT {MESSAGE_COLUMNS} FROM messages INDEXED BY messages_dead WHERE status = 'dead'"
+        )
+        params: list[Any] = []
+        if self.actor is not None:
+            forms = name_forms(self.actor)  # NFC, and NFD as older journals may hold it
+            sql += f" AND recipient IN ({', '.join('?' * len(forms))})"
+            params += forms
+        for clause, value in (
+            (" AND type = ?", self.type),
+            (" AND created_at >= ?", self.since),
+        ):
+            if value is not None:
+                sql += clause
+                params.append(value)
+        return sql + " ORDER BY seq", params
 
 
 class OldestPending(msgspec.Struct, frozen=True):
@@ -400,13 +440,18 @@ class JournalReader:
         bound = -1 if limit is None else _bounded(limit)  # SQLite: a negative LIMIT is none
         return [read_timer(row) for row in self._all(sql, (bound,))]
 
-    def dead_letters(self, *, limit: int) -> list[MessageRecord]:
-        """Dead letters, newest first."""
-        sql = (
-            f"SELECT {MESSAGE_COLUMNS} FROM messages INDEXED BY messages_dead"
-            " WHERE status = 'dead' ORDER BY seq DESC LIMIT ?"
-        )
-        return [read_message(row) for row in self._all(sql, (_bounded(limit),))]
+    def dead_letters(
+        self, *, limit: int, filters: DeadLetterFilters | None = None
+    ) -> list[MessageRecord]:
+        """Dead letters (those `filters` selects), newest first."""
+        sql, params = (filters or DeadLetterFilters()).query()
+        sql = sql.removesuffix(" ORDER BY seq") + " ORDER BY seq DESC LIMIT ?"
+        return [read_message(row) for row in self._all(sql, (*params, _bounded(limit)))]
+
+    def compactable(self, before: float) -> Compacted:
+        """What compacting before `before` (a UNIX time) would remove, counted (J10)."""
+        messages, steps = self._one(COUNT_COMPACTABLE, (before,))
+        return Compacted(messages=messages, steps=steps, before=before)
 
     def newest(self, *, limit: int) -> list[MessageRecord]:
         """The `limit` newest messages, oldest of them first."""
@@ -630,8 +675,9 @@ def _starts_query(filters: ConversationFilters, limit: int) -> tuple[str, tuple[
         clauses.append("m.created_at < ?")
         params.append(filters.until)
     if filters.actor is not None:
-        clauses.append(_HAS_ACTOR.format(key=key))
-        params += [filters.actor, filters.actor]
+        forms = name_forms(filters.actor)  # NFC, and NFD as older journals may hold it
+        clauses.append(_HAS_ACTOR.format(key=key, marks=", ".join("?" * len(forms))))
+        params += [*forms, *forms]
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
     columns = _START_COLUMNS.format(key=key)
     sql = f"SELECT {columns} FROM {source}{where} ORDER BY m.seq DESC LIMIT ?"

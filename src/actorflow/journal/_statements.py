@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Final
 
@@ -22,7 +22,9 @@ __all__ = [
     "append_outside",
     "compact",
     "immediate",
+    "COUNT_COMPACTABLE",
     "message_row",
+    "requeue_each",
     "requeue_outside",
     "timer_row",
 ]
@@ -46,6 +48,14 @@ _DELETE_STEPS: Final = (
 _DELETE_DONE: Final = (
     "DELETE FROM messages INDEXED BY messages_done WHERE status = 'done' AND done_at < ?"
 )
+COUNT_COMPACTABLE: Final = (
+    "SELECT (SELECT count(*) FROM messages INDEXED BY messages_done"
+    "  WHERE status = 'done' AND done_at < ?1),"
+    " (SELECT count(*) FROM steps WHERE message_id IN (SELECT id FROM messages INDEXED BY"
+    "  messages_done WHERE status = 'done' AND done_at < ?1)"
+    "  OR message_id NOT IN (SELECT id FROM messages))"
+)
+"""What `compact` would delete (messages, steps) before ``?1``: its statements, counted."""
 
 
 @contextmanager
@@ -107,6 +117,17 @@ def requeue_outside(conn: sqlite3.Connection, message_id: str) -> bool:
         changed = conn.execute(REQUEUE, (message_id,)).rowcount == 1
         if changed:
             conn.execute(_NOTICE, (message_id,))
+    return changed
+
+
+def requeue_each(conn: sqlite3.Connection, message_ids: Iterable[str]) -> list[str]:
+    """Inside the caller's write transaction: make each of `message_ids` that is dead pending
+    again, with a notice (J11); return the ids changed, in order."""
+    changed = []
+    for message_id in message_ids:
+        if conn.execute(REQUEUE, (message_id,)).rowcount == 1:
+            conn.execute(_NOTICE, (message_id,))
+            changed.append(message_id)
     return changed
 
 
