@@ -21,7 +21,7 @@ from ._parts import (
     table,
     took,
 )
-from ._problems import BadFilter, NotFound
+from ._problems import BadParameter, NotFound
 from ._reading import read
 from ._settings import UiSettings
 from ._timeline import step_anchor
@@ -58,7 +58,7 @@ async def message_page(request: Request) -> HTMLResponse:
         )
     notice = request.query_params.get("done")
     if notice is not None and notice not in _NOTICES:
-        raise BadFilter("done", f"{notice!r} is not one of {', '.join(_NOTICES)}")
+        raise BadParameter("done", f"{notice!r} is not one of {', '.join(_NOTICES)}")
     return HTMLResponse(render(settings, found, notice=notice))
 
 

@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from .. import MessageNotFound, MessageStatusError
 from ..journal import requeue, wake
 from ._parts import message_url
-from ._problems import BadFilter, NotFound, PageError, ReadOnly
+from ._problems import BadParameter, NotFound, PageError, ReadOnly
 from ._settings import UiSettings
 
 __all__ = ["requeue_action"]
@@ -62,16 +62,16 @@ async def _form(request: Request, settings: UiSettings) -> dict[str, list[str]]:
         )
     kind = request.headers.get("content-type", "").split(";")[0].strip()
     if kind != "application/x-www-form-urlencoded":
-        raise BadFilter("content-type", f"{kind!r}: writes take an urlencoded form")
+        raise BadParameter("content-type", f"{kind!r}: writes take an urlencoded form")
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > _MAX_FORM:
-            raise BadFilter("form", f"more than {_MAX_FORM:,} bytes")
+            raise BadParameter("form", f"more than {_MAX_FORM:,} bytes")
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
-        raise BadFilter("form", "is not valid UTF-8") from None
+        raise BadParameter("form", "is not valid UTF-8") from None
     secret = _field(fields, "form_secret")
     if not hmac.compare_digest(secret.encode(), settings.form_secret.encode()):
         raise ReadOnly(
@@ -84,7 +84,7 @@ async def _form(request: Request, settings: UiSettings) -> dict[str, list[str]]:
 def _field(fields: Mapping[str, list[str]], name: str) -> str:
     values = fields.get(name)
     if not values or not values[0]:
-        raise BadFilter(name, "missing from the form")
+        raise BadParameter(name, "missing from the form")
     if len(values) > 1:
-        raise BadFilter(name, "given more than once")
+        raise BadParameter(name, "given more than once")
     return values[0]
