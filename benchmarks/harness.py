@@ -37,6 +37,7 @@ class Sizes:
     fallback_pickups: int
     chain_messages: int
     ui_messages: int
+    replay_messages: int
 
 
 FULL = Sizes(
@@ -59,6 +60,7 @@ FULL = Sizes(
     fallback_pickups=20,
     chain_messages=5_000,
     ui_messages=1_000_000,
+    replay_messages=1_000,
 )
 QUICK = Sizes(
     rounds=3,
@@ -80,6 +82,7 @@ QUICK = Sizes(
     fallback_pickups=3,
     chain_messages=5_000,
     ui_messages=100_000,
+    replay_messages=1_000,
 )
 
 

@@ -32,6 +32,7 @@ from lifecycle import restart_cost, spawn_cost
 from memory import idle_actor_memory
 from messaging import PYKKA_MISSING, ask_latency, tell_throughput
 from outside import outside_pickup_latency
+from replaying import replay_strict
 from web_ui import ui_list_page
 
 Benchmark = Callable[[Sizes], Awaitable[list[Row]]]
@@ -50,6 +51,7 @@ BENCHMARKS: Sequence[Benchmark] = (
     outside_pickup_latency,
     conversation_tree_chain,
     ui_list_page,
+    replay_strict,
 )
 
 COLUMNS = ("name", "value", "unit", "baseline", "ratio", "target", "met")

@@ -25,6 +25,12 @@ EXPECTED = {
         " [bd9793]; Who uses actor runtimes? Sources: user surveys and public case studies."
         " [db74f1] [c63993]"
     ],
+    "replay_team.py": [
+        "5 turns replayed, 0 diverged",
+        "5 turns replayed, 5 diverged: planner#1 step plan arguments (+4), worker-1#1 step search"
+        " arguments (+5), worker-2#1 step search arguments (+5), planner#2 state.findings (+1),"
+        " planner#3 step write arguments (+4)",
+    ],
     "supervision.py": [
         "dead letter: tool Call(query='poison') after 2 attempts",
         "plan for 'write a sonnet' using 'result for write a sonnet'",

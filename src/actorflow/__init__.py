@@ -28,6 +28,7 @@ from ._errors import MailboxFull as MailboxFull
 from ._errors import MessageNotFound as MessageNotFound
 from ._errors import MessageStatusError as MessageStatusError
 from ._errors import MessageTypeError as MessageTypeError
+from ._errors import ReplayError as ReplayError
 from ._errors import StartFailed as StartFailed
 from ._errors import SupervisorGaveUp as SupervisorGaveUp
 from ._errors import UnexpectedReply as UnexpectedReply
@@ -90,6 +91,7 @@ __all__ = [
     "JournalSchemaError",
     "MessageNotFound",
     "MessageStatusError",
+    "ReplayError",
     "MailboxFull",
     "MessageTypeError",
     "StartFailed",

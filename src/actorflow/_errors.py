@@ -23,6 +23,7 @@ __all__ = [
     "JournalSchemaError",
     "MailboxFull",
     "MessageTypeError",
+    "ReplayError",
     "StartFailed",
     "SupervisorGaveUp",
     "UnexpectedReply",
@@ -170,3 +171,16 @@ class MessageStatusError(JournalError):
 
     The message says the status it has and which messages the operation takes.
     """
+
+
+class ReplayError(ActorflowError):
+    """Raised when a recorded conversation cannot be replayed (R1): unknown or compacted, an
+    actor kind that cannot be imported, a step the record does not hold and may not call.
+
+    `report` is the replay's report so far (an ``actorflow.replay.Replay``) when there is one,
+    so the diff up to the failure can still be shown.
+    """
+
+    def __init__(self, message: str, *, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report

@@ -91,12 +91,15 @@ class Timers:
         if type(message) not in target.handlers:
             raise target.wrong_type(message)
         due = due_at(when)
-        timer_id = new_message_id()
-        if not isinstance(target, JournaledCell):
-            self._arm(timer_id, _Armed(due, target.name, None, message, target))
-            return timer_id
         outbox = _outbox.current()
         turn = outbox if isinstance(outbox, Turn) else None
+        # Inside a durable turn a timer takes its place among what the turn makes (R2).
+        derived = None if turn is None else turn.child_id()
+        if not isinstance(target, JournaledCell):
+            timer_id = new_message_id()  # armed now, not journaled: an id of its own
+            self._arm(timer_id, _Armed(due, target.name, None, message, target))
+            return timer_id
+        timer_id = derived or new_message_id()  # derived: a re-run of the turn makes it again
         record = TimerRecord(
             record_for(
                 message,

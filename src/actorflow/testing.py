@@ -18,17 +18,18 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, final
 
 import anyio
 import anyio.lowlevel
 
+from . import replay as _replay
 from ._ref import ActorRef, cell_of
 from ._system import ActorSystem
 
-__all__ = ["FakeClock", "capture_logs", "wait_idle"]
+__all__ = ["FakeClock", "capture_logs", "replay", "wait_idle"]
 
 
 @final
@@ -110,3 +111,24 @@ def capture_logs(level: int = logging.DEBUG) -> Iterator[list[logging.LogRecord]
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
+
+
+async def replay(
+    source: Any,
+    conversation: str | None = None,
+    *,
+    live: Iterable[str] = (),
+    fork_at: str | None = None,
+    allow_divergence: bool = False,
+) -> _replay.Replay:
+    """Replay a recorded conversation (R1) and fail the test if it diverged.
+
+    `source` is an open journal backend, a journal file or an ``actorflow.replay.Recording``;
+    the mode is strict unless `live` or `fork_at` is given (see ``actorflow.replay.replay``).
+    Raises `AssertionError` with the side-by-side diff when anything diverged, unless
+    `allow_divergence`; returns the report either way.
+    """
+    report = await _replay.replay(source, conversation, live=live, fork_at=fork_at)
+    if report.diverged and not allow_divergence:
+        raise AssertionError(f"the replay diverged:\n{report.render()}")
+    return report

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from actorflow.cli._output import WIDTH_VARIABLE
 from actorflow.cli._tree import Below, Chain, More, Shown, tree_lines
 from actorflow.journal import ConversationNode, MessageRecord, conversation_tree
 
-from .support import EPOCH, cli
+from .support import EPOCH, cli, long_ids
 
 
 def add_chain(path: Path, root: str, cause: str, length: int, *, first_seq: int) -> list[str]:
@@ -206,3 +207,25 @@ def test_every_message_is_drawn_or_counted_once_in_order(
     assert drawn == [m for m in everything if m in set(drawn)]  # depth-first order kept
     if depth is None and limit is None and not collapse:
         assert drawn == everything
+
+
+def test_u1_a_collapsed_chain_in_a_narrow_terminal_keeps_ids_whole(chained: Path) -> None:
+    ids = long_ids(chained)
+    result = cli(
+        ["journal", "conversation", ids[0], "--journal", str(chained)], env={WIDTH_VARIABLE: "80"}
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    first, last = ids[0], ids[-1]  # m-01, then the last of the chain (seq order: m-01.59)
+    assert [line for line in lines if not line.lstrip("│ ").startswith(_FIELDS)] == [
+        lines[0],
+        first,
+        "└┄ 59 in a chain",
+        f"   └─ {last}",
+    ]
+    assert "         status               done" in lines  # the last message's fields
+    assert "   │  status               59 done" in lines  # the chain's, with a bar down
+    assert not any(line.rstrip() != line for line in lines)
+
+
+_FIELDS = ("type ", "sender -> recipient ", "status ", "attempts ", "after ", "took ")

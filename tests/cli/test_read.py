@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from actorflow.journal import SCHEMA_VERSION
+
 from .support import cli
 
 ACTORS_TABLE = """\
@@ -85,7 +87,7 @@ def test_stats(journal: Path) -> None:
     assert out[1].startswith("size            ")
     assert out[1].endswith(" bytes (+ 0 in the WAL file)")
     assert out[2:] == [
-        "schema version  2",
+        f"schema version  {SCHEMA_VERSION}",
         "messages        6: 2 pending, 3 done, 1 dead",
         "actors          3",
         "dead letters    1",
@@ -99,7 +101,7 @@ def test_stats_json(journal: Path) -> None:
         "file": str(journal),
         "size_bytes": journal.stat().st_size,
         "wal_bytes": 0,
-        "schema_version": 2,
+        "schema_version": SCHEMA_VERSION,
         "messages": {"pending": 2, "done": 3, "dead": 1},
         "actors": 3,
         "dead_letters": 1,

@@ -247,3 +247,31 @@ def test_timers_soonest_first_and_limited(steps_journal: Path) -> None:
 
 def test_no_timers(journal: Path) -> None:
     assert run(journal, "timers") == "no pending timers\n"
+
+
+def test_an_actor_filter_finds_a_name_stored_decomposed(journal: Path) -> None:
+    """A journal written before names were NFC may hold one in NFD; typed in NFC it is found."""
+    decomposed = "e\u0301cole"
+    with sqlite3.connect(journal) as conn:
+        conn.execute("UPDATE messages SET recipient = ? WHERE recipient = 'alice'", (decomposed,))
+    conn.close()
+    found = lines(journal, "conversations", "--actor", "\u00e9cole")
+    assert [c["id"] for c in found] == ["m-04", "m-02", "m-01"]
+    report = json.loads(run(journal, "requeue", "--actor", "\u00e9cole", "--dry-run", "--json"))
+    assert [m["id"] for m in report["messages"]] == ["m-04"]
+
+
+def test_a_filter_given_twice_is_a_usage_error(journal: Path) -> None:
+    result = cli(
+        [
+            "journal",
+            "conversations",
+            "--actor",
+            "bob",
+            "--actor",
+            "carol",
+            "--journal",
+            str(journal),
+        ]
+    )
+    assert_one_error_line(result, 2, "given 2 times ('bob', 'carol'); give it once")

@@ -25,6 +25,7 @@ from actorflow.journal import (
     SQLiteJournal,
     StepRecord,
     TimerRecord,
+    TurnRecord,
     _sqlite,
     conversation_tree,
 )
@@ -249,6 +250,80 @@ async def test_j10_compaction_removes_old_done_messages_and_their_steps(
     assert actor.state == b"s2"
 
 
+async def test_r2_turns_keep_states_before_and_after_replies_and_ordered_steps(
+    journal: JournalBackend,
+) -> None:
+    await journal.write(
+        Batch(
+            actors=[ActorRecord("a", "k", b"\x90")],
+            appends=[msg(1, conversation="c"), msg(2, conversation="c"), msg(3, conversation="x")],
+        )
+    )
+    await journal.write(
+        Batch(
+            steps=[
+                StepRecord("m1", "tool", b"t", args=b"d2", position=2),
+                StepRecord("m1", "llm", b"l", args=b"d1", position=1),
+                StepRecord("m1", "llm#2", b"l2", args=None, position=3),
+            ]
+        )
+    )
+    await journal.write(
+        Batch(
+            done=[
+                Done("m1", "a", b"s1", 1.0, before=b"s0", reply=b"r1"),
+                Done("m2", "a", None, 2.0, before=None, recorded=False),
+                Done("m3", "a", b"s3", 3.0, before=b"s1"),
+            ]
+        )
+    )
+    first, second = await journal.turns("c")
+    assert (first.message_id, first.actor, first.before, first.after, first.reply) == (
+        "m1",
+        "a",
+        b"s0",
+        b"s1",
+        b"r1",
+    )
+    assert [(st.step, st.result, st.args, st.position) for st in first.steps] == [
+        ("llm", b"l", b"d1", 1),
+        ("tool", b"t", b"d2", 2),
+        ("llm#2", b"l2", None, 3),
+    ]
+    assert second == TurnRecord("m2", "a", None, None, None, [], recorded=False)
+    assert [t.message_id for t in await journal.turns("x")] == ["m3"]
+    assert await journal.turns("nothing") == []
+
+
+async def test_r2_compaction_keeps_a_pinned_conversation_whole(journal: JournalBackend) -> None:
+    await journal.write(
+        Batch(
+            actors=[ActorRecord("a", "k", b"\x90")],
+            appends=[
+                msg(1, conversation="m1"),
+                msg(2, conversation="m1"),
+                msg(3, conversation="m3"),
+            ],
+            steps=[StepRecord("m2", "llm", b"r"), StepRecord("m3", "llm", b"r")],
+        )
+    )
+    await journal.write(Batch(done=[Done(f"m{i}", "a", b"s", 1.0, before=b"s") for i in (1, 2, 3)]))
+    assert await journal.pin("m1") is True
+    assert await journal.pin("m1") is False  # already pinned
+    assert await journal.pinned() == ["m1"]
+    result = await journal.compact(1e12)
+    assert (result.messages, result.steps) == (1, 1)  # m3 and its step only
+    assert [m.id for m in await journal.conversation("m1")] == ["m1", "m2"]
+    assert await journal.steps("m2") == {"llm": b"r"}
+    assert [t.message_id for t in await journal.turns("m1")] == ["m1", "m2"]
+    assert await journal.pin("m1", False) is True
+    assert await journal.pin("m1", False) is False
+    assert await journal.pinned() == []
+    again = await journal.compact(1e12)
+    assert again.messages == 2
+    assert await journal.turns("m1") == []
+
+
 async def test_j11_notices_of_outside_appends_are_taken_once(tmp_path: Path) -> None:
     sqlite_path = tmp_path / "notices.db"
     backends: list[JournalBackend] = [SQLiteJournal(sqlite_path), MemoryJournal()]
@@ -287,7 +362,7 @@ async def test_j8_a_schema_1_journal_is_migrated_and_keeps_its_rows(tmp_path: Pa
     backend = SQLiteJournal(path)
     await backend.open()
     try:
-        assert await backend.schema_version() == af.journal.SCHEMA_VERSION == 2
+        assert await backend.schema_version() == af.journal.SCHEMA_VERSION
         (old,) = await backend.pending()
         assert (old.id, old.trace) == ("old-1", None)
         await backend.write(Batch(steps=[StepRecord("old-1", "s", b"x")]))

@@ -21,7 +21,9 @@ from ._dead import dead, requeue_command
 from ._messages import messages, show, tail
 from ._options import group_journal_option, journal_option, json_option, open_journal
 from ._output import Column, Output, iso_time, message_full, pretty_json, table_time
-from ._params import NAME
+from ._params import ID, NAME
+from ._pin import pin, unpin
+from ._replay import export_bundle
 from ._steps import steps
 from ._timers import timers
 
@@ -179,12 +181,34 @@ def state(actor: str, journal_path: Path, as_json: bool) -> None:
 @journal.command()
 @journal_option
 @click.option("--json", "as_json", is_flag=True, help="Accepted for uniformity: export is JSON.")
-def export(journal_path: Path, as_json: bool) -> None:
+@click.option(
+    "--conversation",
+    type=ID,
+    help="With --bundle: the conversation to write as a replay bundle.",
+)
+@click.option(
+    "--bundle",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write conversation --conversation as a replay bundle to this file (actorflow replay"
+    " --bundle FILE replays it).",
+)
+def export(
+    journal_path: Path, as_json: bool, conversation: str | None, bundle: Path | None
+) -> None:
     """Every message, then every actor, as JSON lines, from one consistent snapshot.
 
     Each line has "kind": "message" or "actor". Bodies, states and constructor arguments are
     decoded from msgpack to JSON; bytes that cannot be decoded give a "..._error" field.
+
+    With --conversation ID --bundle FILE, writes instead one conversation as a self-contained,
+    versioned replay bundle: its messages, steps, states before and after each turn, and the
+    kinds of its actors (R1).
     """
+    if (conversation is None) != (bundle is None):
+        raise click.UsageError("--conversation and --bundle go together")
+    if conversation is not None and bundle is not None:
+        export_bundle(journal_path, conversation, bundle)
+        return
     out = Output()
     with open_journal(journal_path) as j, j.snapshot():
         for m in j.all_messages():
@@ -207,7 +231,7 @@ def _actor_full(a: ActorRecord) -> dict[str, Any]:
     return data
 
 
-for command in (messages, show, dead, requeue_command, tail, conversation, compact):
+for command in (messages, show, dead, requeue_command, tail, conversation, compact, pin, unpin):
     journal.add_command(command)
 for command in (conversations, steps, timers):
     journal.add_command(command)

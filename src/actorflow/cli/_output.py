@@ -125,7 +125,9 @@ class Output:
     def _blocks(
         self, columns: Sequence[Column], rows: list[list[str]], guides: Sequence[str] | None
     ) -> None:
-        """Each row as lines of ``header  value``; a blank line between rows (not in a tree)."""
+        """Each row as lines of ``header  value``; a blank line between rows (not in a tree).
+
+        An empty cell has nothing to say and gets no line (a collapsed line of a tree)."""
         named = columns[1:] if guides is not None else columns
         width = max(cell_len(column.header) for column in named) + 2
         for i, row in enumerate(rows):
@@ -137,6 +139,8 @@ class Output:
             elif i:
                 self.console.print("")
             for column, value in zip(named, values, strict=True):
+                if not value:
+                    continue
                 line = Text(lead)
                 line.append(column.header.ljust(width), style="bold")
                 line.append(_cell(column, value))

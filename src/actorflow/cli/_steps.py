@@ -34,7 +34,7 @@ _COLUMNS: Final = (
 
 
 @click.command()
-@click.argument("message_id", metavar="MESSAGE_ID", type=ID, required=False)
+@click.argument("message_id", metavar="[MESSAGE_ID]", type=ID, required=False)
 @click.option(
     "--conversation",
     "conversation_key",

@@ -30,6 +30,7 @@ from .._runtime import Runtime, Supervising
 from .._spec import Child
 from ..journal import Done, Failed
 from ._delivery import JournaledCell, Keeper
+from ._records import encode_reply
 from ._turn import Turn
 from ._writer import Chain
 
@@ -54,6 +55,7 @@ class DurableCell(JournaledCell):
     recovered = False
     turn: Turn | None = None  # the turn being handled, for steps and timers
     chain: Chain | None = None  # this incarnation's turns, committed in order
+    before: bytes | None = None  # the encoded state the next turn starts from (R2)
     _passivated: anyio.Event | None = None  # set once an unloading incarnation is let go
 
     def __init__(
@@ -117,6 +119,11 @@ class DurableCell(JournaledCell):
         all again.
         """
         self.chain = Chain(self.mailbox.wake)
+        # Each turn keeps the state it started from (R2): the state after the turn before it,
+        # encoded anyway for its commit, so only an incarnation's first turn encodes one more.
+        codec = self.state_codec
+        recording = codec is not None and self.keeper.record_turns
+        self.before = codec.encode(actor.state) if recording else None  # type: ignore[union-attr]
         try:
             await self._turns(self._bind(actor), actor)
         except BaseException as exc:
@@ -190,7 +197,21 @@ class DurableCell(JournaledCell):
         if following is not None and not following.claimed and following.id is not None:
             claim = following.id  # its first attempt rides on this commit
             following.claimed = True
-        done = Done(envelope.id, self.name, state, time.time(), envelope.seq)  # type: ignore[arg-type]
+        recorded = self.keeper.record_turns
+        reply = None
+        if recorded and envelope.reply is not None and result is not None:
+            reply = encode_reply(result)  # only an ask's reply is kept (R1)
+        done = Done(
+            envelope.id,  # type: ignore[arg-type]  # journaled
+            self.name,
+            state,
+            time.time(),
+            envelope.seq,
+            before=self.before if recorded else None,
+            reply=reply,
+            recorded=recorded,
+        )
+        self.before = state
         committed = self.writer.processed(
             done,
             turn.records or (),

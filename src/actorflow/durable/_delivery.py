@@ -39,6 +39,8 @@ class Keeper(Protocol):
 
     writer: Writer
     backend: JournalBackend
+    record_turns: bool
+    """Whether each turn keeps its states and reply for replays (R2)."""
 
     async def restore(self, cell: JournaledCell) -> None:
         """Give `cell` its registration, last state and pending messages (J5)."""

@@ -58,8 +58,16 @@ class TimerSink:
 class Durability:
     """A system's journal: its writer, its recovery, its chores (internal)."""
 
-    def __init__(self, backend: JournalBackend, tree: Registry, timers: TimerSink) -> None:
+    def __init__(
+        self,
+        backend: JournalBackend,
+        tree: Registry,
+        timers: TimerSink,
+        *,
+        record_turns: bool = True,
+    ) -> None:
         self.backend = backend
+        self.record_turns = record_turns  # keep each turn's states and reply for replays (R2)
         self.tree = tree
         self.timers = timers
         self.writer = Writer(backend)

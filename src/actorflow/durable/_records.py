@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import time
 import typing
@@ -13,7 +14,7 @@ from .._errors import DecodeError, EncodeError
 from .._message import Message
 from ..journal import MessageRecord
 
-__all__ = ["args_types", "decode_args", "encode_args", "record_for"]
+__all__ = ["args_digest", "args_types", "decode_args", "encode_args", "encode_reply", "record_for"]
 
 _encode = msgspec.msgpack.Encoder().encode
 
@@ -95,3 +96,21 @@ def decode_args(cls: type[Any], name: str, data: bytes) -> tuple[Any, ...]:
         raise DecodeError(
             f"cannot decode the constructor arguments of actor {name}: {exc}"
         ) from exc
+
+
+def encode_reply(result: Any) -> bytes | None:
+    """An ask's reply as a turn records it (R1); None if msgpack cannot encode it."""
+    try:
+        return _encode(result)
+    except (TypeError, ValueError, OverflowError):
+        return None  # an unencodable reply is not compared by replays, only by its asker
+
+
+def args_digest(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes | None:
+    """A step's arguments as recorded (R1): BLAKE2b-128 of their msgpack encoding, or None
+    when they cannot be encoded (then a replay cannot compare them)."""
+    try:
+        data = _encode((args, kwargs))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return hashlib.blake2b(data, digest_size=16).digest()

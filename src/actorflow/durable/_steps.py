@@ -27,6 +27,7 @@ from .._errors import ActorflowError, DecodeError, EncodeError
 from .._tracing import step_span
 from ..journal import StepRecord
 from ._cell import DurableCell
+from ._records import args_digest
 
 __all__ = ["run_step"]
 
@@ -53,6 +54,7 @@ async def run_step(
             f"step {name!r} of {cell.name}: steps run inside a message handler, while it runs"
         )
     key = turn.step_key(name)
+    position = turn.step_position()
     returns = _return_type(fn)
     message_id = envelope.id
     assert message_id is not None
@@ -64,14 +66,14 @@ async def run_step(
         replayed(recorded is not None)
         if recorded is not None:
             return _decode(recorded, returns, cell, key)
-        return await _record(cell, turn.recorded, message_id, key, returns, fn, args, kwargs, retry)
+        step = StepRecord(message_id, key, b"", args=args_digest(args, kwargs), position=position)
+        return await _record(cell, turn.recorded, step, returns, fn, args, kwargs, retry)
 
 
 async def _record(
     cell: DurableCell,
     recorded: dict[str, bytes],
-    message_id: str,
-    key: str,
+    step: StepRecord,
     returns: Any,
     fn: Callable[..., Any],
     args: tuple[Any, ...],
@@ -79,6 +81,7 @@ async def _record(
     retry: tenacity.AsyncRetrying | None,
 ) -> Any:
     """Call the step's function, then commit its result before returning it."""
+    key = step.step
     result = await _call(fn, args, kwargs, retry)
     try:
         data = _encode(result)
@@ -88,7 +91,8 @@ async def _record(
             f" recorded: {exc}; return msgspec-encodable data (a Struct, dict, list, str,"
             " number...)"
         ) from exc
-    await cell.writer.step(StepRecord(message_id, key, data))
+    step.result = data
+    await cell.writer.step(step)
     recorded[key] = data
     crash_point("step.after_record")
     return _decode(data, returns, cell, key)

@@ -14,7 +14,7 @@ from typing import final
 from .._cell import ActorCell
 from .._envelope import Envelope
 from .._errors import ActorflowError
-from .._ids import new_message_id
+from .._ids import child_message_id
 from .._message import Message
 from .._target import Target
 from ..journal import MessageRecord, TimerRecord
@@ -35,9 +35,11 @@ class Turn:
         "deliveries",
         "envelope",
         "local",
+        "positions",
         "recorded",
         "records",
         "step_calls",
+        "steps_made",
         "timers",
     )
 
@@ -52,6 +54,8 @@ class Turn:
         self.cancels: list[str] | None = None
         self.step_calls: dict[str, int] | None = None
         self.recorded: dict[str, bytes] | None = None  # this message's steps, once read (J4)
+        self.positions = 0  # messages and timers made so far, each numbered in order (R2)
+        self.steps_made = 0  # steps called so far, of any name (R2)
         self.closed = False
 
     def set_timer(self, timer: TimerRecord) -> None:
@@ -65,6 +69,17 @@ class Turn:
         if self.cancels is None:
             self.cancels = []
         self.cancels.append(timer_id)
+
+    def child_id(self) -> str:
+        """The id of the next message or timer this turn makes, derived from its cause and
+        position so that a re-run of the turn makes the same ones (R2)."""
+        self.positions += 1
+        return child_message_id(self.envelope.id, self.positions)  # type: ignore[arg-type]  # journaled
+
+    def step_position(self) -> int:
+        """The position (1, 2, ...) of the next step called in this turn, of any name (R2)."""
+        self.steps_made += 1
+        return self.steps_made
 
     def step_key(self, name: str) -> str:
         """The key of the next step called `name`: ``name``, then ``name#2``... (J4)."""
@@ -102,7 +117,8 @@ class Turn:
             self.local.append((target, Envelope(message)))  # made now: in the sending span
             return
         conversation = self.conversation
-        envelope = Envelope(message, id=message_id or new_message_id(), conversation=conversation)
+        derived = self.child_id()  # counted even when the sender names the id: positions stay
+        envelope = Envelope(message, id=message_id or derived, conversation=conversation)
         record = record_for(
             message,
             target.name,

@@ -13,6 +13,7 @@ from ._memory import MemoryJournal as MemoryJournal
 from ._operations import Appended as Appended
 from ._operations import append as append
 from ._operations import compact_before as compact_before
+from ._operations import pin_conversation as pin_conversation
 from ._operations import requeue as requeue
 from ._operations import requeue_dead as requeue_dead
 from ._reader import ActorSummary as ActorSummary
@@ -35,6 +36,7 @@ from ._records import MessageRecord as MessageRecord
 from ._records import MessageStatus as MessageStatus
 from ._records import StepRecord as StepRecord
 from ._records import TimerRecord as TimerRecord
+from ._records import TurnRecord as TurnRecord
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from ._sqlite import SQLiteJournal as SQLiteJournal
 from ._wake import wake as wake
@@ -51,6 +53,7 @@ __all__ = [
     "Failed",
     "StepRecord",
     "TimerRecord",
+    "TurnRecord",
     "Compacted",
     "ConversationNode",
     "conversation_tree",
@@ -72,4 +75,5 @@ __all__ = [
     "requeue_dead",
     "compact_before",
     "wake",
+    "pin_conversation",
 ]

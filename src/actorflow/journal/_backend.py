@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord
+from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord, TurnRecord
 
 __all__ = ["JournalBackend"]
 
@@ -69,6 +69,27 @@ class JournalBackend(Protocol):
         """Every message of one conversation, in seq order (J7)."""
         ...
 
+    async def turns(self, conversation: str) -> list[TurnRecord]:
+        """The recorded turns of one conversation's done messages, in seq order (R2).
+
+        Each has the actor's state before and after its handler (from `Done.before` and
+        `Done.state`), its reply (`Done.reply`) and its steps in the order they were called
+        (`StepRecord.position`); `recorded` is False for a turn written with
+        ``Done.recorded=False``.
+        """
+        ...
+
+    async def pin(self, conversation: str, pinned: bool = True) -> bool:
+        """Pin `conversation` so that `compact` keeps all of it (R2), or unpin it.
+
+        Returns False when it already was (or, unpinning, was not) pinned.
+        """
+        ...
+
+    async def pinned(self) -> list[str]:
+        """The pinned conversations, oldest pin first."""
+        ...
+
     async def take_notices(self) -> list[MessageRecord]:
         """Take the notices of messages appended or re-queued by other processes (J11).
 
@@ -88,7 +109,8 @@ class JournalBackend(Protocol):
     async def compact(self, before: float) -> Compacted:
         """Delete messages done before `before` (Unix time) and their steps (J10).
 
-        Never touches actors, pending or dead messages, or timers.
+        Never touches actors, pending or dead messages, timers, or the messages (and steps)
+        of a pinned conversation (`pin`).
         """
         ...
 

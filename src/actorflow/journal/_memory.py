@@ -22,6 +22,7 @@ from ._records import (
     MessageRecord,
     StepRecord,
     TimerRecord,
+    TurnRecord,
 )
 
 __all__ = ["MemoryJournal"]
@@ -37,6 +38,8 @@ class MemoryJournal:
         self._steps: dict[tuple[str, str], StepRecord] = {}
         self._timers: dict[str, TimerRecord] = {}
         self._notices: list[str] = []
+        self._turns: dict[str, Done] = {}  # by message id: the done-mark that handled it (R2)
+        self._pins: dict[str, float] = {}
         self._wake: Callable[[], None] | None = None
         self._seq = 0
         self._open = False
@@ -57,7 +60,7 @@ class MemoryJournal:
         draft.register(batch.actors, now)
         seqs = draft.append(batch.appends, now)
         draft.claim(batch.claims)
-        draft.mark_done(batch.done)
+        done = draft.mark_done(batch.done)
         draft.fail(batch.failed)
         draft.requeue(batch.requeues)
         steps = {(st.message_id, st.step): st for st in reversed(batch.steps)}
@@ -70,6 +73,8 @@ class MemoryJournal:
             self._timers.setdefault(timer_id, timer)
         for timer_id in batch.cancels:
             self._timers.pop(timer_id, None)
+        for d in done:
+            self._turns[d.message_id] = d
         self._seq = draft.seq
         self.commits += 1
         return seqs
@@ -107,10 +112,14 @@ class MemoryJournal:
         gone = [
             m.id
             for m in self._messages.values()
-            if m.status == "done" and m.done_at is not None and m.done_at < before
+            if m.status == "done"
+            and m.done_at is not None
+            and m.done_at < before
+            and (m.conversation or m.id) not in self._pins
         ]
         for message_id in gone:
             del self._messages[message_id]
+            self._turns.pop(message_id, None)
         stale = [key for key in self._steps if key[0] not in self._messages]
         for key in stale:
             del self._steps[key]
@@ -118,6 +127,33 @@ class MemoryJournal:
 
     async def steps(self, message_id: str) -> dict[str, bytes]:
         return {step: st.result for (m_id, step), st in self._steps.items() if m_id == message_id}
+
+    async def pin(self, conversation: str, pinned: bool = True) -> bool:
+        if pinned:
+            if conversation in self._pins:
+                return False
+            self._pins[conversation] = time.time()
+            return True
+        return self._pins.pop(conversation, None) is not None
+
+    async def pinned(self) -> list[str]:
+        return list(self._pins)
+
+    async def turns(self, conversation: str) -> list[TurnRecord]:
+        found = []
+        for m in sorted(self._messages.values(), key=lambda m: m.seq):
+            d = self._turns.get(m.id)
+            if m.conversation != conversation or m.status != "done" or d is None:
+                continue
+            steps = sorted(
+                (st for (m_id, _), st in self._steps.items() if m_id == m.id),
+                key=lambda st: (st.position, st.created_at),
+            )
+            if d.recorded:
+                found.append(TurnRecord(m.id, m.recipient, d.before, d.state, d.reply, steps))
+            else:
+                found.append(TurnRecord(m.id, m.recipient, None, None, None, steps, False))
+        return found
 
     async def timers(self) -> list[TimerRecord]:
         return sorted(self._timers.values(), key=lambda t: (t.due_at, t.id))
@@ -222,11 +258,14 @@ class _Draft:
             if found is not None and found.status == "pending":
                 found.attempts += 1
 
-    def mark_done(self, done: list[Done]) -> None:
+    def mark_done(self, done: list[Done]) -> list[Done]:
+        """Mark messages done; return the done-marks that applied."""
+        applied = []
         for d in done:
             found = self.message(d.message_id)  # by id: the seq, when given, names the same row
             if found is None or found.status != "pending":
                 continue
+            applied.append(d)
             found.status, found.done_at = "done", d.at
             actor = self.actor(d.actor)
             if actor is not None:
@@ -236,6 +275,7 @@ class _Draft:
                     handled=actor.handled + 1,
                     updated_at=d.at,
                 )
+        return applied
 
     def fail(self, failed: list[Failed]) -> None:
         for f in failed:

@@ -1,4 +1,4 @@
-"""Operators' writes to a journal file: append a message, requeue dead letters, compact.
+"""Operators' writes to a journal file: append a message, requeue dead letters, compact, pin.
 
 Shared by the CLI and the web UI.
 
@@ -16,14 +16,29 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from .._errors import JournalError, MessageStatusError
+from .._errors import JournalError, MessageNotFound, MessageStatusError
 from ._reader import DeadLetterFilters, open_writable, unknown_message
 from ._records import Compacted, MessageRecord
 from ._rows import MESSAGE_COLUMNS, read_message
 from ._sqlite import translate
-from ._statements import append_outside, compact, immediate, requeue_each, requeue_outside
+from ._statements import (
+    append_outside,
+    compact,
+    immediate,
+    pin,
+    requeue_each,
+    requeue_outside,
+)
 
-__all__ = ["Appended", "append", "compact_before", "not_dead", "requeue", "requeue_dead"]
+__all__ = [
+    "Appended",
+    "append",
+    "compact_before",
+    "not_dead",
+    "pin_conversation",
+    "requeue",
+    "requeue_dead",
+]
 
 
 class Appended(NamedTuple):
@@ -103,6 +118,24 @@ def compact_before(path: Path, before: float, *, where_from: str = "") -> Compac
     """
     with _writing(path, where_from, "compact") as conn:
         return compact(conn, before)
+
+
+def pin_conversation(
+    path: Path, conversation: str, pinned: bool = True, *, where_from: str = ""
+) -> bool:
+    """Pin `conversation` so that compaction keeps all of it (R2: it stays replayable), or
+    unpin it. Returns False when it already was (or was not) pinned.
+
+    Raises `MessageNotFound` when pinning a conversation the journal does not hold (its first
+    message, whose id names it, is not there).
+    """
+    with _writing(path, where_from, "pin" if pinned else "unpin") as conn:
+        if pinned and _read(conn, conversation) is None:
+            raise MessageNotFound(
+                f"no conversation {conversation!r} in {path} (a conversation is named by the id"
+                " of its first message; it may have been compacted)"
+            )
+        return pin(conn, conversation, pinned)
 
 
 @contextlib.contextmanager

@@ -34,9 +34,12 @@ from ._records import (
     MessageStatus,
     StepRecord,
     TimerRecord,
+    TurnRecord,
 )
 from ._rows import (
     ACTOR_COLUMNS,
+    CONVERSATION_STEPS,
+    CONVERSATION_TURNS,
     MESSAGE_COLUMNS,
     STEP_COLUMNS,
     TIMER_COLUMNS,
@@ -47,6 +50,7 @@ from ._rows import (
     read_time,
     read_timer,
     row_checked,
+    turns_of,
 )
 from ._schema import SCHEMA_VERSION
 from ._sqlite import empty_database, empty_file, translate
@@ -127,9 +131,9 @@ _CONVERSATION_COUNTS: Final = (
     " WHERE conversation = ?1 OR (conversation IS NULL AND id = ?1) GROUP BY status"
 )
 _CONVERSATION_STEPS: Final = (
-    "SELECT s.message_id, s.step, s.result, s.created_at FROM steps AS s"
+    "SELECT s.message_id, s.step, s.result, s.created_at, s.args, s.position FROM steps AS s"
     " JOIN messages AS m ON m.id = s.message_id"
-    " WHERE m.conversation = ? ORDER BY m.seq, s.created_at, s.step"
+    " WHERE m.conversation = ? ORDER BY m.seq, s.position, s.created_at, s.step"
 )
 
 
@@ -418,7 +422,10 @@ class JournalReader:
 
         Empty for a message that recorded none, or that is not in the journal.
         """
-        sql = f"SELECT {STEP_COLUMNS} FROM steps WHERE message_id = ? ORDER BY created_at, step"
+        sql = (
+            f"SELECT {STEP_COLUMNS} FROM steps WHERE message_id = ?"
+            " ORDER BY position, created_at, step"
+        )
         return [read_step(row) for row in self._all(sql, (message_id,))]
 
     def conversation_steps(self, key: str) -> list[StepRecord]:
@@ -491,6 +498,17 @@ class JournalReader:
         """Every message in order, read as it is printed (a journal may not fit in memory)."""
         for row in self._iterate(f"SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY seq"):
             yield read_message(row)
+
+    def turns(self, conversation: str) -> list[TurnRecord]:
+        """The recorded turns of conversation `conversation`, in seq order (R2, replays)."""
+        with self.snapshot():
+            steps = self._all(CONVERSATION_STEPS, (conversation,))
+            return turns_of(self._all(CONVERSATION_TURNS, (conversation,)), steps)
+
+    def timers_of(self, conversation: str) -> list[TimerRecord]:
+        """The timers set in conversation `conversation` that have not fired, soonest first."""
+        sql = f"SELECT {TIMER_COLUMNS} FROM timers WHERE conversation = ? ORDER BY due_at, id"
+        return [read_timer(row) for row in self._all(sql, (conversation,))]
 
     def all_actors(self) -> Iterator[ActorRecord]:
         for row in self._iterate(f"SELECT {ACTOR_COLUMNS} FROM actors ORDER BY name"):

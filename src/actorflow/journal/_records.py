@@ -16,6 +16,7 @@ __all__ = [
     "MessageStatus",
     "StepRecord",
     "TimerRecord",
+    "TurnRecord",
 ]
 
 MessageStatus: TypeAlias = Literal["pending", "done", "dead"]
@@ -72,6 +73,14 @@ class Done(msgspec.Struct, gc=False):
     at: float
     seq: int | None = None
     """The message's sequence number when known: found faster than by id."""
+    before: bytes | None = None
+    """The actor's state before the handler ran (R2), kept with the message for replays;
+    None for an actor without a state, or when the system does not record turns."""
+    reply: bytes | None = None
+    """The handler's reply to an ``ask``, msgpack-encoded (R1); None when not asked."""
+    recorded: bool = True
+    """Whether the turn is kept for replays (R2): `before`, `state` and `reply` stored with
+    the message. False when the system was told not to record turns."""
 
 
 class Failed(msgspec.Struct, gc=False):
@@ -95,6 +104,27 @@ class StepRecord(msgspec.Struct, gc=False):
     step: str
     result: bytes
     created_at: float = 0.0
+    args: bytes | None = None
+    """A digest of the step's arguments (R1): BLAKE2b-128 of their msgpack encoding, so a
+    replay can tell that a step was called with other arguments; None when they cannot be
+    encoded."""
+    position: int = 0
+    """The step's place among its message's steps, of any name: 1, 2, ... (R1); 0 if
+    unknown (recorded before schema 3)."""
+
+
+class TurnRecord(msgspec.Struct, gc=False):
+    """What a replay needs of one handled message (R2): the actor's state before and after
+    its handler, its reply, and its steps in the order they were called."""
+
+    message_id: str
+    actor: str
+    before: bytes | None
+    after: bytes | None
+    reply: bytes | None = None
+    steps: list[StepRecord] = []
+    recorded: bool = True
+    """False when the turn was handled without recording (`before` and `after` unknown)."""
 
 
 class TimerRecord(msgspec.Struct, gc=False):

@@ -8,11 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
+import msgspec
+
 from .._errors import JournalCorrupt
-from ._records import ActorRecord, MessageRecord, StepRecord, TimerRecord
+from ._records import ActorRecord, Done, MessageRecord, StepRecord, TimerRecord, TurnRecord
 
 __all__ = [
     "ACTOR_COLUMNS",
+    "CONVERSATION_STEPS",
+    "CONVERSATION_TURNS",
     "MESSAGE_COLUMNS",
     "REQUEUE",
     "STEP_COLUMNS",
@@ -23,7 +27,10 @@ __all__ = [
     "read_step",
     "read_time",
     "read_timer",
+    "read_turn",
     "row_checked",
+    "turns_of",
+    "turn_blob",
 ]
 
 T = TypeVar("T")
@@ -35,7 +42,7 @@ MESSAGE_COLUMNS: Final = (
 TIMER_COLUMNS: Final = (
     "id, recipient, type, body, sender, conversation, cause, created_at, trace, due_at"
 )
-STEP_COLUMNS: Final = "message_id, step, result, created_at"
+STEP_COLUMNS: Final = "message_id, step, result, created_at, args, position"
 ACTOR_COLUMNS: Final = (
     "name, kind, args, options, state, supervisor, handled, created_at, updated_at"
 )
@@ -44,6 +51,18 @@ REQUEUE: Final = (
     " done_at = NULL WHERE id = ? AND status = 'dead'"
 )
 """Make a dead letter pending again (its id and place in the journal are kept)."""
+
+CONVERSATION_STEPS: Final = (
+    "SELECT message_id, step, result, created_at, args, position FROM steps"
+    " WHERE message_id IN (SELECT id FROM messages WHERE conversation = ?)"
+    " ORDER BY message_id, position, created_at"
+)
+"""The steps of one conversation's messages, each message's in the order they were called."""
+CONVERSATION_TURNS: Final = (
+    "SELECT id, recipient, turn FROM messages WHERE conversation = ? AND status = 'done'"
+    " ORDER BY seq"
+)
+"""The turns of one conversation's handled messages, in seq order (R2)."""
 
 _STR: Final = (str,)
 _NUMBER: Final = (int, float)
@@ -118,21 +137,6 @@ def read_timer(row: Any) -> TimerRecord:
     return row_checked("timers", f"id={t_id!r}", build)
 
 
-def read_step(row: Any) -> StepRecord:
-    """Read one steps row; raises `JournalCorrupt` naming it if a column is wrong."""
-    message_id, step, result, created_at = row
-
-    def build() -> StepRecord:
-        return StepRecord(
-            message_id=field("message_id", message_id, _STR),
-            step=field("step", step, _STR),
-            result=field("result", result, (bytes,)),
-            created_at=read_time("created_at", created_at),
-        )
-
-    return row_checked("steps", f"message_id={message_id!r} step={step!r}", build)
-
-
 def read_actor(row: Any) -> ActorRecord:
     """Read one actors row; raises `JournalCorrupt` naming it if a column is wrong."""
     name, kind, args, options, state, supervisor, handled, created_at, updated_at = row
@@ -162,3 +166,60 @@ def row_checked(table: str, row: str, build: Callable[[], T]) -> T:
             f"journal row {table} {row} is unreadable ({exc}); repair or delete it with the"
             " sqlite3 shell"
         ) from exc
+
+
+# A turn as the messages row keeps it (R2): [state before, state after, reply], each bytes or nil.
+_TurnTuple = tuple[bytes | None, bytes | None, bytes | None]
+_encode_turn = msgspec.msgpack.Encoder().encode
+_decode_turn = msgspec.msgpack.Decoder(_TurnTuple).decode
+
+
+def turn_blob(done: Done) -> bytes | None:
+    """The ``turn`` column of a done message: its states and reply, or NULL (not recorded)."""
+    if not done.recorded:
+        return None
+    return _encode_turn((done.before, done.state, done.reply))
+
+
+def read_turn(message_id: Any, actor: Any, blob: Any, steps: list[StepRecord]) -> TurnRecord:
+    """Read one done message's ``turn`` column; raises `JournalCorrupt` naming the row."""
+
+    def build() -> TurnRecord:
+        m_id = field("id", message_id, _STR)
+        recipient = field("recipient", actor, _STR)
+        data = field("turn", blob, (bytes,), null=True)
+        if data is None:
+            return TurnRecord(m_id, recipient, None, None, None, steps, recorded=False)
+        try:
+            before, after, reply = _decode_turn(data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise ValueError(f"turn does not decode: {exc}") from exc
+        return TurnRecord(m_id, recipient, before, after, reply, steps)
+
+    return row_checked("messages", f"id={message_id!r}", build)
+
+
+def read_step(row: Any) -> StepRecord:
+    """Read one steps row (message_id, step, result, created_at, args, position)."""
+    message_id, step, result, created_at, args, position = row
+
+    def build() -> StepRecord:
+        return StepRecord(
+            message_id=field("message_id", message_id, _STR),
+            step=field("step", step, _STR),
+            result=field("result", result, (bytes,)),
+            created_at=read_time("created_at", created_at),
+            args=field("args", args, (bytes,), null=True),
+            position=field("position", position, (int,)),
+        )
+
+    return row_checked("steps", f"message_id={message_id!r} step={step!r}", build)
+
+
+def turns_of(turn_rows: list[Any], step_rows: list[Any]) -> list[TurnRecord]:
+    """Turns from the rows of `CONVERSATION_TURNS` and `CONVERSATION_STEPS`."""
+    steps: dict[str, list[StepRecord]] = {}
+    for row in step_rows:
+        step = read_step(row)
+        steps.setdefault(step.message_id, []).append(step)
+    return [read_turn(m_id, actor, blob, steps.get(m_id, [])) for m_id, actor, blob in turn_rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The version this actorflow writes; a journal with a higher one is refused."""
 
 # MIGRATIONS[v] takes a journal from version v - 1 to version v, in one transaction.
@@ -92,5 +92,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         """,
         # J10: compaction finds old done messages without reading the pending ones.
         "CREATE INDEX messages_done ON messages (done_at) WHERE status = 'done'",
+    ),
+    # R1, R2 (replay): each handled message's turn (msgpack [state before, state after,
+    # reply]; NULL when not recorded), each step's arguments digest and place among the
+    # message's steps, and the conversations that compaction keeps whole.
+    3: (
+        "ALTER TABLE messages ADD COLUMN turn BLOB",
+        "ALTER TABLE steps ADD COLUMN args BLOB",
+        "ALTER TABLE steps ADD COLUMN position INTEGER NOT NULL DEFAULT 0",
+        """
+        CREATE TABLE pins (
+            conversation TEXT PRIMARY KEY,
+            pinned_at REAL NOT NULL
+        ) WITHOUT ROWID
+        """,
     ),
 }

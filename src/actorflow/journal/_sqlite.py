@@ -32,18 +32,22 @@ from .._errors import (
     JournalLocked,
     JournalSchemaError,
 )
-from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord
+from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord, TurnRecord
 from ._rows import (
     ACTOR_COLUMNS,
+    CONVERSATION_STEPS,
+    CONVERSATION_TURNS,
     MESSAGE_COLUMNS,
     REQUEUE,
     TIMER_COLUMNS,
     read_actor,
     read_message,
     read_timer,
+    turn_blob,
+    turns_of,
 )
 from ._schema import MIGRATIONS, SCHEMA_VERSION
-from ._statements import INSERT_MESSAGE, compact, immediate, message_row, timer_row
+from ._statements import INSERT_MESSAGE, compact, immediate, message_row, pin, timer_row
 from ._thread import WorkerThread
 from ._wake import WakeListener
 
@@ -60,18 +64,19 @@ _UPSERT_ACTOR: Final = (
 )
 _CLAIM: Final = "UPDATE messages SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'"
 _DONE: Final = (
-    "UPDATE messages SET status = 'done', done_at = ? WHERE id = ? AND status = 'pending'"
+    "UPDATE messages SET status = 'done', done_at = ?, turn = ? WHERE id = ? AND status = 'pending'"
 )
 _DONE_BY_SEQ: Final = (
-    "UPDATE messages SET status = 'done', done_at = ? WHERE seq = ? AND status = 'pending'"
+    "UPDATE messages SET status = 'done', done_at = ?, turn = ?"
+    " WHERE seq = ? AND status = 'pending'"
 )
 _STATE: Final = (
     "UPDATE actors SET state = coalesce(?, state), handled = handled + ?, updated_at = ?"
     " WHERE name = ?"
 )
 _STEP: Final = (
-    "INSERT INTO steps (message_id, step, result, created_at) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT DO NOTHING"
+    "INSERT INTO steps (message_id, step, result, created_at, args, position)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 _TIMER: Final = (
     f"INSERT INTO timers ({TIMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -94,7 +99,8 @@ _FAILED: Final = (
 _CHUNK: Final = 64
 _UPDATE_FROM: Final = sqlite3.sqlite_version_info >= (3, 33, 0)
 _DONE_FROM: Final = (
-    "UPDATE messages SET status = 'done', done_at = v.column2 FROM (VALUES {rows}) AS v"
+    "UPDATE messages SET status = 'done', done_at = v.column2, turn = v.column3"
+    " FROM (VALUES {rows}) AS v"
     " WHERE messages.seq = v.column1 AND messages.status = 'pending'"
 )
 _STATE_FROM: Final = (
@@ -331,7 +337,11 @@ class SQLiteJournal:
             conn.executemany(REQUEUE, [(message_id,) for message_id in batch.requeues])
         if batch.steps:
             conn.executemany(
-                _STEP, [(s.message_id, s.step, s.result, s.created_at or now) for s in batch.steps]
+                _STEP,
+                [
+                    (s.message_id, s.step, s.result, s.created_at or now, s.args, s.position)
+                    for s in batch.steps
+                ],
             )
         if batch.timers:
             conn.executemany(_TIMER, [timer_row(t, now) for t in batch.timers])
@@ -394,7 +404,30 @@ class SQLiteJournal:
         except sqlite3.Error as exc:
             raise self._failed(conn, exc, f"cannot compact {self.path}") from exc
 
+    async def pin(self, conversation: str, pinned: bool = True) -> bool:
+        thread = self._thread
+        if thread is None:
+            raise JournalError(f"journal {self.path} is not open")
+        return await thread.run(self._pin, conversation, pinned)
+
+    def _pin(self, conversation: str, pinned: bool) -> bool:
+        conn = self._writer
+        if conn is None:
+            raise JournalError(f"journal {self.path} is closed")
+        try:
+            return pin(conn, conversation, pinned)
+        except sqlite3.Error as exc:
+            raise self._failed(conn, exc, f"cannot pin in {self.path}") from exc
+
     # -- reads ---------------------------------------------------------------------------------
+
+    async def pinned(self) -> list[str]:
+        rows = await self._fetch("SELECT conversation FROM pins ORDER BY pinned_at", ())
+        return [str(conversation) for (conversation,) in rows]
+
+    async def turns(self, conversation: str) -> list[TurnRecord]:
+        step_rows = await self._fetch(CONVERSATION_STEPS, (conversation,))
+        return turns_of(await self._fetch(CONVERSATION_TURNS, (conversation,)), step_rows)
 
     async def actors(self) -> list[ActorRecord]:
         rows = await self._fetch(f"SELECT {ACTOR_COLUMNS} FROM actors ORDER BY rowid", ())
@@ -488,8 +521,8 @@ def _append(conn: sqlite3.Connection, appends: list[MessageRecord], now: float) 
 
 def _mark_done(conn: sqlite3.Connection, batch: Batch) -> None:
     """Done-marks (by seq where known) and each actor's last state of the batch (J3)."""
-    by_seq = [(d.seq, d.at) for d in batch.done if d.seq is not None]
-    by_id = [(d.at, d.message_id) for d in batch.done if d.seq is None]
+    by_seq = [(d.seq, d.at, turn_blob(d)) for d in batch.done if d.seq is not None]
+    by_id = [(d.at, turn_blob(d), d.message_id) for d in batch.done if d.seq is None]
     # Within a batch only each actor's last state needs writing.
     states: dict[str, list[Any]] = {}
     for d in batch.done:
@@ -499,10 +532,10 @@ def _mark_done(conn: sqlite3.Connection, batch: Batch) -> None:
         row[2] += 1
         row[3] = d.at
     if _UPDATE_FROM:
-        _in_chunks(conn, _DONE_FROM.format(rows="(?, ?)"), by_seq)
+        _in_chunks(conn, _DONE_FROM.format(rows="(?, ?, ?)"), by_seq)
         _in_chunks(conn, _STATE_FROM.format(rows="(?, ?, ?, ?)"), list(states.values()))
     else:
-        conn.executemany(_DONE_BY_SEQ, [(at, seq) for seq, at in by_seq])
+        conn.executemany(_DONE_BY_SEQ, [(at, turn, seq) for seq, at, turn in by_seq])
         conn.executemany(_STATE, [(state, n, at, name) for name, state, n, at in states.values()])
     if by_id:
         conn.executemany(_DONE, by_id)

@@ -23,6 +23,7 @@ __all__ = [
     "compact",
     "immediate",
     "COUNT_COMPACTABLE",
+    "pin",
     "message_row",
     "requeue_each",
     "requeue_outside",
@@ -40,22 +41,29 @@ _NOTICE: Final = "INSERT INTO notices (message_id) VALUES (?)"
 
 # Done messages older than the cutoff, and the steps they recorded. Steps of a message that is
 # gone (compacted before, or never committed) go too: nothing can re-run it.
+# Messages of a pinned conversation stay, with their steps and turns (R2): a replay needs them.
+_NOT_PINNED: Final = "coalesce(conversation, id) NOT IN (SELECT conversation FROM pins)"
 _DELETE_STEPS: Final = (
     "DELETE FROM steps WHERE message_id IN (SELECT id FROM messages INDEXED BY messages_done"
-    " WHERE status = 'done' AND done_at < ?)"
+    f" WHERE status = 'done' AND done_at < ? AND {_NOT_PINNED})"
     " OR message_id NOT IN (SELECT id FROM messages)"
 )
 _DELETE_DONE: Final = (
     "DELETE FROM messages INDEXED BY messages_done WHERE status = 'done' AND done_at < ?"
+    f" AND {_NOT_PINNED}"
 )
 COUNT_COMPACTABLE: Final = (
     "SELECT (SELECT count(*) FROM messages INDEXED BY messages_done"
-    "  WHERE status = 'done' AND done_at < ?1),"
+    f"  WHERE status = 'done' AND done_at < ?1 AND {_NOT_PINNED}),"
     " (SELECT count(*) FROM steps WHERE message_id IN (SELECT id FROM messages INDEXED BY"
-    "  messages_done WHERE status = 'done' AND done_at < ?1)"
+    f"  messages_done WHERE status = 'done' AND done_at < ?1 AND {_NOT_PINNED})"
     "  OR message_id NOT IN (SELECT id FROM messages))"
 )
 """What `compact` would delete (messages, steps) before ``?1``: its statements, counted."""
+_PIN: Final = (
+    "INSERT INTO pins (conversation, pinned_at) VALUES (?, ?) ON CONFLICT (conversation) DO NOTHING"
+)
+_UNPIN: Final = "DELETE FROM pins WHERE conversation = ?"
 
 
 @contextmanager
@@ -134,10 +142,20 @@ def requeue_each(conn: sqlite3.Connection, message_ids: Iterable[str]) -> list[s
 def compact(conn: sqlite3.Connection, before: float) -> Compacted:
     """Delete done messages that were done before `before` (a Unix time) and their steps (J10).
 
-    Kept: every actor and its state, pending and dead messages, timers, and the steps of
-    messages that may still run. Runs in one transaction.
+    Kept: every actor and its state, pending and dead messages, timers, the steps of
+    messages that may still run, and every message of a pinned conversation. Runs in one
+    transaction.
     """
     with immediate(conn):
         steps = conn.execute(_DELETE_STEPS, (before,)).rowcount
         messages = conn.execute(_DELETE_DONE, (before,)).rowcount
     return Compacted(messages=messages, steps=steps, before=before)
+
+
+def pin(conn: sqlite3.Connection, conversation: str, pinned: bool) -> bool:
+    """Pin `conversation` (compaction keeps it whole, R2) or unpin it; False if it already
+    was (or was not) pinned."""
+    with immediate(conn):
+        if pinned:
+            return conn.execute(_PIN, (conversation, time.time())).rowcount == 1
+        return conn.execute(_UNPIN, (conversation,)).rowcount == 1
