@@ -38,6 +38,7 @@ class Sizes:
     chain_messages: int
     ui_messages: int
     replay_messages: int
+    mcp_calls: int
 
 
 FULL = Sizes(
@@ -61,6 +62,7 @@ FULL = Sizes(
     chain_messages=5_000,
     ui_messages=1_000_000,
     replay_messages=1_000,
+    mcp_calls=2_000,
 )
 QUICK = Sizes(
     rounds=3,
@@ -83,6 +85,7 @@ QUICK = Sizes(
     chain_messages=5_000,
     ui_messages=100_000,
     replay_messages=1_000,
+    mcp_calls=300,
 )
 
 

@@ -29,6 +29,7 @@ from conversations import idle_conversations_memory
 from durable import durable_many_senders, durable_sequential, durable_throughput, recovery_time
 from harness import FULL, QUICK, Row, Sizes
 from lifecycle import restart_cost, spawn_cost
+from mcp_calls import mcp_call_overhead
 from memory import idle_actor_memory
 from messaging import PYKKA_MISSING, ask_latency, tell_throughput
 from outside import outside_pickup_latency
@@ -52,6 +53,7 @@ BENCHMARKS: Sequence[Benchmark] = (
     conversation_tree_chain,
     ui_list_page,
     replay_strict,
+    mcp_call_overhead,
 )
 
 COLUMNS = ("name", "value", "unit", "baseline", "ratio", "target", "met")

@@ -19,7 +19,20 @@ EXPECTED = {
     ],
     "durable_counter.py": ["value=11 adds=2"],
     "hello.py": ["1: you asked 'hi'", "<ActorRef agent/42 running mailbox 0/1000>"],
+    "mcp_planner_tool.py": [
+        "tool plan_research: Split a research topic into the questions a research team should"
+        " answer.",
+        "call 1: plan 1: How is actor runtimes built? | Who uses actor runtimes?",
+        "call 2: plan 1: How is actor runtimes built? | Who uses actor runtimes?",  # T3: a retry
+    ],
     "rally.py": ["rally-1: 50 turns"],
+    # The research team with its search tool on a real MCP server, over stdio (T1).
+    "mcp_research.py": [
+        "report: How is actor runtimes built? Sources: the design notes and the source code."
+        " [bd9793]; Who uses actor runtimes? Sources: user surveys and public case studies."
+        " [db74f1] [c63993]"
+    ],
+    "mcp_search_server.py": [],  # serves stdin until it ends: here at once
     "research_team.py": [
         "report: How is actor runtimes built? Sources: the design notes and the source code."
         " [bd9793]; Who uses actor runtimes? Sources: user surveys and public case studies."
@@ -64,6 +77,7 @@ def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         check=False,
         cwd=cwd,
         env={**os.environ, **ENV},
+        stdin=subprocess.DEVNULL,  # a stdio MCP server ends when its input does
     )
 
 

@@ -45,3 +45,21 @@ def test_every_error_derives_from_the_root_and_says_when_it_is_raised() -> None:
 
 def test_ask_timeout_is_a_timeout_error() -> None:
     assert issubclass(actorflow.AskTimeout, TimeoutError)
+
+
+def test_mcp_exports_report_the_public_module() -> None:
+    """actorflow.mcp (T1) is its own public door: `__all__`, each class from `actorflow.mcp`."""
+    import actorflow.mcp
+
+    public = {
+        name
+        for name, value in vars(actorflow.mcp).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert set(actorflow.mcp.__all__) == public
+    for name in actorflow.mcp.__all__:
+        value = getattr(actorflow.mcp, name)
+        if isinstance(value, type):
+            assert value.__module__ == "actorflow.mcp", name
+    assert issubclass(actorflow.mcp.MCPError, actorflow.ActorflowError)
+    assert issubclass(actorflow.mcp.ToolOutcomeUnknown, actorflow.StepOutcomeUnknown)

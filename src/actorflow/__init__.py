@@ -30,8 +30,11 @@ from ._errors import MessageStatusError as MessageStatusError
 from ._errors import MessageTypeError as MessageTypeError
 from ._errors import ReplayError as ReplayError
 from ._errors import StartFailed as StartFailed
+from ._errors import StepOutcomeUnknown as StepOutcomeUnknown
 from ._errors import SupervisorGaveUp as SupervisorGaveUp
 from ._errors import UnexpectedReply as UnexpectedReply
+from ._llm import LLMCall as LLMCall
+from ._llm import TokenUsage as TokenUsage
 from ._message import Message as Message
 from ._message import State as State
 from ._message import Terminated as Terminated
@@ -73,6 +76,9 @@ __all__ = [
     "default_backoff",
     "DeadLetter",
     "Clock",
+    # steps that call models
+    "LLMCall",
+    "TokenUsage",
     "run",
     # errors
     "ActorflowError",
@@ -95,6 +101,7 @@ __all__ = [
     "MailboxFull",
     "MessageTypeError",
     "StartFailed",
+    "StepOutcomeUnknown",
     "SupervisorGaveUp",
     "UnexpectedReply",
 ]

@@ -8,12 +8,13 @@ from typing import Any, TypeVar, cast, final, overload
 import tenacity
 
 from ._cell import ActorCell
+from ._llm import LLMCall
 from ._message import Message
 from ._ref import ActorRef, cell_of
 from ._services import Services
 from ._system import ActorSystem
 from ._timers import When
-from .durable import run_step
+from .durable import current_step, mark_started, run_step
 
 T = TypeVar("T")
 
@@ -84,6 +85,7 @@ class ActorContext:
         /,
         *args: Any,
         retry: tenacity.AsyncRetrying | None = None,
+        llm: LLMCall[T] | None = None,
         **kwargs: Any,
     ) -> T: ...
 
@@ -95,6 +97,7 @@ class ActorContext:
         /,
         *args: Any,
         retry: tenacity.AsyncRetrying | None = None,
+        llm: LLMCall[T] | None = None,
         **kwargs: Any,
     ) -> T: ...
 
@@ -105,6 +108,7 @@ class ActorContext:
         /,
         *args: Any,
         retry: tenacity.AsyncRetrying | None = None,
+        llm: LLMCall[Any] | None = None,
         **kwargs: Any,
     ) -> Any:
         """Run an outside side effect once for this message and record its result (J4).
@@ -120,8 +124,36 @@ class ActorContext:
         the same from one run to the next. In an in-memory actor a step is a plain call.
         For services that take one, pass ``ctx.message_id`` as an idempotency key: outside
         effects without steps are at-least-once.
+
+        `llm` declares the step a model call (an `LLMCall`: model, provider, how to read token
+        usage from the result), so that its call is a ``chat {model}`` span with GenAI
+        attributes when the system traces (O3).
+
+        A function whose outside call must not be repeated calls `mark_step_started` just
+        before making it; a re-run that finds the call started but not recorded then raises
+        `StepOutcomeUnknown` instead of calling again (T2).
         """
-        return await run_step(self._cell, name, fn, args, kwargs, retry)
+        return await run_step(self._cell, name, fn, args, kwargs, retry, llm)
+
+    @property
+    def current_step(self) -> str | None:
+        """The key of the step whose function runs in this task (``name``, then ``name#2``...
+        for a name used again in one message), or None outside a step's function.
+
+        With `message_id`, it names one outside call across re-runs: an idempotency key.
+        """
+        return current_step()
+
+    async def mark_step_started(self) -> None:
+        """From inside a step's function: commit that its outside call is about to go out (T2).
+
+        Waits for the commit. Afterwards, if the message is handled again (after a crash or a
+        failed attempt) before this step's result is recorded, the step raises
+        `StepOutcomeUnknown` instead of calling its function again: for calls that must not
+        happen twice. In an in-memory actor it does nothing; outside a step's function it
+        raises `ActorflowError`.
+        """
+        await mark_started()
 
     async def schedule(
         self, when: When, message: Message, *, to: ActorRef[Any] | None = None

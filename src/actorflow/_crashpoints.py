@@ -18,6 +18,7 @@ POINTS = frozenset(
         "commit.after_commit",  # COMMIT returned, nothing delivered or acknowledged yet
         "turn.after_handler",  # a durable handler returned; its commit not yet queued
         "step.after_record",  # a step's result committed; the rest of its handler not run
+        "step.after_start",  # a step's started marker committed (T2); its call not made yet
     }
 )
 

@@ -25,6 +25,7 @@ __all__ = [
     "MessageTypeError",
     "ReplayError",
     "StartFailed",
+    "StepOutcomeUnknown",
     "SupervisorGaveUp",
     "UnexpectedReply",
 ]
@@ -100,6 +101,23 @@ class StartFailed(ActorflowError):
 
     The actor is not registered; the hook's exception is this error's ``__cause__``.
     """
+
+
+class StepOutcomeUnknown(ActorflowError):
+    """Raised by ``ctx.step`` when a step's outside call started and its outcome is unknown (T2).
+
+    The step's function had marked the call as started (``ctx.mark_step_started()``, done by
+    calls that must not be repeated, such as MCP tools that are neither read-only nor
+    idempotent), and then the process died or the call was lost before its result was
+    recorded. The call is not made again: the message fails with this error, and after its
+    attempts it is a dead letter saying so; find out what happened outside, then re-queue it or
+    not.
+    """
+
+    def __init__(self, message: str, *, actor: str, step: str) -> None:
+        super().__init__(message)
+        self.actor = actor
+        self.step = step
 
 
 class SupervisorGaveUp(ActorflowError):

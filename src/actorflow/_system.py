@@ -8,7 +8,8 @@ import datetime as dt
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, TypeVar, final
 
@@ -25,6 +26,7 @@ from ._handlers import Behaviour
 from ._message import Message
 from ._names import normal_name
 from ._ref import ActorRef, cell_of
+from ._resources import Resources
 from ._services import Services, SystemStatistics
 from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
 from ._supervisor import SupervisorCell
@@ -35,6 +37,7 @@ from .journal import Compacted, ConversationNode, JournalBackend, SQLiteJournal
 __all__ = ["ActorSystem", "SystemStatistics"]
 
 A = TypeVar("A", bound=Behaviour)
+T = TypeVar("T")
 
 logger = logging.getLogger("actorflow")
 
@@ -102,6 +105,7 @@ class ActorSystem:
             )
         self._tracing_option = tracing
         self._record_turns = record_turns
+        self._resources = Resources()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -150,6 +154,7 @@ class ActorSystem:
             await durability.open(tg)
             services.durability = timers.durability = durability
             stack.push_async_callback(durability.close)
+        self._resources.start(tg)  # before the root: on_start and recovered turns may use them
         root = services.root = SupervisorCell(self._root_spec, services, services)
         if durability is not None:
             durability.recovery.adopt(root)
@@ -204,6 +209,7 @@ class ActorSystem:
         if root is not None:
             await root.shutdown()
             root.close()
+        await self._resources.close()  # after the actors, whose on_stop may still use them
         durability = services.durability
         if durability is not None:
             durability.stop()
@@ -231,6 +237,28 @@ class ActorSystem:
                 if services.durability is not None:
                     services.durability.run_chores(tg, self.clock, self._retention)
                 task_status.started()
+
+    # -- resources and tracing (for integrations such as actorflow.mcp) -------------------------
+
+    async def resource(
+        self, key: Hashable, open: Callable[[], AbstractAsyncContextManager[T]]
+    ) -> T:
+        """The system's one instance of an outside resource (a connection pool, a client).
+
+        The first call for `key` enters ``open()`` in a task of the system's own and returns
+        its value once entered; later calls return the same value (waiting while it opens).
+        It is exited when the system stops, after every actor has stopped, so ``on_stop`` may
+        still use it. Integrations keep their per-process connections this way
+        (``actorflow.mcp``). Raises what opening raised (the next call tries again), or
+        `ActorflowError` when the system is not running.
+        """
+        return await self._resources.get(key, open)
+
+    @property
+    def tracer(self) -> Any:
+        """The OpenTelemetry tracer this system's spans come from, or None when it does not
+        trace (O1); integrations make their spans with it."""
+        return self._services.tracer
 
     # -- timers, conversations, retention ------------------------------------------------------
 

@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol
 
+from ._llm import LLMCall
 from ._message import Message
 
 try:
@@ -31,6 +32,7 @@ __all__ = [
     "available",
     "configured",
     "current_traceparent",
+    "llm_span",
     "step_span",
     "traced",
     "tracer_for",
@@ -143,6 +145,32 @@ def step_span(tracer: Any, actor: str, step: str) -> Iterator[Callable[[bool], N
             span.set_attribute("actorflow.step.replayed", value)
 
         yield replayed
+
+
+@contextlib.contextmanager
+def llm_span(tracer: Any, call: LLMCall[Any]) -> Iterator[Callable[[Any], None]]:
+    """A ``{operation} {model}`` client span around one model call (O3, GenAI conventions);
+    the callable reports the call's result, whose token usage `call` reads."""
+    attributes = {
+        "gen_ai.operation.name": call.operation,
+        "gen_ai.request.model": call.model,
+        "gen_ai.provider.name": call.provider,
+    }
+    with tracer.start_as_current_span(
+        f"{call.operation} {call.model}", kind=_trace.SpanKind.CLIENT, attributes=attributes
+    ) as span:
+
+        def report(result: Any) -> None:
+            usage = call.usage_of(result)
+            if usage is not None:
+                span.set_attribute("gen_ai.usage.input_tokens", usage.input_tokens)
+                span.set_attribute("gen_ai.usage.output_tokens", usage.output_tokens)
+
+        try:
+            yield report
+        except Exception as exc:
+            span.set_attribute("error.type", type(exc).__qualname__)
+            raise
 
 
 def _ignore(_: bool) -> None:

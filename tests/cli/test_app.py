@@ -63,7 +63,7 @@ def test_help_lists_the_commands_and_completion() -> None:
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
-        ("actorflow ", ["journal", "replay", "run", "send", "ui"]),
+        ("actorflow ", ["journal", "mcp", "replay", "run", "send", "ui"]),
         ("actorflow journal co", ["compact", "conversation", "conversations"]),
         ("actorflow send --journal {journal} ", ["alice", "bob", "carol"]),
         ("actorflow send --journal {journal} --no", ["--no-wake"]),

@@ -181,6 +181,19 @@ async def test_j4_steps_are_recorded_once_per_message_and_step(journal: JournalB
     assert await journal.steps("m2") == {}
 
 
+async def test_t2_a_started_marker_is_replaced_by_its_result_and_never_replaces_one(
+    journal: JournalBackend,
+) -> None:
+    """T2: an empty result marks a step whose outside call went out; its result replaces the
+    marker, a later marker never hides a result, and the first result stays the result."""
+    await journal.write(Batch(appends=[msg(1)]))
+    await journal.write(Batch(steps=[StepRecord("m1", "pay", b""), StepRecord("m1", "read", b"")]))
+    assert await journal.steps("m1") == {"pay": b"", "read": b""}
+    await journal.write(Batch(steps=[StepRecord("m1", "pay", b"paid")]))
+    await journal.write(Batch(steps=[StepRecord("m1", "pay", b""), StepRecord("m1", "pay", b"x")]))
+    assert await journal.steps("m1") == {"pay": b"paid", "read": b""}
+
+
 async def test_j6_timers_are_stored_until_cancelled_or_fired(journal: JournalBackend) -> None:
     early, late = (
         TimerRecord(msg(i, conversation="c", cause="m0", trace="00-ab-cd-01"), due_at=due)

@@ -17,6 +17,7 @@ import click
 
 from ._errors import EXIT_FAILURE, EXIT_USAGE, describe, one_line
 from ._journal import journal
+from ._mcp import mcp
 from ._replay import replay_command
 from ._run import run
 from ._send import send
@@ -135,6 +136,7 @@ def app(ctx: click.Context, debug: bool) -> None:
 
 app.add_command(journal)
 app.add_command(replay_command)
+app.add_command(mcp)
 app.add_command(run)
 app.add_command(send)
 app.add_command(ui)

@@ -22,7 +22,7 @@ from .._system import ActorSystem
 from ._errors import Failure
 from ._options import JOURNAL_VARIABLE, JournalOption
 
-__all__ = ["run"]
+__all__ = ["load_factory", "run"]
 
 Main = Callable[[ActorSystem], Awaitable[Any]]
 
@@ -55,12 +55,17 @@ def run(target: str, journal: str, log_level: str, log_json: bool) -> None:
     recovered first. SIGINT/SIGTERM stop gracefully (exit 0); a second one stops at once
     (exit 128 + the signal); a root supervisor giving up exits 1.
     """
-    main, root = _load(target)
+    main, root = load_factory(target)
     _configure_logging(log_level.upper(), log_json)
     run_system(main, journal=journal, root=root)
 
 
-def _load(target: str) -> tuple[Main, Supervisor | None]:
+def load_factory(target: str) -> tuple[Main, Supervisor | None]:
+    """Import MODULE:FACTORY: the main to run and the root supervisor (None: the default).
+
+    Raises `click.BadParameter` for a target that is not MODULE:FACTORY or names nothing, and
+    `Failure` for a module that fails to import.
+    """
     module_name, colon, attribute = target.partition(":")
     if not colon or not module_name or not attribute:
         raise click.BadParameter(

@@ -13,6 +13,8 @@ from ._options import ActorOptions as ActorOptions
 from ._outside import CHECK_SECONDS as CHECK_SECONDS
 from ._records import record_for as record_for
 from ._recovery import Registry as Registry
+from ._steps import current_step as current_step
+from ._steps import mark_started as mark_started
 from ._steps import run_step as run_step
 from ._turn import Turn as Turn
 from ._writer import Delivery as Delivery
@@ -33,4 +35,6 @@ __all__ = [
     "Writer",
     "record_for",
     "run_step",
+    "current_step",
+    "mark_started",
 ]

@@ -7,6 +7,11 @@ first run too, so a handler sees the same value whether the step ran or was repl
 
 Steps are keyed by name within a message: the second call of one name is ``name#2``, and so on,
 so a handler that calls its steps in the same order on every run replays them all.
+
+A step's function that must not be called twice (a payment, a tool that is neither read-only
+nor idempotent) calls `mark_started` right before its outside call goes out: a marker (an empty
+result) commits first, and a re-run that finds the marker without a result raises
+`StepOutcomeUnknown` instead of calling again (T2).
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import functools
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Final
 
 import anyio.to_thread
 import msgspec
@@ -23,15 +29,61 @@ import tenacity
 
 from .._cell import ActorCell
 from .._crashpoints import crash_point
-from .._errors import ActorflowError, DecodeError, EncodeError
-from .._tracing import step_span
+from .._errors import ActorflowError, DecodeError, EncodeError, StepOutcomeUnknown
+from .._llm import LLMCall
+from .._tracing import llm_span, step_span
 from ..journal import StepRecord
 from ._cell import DurableCell
 from ._records import args_digest
 
-__all__ = ["run_step"]
+__all__ = ["current_step", "mark_started", "run_step"]
 
 _encode = msgspec.msgpack.Encoder().encode
+
+_STARTED: Final = b""  # the started marker: no msgpack value encodes to nothing
+
+
+class _Running:
+    """The step whose function runs in this task (a context variable, so concurrent steps of
+    one handler each see their own)."""
+
+    __slots__ = ("cell", "key", "step")
+
+    def __init__(self, cell: ActorCell, key: str, step: StepRecord | None) -> None:
+        self.cell = cell
+        self.key = key
+        self.step = step
+        """The record this step's result goes into; None in an in-memory actor."""
+
+
+_running: ContextVar[_Running | None] = ContextVar("actorflow_step", default=None)
+
+
+def current_step() -> str | None:
+    """The key of the step whose function is running in this task (``name``, ``name#2``...),
+    or None outside a step's function."""
+    running = _running.get()
+    return None if running is None else running.key
+
+
+async def mark_started() -> None:
+    """Commit that the running step's outside call is about to go out (T2); waits for it.
+
+    From then on, a re-run of the message that finds no result for this step raises
+    `StepOutcomeUnknown` instead of calling the step's function again. In an in-memory actor
+    (nothing is recorded) it does nothing.
+    """
+    running = _running.get()
+    if running is None:
+        raise ActorflowError("mark_step_started() is called from inside a step's function")
+    cell, step = running.cell, running.step
+    if step is None or not isinstance(cell, DurableCell):
+        return
+    marker = StepRecord(
+        step.message_id, step.step, _STARTED, args=step.args, position=step.position
+    )
+    await cell.writer.step(marker)
+    crash_point("step.after_start")
 
 
 async def run_step(
@@ -41,12 +93,17 @@ async def run_step(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     retry: tenacity.AsyncRetrying | None,
+    llm: LLMCall[Any] | None = None,
 ) -> Any:
     """Run (or replay) one step of the message `cell` is handling."""
     if not isinstance(name, str) or not name:
         raise TypeError(f"a step's name must be a non-empty str, not {name!r}")
     if not isinstance(cell, DurableCell):
-        return await _call(fn, args, kwargs, retry)  # in memory: nothing to record
+        token = _running.set(_Running(cell, name, None))  # in memory: nothing to record
+        try:
+            return await _call(fn, args, kwargs, retry, llm, tracer=cell.runtime.tracer)
+        finally:
+            _running.reset(token)
     turn = cell.turn
     envelope = cell.current
     if turn is None or turn.closed or envelope is None:
@@ -63,11 +120,20 @@ async def run_step(
         turn.recorded = await cell.keeper.backend.steps(message_id) if envelope.attempts else {}
     with step_span(cell.runtime.tracer, cell.name, key) as replayed:
         recorded = turn.recorded.get(key)
+        if recorded == _STARTED:
+            raise StepOutcomeUnknown(
+                f"step {key!r} of {cell.name}: its outside call started in an earlier attempt at"
+                f" message {message_id} and no result was recorded (the process died or the"
+                " call was lost), so it is not called again; find out what happened outside,"
+                " then re-queue the message or not",
+                actor=cell.name,
+                step=key,
+            )
         replayed(recorded is not None)
         if recorded is not None:
             return _decode(recorded, returns, cell, key)
         step = StepRecord(message_id, key, b"", args=args_digest(args, kwargs), position=position)
-        return await _record(cell, turn.recorded, step, returns, fn, args, kwargs, retry)
+        return await _record(cell, turn.recorded, step, returns, fn, args, kwargs, retry, llm)
 
 
 async def _record(
@@ -79,10 +145,15 @@ async def _record(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     retry: tenacity.AsyncRetrying | None,
+    llm: LLMCall[Any] | None,
 ) -> Any:
     """Call the step's function, then commit its result before returning it."""
     key = step.step
-    result = await _call(fn, args, kwargs, retry)
+    token = _running.set(_Running(cell, key, step))
+    try:
+        result = await _call(fn, args, kwargs, retry, llm, tracer=cell.runtime.tracer)
+    finally:
+        _running.reset(token)
     try:
         data = _encode(result)
     except (TypeError, ValueError, OverflowError) as exc:
@@ -99,6 +170,23 @@ async def _record(
 
 
 async def _call(
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    retry: tenacity.AsyncRetrying | None,
+    llm: LLMCall[Any] | None,
+    *,
+    tracer: Any,
+) -> Any:
+    if llm is not None and tracer is not None:
+        with llm_span(tracer, llm) as report:
+            result = await _retried(fn, args, kwargs, retry)
+            report(result)
+            return result
+    return await _retried(fn, args, kwargs, retry)
+
+
+async def _retried(
     fn: Callable[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],

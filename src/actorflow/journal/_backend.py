@@ -58,7 +58,10 @@ class JournalBackend(Protocol):
         ...
 
     async def steps(self, message_id: str) -> dict[str, bytes]:
-        """The recorded step results of one message, by step (J4)."""
+        """The recorded step results of one message, by step (J4).
+
+        An empty result is a started marker (T2): see `StepRecord`.
+        """
         ...
 
     async def timers(self) -> list[TimerRecord]:

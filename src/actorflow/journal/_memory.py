@@ -63,12 +63,15 @@ class MemoryJournal:
         done = draft.mark_done(batch.done)
         draft.fail(batch.failed)
         draft.requeue(batch.requeues)
-        steps = {(st.message_id, st.step): st for st in reversed(batch.steps)}
         timers = {t.id: t for t in reversed(batch.timers)}
         self._messages.update(draft.messages)
         self._actors.update(draft.actors)
-        for key, step in steps.items():
-            self._steps.setdefault(key, msgspec.structs.replace(step, created_at=now))
+        for step in batch.steps:
+            # The first result is kept; a result replaces a started marker (empty, T2).
+            key = (step.message_id, step.step)
+            kept = self._steps.get(key)
+            if kept is None or (not kept.result and step.result):
+                self._steps[key] = msgspec.structs.replace(step, created_at=now)
         for timer_id, timer in timers.items():
             self._timers.setdefault(timer_id, timer)
         for timer_id in batch.cancels:

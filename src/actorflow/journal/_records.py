@@ -97,7 +97,9 @@ class StepRecord(msgspec.Struct, gc=False):
     """The recorded result of one step of a handled message (J4).
 
     `step` is the step's name, with ``#2``, ``#3``... appended for its second and later calls
-    within one message.
+    within one message. An empty `result` is a *started marker* (T2): the step's outside call
+    was about to go out and its result is not recorded yet. A backend keeps the first result
+    recorded for a step; a result replaces a started marker, and nothing replaces a result.
     """
 
     message_id: str

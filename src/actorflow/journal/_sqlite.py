@@ -76,7 +76,11 @@ _STATE: Final = (
 )
 _STEP: Final = (
     "INSERT INTO steps (message_id, step, result, created_at, args, position)"
-    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+    # A result replaces a started marker (an empty result, T2); nothing replaces a result.
+    " ON CONFLICT (message_id, step) DO UPDATE SET result = excluded.result,"
+    " created_at = excluded.created_at, args = excluded.args, position = excluded.position"
+    " WHERE steps.result = X'' AND excluded.result != X''"
 )
 _TIMER: Final = (
     f"INSERT INTO timers ({TIMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
