@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import uvloop
 
 import actorflow as af
+from cancelling import outside_cancel_latency
 from cli_views import conversation_tree_chain
 from conversations import idle_conversations_memory
 from durable import durable_many_senders, durable_sequential, durable_throughput, recovery_time
@@ -50,6 +51,7 @@ BENCHMARKS: Sequence[Benchmark] = (
     recovery_time,
     idle_conversations_memory,
     outside_pickup_latency,
+    outside_cancel_latency,
     conversation_tree_chain,
     ui_list_page,
     replay_strict,

@@ -13,6 +13,10 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 EXPECTED = {
     "approval.py": ["exp-1: escalated by timer"],  # nobody answers within APPROVAL_WAIT_SECONDS
+    "cancelling.py": [
+        "cancelled 3 steps and 1 reminder",
+        "the worker did: ['long report', 'short note']",
+    ],
     "chat_sessions.py": [
         "500 sessions, 1500 messages; all unloaded now",
         "chat-7: reply 4 to 'what did I say first?' (you began with 'message 0 from user 7')",

@@ -25,6 +25,7 @@ from ._errors import JournalFull as JournalFull
 from ._errors import JournalLocked as JournalLocked
 from ._errors import JournalSchemaError as JournalSchemaError
 from ._errors import MailboxFull as MailboxFull
+from ._errors import MessageCancelled as MessageCancelled
 from ._errors import MessageNotFound as MessageNotFound
 from ._errors import MessageStatusError as MessageStatusError
 from ._errors import MessageTypeError as MessageTypeError
@@ -86,6 +87,7 @@ __all__ = [
     "ActorFailed",
     "ActorNotFound",
     "ActorStopped",
+    "MessageCancelled",
     "AskTimeout",
     "DecodeError",
     "DefinitionError",

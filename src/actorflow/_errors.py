@@ -11,6 +11,7 @@ __all__ = [
     "ActorFailed",
     "ActorNotFound",
     "ActorStopped",
+    "MessageCancelled",
     "ActorflowError",
     "AskTimeout",
     "DecodeError",
@@ -86,6 +87,17 @@ class ActorStopped(ActorflowError):
     def __init__(self, message: str, *, actor: str) -> None:
         super().__init__(message)
         self.actor = actor
+
+
+class MessageCancelled(ActorflowError):
+    """Raised to an asker whose message was cancelled (``actorflow journal cancel``) before
+    its handler started; the message is never handled.
+    """
+
+    def __init__(self, message: str, *, actor: str, message_id: str) -> None:
+        super().__init__(message)
+        self.actor = actor
+        self.message_id = message_id
 
 
 class ActorNotFound(ActorflowError, LookupError):

@@ -284,7 +284,7 @@ class ActorSystem:
         return await self._journal().conversation(id)
 
     async def compact(self, before: dt.datetime | dt.timedelta | float) -> Compacted:
-        """Delete done messages older than `before` and the steps they recorded (J10).
+        """Delete done and cancelled messages older than `before`, and their steps (J10).
 
         `before` is a `datetime`, a `timedelta` (that long ago) or a Unix time. Actors'
         states, pending and dead messages, timers and the steps of messages that may still run

@@ -138,7 +138,7 @@ def test_python_dash_m_runs_the_cli(journal: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert '"messages":{"pending":2,"done":3,"dead":1}' in result.stdout
+    assert '"messages":{"pending":2,"done":3,"dead":1,"cancelled":0}' in result.stdout
 
 
 def test_python_dash_m_reports_a_failure_in_one_line(tmp_path: Path) -> None:

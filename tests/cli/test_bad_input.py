@@ -210,7 +210,7 @@ def test_a_huge_limit_means_no_limit(journal: Path) -> None:
         (
             "UPDATE messages SET status = 'lost' WHERE id = 'm-02'",
             "tail",
-            "status 'lost' is not pending, done or dead",
+            "status 'lost' is not pending, done, dead or cancelled",
         ),
         (
             "UPDATE actors SET handled = 'many' WHERE name = 'bob'",

@@ -38,6 +38,7 @@ CASES = {
     "tail": ["tail"],
     "conversations": ["conversations"],
     "requeue-dry-run": ["requeue", "--all", "--dry-run"],
+    "cancel-dry-run": ["cancel", "m-05", "--dry-run"],
 }
 
 LONG_ID_CASES = {

@@ -49,7 +49,7 @@ async def test_reads_work_while_a_system_writes(tmp_path: Path) -> None:
             cli, ["journal", "stats", "--json", "--journal", str(path)]
         )
         stats = json.loads(result.stdout)
-        assert stats["messages"] == {"pending": 0, "done": sent, "dead": 0}
+        assert stats["messages"] == {"pending": 0, "done": sent, "dead": 0, "cancelled": 0}
         assert stats["wal_bytes"] > 0  # read while the system's WAL was in use
 
 

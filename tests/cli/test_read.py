@@ -88,7 +88,7 @@ def test_stats(journal: Path) -> None:
     assert out[1].endswith(" bytes (+ 0 in the WAL file)")
     assert out[2:] == [
         f"schema version  {SCHEMA_VERSION}",
-        "messages        6: 2 pending, 3 done, 1 dead",
+        "messages        6: 2 pending, 3 done, 1 dead, 0 cancelled",
         "actors          3",
         "dead letters    1",
         "oldest pending  2025-01-01 00:05:00 UTC (seq 5, id m-05)",
@@ -102,7 +102,7 @@ def test_stats_json(journal: Path) -> None:
         "size_bytes": journal.stat().st_size,
         "wal_bytes": 0,
         "schema_version": SCHEMA_VERSION,
-        "messages": {"pending": 2, "done": 3, "dead": 1},
+        "messages": {"pending": 2, "done": 3, "dead": 1, "cancelled": 0},
         "actors": 3,
         "dead_letters": 1,
         "oldest_pending": {"seq": 5, "id": "m-05", "created_at": "2025-01-01T00:05:00.000000Z"},
@@ -167,6 +167,8 @@ def test_messages_json(journal: Path) -> None:
         "conversation": "m-01",
         "cause": None,
         "done_at": "2025-01-01T00:01:01.500000Z",
+        "cancelled_at": None,
+        "cancelled_by": None,
     }
 
 
@@ -232,6 +234,8 @@ def test_show_json_has_every_column_and_the_decoded_body(journal: Path) -> None:
         "conversation": "m-04",
         "cause": None,
         "done_at": None,
+        "cancelled_at": None,
+        "cancelled_by": None,
         "body": {"type": "cli.Fail", "reason": "bad input"},
         "error": "RuntimeError: bad input",
         "steps": [],
@@ -252,6 +256,7 @@ def test_show_for_people(journal: Path) -> None:
         "attempts      1\n"
         "created       2025-01-01 00:03:00 UTC\n"
         "done          2025-01-01 00:03:01 UTC\n"
+        "cancelled     -\n"
         "conversation  m-02\n"
         "cause         m-02\n"
         "body bytes    55\n"

@@ -30,7 +30,7 @@ from actorflow.journal import (
     conversation_tree,
 )
 from actorflow.journal._schema import MIGRATIONS
-from actorflow.journal._statements import append_outside
+from actorflow.journal._statements import append_outside, cancel_outside
 
 pytestmark = pytest.mark.anyio
 
@@ -416,5 +416,134 @@ async def test_j3_large_batches_in_chunks_and_without_update_from(
             for n in names
         }
         assert {a.name: (a.state, a.handled) for a in await backend.actors()} == expected
+    finally:
+        await backend.close()
+
+
+# -- schema 3: cancelled messages (actorflow journal cancel; J3, J6, J10, J11) ----------------
+
+
+def cancel_from_outside(
+    journal: JournalBackend, path: Path, ids: list[str], *, at: float = 100.0
+) -> None:
+    """Cancel messages or timers by id as another process does (``journal cancel``)."""
+    if isinstance(journal, MemoryJournal):
+        journal.cancel_outside(ids, by="op via test", at=at)
+        return
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for message_id in ids:
+            cancel_outside(conn, message_id=message_id, by="op via test", at=at)
+    finally:
+        conn.close()
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+async def journal_at(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[JournalBackend, Path]]:
+    path = tmp_path / "c.db"
+    backend: JournalBackend = SQLiteJournal(path) if request.param == "sqlite" else MemoryJournal()
+    await backend.open()
+    yield backend, path
+    await backend.close()
+
+
+async def test_j11_cancelled_messages_and_timers_are_noticed_never_pending_and_kept(
+    journal_at: tuple[JournalBackend, Path],
+) -> None:
+    journal, path = journal_at
+    await journal.write(Batch(appends=[msg(1), msg(2), msg(3)]))
+    await journal.write(
+        Batch(done=[Done("m3", "a", None, 1.0)], timers=[TimerRecord(msg(7, "b"), due_at=5.0)])
+    )
+    await journal.take_notices()
+    cancel_from_outside(journal, path, ["m2", "m3", "m7", "nothing"])  # m3 is done: left alone
+    assert [m.id for m in await journal.pending()] == ["m1"]
+    assert await journal.timers() == []
+    taken = await journal.take_notices()
+    assert [(m.id, m.status, m.recipient) for m in taken] == [
+        ("m2", "cancelled", "a"),
+        ("m7", "cancelled", "b"),  # the timer, kept as the message it would have sent
+    ]
+    assert await journal.take_notices() == []
+    m2 = await journal.message("m2")
+    assert m2 is not None
+    assert (m2.status, m2.cancelled_at, m2.cancelled_by) == ("cancelled", 100.0, "op via test")
+    m3 = await journal.message("m3")
+    assert m3 is not None
+    assert (m3.status, m3.cancelled_at) == ("done", None)
+    # A timer firing that raced the cancel appends nothing: its id is taken.
+    assert await journal.write(Batch(appends=[msg(7, "b")], cancels=["m7"])) == [None]
+    m7 = await journal.message("m7")
+    assert m7 is not None
+    assert m7.status == "cancelled"
+
+
+async def test_j3_a_cancelled_message_whose_turn_commits_is_done_with_the_cancel_recorded(
+    journal_at: tuple[JournalBackend, Path],
+) -> None:
+    journal, path = journal_at
+    await journal.write(Batch(actors=[ActorRecord("a", "k", b"\x90")], appends=[msg(1), msg(2)]))
+    await journal.write(Batch(claims=["m1"]))
+    cancel_from_outside(journal, path, ["m1", "m2"])
+    await journal.write(Batch(claims=["m2"], done=[Done("m1", "a", b"s1", 200.0)]))
+    m1, m2 = await journal.message("m1"), await journal.message("m2")
+    assert m1 is not None
+    assert m2 is not None
+    assert (m1.status, m1.done_at, m1.cancelled_by) == ("done", 200.0, "op via test")
+    assert (m2.status, m2.attempts) == ("cancelled", 0)  # a claim of a cancelled one: no-op
+    actor = await journal.actor("a")
+    assert actor is not None
+    assert (actor.state, actor.handled) == (b"s1", 1)
+    # A failed attempt is recorded, but a cancelled message never becomes a dead letter.
+    await journal.write(Batch(failed=[Failed("m2", 3, "boom", "tb", True)]))
+    m2 = await journal.message("m2")
+    assert m2 is not None
+    assert (m2.status, m2.error) == ("cancelled", "boom")
+    assert await journal.dead_letters() == []
+
+
+async def test_j10_compaction_removes_old_cancelled_messages_like_done_ones(
+    journal_at: tuple[JournalBackend, Path],
+) -> None:
+    journal, path = journal_at
+    await journal.write(Batch(appends=[msg(1), msg(2), msg(3)]))
+    await journal.write(Batch(steps=[StepRecord("m1", "llm", b"r")]))
+    cancel_from_outside(journal, path, ["m1"], at=10.0)
+    cancel_from_outside(journal, path, ["m2"], at=30.0)
+    result = await journal.compact(20.0)
+    assert (result.messages, result.steps) == (1, 1)  # m1 and its step
+    assert await journal.message("m1") is None
+    assert [m.id for m in await journal.pending()] == ["m3"]
+    assert (await journal.message("m2")) is not None
+
+
+async def test_j8_a_schema_3_journal_is_migrated_to_4_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "three.db"
+    with sqlite3.connect(path) as conn:
+        for version in (1, 2, 3):
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+        conn.execute("INSERT INTO actorflow_meta VALUES ('schema_version', '3')")
+        conn.execute(
+            "INSERT INTO messages (id, recipient, type, body, created_at)"
+            " VALUES ('old-1', 'a', 'Add', x'01', 1.0)"
+        )
+    conn.close()
+    backend = SQLiteJournal(path)
+    await backend.open()
+    try:
+        assert await backend.schema_version() == 4
+        (old,) = await backend.pending()
+        assert (old.id, old.cancelled_at, old.cancelled_by) == ("old-1", None, None)
+    finally:
+        await backend.close()
+    cancel_from_outside(SQLiteJournal(path), path, ["old-1"])
+    backend = SQLiteJournal(path)
+    await backend.open()
+    try:
+        assert await backend.pending() == []
+        assert (await backend.compact(1e12)).messages == 1
     finally:
         await backend.close()

@@ -55,7 +55,7 @@ def test_filters(client: TestClient, query: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     ("query", "named"),
     [
-        ("?status=later", "status: 'later' is not one of pending, done, dead"),
+        ("?status=later", "status: 'later' is not one of pending, done, dead, cancelled"),
         ("?since=yesterday", "since: 'yesterday' is neither an ISO 8601 time"),
         ("?until=99999-01-01", "until: "),
         ("?since=1h&until=2h", "until: must be later than since"),
@@ -141,3 +141,15 @@ def test_pending_timers(stepped: TestClient) -> None:
     assert "1 pending timer" in text
     assert "stepper ui.Remind" in text
     assert "in 59m" in text or "in 1h" in text
+
+
+def test_cancelled_messages_are_listed_and_show_who_cancelled_them(
+    client: TestClient, journal: Path
+) -> None:
+    done = af.journal.cancel(journal, conversation="m-06", by="ops via test", wake=False)
+    assert [m.id for m in done.messages] == ["m-06"]
+    assert listed(client, "?status=cancelled") == ["m-06"]
+    assert "1 cancelled" in shown(client.get("/conversations/m-06").text)
+    page = shown(client.get("/messages/m-06").text)
+    assert "cancelled" in page
+    assert "by ops via test" in page

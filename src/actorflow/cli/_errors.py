@@ -33,8 +33,15 @@ class Failure(click.ClickException):
 
 
 def one_line(message: str) -> str:
-    """Return `message` on one line: newlines (from journal data, say) are shown escaped."""
-    return message.replace("\r", "\\r").replace("\n", "\\n")
+    """Return `message` on one line: line breaks (from journal data, say) are shown escaped.
+
+    Every character `str.splitlines` breaks at, not only CR and LF: a form feed in a JSON value
+    must not split the error in two either.
+    """
+    return message.translate(_LINE_BREAKS)
+
+
+_LINE_BREAKS: Final = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
 def describe(exc: Exception) -> tuple[str, int]:

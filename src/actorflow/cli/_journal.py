@@ -1,7 +1,7 @@
 """``actorflow journal ...``: inspect a journal, also while a system writes to it (P2).
 
-Every command but ``requeue`` and ``compact`` opens the journal read-only. Tables are for
-people; ``--json`` prints one JSON object per line for programs. Times are UTC.
+Every command but ``requeue``, ``cancel`` and ``compact`` opens the journal read-only. Tables
+are for people; ``--json`` prints one JSON object per line for programs. Times are UTC.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import click
 import msgspec
 
 from ..journal import ActorRecord, ActorSummary, decode_msgpack
+from ._cancel import cancel_command
 from ._compact import compact
 from ._conversation import conversation
 from ._conversations import conversations
@@ -44,7 +45,7 @@ _ACTOR_COLUMNS: Final = (
 @click.group()
 @group_journal_option
 def journal() -> None:
-    """Inspect a journal: read-only, except `requeue` and `compact`.
+    """Inspect a journal: read-only, except `requeue`, `cancel` and `compact`.
 
     The journal is the file given by the command's --journal, else by this group's (journal
     --journal X stats), else $ACTORFLOW_JOURNAL, else ./actorflow.db.
@@ -82,7 +83,8 @@ def stats(journal_path: Path, as_json: bool) -> None:
             (
                 "messages",
                 f"{sum(counts.values()):,}: {counts['pending']:,} pending,"
-                f" {counts['done']:,} done, {counts['dead']:,} dead",
+                f" {counts['done']:,} done, {counts['dead']:,} dead,"
+                f" {counts['cancelled']:,} cancelled",
             ),
             ("actors", f"{summary.actors:,}"),
             ("dead letters", f"{summary.dead_letters:,}"),
@@ -235,3 +237,4 @@ for command in (messages, show, dead, requeue_command, tail, conversation, compa
     journal.add_command(command)
 for command in (conversations, steps, timers):
     journal.add_command(command)
+journal.add_command(cancel_command)

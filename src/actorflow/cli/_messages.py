@@ -12,6 +12,7 @@ import click
 
 from ..journal import MessageFilters, MessageRecord
 from ..journal._reader import unknown_message
+from ..journal._rows import STATUSES
 from ._options import journal_option, json_option, limit_option, once, open_journal
 from ._output import (
     STATUS_STYLES,
@@ -66,7 +67,7 @@ _MESSAGE_COLUMNS: Final = (
 )
 @click.option(
     "--status",
-    type=click.Choice(["pending", "done", "dead"]),
+    type=click.Choice(STATUSES),
     multiple=True,
     callback=once,
     help="Only this status.",
@@ -170,6 +171,7 @@ def show(message_id: str, full: bool, journal_path: Path, as_json: bool) -> None
             ("attempts", str(found.attempts)),
             ("created", f"{table_time(found.created_at)} UTC"),
             ("done", "-" if found.done_at is None else f"{table_time(found.done_at)} UTC"),
+            ("cancelled", _cancelled(found)),
             ("conversation", found.conversation or "-"),
             ("cause", found.cause or "-"),
             ("body bytes", str(len(found.body))),
@@ -191,6 +193,16 @@ def show(message_id: str, full: bool, journal_path: Path, as_json: bool) -> None
         out.line("")
         out.line(f"steps ({len(recorded)}):", style="bold")
         print_steps(out, recorded, full=full)
+
+
+def _cancelled(m: MessageRecord) -> str:
+    """When and by whom it was cancelled; for one done since, that the cancel came too late."""
+    if m.cancelled_at is None:
+        return "-"
+    text = f"{table_time(m.cancelled_at)} UTC by {m.cancelled_by or 'someone'}"
+    if m.status == "done":
+        text += " (its handler was already running: it finished, and the message is done)"
+    return text
 
 
 # -- tail --------------------------------------------------------------------------------------

@@ -338,6 +338,8 @@ def message_summary(m: MessageRecord) -> dict[str, Any]:
         "conversation": m.conversation,
         "cause": m.cause,
         "done_at": iso_time(m.done_at),
+        "cancelled_at": iso_time(m.cancelled_at),
+        "cancelled_by": m.cancelled_by,
     }
 
 

@@ -161,6 +161,9 @@ class DurableCell(JournaledCell):
                         return
                     continue
                 self.current = envelope
+            if self.cancelled and envelope.id in self.cancelled:
+                self._drop_cancelled(envelope)  # cancelled before its handler started
+                continue
             if self.uncommitted and self.careful:
                 await self._drain()
                 continue
@@ -229,6 +232,8 @@ class DurableCell(JournaledCell):
         """A turn's commit landed (called in the writer): its outbox, timers and reply go."""
         if self.uncommitted and self.uncommitted[0][0] is envelope:
             self.uncommitted.popleft()
+        if self.cancelled and envelope.id is not None:
+            self.cancelled.pop(envelope.id, None)  # handled after all: it is done (J3)
         if state is not None:
             self.committed_state = state
         self.handled += 1
@@ -264,6 +269,23 @@ class DurableCell(JournaledCell):
         self.current = again[0] if again else None
         self.mailbox.push_front(again[1:])
         return chain.error
+
+    def _drop_cancelled(self, envelope: Envelope) -> None:
+        """Leave a message cancelled from outside unhandled: the journal has it as cancelled
+        already; an asker hears `MessageCancelled`."""
+        message_id = envelope.id
+        assert message_id is not None
+        by = self.cancelled.pop(message_id)
+        self.current = None
+        envelope.claimed = False
+        self.tell_cancelled(envelope, by)
+        logger.info(
+            "actor %s: message %s (%s) was cancelled by %s; not handled",
+            self.name,
+            message_id,
+            type(envelope.message).__name__,
+            by,
+        )
 
     @property
     def ahead(self) -> Iterable[Envelope]:

@@ -18,7 +18,7 @@ from .. import _outbox
 from .._cell import ActorCell
 from .._codec import Codec
 from .._envelope import Envelope
-from .._errors import ActorflowError, DecodeError
+from .._errors import ActorflowError, DecodeError, MessageCancelled
 from .._handlers import handlers_of, state_type_of
 from .._ids import new_message_id
 from .._mailbox import Closed
@@ -78,6 +78,9 @@ class JournaledCell(ActorCell):
         # before the next starts, until the mailbox is empty once; no turns run ahead then.
         self.careful = False
         self.coming_back = False  # a message came while it was unloaded: it is on its way back
+        # Messages it holds that were cancelled from outside (J11): id -> who cancelled. Each is
+        # dropped when it comes to be handled, unless its handler had started (`DurableCell`).
+        self.cancelled: dict[str, str] = {}
 
     # -- senders' doors ------------------------------------------------------------------------
 
@@ -195,6 +198,37 @@ class JournaledCell(ActorCell):
         self.accept_committed(read, reserved=False)
         return None
 
+    def cancel_outside(self, record: MessageRecord) -> None:
+        """A message this actor may hold was cancelled by another process (J11): drop it
+        before its handler starts.
+
+        Called in the journal writer: a message committed before the cancel was delivered
+        before (or is held), so whatever holds it is seen here. While the actor restores, a
+        journal read made before the cancel may still bring it, so it is remembered then too,
+        and forgotten after the restore unless it came.
+        """
+        if self.held is not None or self.holds(record.id):
+            by = self.cancelled[record.id] = record.cancelled_by or "someone"
+            # Queued in the mailbox, it will never be handled: its asker hears so now rather
+            # than when the actor gets to it (the mailbox drops it then).
+            for envelope in self.mailbox:
+                if envelope.id == record.id:
+                    self.tell_cancelled(envelope, by)
+                    break
+
+    def tell_cancelled(self, envelope: Envelope, by: str) -> None:
+        """Tell the asker of `envelope` (if any, and not told yet) it was cancelled by `by`."""
+        reply = envelope.reply
+        if reply is not None and not reply.done():
+            reply.set_exception(
+                MessageCancelled(
+                    f"message {envelope.id} to {self.name} was cancelled by {by} before it was"
+                    " handled",
+                    actor=self.name,
+                    message_id=str(envelope.id),
+                )
+            )
+
     def holds(self, message_id: str) -> bool:
         """Whether `message_id` is being handled, queued, or held until restored."""
         current = self.current
@@ -249,6 +283,9 @@ class JournaledCell(ActorCell):
                 self.mailbox.force(read)
         for envelope in held.values():
             self.mailbox.force(envelope)
+        if self.cancelled:  # keep only what it holds: the rest was not pending when read
+            waiting = {envelope.id for envelope in self.mailbox}
+            self.cancelled = {k: v for k, v in self.cancelled.items() if k in waiting}
         return unreadable
 
     def read(self, row: MessageRecord) -> Envelope | Failed:

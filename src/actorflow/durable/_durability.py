@@ -27,6 +27,7 @@ from ..journal import (
     Compacted,
     ConversationNode,
     JournalBackend,
+    MessageRecord,
     TimerRecord,
     conversation_tree,
 )
@@ -125,11 +126,21 @@ class Durability:
 
     def run_chores(self, tg: TaskGroup, clock: Clock, retention: float | None) -> None:
         """Take in outside messages (J11) and, with a `retention`, compact (J10), in `tg`."""
-        tg.start_soon(
-            watch_notices, self.backend, self.writer, self.recovery.take_in, self._closing
-        )
+        tg.start_soon(watch_notices, self.backend, self.writer, self._take_in, self._closing)
         if retention is not None:
             tg.start_soon(self._retain, clock, retention)
+
+    def _take_in(self, records: list[MessageRecord]) -> None:
+        """What other processes appended or re-queued is delivered; what they cancelled is
+        dropped from the mailbox holding it, and a cancelled timer disarmed (J11). In the
+        writer, right after the notices were taken."""
+        cancelled = [r for r in records if r.status == "cancelled"]
+        if not cancelled:
+            self.recovery.take_in(records)
+            return
+        self.recovery.take_in([r for r in records if r.status != "cancelled"])
+        self.timers.committed((), [r.id for r in cancelled])
+        self.recovery.cancel(cancelled)
 
     def _closing(self) -> bool:
         return not self._open
@@ -188,11 +199,13 @@ class Durability:
         return conversation_tree(records)
 
     async def compact(self, cutoff: float) -> Compacted:
-        """Delete done messages older than `cutoff` (a Unix time) and their steps (J10)."""
+        """Delete done and cancelled messages older than `cutoff` (a Unix time) and their steps
+        (J10)."""
         result = await self._backend().compact(cutoff)
         if result.messages or result.steps:
             logger.info(
-                "compacted the journal: %d done message(s) and %d step result(s) before %s",
+                "compacted the journal: %d done or cancelled message(s) and %d step result(s)"
+                " before %s",
                 result.messages,
                 result.steps,
                 dt.datetime.fromtimestamp(cutoff).isoformat(timespec="seconds"),

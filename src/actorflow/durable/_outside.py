@@ -1,11 +1,13 @@
-"""Messages from other processes (J11): taking in what the CLI or a script appended.
+"""Messages from other processes (J11): taking in what the CLI or a script appended, re-queued
+or cancelled.
 
 An outside producer appends a message and a notice in one transaction, then wakes the system
 through its journal backend (a datagram on SQLite). The system takes the notices in through its
 journal writer, so that no commit lands between reading a message as pending and handing it to
 its actor, and delivers each message unless its actor already holds it (restored from the
-journal meanwhile). A lost wake-up costs at most one check interval: the notices wait in the
-journal.
+journal meanwhile). A cancelled message is dropped by the actor holding it before its handler
+starts, and a cancelled timer disarmed. A lost wake-up costs at most one check interval: the
+notices wait in the journal.
 """
 
 from __future__ import annotations

@@ -230,6 +230,16 @@ class Recovery:
         if unreadable:
             tree.background(self._dead_letter_unreadable, unreadable)
 
+    def cancel(self, records: list[MessageRecord]) -> None:
+        """Messages another process cancelled (J11): the actor holding one, in memory or
+        passivated with its deliveries held, drops it before its handler starts. Runs in the
+        journal writer, as `take_in` does; an actor that is not in memory reads only pending
+        messages when it comes back, so it never sees them."""
+        for record in records:
+            cell = self.tree.find(record.recipient) or self.passivated.get(record.recipient)
+            if isinstance(cell, JournaledCell):
+                cell.cancel_outside(record)
+
     async def _dead_letter_unreadable(self, records: list[Failed]) -> None:
         await self.writer.failed_many(records)
 

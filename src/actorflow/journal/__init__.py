@@ -2,8 +2,8 @@
 
 Pass a path or a backend to ``ActorSystem(journal=...)``; implement `JournalBackend` (and pass
 the conformance suite) to store journals elsewhere. `JournalReader` and the operations
-(`append`, `requeue`, `compact_before`, then `wake` for a running system) are what the CLI and
-the web UI use on a journal file.
+(`append`, `requeue`, `cancel`, `compact_before`, then `wake` for a running system) are
+what the CLI and the web UI use on a journal file.
 """
 
 from ._backend import JournalBackend as JournalBackend
@@ -11,7 +11,9 @@ from ._conversation import ConversationNode as ConversationNode
 from ._conversation import conversation_tree as conversation_tree
 from ._memory import MemoryJournal as MemoryJournal
 from ._operations import Appended as Appended
+from ._operations import Cancelled as Cancelled
 from ._operations import append as append
+from ._operations import cancel as cancel
 from ._operations import compact_before as compact_before
 from ._operations import pin_conversation as pin_conversation
 from ._operations import requeue as requeue
@@ -72,6 +74,8 @@ __all__ = [
     "Appended",
     "append",
     "requeue",
+    "Cancelled",
+    "cancel",
     "requeue_dead",
     "compact_before",
     "wake",

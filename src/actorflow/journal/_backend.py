@@ -94,10 +94,13 @@ class JournalBackend(Protocol):
         ...
 
     async def take_notices(self) -> list[MessageRecord]:
-        """Take the notices of messages appended or re-queued by other processes (J11).
+        """Take the notices of messages appended, re-queued or cancelled by other processes
+        (J11).
 
-        Returns the still-pending messages they name, in seq order, and removes the notices in
-        the same transaction, so each is taken once.
+        Returns the messages they name that are still pending or cancelled (status
+        ``cancelled``: the system drops them from mailboxes and disarms the timers of those
+        ids), in seq order, and removes the notices in the same transaction, so each is taken
+        once.
         """
         ...
 
@@ -110,7 +113,7 @@ class JournalBackend(Protocol):
         ...
 
     async def compact(self, before: float) -> Compacted:
-        """Delete messages done before `before` (Unix time) and their steps (J10).
+        """Delete messages done or cancelled before `before` (Unix time) and their steps (J10).
 
         Never touches actors, pending or dead messages, timers, or the messages (and steps)
         of a pinned conversation (`pin`).

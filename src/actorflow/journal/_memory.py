@@ -95,6 +95,33 @@ class MemoryJournal:
             self._wake()
         return self._seq
 
+    def cancel_outside(self, message_ids: list[str], *, by: str, at: float) -> list[str]:
+        """Cancel pending messages and timers as another process would (``actorflow journal
+        cancel``): with a notice for the system each; returns the ids cancelled."""
+        cancelled: list[str] = []
+        for message_id in message_ids:
+            found = self._messages.get(message_id)
+            if found is not None and found.status == "pending":
+                found.status, found.cancelled_at, found.cancelled_by = "cancelled", at, by
+            elif found is None and message_id in self._timers:
+                timer = self._timers.pop(message_id)
+                self._seq += 1
+                self._messages[message_id] = msgspec.structs.replace(
+                    timer.message,
+                    seq=self._seq,
+                    attempts=0,
+                    status="cancelled",
+                    cancelled_at=at,
+                    cancelled_by=by,
+                )
+            else:
+                continue
+            cancelled.append(message_id)
+            self._notices.append(message_id)
+        if cancelled and self._wake is not None:
+            self._wake()
+        return cancelled
+
     def watch_notices(self, wake: Callable[[], None]) -> Callable[[], None]:
         self._wake = wake
 
@@ -107,7 +134,11 @@ class MemoryJournal:
         taken, self._notices = self._notices, []
         found = [self._messages.get(message_id) for message_id in taken]
         return sorted(
-            (msgspec.structs.replace(m) for m in found if m is not None and m.status == "pending"),
+            (
+                msgspec.structs.replace(m)
+                for m in found
+                if m is not None and m.status in ("pending", "cancelled")
+            ),
             key=lambda m: m.seq,
         )
 
@@ -115,9 +146,14 @@ class MemoryJournal:
         gone = [
             m.id
             for m in self._messages.values()
-            if m.status == "done"
-            and m.done_at is not None
-            and m.done_at < before
+            if (
+                (m.status == "done" and m.done_at is not None and m.done_at < before)
+                or (
+                    m.status == "cancelled"
+                    and m.cancelled_at is not None
+                    and m.cancelled_at < before
+                )
+            )
             and (m.conversation or m.id) not in self._pins
         ]
         for message_id in gone:
@@ -266,8 +302,8 @@ class _Draft:
         applied = []
         for d in done:
             found = self.message(d.message_id)  # by id: the seq, when given, names the same row
-            if found is None or found.status != "pending":
-                continue
+            if found is None or found.status not in ("pending", "cancelled"):
+                continue  # a cancelled one whose handler ran: done all the same (J3)
             applied.append(d)
             found.status, found.done_at = "done", d.at
             actor = self.actor(d.actor)
@@ -283,9 +319,9 @@ class _Draft:
     def fail(self, failed: list[Failed]) -> None:
         for f in failed:
             found = self.message(f.message_id)
-            if found is not None and found.status == "pending":
+            if found is not None and found.status in ("pending", "cancelled"):
                 found.attempts, found.error, found.traceback = f.attempts, f.error, f.traceback
-                if f.dead:
+                if f.dead and found.status == "pending":
                     found.status = "dead"
 
     def requeue(self, message_ids: list[str]) -> None:

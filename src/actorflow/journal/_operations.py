@@ -1,38 +1,47 @@
-"""Operators' writes to a journal file: append a message, requeue dead letters, compact, pin.
+"""Operators' writes to a journal file: append a message, requeue dead letters, cancel a
+conversation or a message, compact, pin.
 
 Shared by the CLI and the web UI.
 
 Each is one short ``BEGIN IMMEDIATE`` transaction on its own read-write connection, which waits
 up to `BUSY_TIMEOUT` for the running system's write lock. Appends and requeues leave a notice
 beside the message (J11), the runtime's own statements, so that a running system takes the
-message in once the command wakes it (`actorflow.journal._wake.wake`).
+message in once the command wakes it (`actorflow.journal._wake.wake`); so do cancels, so that
+it drops what was cancelled from its mailboxes and disarms the timers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
+
+import msgspec
 
 from .._errors import JournalError, MessageNotFound, MessageStatusError
 from ._reader import DeadLetterFilters, open_writable, unknown_message
-from ._records import Compacted, MessageRecord
+from ._records import Compacted, MessageRecord, TimerRecord
 from ._rows import MESSAGE_COLUMNS, read_message
 from ._sqlite import translate
 from ._statements import (
     append_outside,
+    cancel_outside,
     compact,
     immediate,
     pin,
     requeue_each,
     requeue_outside,
 )
+from ._wake import wake as wake_system
 
 __all__ = [
     "Appended",
+    "Cancelled",
     "append",
+    "cancel",
     "compact_before",
     "not_dead",
     "pin_conversation",
@@ -111,8 +120,120 @@ def requeue_dead(
     return [m for m in found if m.id in changed]
 
 
+class Cancelled(msgspec.Struct, frozen=True, kw_only=True):
+    """What `cancel` cancelled (or, in a dry run, would cancel)."""
+
+    target: str
+    """The conversation id or the message (or timer) id that was asked for."""
+    kind: Literal["conversation", "message", "timer"]
+    messages: list[MessageRecord]
+    """The pending messages cancelled, as they were just before (``status`` still pending).
+    One with ``attempts`` > 0 had an attempt started: if its handler is running at the
+    cancel, it finishes and ends done (its turn commits whole, J3)."""
+    timers: list[TimerRecord]
+    """The pending timers cancelled (each kept as a cancelled message under its id)."""
+    statuses: dict[str, int]
+    """Of a conversation: how many of its messages had each status before the cancel. Of one
+    message: its status (one entry)."""
+    by: str
+    """Who cancelled, and from where (``"alice via cli"``)."""
+    at: float
+    dry_run: bool
+    woken: bool = False
+    """Whether a system running on the journal was woken to notice at once (J11); one that
+    was not notices within a second (its own check)."""
+
+    @property
+    def count(self) -> int:
+        """How many messages and timers were (or would be) cancelled."""
+        return len(self.messages) + len(self.timers)
+
+    @property
+    def started(self) -> list[MessageRecord]:
+        """The cancelled messages that had an attempt started (claimed) before the cancel."""
+        return [m for m in self.messages if m.attempts]
+
+
+def cancel(
+    path: Path,
+    *,
+    conversation: str | None = None,
+    message_id: str | None = None,
+    by: str,
+    dry_run: bool = False,
+    wake: bool = True,
+    where_from: str = "",
+) -> Cancelled:
+    """Cancel the pending messages and timers of `conversation`, or the one pending message
+    or timer `message_id` names: each becomes ``cancelled``, with `by` and the time, and is
+    never handled; it stays in the journal until compacted like a done message (J10).
+
+    One transaction, with a notice for each (J11); then, with `wake`, the system running on
+    the journal is woken, and drops them from its mailboxes and disarms the timers. A message
+    whose handler is already running finishes and ends done (J3). With `dry_run`, nothing is
+    written. Nothing pending is not an error: the result has `count` 0. `by` says who cancels
+    and from where (``"alice via cli"``); it is stored with each message.
+
+    Raises `MessageNotFound` if no conversation (or message, or timer) has the id,
+    `JournalLocked` if a writer held the write lock for longer than `BUSY_TIMEOUT`.
+    """
+    target = conversation if message_id is None else message_id
+    if target is None or (conversation is not None and message_id is not None):
+        raise ValueError("cancel takes a conversation or a message_id, not both or neither")
+    at = time.time()
+    with _writing(path, where_from, "cancel") as conn:
+        found = cancel_outside(
+            conn, conversation=conversation, message_id=message_id, by=by, at=at, dry_run=dry_run
+        )
+        if conversation is not None and not found.statuses and not found.timers:
+            raise _no_conversation(conn, path, conversation)
+    if message_id is not None:
+        if found.found is None and not found.timers:
+            raise MessageNotFound(
+                f"no message or timer with id {message_id!r} in {path}; find ids with:"
+                " actorflow journal messages"
+            )
+        kind: Literal["conversation", "message", "timer"] = (
+            "message" if found.found is not None else "timer"
+        )
+        statuses: dict[str, int] = {} if found.found is None else {found.found.status: 1}
+    else:
+        kind, statuses = "conversation", found.statuses
+    return Cancelled(
+        target=target,
+        kind=kind,
+        messages=found.messages,
+        timers=found.timers,
+        statuses=statuses,
+        by=by,
+        at=at,
+        dry_run=dry_run,
+        woken=bool(wake and not dry_run and (found.messages or found.timers) and wake_system(path)),
+    )
+
+
+def _no_conversation(conn: sqlite3.Connection, path: Path, key: str) -> MessageNotFound:
+    """The error for a conversation id that names none; says so if it is a message's id."""
+    message = _read(conn, key)
+    if message is not None:
+        inside = (
+            f" in conversation {message.conversation}: cancel that with: actorflow journal"
+            f" cancel {message.conversation};"
+            if message.conversation is not None
+            else ";"
+        )
+        return MessageNotFound(
+            f"{key!r} is not a conversation id in {path} but a message{inside} cancel only the"
+            f" message with: actorflow journal cancel --message {key}"
+        )
+    return MessageNotFound(
+        f"no conversation with id {key!r} in {path}; find ids with: actorflow journal messages"
+    )
+
+
 def compact_before(path: Path, before: float, *, where_from: str = "") -> Compacted:
-    """Delete the messages done before `before` (a UNIX time) and their step results (J10).
+    """Delete the messages done (or cancelled) before `before` (a UNIX time) and their step
+    results (J10).
 
     Safe beside a running system: pending and dead messages, actors and their states stay.
     """

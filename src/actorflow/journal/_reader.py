@@ -41,9 +41,11 @@ from ._rows import (
     CONVERSATION_STEPS,
     CONVERSATION_TURNS,
     MESSAGE_COLUMNS,
+    STATUSES,
     STEP_COLUMNS,
     TIMER_COLUMNS,
     field,
+    listed,
     read_actor,
     read_message,
     read_step,
@@ -120,6 +122,7 @@ _START_COLUMNS: Final = "m.seq, {key}, m.id, m.recipient, m.created_at"
 _RARE_STATUS_KEYS: Final = {
     "pending": "messages INDEXED BY messages_pending WHERE status = 'pending'",
     "dead": "messages INDEXED BY messages_dead WHERE status = 'dead'",
+    "cancelled": "messages INDEXED BY messages_cancelled WHERE status = 'cancelled'",
 }
 _RARE_KEYS: Final = (
     "(SELECT DISTINCT coalesce(conversation, id) AS k FROM {keys}) AS c"
@@ -299,12 +302,12 @@ class JournalReader:
     # -- queries -------------------------------------------------------------------------------
 
     def stats(self) -> JournalSummary:
-        counts = {"pending": 0, "done": 0, "dead": 0}
+        counts = dict.fromkeys(STATUSES, 0)
         for status, count in self._all(_STATUS_COUNTS, ()):
             if status not in counts:
                 raise JournalCorrupt(
                     f"{self.path}: {count} message rows have status {status!r}, which is not"
-                    " pending, done or dead; repair those rows with the sqlite3 shell"
+                    f" {listed(STATUSES)}; repair those rows with the sqlite3 shell"
                 )
             counts[status] = count
         (actors,) = self._one(_ACTOR_COUNT, ())

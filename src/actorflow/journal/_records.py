@@ -19,7 +19,10 @@ __all__ = [
     "TurnRecord",
 ]
 
-MessageStatus: TypeAlias = Literal["pending", "done", "dead"]
+MessageStatus: TypeAlias = Literal["pending", "done", "dead", "cancelled"]
+"""A message's place in its life. ``cancelled``: an operator cancelled it while it was
+pending (``actorflow journal cancel``); it is never handled, and kept for the record until
+compacted like a done message (J10)."""
 
 
 class MessageRecord(msgspec.Struct, gc=False):
@@ -45,6 +48,11 @@ class MessageRecord(msgspec.Struct, gc=False):
     done_at: float | None = None
     trace: str | None = None
     """The W3C ``traceparent`` of the span that sent it (O1), or None."""
+    cancelled_at: float | None = None
+    """When it was cancelled (Unix time), or None. Kept when a handler that was already running
+    at the cancel finishes: it is then ``done`` with the cancel that came too late recorded."""
+    cancelled_by: str | None = None
+    """Who cancelled it and from where (``"alice via cli"``), or None."""
     corrupt: str | None = None
     """Set when the stored row could not be read: what was wrong. Its other fields are the
     ones that could be read (defaults otherwise); the runtime makes it a dead letter."""

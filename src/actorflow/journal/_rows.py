@@ -6,12 +6,20 @@ Shared by the SQLite backend and the CLI, so that one row reads the same way eve
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, get_args
 
 import msgspec
 
 from .._errors import JournalCorrupt
-from ._records import ActorRecord, Done, MessageRecord, StepRecord, TimerRecord, TurnRecord
+from ._records import (
+    ActorRecord,
+    Done,
+    MessageRecord,
+    MessageStatus,
+    StepRecord,
+    TimerRecord,
+    TurnRecord,
+)
 
 __all__ = [
     "ACTOR_COLUMNS",
@@ -19,9 +27,11 @@ __all__ = [
     "CONVERSATION_TURNS",
     "MESSAGE_COLUMNS",
     "REQUEUE",
+    "STATUSES",
     "STEP_COLUMNS",
     "TIMER_COLUMNS",
     "field",
+    "listed",
     "read_actor",
     "read_message",
     "read_step",
@@ -37,7 +47,7 @@ T = TypeVar("T")
 
 MESSAGE_COLUMNS: Final = (
     "id, recipient, type, body, sender, conversation, cause, created_at,"
-    " seq, attempts, status, error, traceback, done_at, trace"
+    " seq, attempts, status, error, traceback, done_at, trace, cancelled_at, cancelled_by"
 )
 TIMER_COLUMNS: Final = (
     "id, recipient, type, body, sender, conversation, cause, created_at, trace, due_at"
@@ -46,6 +56,8 @@ STEP_COLUMNS: Final = "message_id, step, result, created_at, args, position"
 ACTOR_COLUMNS: Final = (
     "name, kind, args, options, state, supervisor, handled, created_at, updated_at"
 )
+STATUSES: Final = get_args(MessageStatus)
+"""Every status a message can have, in the order views list them."""
 REQUEUE: Final = (
     "UPDATE messages SET status = 'pending', attempts = 0, error = NULL, traceback = NULL,"
     " done_at = NULL WHERE id = ? AND status = 'dead'"
@@ -65,6 +77,13 @@ CONVERSATION_TURNS: Final = (
 """The turns of one conversation's handled messages, in seq order (R2)."""
 
 _STR: Final = (str,)
+
+
+def listed(words: tuple[str, ...]) -> str:
+    """``a, b, c or d``."""
+    return ", ".join(words[:-1]) + f" or {words[-1]}" if len(words) > 1 else "".join(words)
+
+
 _NUMBER: Final = (int, float)
 
 
@@ -89,11 +108,11 @@ def _maybe_time(name: str, value: Any) -> float | None:
 def read_message(row: Any) -> MessageRecord:
     """Read one messages row; raises `JournalCorrupt` naming it if a column is wrong."""
     (m_id, recipient, kind, body, sender, conv, cause, created, seq, attempts, status, error,
-     tb, done_at, trace) = row  # fmt: skip
+     tb, done_at, trace, cancelled_at, cancelled_by) = row  # fmt: skip
 
     def build() -> MessageRecord:
-        if status not in ("pending", "done", "dead"):
-            raise TypeError(f"status {status!r} is not pending, done or dead")
+        if status not in STATUSES:
+            raise TypeError(f"status {status!r} is not {listed(STATUSES)}")
         return MessageRecord(
             **_shared_fields(m_id, recipient, kind, body, sender, conv, cause, created),
             seq=field("seq", seq, (int,)),
@@ -103,6 +122,8 @@ def read_message(row: Any) -> MessageRecord:
             traceback=field("traceback", tb, _STR, null=True),
             done_at=_maybe_time("done_at", done_at),
             trace=field("trace", trace, _STR, null=True),
+            cancelled_at=_maybe_time("cancelled_at", cancelled_at),
+            cancelled_by=field("cancelled_by", cancelled_by, _STR, null=True),
         )
 
     return row_checked("messages", f"seq={seq!r}", build)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The version this actorflow writes; a journal with a higher one is refused."""
 
 # MIGRATIONS[v] takes a journal from version v - 1 to version v, in one transaction.
@@ -106,5 +106,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             pinned_at REAL NOT NULL
         ) WITHOUT ROWID
         """,
+    ),
+    4: (
+        # Cancelled messages (`actorflow journal cancel`): status 'cancelled', who and when;
+        # kept for the record, compacted like done messages (J10) through their own index.
+        "ALTER TABLE messages ADD COLUMN cancelled_at REAL",
+        "ALTER TABLE messages ADD COLUMN cancelled_by TEXT",
+        "CREATE INDEX messages_cancelled ON messages (cancelled_at) WHERE status = 'cancelled'",
     ),
 }

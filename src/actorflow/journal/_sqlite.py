@@ -63,12 +63,16 @@ _UPSERT_ACTOR: Final = (
     " updated_at = excluded.updated_at"
 )
 _CLAIM: Final = "UPDATE messages SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'"
+# A message cancelled while its handler ran (or its turn's commit was on its way) is done all
+# the same: its state and outbox commit with its done-mark (J3), and the cancel that came too
+# late stays recorded beside it (cancelled_at, cancelled_by).
 _DONE: Final = (
-    "UPDATE messages SET status = 'done', done_at = ?, turn = ? WHERE id = ? AND status = 'pending'"
+    "UPDATE messages SET status = 'done', done_at = ?, turn = ? WHERE id = ?"
+    " AND status IN ('pending', 'cancelled')"
 )
 _DONE_BY_SEQ: Final = (
     "UPDATE messages SET status = 'done', done_at = ?, turn = ?"
-    " WHERE seq = ? AND status = 'pending'"
+    " WHERE seq = ? AND status IN ('pending', 'cancelled')"
 )
 _STATE: Final = (
     "UPDATE actors SET state = coalesce(?, state), handled = handled + ?, updated_at = ?"
@@ -88,12 +92,14 @@ _TIMER: Final = (
 )
 _CANCEL: Final = "DELETE FROM timers WHERE id = ?"
 _TAKE_NOTICES: Final = (
-    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'pending'"
+    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE status IN ('pending', 'cancelled')"
     " AND id IN (SELECT message_id FROM notices) ORDER BY seq"
 )
+# A failed attempt of a message cancelled meanwhile is recorded, but it stays cancelled.
 _FAILED: Final = (
     "UPDATE messages SET attempts = ?, error = ?, traceback = ?,"
-    " status = CASE WHEN ? THEN 'dead' ELSE status END WHERE id = ? AND status = 'pending'"
+    " status = CASE WHEN ? AND status = 'pending' THEN 'dead' ELSE status END"
+    " WHERE id = ? AND status IN ('pending', 'cancelled')"
 )
 
 # Many rows in one statement (a multi-row VALUES list) rather than one statement per row: the
@@ -105,7 +111,7 @@ _UPDATE_FROM: Final = sqlite3.sqlite_version_info >= (3, 33, 0)
 _DONE_FROM: Final = (
     "UPDATE messages SET status = 'done', done_at = v.column2, turn = v.column3"
     " FROM (VALUES {rows}) AS v"
-    " WHERE messages.seq = v.column1 AND messages.status = 'pending'"
+    " WHERE messages.seq = v.column1 AND messages.status IN ('pending', 'cancelled')"
 )
 _STATE_FROM: Final = (
     "UPDATE actors SET state = coalesce(v.column2, actors.state),"
@@ -726,6 +732,6 @@ def _message(row: Any) -> MessageRecord:
             type=str(kind),
             body=b"",
             seq=seq if isinstance(seq, int) else 0,
-            status=status if status in ("done", "dead") else "pending",
+            status=status if status in ("done", "dead", "cancelled") else "pending",
             corrupt=str(exc),
         )

@@ -12,19 +12,22 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import Final, NamedTuple
 
 from ._records import Compacted, MessageRecord, TimerRecord
-from ._rows import REQUEUE
+from ._rows import MESSAGE_COLUMNS, REQUEUE, TIMER_COLUMNS, read_message, read_timer
 
 __all__ = [
     "INSERT_MESSAGE",
+    "Cancellation",
     "append_outside",
+    "cancel_outside",
     "compact",
     "immediate",
     "COUNT_COMPACTABLE",
     "pin",
     "message_row",
+    "reading",
     "requeue_each",
     "requeue_outside",
     "timer_row",
@@ -39,24 +42,57 @@ INSERT_MESSAGE: Final = (
 )
 _NOTICE: Final = "INSERT INTO notices (message_id) VALUES (?)"
 
-# Done messages older than the cutoff, and the steps they recorded. Steps of a message that is
-# gone (compacted before, or never committed) go too: nothing can re-run it.
+# Done messages older than the cutoff, and the steps they recorded; cancelled ones likewise, by
+# when they were cancelled. Steps of a message that is gone (compacted before, or never
+# committed) go too: nothing can re-run it.
 # Messages of a pinned conversation stay, with their steps and turns (R2): a replay needs them.
 _NOT_PINNED: Final = "coalesce(conversation, id) NOT IN (SELECT conversation FROM pins)"
 _DELETE_STEPS: Final = (
     "DELETE FROM steps WHERE message_id IN (SELECT id FROM messages INDEXED BY messages_done"
     f" WHERE status = 'done' AND done_at < ? AND {_NOT_PINNED})"
+    " OR message_id IN (SELECT id FROM messages INDEXED BY messages_cancelled"
+    f" WHERE status = 'cancelled' AND cancelled_at < ? AND {_NOT_PINNED})"
     " OR message_id NOT IN (SELECT id FROM messages)"
 )
 _DELETE_DONE: Final = (
     "DELETE FROM messages INDEXED BY messages_done WHERE status = 'done' AND done_at < ?"
     f" AND {_NOT_PINNED}"
 )
+_DELETE_CANCELLED: Final = (
+    "DELETE FROM messages INDEXED BY messages_cancelled"
+    f" WHERE status = 'cancelled' AND cancelled_at < ? AND {_NOT_PINNED}"
+)
+
+# Cancelling (`cancel_outside`): pending messages become 'cancelled' with who and when; a
+# cancelled timer's row moves into messages as the cancelled message it would have sent, so it
+# is kept for the record, and a fire of it racing the cancel appends nothing (its id is taken).
+_PENDING_IN: Final = (
+    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ? AND status = 'pending'"
+    " ORDER BY seq"
+)
+_STATUSES_IN: Final = "SELECT status, count(*) FROM messages WHERE conversation = ? GROUP BY status"
+_TIMERS_IN: Final = f"SELECT {TIMER_COLUMNS} FROM timers WHERE conversation = ? ORDER BY due_at, id"
+_MESSAGE: Final = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?"
+_TIMER: Final = f"SELECT {TIMER_COLUMNS} FROM timers WHERE id = ?"
+_CANCEL_PENDING: Final = (
+    "UPDATE messages SET status = 'cancelled', cancelled_at = ?, cancelled_by = ?"
+    " WHERE id = ? AND status = 'pending'"
+)
+_CANCELLED_TIMER: Final = (
+    "INSERT INTO messages (id, recipient, type, body, sender, conversation, cause, created_at,"
+    " attempts, trace, status, cancelled_at, cancelled_by)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'cancelled', ?, ?) ON CONFLICT (id) DO NOTHING"
+)
+_DELETE_TIMER: Final = "DELETE FROM timers WHERE id = ?"
 COUNT_COMPACTABLE: Final = (
     "SELECT (SELECT count(*) FROM messages INDEXED BY messages_done"
-    f"  WHERE status = 'done' AND done_at < ?1 AND {_NOT_PINNED}),"
+    f"  WHERE status = 'done' AND done_at < ?1 AND {_NOT_PINNED})"
+    " + (SELECT count(*) FROM messages INDEXED BY messages_cancelled"
+    f"  WHERE status = 'cancelled' AND cancelled_at < ?1 AND {_NOT_PINNED}),"
     " (SELECT count(*) FROM steps WHERE message_id IN (SELECT id FROM messages INDEXED BY"
     f"  messages_done WHERE status = 'done' AND done_at < ?1 AND {_NOT_PINNED})"
+    "  OR message_id IN (SELECT id FROM messages INDEXED BY messages_cancelled"
+    f"  WHERE status = 'cancelled' AND cancelled_at < ?1 AND {_NOT_PINNED})"
     "  OR message_id NOT IN (SELECT id FROM messages))"
 )
 """What `compact` would delete (messages, steps) before ``?1``: its statements, counted."""
@@ -147,9 +183,74 @@ def compact(conn: sqlite3.Connection, before: float) -> Compacted:
     transaction.
     """
     with immediate(conn):
-        steps = conn.execute(_DELETE_STEPS, (before,)).rowcount
+        steps = conn.execute(_DELETE_STEPS, (before, before)).rowcount
         messages = conn.execute(_DELETE_DONE, (before,)).rowcount
+        messages += conn.execute(_DELETE_CANCELLED, (before,)).rowcount
     return Compacted(messages=messages, steps=steps, before=before)
+
+
+class Cancellation(NamedTuple):
+    """What `cancel_outside` found, and cancelled unless it was a dry run."""
+
+    messages: list[MessageRecord]
+    """The pending messages, as they were before the cancel, in seq order."""
+    timers: list[TimerRecord]
+    """The pending timers, soonest first."""
+    statuses: dict[str, int]
+    """Of a conversation: how many of its messages had each status before the cancel."""
+    found: MessageRecord | None
+    """Of one id: the message it named, whatever its status (None: a timer, or nothing)."""
+
+
+def cancel_outside(
+    conn: sqlite3.Connection,
+    *,
+    conversation: str | None = None,
+    message_id: str | None = None,
+    by: str,
+    at: float,
+    dry_run: bool = False,
+) -> Cancellation:
+    """Cancel the pending messages and timers of `conversation`, or the one `message_id`
+    names (a message or a timer), with a notice for each (J11); all in one transaction.
+
+    A dry run reads the same in one read transaction and writes nothing.
+    """
+    with (reading if dry_run else immediate)(conn):
+        if conversation is not None:
+            messages = [read_message(row) for row in conn.execute(_PENDING_IN, (conversation,))]
+            timers = [read_timer(row) for row in conn.execute(_TIMERS_IN, (conversation,))]
+            statuses = {
+                str(status): int(n) for status, n in conn.execute(_STATUSES_IN, (conversation,))
+            }
+            found = None
+        else:
+            rows = conn.execute(_MESSAGE, (message_id,)).fetchall()
+            found = read_message(rows[0]) if rows else None
+            messages = [found] if found is not None and found.status == "pending" else []
+            timers = (
+                [read_timer(row) for row in conn.execute(_TIMER, (message_id,))]
+                if found is None
+                else []
+            )
+            statuses = {}
+        if not dry_run:
+            conn.executemany(_CANCEL_PENDING, [(at, by, m.id) for m in messages])
+            conn.executemany(_CANCELLED_TIMER, [(*timer_row(t, at)[:-1], at, by) for t in timers])
+            conn.executemany(_DELETE_TIMER, [(t.id,) for t in timers])
+            conn.executemany(_NOTICE, [(m.id,) for m in messages] + [(t.id,) for t in timers])
+    return Cancellation(messages, timers, statuses, found)
+
+
+@contextmanager
+def reading(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction: everything inside reads one committed state of the journal."""
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
 
 
 def pin(conn: sqlite3.Connection, conversation: str, pinned: bool) -> bool:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, final
 import anyio.to_thread
 import msgspec
 
-from .._errors import ReplayError
+from .._errors import ReplayError, StepOutcomeUnknown
 from .._message import Message
 from ._runtime import args_digest
 
@@ -53,6 +53,9 @@ class StepCall(msgspec.Struct, gc=False):
     args: bytes | None
     result: bytes
     live: bool
+
+
+_STARTED = b""  # a step's started marker (T2): no msgpack value encodes to nothing
 
 
 @final
@@ -142,15 +145,38 @@ class ReplayContext:
         return self._engine.conversation
 
     async def step(
-        self, name: str, fn: Callable[..., Any], /, *args: Any, retry: Any = None, **kwargs: Any
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        retry: Any = None,
+        llm: Any = None,
+        **kwargs: Any,
     ) -> Any:
-        """The step's recorded result; called for real only for a live step (R1)."""
+        """The step's recorded result; called for real only for a live step (R1).
+
+        `llm` is taken as `ActorContext.step` takes it (it names a model call for its span) and
+        is not an argument of `fn`: a replay makes no spans. A step recorded only as started
+        (its outside call began and no result was recorded, T2) raises `StepOutcomeUnknown`, as
+        a re-run in the runtime does, unless the step is live.
+        """
+        del llm  # spans only: nothing a replay compares
         turn = self._engine.current_turn()
         key, position = turn.step_key(name)
         digest = args_digest(args, kwargs)
         returns = _return_type(fn)
         recorded = turn.recorded_step(key)
         live = self._engine.is_live(name, key)
+        if recorded == _STARTED and not live:
+            turn.steps.append(StepCall(key, position, digest, recorded, live=False))
+            raise StepOutcomeUnknown(
+                f"step {key!r} of {self._name}: recorded as started with no result (its outside"
+                " call's outcome was unknown when the conversation ran), so a replay does not"
+                " call it either",
+                actor=self._name,
+                step=key,
+            )
         if recorded is not None and not live:
             turn.steps.append(StepCall(key, position, digest, recorded, live=False))
             return _decode(recorded, returns, key)
@@ -169,6 +195,14 @@ class ReplayContext:
             ) from exc
         turn.steps.append(StepCall(key, position, digest, data, live=True))
         return _decode(data, returns, key)
+
+    @property
+    def current_step(self) -> str | None:
+        """None: a replay runs a live step's function without the runtime's step bookkeeping."""
+        return None
+
+    async def mark_step_started(self) -> None:
+        """Nothing to mark: a replay records nothing (R1)."""
 
     async def schedule(self, when: Any, message: Message, *, to: ReplayRef | None = None) -> str:
         """A timer on the replay's virtual clock: made, compared, delivered when due."""

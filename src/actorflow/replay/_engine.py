@@ -207,6 +207,14 @@ class Engine:
             raise ReplayError(
                 f"{actor}#{number}: no actor {actor!r} in the journal", report=self.report
             )
+        if recorded_message is not None and recorded_message.status == "cancelled":
+            # Cancelled in the record (`actorflow journal cancel`) before it was handled: the
+            # runtime never ran it, so neither does the replay.
+            head = f"{actor} {pending.type} {_show(pending.body)}"
+            text = f"{head} (cancelled by {recorded_message.cancelled_by or 'someone'})"
+            report.lines.append(Line("=", text, text, pending.depth))
+            self._counts[actor] = number - 1
+            return []
         instance, cls = self._instance(actor, record)
         message = pending.message or self._decode_message(pending, report)
         before = self._before(actor, record, recorded_turn)

@@ -110,7 +110,8 @@ def _headline(c: _Conversation) -> Html:
     actors = {m.recipient for m in records} | {m.sender for m in records if m.sender}
     counts = ", ".join(
         f"{sum(m.status == status for m in records):,} {status}"
-        for status in ("done", "pending", "dead")
+        for status in ("done", "pending", "dead", "cancelled")
+        if status != "cancelled" or any(m.status == status for m in records)
     )
     start = min(m.created_at for m in records)
     ends = [m.done_at for m in records if m.done_at is not None]

@@ -22,7 +22,7 @@ from ._settings import UiSettings
 
 __all__ = ["conversations_json", "conversations_page"]
 
-_ORDER: Final = ("pending", "dead", "done")
+_ORDER: Final = ("pending", "dead", "done", "cancelled")
 """The order status counts are shown in: what needs attention first."""
 
 

@@ -6,15 +6,16 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, get_args
 
 import msgspec
 
+from ..journal import MessageStatus
 from ._problems import BadParameter
 
 __all__ = ["ListFilters", "STATUSES", "list_filters", "only"]
 
-STATUSES: Final = ("pending", "done", "dead")
+STATUSES: Final[tuple[str, ...]] = get_args(MessageStatus)
 _UNITS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _DURATION: Final = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?[smhdw])+", re.ASCII)
 _PART: Final = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhdw])", re.ASCII)

@@ -75,6 +75,7 @@ def render(settings: UiSettings, found: _Message, *, notice: str | None = None) 
             ("attempts", str(m.attempts)),
             ("created", utc(m.created_at)),
             ("done", utc(m.done_at)),
+            ("cancelled", _cancelled(m)),
             ("took", took(m)),
             ("sequence number", str(m.seq)),
             ("trace", m.trace or "-"),
@@ -111,6 +112,16 @@ def render(settings: UiSettings, found: _Message, *, notice: str | None = None) 
         ),
     ]
     return page(settings, f"Message {m.id}", sections, current="conversations")
+
+
+def _cancelled(m: MessageRecord) -> str:
+    """When and by whom it was cancelled (``actorflow journal cancel``), or ``-``."""
+    if m.cancelled_at is None:
+        return "-"
+    text = f"{utc(m.cancelled_at)} by {m.cancelled_by or 'someone'}"
+    if m.status == "done":
+        text += " (its handler was already running: it finished, and the message is done)"
+    return text
 
 
 def _steps(m: MessageRecord, steps: list[StepRecord]) -> Html:
