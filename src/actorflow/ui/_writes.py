@@ -1,4 +1,5 @@
-"""The UI's writes (requeue; U2): POST forms only, refused unless started with writes allowed.
+"""The UI's writes (requeue, cancel; U2): POST forms only, refused unless started with writes
+allowed.
 
 Each write checks the form secret (so another site cannot make a browser post here), runs the
 journal operation the CLI runs, wakes a running system (J11), and sends the browser back to
@@ -17,12 +18,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .. import MessageNotFound, MessageStatusError
-from ..journal import requeue, wake
-from ._parts import message_url
+from ..journal import cancel, requeue, wake
+from ._parts import conversation_url, message_url
 from ._problems import BadParameter, NotFound, PageError, ReadOnly
 from ._settings import UiSettings
 
-__all__ = ["requeue_action"]
+__all__ = ["cancel_action", "requeue_action"]
 
 _MAX_FORM: Final = 16 * 1024
 """Bytes a form may have: the UI's forms hold an id and the form secret."""
@@ -51,6 +52,31 @@ async def requeue_action(request: Request) -> Response:
     except MessageStatusError as exc:
         raise Conflict(str(exc)) from exc
     return RedirectResponse(message_url(message_id) + "?done=requeued", status_code=303)
+
+
+async def cancel_action(request: Request) -> Response:
+    """Cancel a conversation's pending messages and timers, or one pending message or timer."""
+    settings: UiSettings = request.app.state.settings
+    fields = await _form(request, settings)
+    given = [name for name in ("conversation", "message") if name in fields]
+    if len(given) != 1:
+        raise BadParameter("form", "give one of conversation or message")
+    (name,) = given
+    target = _field(fields, name)
+    client = request.client.host if request.client is not None else "unknown"
+    by = f"{client} via ui"
+
+    def work() -> int:
+        if name == "conversation":
+            return cancel(settings.journal, conversation=target, by=by).count
+        return cancel(settings.journal, message_id=target, by=by).count
+
+    try:
+        done = await anyio.to_thread.run_sync(work)
+    except MessageNotFound as exc:
+        raise NotFound(str(exc)) from exc
+    back = conversation_url(target) if name == "conversation" else message_url(target)
+    return RedirectResponse(f"{back}?cancelled={done}", status_code=303)
 
 
 async def _form(request: Request, settings: UiSettings) -> dict[str, list[str]]:
