@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: demo test lint format browser-deps bench bench-peers crash soak docs clean
+.PHONY: demo test lint format browser-deps screenshots bench bench-peers crash soak docs clean
 
 N ?= 200
 
@@ -47,6 +47,10 @@ browser-deps:
 
 test: lint browser-deps
 	$(BIN)/python -m pytest -q
+
+# The screenshots docs/ui.md shows, taken again by the browser test (make test leaves them be).
+screenshots: $(STAMP) browser-deps
+	ACTORFLOW_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/ui/test_browser.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -1,7 +1,9 @@
 """The web UI in a real headless browser (Debian's chromium through chromedriver, driven by
 selenium; no internet): the research team's demo journal, as `make demo` writes it, served by
 a real ``actorflow ui`` process. The test opens the conversation from the list, reads its tree,
-opens its timeline, clicks through to a step, and saves the screenshots docs/ui.md shows."""
+opens its timeline, clicks through to a step, and takes the screenshots docs/ui.md shows: into
+the test's temporary directory, and into docs/ when ACTORFLOW_UPDATE_SCREENSHOTS=1 (`make
+screenshots`), so a test run leaves the work tree as it was."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
+UPDATE_SCREENSHOTS = os.environ.get("ACTORFLOW_UPDATE_SCREENSHOTS") == "1"
 WAIT = 20.0
 """Seconds a page may take to show what the test waits for."""
 
@@ -90,9 +93,19 @@ def wait_for(browser: WebDriver, css: str) -> None:
     )
 
 
+def screenshot(browser: WebDriver, shots: Path, name: str) -> None:
+    """Save what the browser shows as `name` in `shots`, and in docs/ when updating them."""
+    path = shots / name
+    assert browser.save_screenshot(str(path)), name
+    assert path.stat().st_size > 10_000, f"{name}: {path.stat().st_size} bytes, no picture"
+    if UPDATE_SCREENSHOTS:
+        shutil.copyfile(path, DOCS / name)
+
+
 def test_from_the_list_to_a_step_through_the_conversation(
-    browser: WebDriver, ui_address: str
+    browser: WebDriver, ui_address: str, tmp_path: Path
 ) -> None:
+    shots = tmp_path
     browser.get(ui_address + "/")
     wait_for(browser, "#conversations")
     assert "Conversations" in browser.title
@@ -105,7 +118,7 @@ def test_from_the_list_to_a_step_through_the_conversation(
     assert in_tree >= 7  # the task, two questions, two searches, two findings
     for shown in ("team.Task", "team.Research", "team.Finding", "planner", "worker-1", "search"):
         assert shown in tree, shown
-    browser.save_screenshot(str(DOCS / "ui-conversation.png"))
+    screenshot(browser, shots, "ui-conversation.png")
 
     browser.find_element(By.LINK_TEXT, "Timeline").click()
     wait_for(browser, "#timeline")
@@ -115,7 +128,7 @@ def test_from_the_list_to_a_step_through_the_conversation(
     assert len(messages) == in_tree
     assert len(bars) == len(messages) + len(steps)
     assert {s.text for s in steps} >= {"llm", "search"}
-    browser.save_screenshot(str(DOCS / "ui-timeline.png"))
+    screenshot(browser, shots, "ui-timeline.png")
 
     step = next(s for s in steps if s.text == "llm")
     step.click()
@@ -127,7 +140,7 @@ def test_from_the_list_to_a_step_through_the_conversation(
     steps_table = browser.find_element(By.ID, "steps").text
     assert "team.Research" in browser.find_element(By.TAG_NAME, "dl").text
     assert "[" in steps_table  # the fake model's answer ends in [digest]: a decoded result
-    browser.save_screenshot(str(DOCS / "ui-message.png"))
+    screenshot(browser, shots, "ui-message.png")
 
 
 def test_the_list_shows_a_new_conversation_by_itself(

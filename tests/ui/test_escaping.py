@@ -3,8 +3,10 @@ every page it appears on (a message body, a type, an actor's name, an error, a s
 
 from __future__ import annotations
 
+import html
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 import msgspec
 import pytest
@@ -60,3 +62,22 @@ def test_markup_from_the_journal_is_escaped(hostile: Path, client: TestClient, u
     assert "<b>nope" not in page
     assert page.count("<script") == 1  # the UI's own, /assets/ui.js
     assert SCRIPT in shown(page) or "<b>nope" in shown(page)
+
+
+@pytest.mark.parametrize("odd", ["h-2" + ATTRIBUTE, "a/b/../c", "100% sure?#yes", "école"])
+def test_any_id_links_to_its_own_page(journal: Path, client: TestClient, odd: str) -> None:
+    """Ids are quoted in links, so that any id (slashes, ?, #, %, non-ASCII) opens its page."""
+    with sqlite3.connect(journal) as conn:
+        conn.execute(
+            "INSERT INTO messages (id, recipient, type, body, conversation, created_at)"
+            " VALUES (?, 'bob', 'cli.Note', x'80', ?, 1.0)",
+            (odd, odd),
+        )
+    conn.close()
+    link = "/messages/" + quote(odd, safe="")
+    conversation = client.get("/conversations/" + quote(odd, safe=""))
+    assert conversation.status_code == 200
+    assert f'href="{html.escape(link)}"' in conversation.text
+    message = client.get(link)
+    assert message.status_code == 200
+    assert f"Message {odd}" in shown(message.text)

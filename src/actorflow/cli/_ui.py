@@ -34,7 +34,7 @@ _MIN_TOKEN: Final = 16
 @click.option(
     "--allow-writes",
     is_flag=True,
-    help="Allow writes from the browser (requeue); without it the UI is read-only.",
+    help="Allow writes from the browser (requeue, cancel); without it the UI is read-only.",
 )
 @click.option(
     "--token",

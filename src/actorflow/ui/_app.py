@@ -26,7 +26,7 @@ from ._problems import PageError
 from ._settings import UiSettings
 from ._stats_page import stats_page
 from ._timers_page import timers_page
-from ._writes import requeue_action
+from ._writes import cancel_action, requeue_action
 
 __all__ = ["create_app"]
 
@@ -57,6 +57,7 @@ def create_app(settings: UiSettings, *, loopback_only: bool = True) -> Starlette
         Route("/timers", timers_page),
         Route("/stats", stats_page),
         Route("/actions/requeue", requeue_action, methods=["POST"]),
+        Route("/actions/cancel", cancel_action, methods=["POST"]),
         Mount("/assets", StaticFiles(packages=[("actorflow.ui", "assets")]), name="assets"),
     ]
     app = Starlette(

@@ -12,8 +12,8 @@ from ..journal import ConversationNode, JournalReader, MessageRecord, StepRecord
 from ._filters import only
 from ._format import count, duration, utc
 from ._html import Html, tag
-from ._layout import page, status_badge
-from ._parts import conversation_url, message_link, table, took
+from ._layout import form, page, status_badge
+from ._parts import NOTICE_PARAMETERS, conversation_url, message_link, notice, table, took
 from ._problems import NotFound
 from ._reading import read
 from ._settings import UiSettings
@@ -36,7 +36,8 @@ class _Conversation(msgspec.Struct, frozen=True):
 
 async def conversation_page(request: Request) -> HTMLResponse:
     settings: UiSettings = request.app.state.settings
-    only(request.query_params, ())
+    only(request.query_params, NOTICE_PARAMETERS)
+    said = notice(request.query_params)
     found = await _load(settings, request.path_params["id"])
     shown = found.records[:MAX_MESSAGES]
     rows = _tree_rows(conversation_tree(shown))
@@ -59,7 +60,14 @@ async def conversation_page(request: Request) -> HTMLResponse:
         empty="no messages",
         id_="tree",
     )
-    body = (_headline(found), _tabs(found.key, "tree"), _cut(found), tree)
+    body = (
+        said,
+        _headline(found),
+        _cancel(settings, found),
+        _tabs(found.key, "tree"),
+        _cut(found),
+        tree,
+    )
     return HTMLResponse(page(settings, f"Conversation {found.key}", body, current="conversations"))
 
 
@@ -121,6 +129,26 @@ def _headline(c: _Conversation) -> Html:
         f"{count(len(records), 'message')} across {count(len(actors), 'actor')},"
         f" from {utc(start)}{span}; {counts}",
         class_="headline",
+    )
+
+
+def _cancel(settings: UiSettings, c: _Conversation) -> Html | None:
+    """The cancel button (its timers are not read here: the button is there whenever writes
+    are allowed), or, read-only, a hint when messages are pending."""
+    if settings.allow_writes:
+        return form(
+            settings,
+            "/actions/cancel",
+            "Cancel its pending messages and timers",
+            conversation=c.key,
+        )
+    if not any(m.status == "pending" for m in c.records):
+        return None
+    return tag(
+        "p",
+        "It has pending messages: start the UI with --allow-writes to cancel them and its"
+        f" timers (or: actorflow journal cancel {c.key}).",
+        class_="hint",
     )
 
 

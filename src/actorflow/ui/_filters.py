@@ -11,7 +11,7 @@ from typing import Final, get_args
 import msgspec
 
 from ..journal import MessageStatus
-from ._problems import BadFilter
+from ._problems import BadParameter
 
 __all__ = ["ListFilters", "STATUSES", "list_filters", "only"]
 
@@ -35,11 +35,11 @@ class ListFilters(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def only(params: Mapping[str, str], allowed: Iterable[str]) -> None:
-    """Raise `BadFilter` for a parameter not in `allowed`."""
+    """Raise `BadParameter` for a parameter not in `allowed`."""
     names = tuple(allowed)
     for name in params:
         if name not in names:
-            raise BadFilter(name, f"unknown parameter; this page takes {', '.join(names)}")
+            raise BadParameter(name, f"unknown parameter; this page takes {', '.join(names)}")
 
 
 def list_filters(params: Mapping[str, str], *, now: float | None = None) -> ListFilters:
@@ -48,12 +48,12 @@ def list_filters(params: Mapping[str, str], *, now: float | None = None) -> List
     given = {name: value for name, value in params.items() if value.strip()}
     status = given.get("status")
     if status is not None and status not in STATUSES:
-        raise BadFilter("status", f"{status!r} is not one of {', '.join(STATUSES)}")
+        raise BadParameter("status", f"{status!r} is not one of {', '.join(STATUSES)}")
     moment = time.time() if now is None else now
     since = _time("since", given.get("since"), moment)
     until = _time("until", given.get("until"), moment)
     if since is not None and until is not None and since >= until:
-        raise BadFilter("until", "must be later than since")
+        raise BadParameter("until", "must be later than since")
     return ListFilters(
         status=status,
         actor=given.get("actor"),
@@ -73,7 +73,7 @@ def limit(text: str | None, default: int) -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= _MAX_LIMIT:
-        raise BadFilter("limit", f"{text!r} is not a whole number from 1 to {_MAX_LIMIT}")
+        raise BadParameter("limit", f"{text!r} is not a whole number from 1 to {_MAX_LIMIT}")
     return value
 
 
@@ -87,7 +87,7 @@ def _time(name: str, text: str | None, now: float) -> float | None:
     try:
         moment = datetime.fromisoformat(stripped)
     except ValueError:
-        raise BadFilter(
+        raise BadParameter(
             name,
             f"{text!r} is neither an ISO 8601 time (2025-01-31T12:00:00Z, UTC if no zone)"
             " nor a duration ago (30s, 10m, 2h, 3d, 1w, 1h30m)",
@@ -97,4 +97,4 @@ def _time(name: str, text: str | None, now: float) -> float | None:
     try:
         return moment.timestamp()
     except (OverflowError, ValueError, OSError):
-        raise BadFilter(name, f"{text!r} is out of the range of times a journal holds") from None
+        raise BadParameter(name, f"{text!r} is out of the range of times a journal holds") from None

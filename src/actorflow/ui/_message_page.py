@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 import msgspec
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -14,22 +12,21 @@ from ._format import count, duration, utc
 from ._html import Html, tag
 from ._layout import form, page, status_badge
 from ._parts import (
+    NOTICE_PARAMETERS,
     conversation_link,
     definition_list,
     json_block,
     message_link,
+    notice,
     table,
     took,
 )
-from ._problems import BadFilter, NotFound
+from ._problems import NotFound
 from ._reading import read
 from ._settings import UiSettings
 from ._timeline import step_anchor
 
 __all__ = ["message_page"]
-
-_NOTICES: Final = {"requeued": "Requeued: the message is pending again."}
-"""What the page says after a write sent the browser back to it (``?done=...``)."""
 
 
 class _Message(msgspec.Struct, frozen=True):
@@ -40,7 +37,8 @@ class _Message(msgspec.Struct, frozen=True):
 
 async def message_page(request: Request) -> HTMLResponse:
     settings: UiSettings = request.app.state.settings
-    only(request.query_params, ("done",))
+    only(request.query_params, NOTICE_PARAMETERS)
+    said = notice(request.query_params)
     message_id = request.path_params["id"]
 
     def query(reader: JournalReader) -> _Message | None:
@@ -56,13 +54,10 @@ async def message_page(request: Request) -> HTMLResponse:
             f"no message with id {message_id!r} in {settings.journal.name};"
             " find messages from the conversations list"
         )
-    notice = request.query_params.get("done")
-    if notice is not None and notice not in _NOTICES:
-        raise BadFilter("done", f"{notice!r} is not one of {', '.join(_NOTICES)}")
-    return HTMLResponse(render(settings, found, notice=notice))
+    return HTMLResponse(render(settings, found, said))
 
 
-def render(settings: UiSettings, found: _Message, *, notice: str | None = None) -> Html:
+def render(settings: UiSettings, found: _Message, said: Html | None) -> Html:
     m, children = found.record, found.children
     summary = definition_list(
         [
@@ -79,10 +74,15 @@ def render(settings: UiSettings, found: _Message, *, notice: str | None = None) 
             ("took", took(m)),
             ("sequence number", str(m.seq)),
             ("trace", m.trace or "-"),
+            *(
+                [("cancelled", f"{utc(m.cancelled_at)} by {m.cancelled_by or '-'}")]
+                if m.cancelled_at is not None
+                else []
+            ),
         ]
     )
     sections: list[object] = [
-        tag("p", _NOTICES[notice], class_="notice") if notice else None,
+        said,
         summary,
         _actions(settings, m),
         tag("h2", "Body"),
@@ -145,13 +145,17 @@ def _steps(m: MessageRecord, steps: list[StepRecord]) -> Html:
 
 
 def _actions(settings: UiSettings, m: MessageRecord) -> Html | None:
-    if m.status != "dead":
+    if m.status == "dead":
+        what, action, label, command = "A dead letter", "requeue", "Requeue", "requeue ID"
+    elif m.status == "pending":
+        what, action, label, command = "Pending", "cancel", "Cancel", "cancel --message ID"
+    else:
         return None
     if not settings.allow_writes:
         return tag(
             "p",
-            "A dead letter: start the UI with --allow-writes to requeue it"
-            " (or: actorflow journal requeue ID).",
+            f"{what}: start the UI with --allow-writes to {action} it"
+            f" (or: actorflow journal {command}).",
             class_="hint",
         )
-    return form(settings, "/actions/requeue", "Requeue", message=m.id)
+    return form(settings, f"/actions/{action}", label, message=m.id)

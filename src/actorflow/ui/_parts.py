@@ -2,22 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final
 
 from ..journal import MessageRecord
-from ._format import decoded, duration, path_id
+from ._format import count, decoded, duration, path_id
 from ._html import Html, tag
+from ._problems import BadParameter
 
 __all__ = [
+    "NOTICE_PARAMETERS",
     "conversation_link",
     "conversation_url",
     "definition_list",
     "json_block",
     "message_link",
     "message_url",
+    "notice",
     "table",
     "took",
 ]
+
+
+NOTICE_PARAMETERS: Final = ("done", "cancelled")
+"""What a page may be told after a write sent the browser back to it."""
+
+
+def notice(params: Mapping[str, str]) -> Html | None:
+    """What a write did, from the parameters it sent the browser back with, or None.
+
+    ``done=requeued``, or ``cancelled=N`` (how many messages and timers were cancelled).
+    """
+    done = params.get("done")
+    cancelled = params.get("cancelled")
+    if done is not None and done != "requeued":
+        raise BadParameter("done", f"{done!r} is not requeued")
+    if cancelled is not None and not cancelled.isdigit():
+        raise BadParameter("cancelled", f"{cancelled!r} is not a count")
+    if done is not None:
+        return tag("p", "Requeued: the message is pending again.", class_="notice")
+    if cancelled is not None:
+        n = int(cancelled)
+        text = (
+            f"Cancelled {count(n, 'pending message or timer')}: never handled, kept for the record."
+            if n
+            else "Nothing was pending, so nothing was cancelled."
+        )
+        return tag("p", text, class_="notice")
+    return None
 
 
 def message_url(message_id: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["BadFilter", "NotFound", "PageError", "ReadOnly"]
+__all__ = ["BadParameter", "NotFound", "PageError", "ReadOnly"]
 
 
 class PageError(Exception):
@@ -16,8 +16,9 @@ class PageError(Exception):
         self.message = message
 
 
-class BadFilter(PageError):
-    """Raised when a query parameter (a filter) has a value the page cannot use."""
+class BadParameter(PageError):
+    """Raised when a query parameter (a filter) or a form field has a value the page cannot
+    use; the page names it."""
 
     status = 400
     title = "Bad request"

@@ -1,4 +1,5 @@
-"""The UI's writes (requeue; U2): POST forms only, refused unless started with writes allowed.
+"""The UI's writes (requeue, cancel; U2): POST forms only, refused unless started with writes
+allowed.
 
 Each write checks the form secret (so another site cannot make a browser post here), runs the
 journal operation the CLI runs, wakes a running system (J11), and sends the browser back to
@@ -17,12 +18,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .. import MessageNotFound, MessageStatusError
-from ..journal import requeue, wake
-from ._parts import message_url
-from ._problems import BadFilter, NotFound, PageError, ReadOnly
+from ..journal import cancel, requeue, wake
+from ._parts import conversation_url, message_url
+from ._problems import BadParameter, NotFound, PageError, ReadOnly
 from ._settings import UiSettings
 
-__all__ = ["requeue_action"]
+__all__ = ["cancel_action", "requeue_action"]
 
 _MAX_FORM: Final = 16 * 1024
 """Bytes a form may have: the UI's forms hold an id and the form secret."""
@@ -53,6 +54,31 @@ async def requeue_action(request: Request) -> Response:
     return RedirectResponse(message_url(message_id) + "?done=requeued", status_code=303)
 
 
+async def cancel_action(request: Request) -> Response:
+    """Cancel a conversation's pending messages and timers, or one pending message or timer."""
+    settings: UiSettings = request.app.state.settings
+    fields = await _form(request, settings)
+    given = [name for name in ("conversation", "message") if name in fields]
+    if len(given) != 1:
+        raise BadParameter("form", "give one of conversation or message")
+    (name,) = given
+    target = _field(fields, name)
+    client = request.client.host if request.client is not None else "unknown"
+    by = f"{client} via ui"
+
+    def work() -> int:
+        if name == "conversation":
+            return cancel(settings.journal, conversation=target, by=by).count
+        return cancel(settings.journal, message_id=target, by=by).count
+
+    try:
+        done = await anyio.to_thread.run_sync(work)
+    except MessageNotFound as exc:
+        raise NotFound(str(exc)) from exc
+    back = conversation_url(target) if name == "conversation" else message_url(target)
+    return RedirectResponse(f"{back}?cancelled={done}", status_code=303)
+
+
 async def _form(request: Request, settings: UiSettings) -> dict[str, list[str]]:
     """The posted form, checked: writes allowed, a small urlencoded body, the form secret."""
     if not settings.allow_writes:
@@ -62,16 +88,16 @@ async def _form(request: Request, settings: UiSettings) -> dict[str, list[str]]:
         )
     kind = request.headers.get("content-type", "").split(";")[0].strip()
     if kind != "application/x-www-form-urlencoded":
-        raise BadFilter("content-type", f"{kind!r}: writes take an urlencoded form")
+        raise BadParameter("content-type", f"{kind!r}: writes take an urlencoded form")
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > _MAX_FORM:
-            raise BadFilter("form", f"more than {_MAX_FORM:,} bytes")
+            raise BadParameter("form", f"more than {_MAX_FORM:,} bytes")
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
-        raise BadFilter("form", "is not valid UTF-8") from None
+        raise BadParameter("form", "is not valid UTF-8") from None
     secret = _field(fields, "form_secret")
     if not hmac.compare_digest(secret.encode(), settings.form_secret.encode()):
         raise ReadOnly(
@@ -84,7 +110,7 @@ async def _form(request: Request, settings: UiSettings) -> dict[str, list[str]]:
 def _field(fields: Mapping[str, list[str]], name: str) -> str:
     values = fields.get(name)
     if not values or not values[0]:
-        raise BadFilter(name, "missing from the form")
+        raise BadParameter(name, "missing from the form")
     if len(values) > 1:
-        raise BadFilter(name, "given more than once")
+        raise BadParameter(name, "given more than once")
     return values[0]
