@@ -74,3 +74,40 @@ async def stored_errors(path: Path) -> list[str | None]:
         return [letter.error for letter in await journal.dead_letters()]
     finally:
         await journal.close()
+
+
+@pytest.mark.timeout(120)
+def test_s7_t2_a_started_step_killed_in_flight_is_dead_after_exactly_one_more_attempt(
+    tmp_path: Path,
+) -> None:
+    """The process dies inside a step that marked its call started; the next start tries the
+    message once, finds the marker without a result, and dead-letters it at once with
+    `StepOutcomeUnknown` (not retryable), though the payer has max_attempts=5."""
+    journal, calls = tmp_path / "started.db", tmp_path / "calls.txt"
+    command = [sys.executable, "-m", "tests.crash.started", str(journal), str(calls)]
+    crashed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    restarted = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert restarted.returncode == 0, restarted.stderr
+    (letter,) = json.loads(restarted.stdout.splitlines()[-1])["dead"]
+    assert letter["attempts"] == 2  # the killed one and exactly one more
+    assert letter["error"].startswith("StepOutcomeUnknown: step 'pay' of payer"), letter
+    assert calls.read_text().splitlines() == ["pay 5 (attempt 1)"]  # never called again
+    assert restarted.stderr.count("dead-lettered Pay after 2 attempt(s)") == 1  # logged once
+    listed = subprocess.run(
+        [sys.executable, "-m", "actorflow", "journal", "dead", "--json", "--journal", str(journal)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr
+    (dead,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (dead["id"], dead["attempts"]) == ("pay-1", 2)
+    assert dead["error"].startswith("StepOutcomeUnknown: step 'pay' of payer"), dead["error"]
+    # A third start finds nothing to do: the dead letter stays, nothing is tried again.
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout.splitlines()[-1]) == {"dead": []}
+    assert calls.read_text().splitlines() == ["pay 5 (attempt 1)"]

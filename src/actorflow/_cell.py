@@ -36,6 +36,7 @@ from ._lifecycle import (
     Lifecycle,
     is_fatal,
     is_requested_cancel,
+    is_retryable,
 )
 from ._message import Message, Terminated
 from ._ref import ActorRef
@@ -315,7 +316,11 @@ class ActorCell(Inbox, Lifecycle):
         if envelope is None:
             return
         envelope.attempts += 1
-        dead = envelope.attempts >= self.spec.max_attempts or self.restart == "temporary"
+        dead = (
+            envelope.attempts >= self.spec.max_attempts
+            or self.restart == "temporary"
+            or not is_retryable(exc)  # another attempt would end the same (StepOutcomeUnknown)
+        )
         await self._record_failure(envelope, exc, dead)
         if dead:
             self.current = None

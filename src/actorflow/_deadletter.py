@@ -20,9 +20,9 @@ Reason: TypeAlias = Literal["failed", "stopped"]
 class DeadLetter:
     """A message that was accepted but will not be handled, and why.
 
-    ``reason`` is ``"failed"`` when the handler raised on all ``attempts`` (``error`` and
-    ``traceback`` say how), ``"stopped"`` when the actor stopped for good with the message still
-    queued. ``ActorSystem.requeue`` sends it again.
+    ``reason`` is ``"failed"`` when the handler raised on all ``attempts``, or on one whose
+    error is not retryable (``error`` and ``traceback`` say how), ``"stopped"`` when the actor
+    stopped for good with the message still queued. ``ActorSystem.requeue`` sends it again.
     """
 
     actor: str

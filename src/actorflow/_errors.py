@@ -6,6 +6,8 @@ kept as ``__cause__``.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 __all__ = [
     "ActorExists",
     "ActorFailed",
@@ -35,6 +37,11 @@ __all__ = [
 
 class ActorflowError(Exception):
     """Raised by actorflow; the root of every error it defines."""
+
+    retryable: ClassVar[bool] = True
+    """Whether another attempt at a message could end otherwise than the one that raised this
+    (S7). A handler's error whose class says False (any exception class may say so) makes its
+    message a dead letter on that attempt, whatever attempts it has left."""
 
 
 class DefinitionError(ActorflowError, TypeError):
@@ -122,10 +129,12 @@ class StepOutcomeUnknown(ActorflowError):
     The step's function had marked the call as started (``ctx.mark_step_started()``, done by
     calls that must not be repeated, such as MCP tools that are neither read-only nor
     idempotent), and then the process died or the call was lost before its result was
-    recorded. The call is not made again: the message fails with this error, and after its
-    attempts it is a dead letter saying so; find out what happened outside, then re-queue it or
-    not.
+    recorded. The call is not made again: the message fails with this error and is a dead
+    letter at once, saying so (another attempt could not learn the outcome: it is not
+    `retryable`); find out what happened outside, then re-queue it or not.
     """
+
+    retryable: ClassVar[bool] = False
 
     def __init__(self, message: str, *, actor: str, step: str) -> None:
         super().__init__(message)

@@ -23,7 +23,7 @@ import anyio
 
 from ._target import Status
 
-__all__ = ["Lifecycle", "Phase", "is_fatal", "is_requested_cancel"]
+__all__ = ["Lifecycle", "Phase", "is_fatal", "is_requested_cancel", "is_retryable"]
 
 
 class Phase(enum.Enum):
@@ -143,6 +143,15 @@ def is_requested_cancel(exc: BaseException) -> bool:
         return False
     task = asyncio.current_task()
     return task is None or task.cancelling() > 0
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether another attempt at the message that raised `exc` could end otherwise (S7): not
+    when its class says ``retryable = False`` (`StepOutcomeUnknown`), nor for a group holding
+    such an error, which the next attempt would meet again."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(is_retryable(inner) for inner in exc.exceptions)
+    return getattr(type(exc), "retryable", True) is not False
 
 
 def is_fatal(exc: BaseException) -> bool:

@@ -110,6 +110,7 @@ async def test_t2_a_non_repeatable_call_lost_with_its_server_ends_as_tool_outcom
         assert (error.server, error.tool) == ("tools", "die")
         (letter,) = system.dead_letters
         assert (letter.error or "").startswith("ToolOutcomeUnknown")
+        assert letter.attempts == 1  # not retryable: dead at once, max_attempts=3 or not (S7)
         # The connection is made again for the next call: a new server process.
         assert (
             await caller.ask(Call("tools", "lookup", {"q": "after"}), timeout=30) == "found after"

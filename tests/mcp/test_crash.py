@@ -145,3 +145,4 @@ def test_t2_a_non_idempotent_call_in_flight_at_a_sigkill_ends_as_tool_outcome_un
     (dead,) = [json.loads(line) for line in listed.stdout.splitlines()]
     assert dead["id"] == "do-1"
     assert dead["error"].startswith("ToolOutcomeUnknown"), dead["error"]
+    assert dead["attempts"] == 2  # the killed attempt and exactly one more (S7: not retryable)

@@ -89,6 +89,9 @@ class Connection:
 
     async def _open(self) -> _Session:
         """The live session, connecting (and listing its tools) first if there is none."""
+        session = self._session
+        if session is not None and not session.closed.is_set():
+            return session  # the usual case: no lock to take
         async with self._lock:
             session = self._session
             if session is not None and not session.closed.is_set():
