@@ -9,7 +9,7 @@ import pytest
 
 import actorflow as af
 from actorflow import mcp
-from actorflow.journal import SQLiteJournal
+from actorflow.journal import JournalReader, SQLiteJournal
 
 from .actors import REGISTRY, Call, Caller
 from .support import calls, stdio_server
@@ -55,6 +55,23 @@ async def test_t1_meta_carries_the_message_and_step_as_idempotency_key(
         await system.wait_idle()
     keys = [call["meta"][mcp.IDEMPOTENCY_KEY] for call in calls(call_log)]
     assert keys == ["pay-1/mcp tools/charge", "pay-2/mcp tools/charge"]
+
+
+async def test_r1_a_call_records_the_digest_of_its_server_tool_and_arguments(
+    servers: mcp.Servers, tmp_path: Path
+) -> None:
+    async with af.ActorSystem(journal=journal(tmp_path)) as system:
+        caller = await system.spawn(Caller, "t", name="caller")
+        await caller.tell(Call("tools", "lookup", {"q": "otp"}), id="look-1")
+        await caller.tell(Call("tools", "lookup", {"q": "erlang"}), id="look-2")
+        await system.wait_idle()
+    with JournalReader.open(tmp_path / "journal.db") as reader:
+        (first,) = reader.steps("look-1")
+        (second,) = reader.steps("look-2")
+    assert first.step == second.step == "mcp tools/lookup"
+    assert first.args is not None  # a replay can compare them
+    assert second.args is not None
+    assert first.args != second.args
 
 
 async def test_t2_a_non_repeatable_call_is_never_made_twice_even_when_the_message_re_runs(

@@ -8,6 +8,7 @@ whose outcome is unknown is decided per tool (T2): see `Servers.call`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -161,8 +162,10 @@ class Servers:
             )
         args = dict(arguments or {})
         try:
+            # The context is bound, not an argument: the step's recorded arguments (their
+            # digest, R1) are the server, the tool and what it is called with.
             result: ToolResult = await ctx.step(
-                f"mcp {server}/{tool}", self._invoke, ctx, server, tool, args
+                f"mcp {server}/{tool}", functools.partial(self._invoke, ctx), server, tool, args
             )
         except ToolOutcomeUnknown:
             raise  # lost in this attempt: it names the tool already
