@@ -12,14 +12,14 @@ from typing import Any, Final
 
 import click
 
-from ..journal import JournalReader, MessageRecord, conversation_tree
+from ..journal import JournalReader, MessageRecord, conversation_tree, duration
 from ._errors import Failure
 from ._options import journal_option, json_option, where_from
 from ._output import STATUS_STYLES, Column, Output, message_summary, table_time
 from ._params import ID
 from ._tree import COLLAPSE_AT, Below, Chain, Line, More, Shown, tree_lines
 
-__all__ = ["conversation", "duration"]
+__all__ = ["conversation"]
 
 _COLUMNS: Final = (
     Column("message", key=True),
@@ -103,22 +103,6 @@ def _below(lines: list[Shown | Chain | Below]) -> list[str]:
         deeper = i + 1 < len(lines) and len(lines[i + 1].guide) > len(line.guide)
         guides.append(line.below + ("│  " if deeper else "   "))
     return guides
-
-
-def duration(seconds: float) -> str:
-    """A duration for people: ``250 ms``, ``9,999 ms``, ``12.5 s``, ``4m 05s``, ``3h 07m``."""
-    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
-    if seconds < 10:
-        text = f"{seconds * 1000:,.0f} ms"
-    elif seconds < 120:
-        text = f"{seconds:.1f} s"
-    elif seconds < 7200:
-        text = f"{int(seconds // 60)}m {int(seconds % 60):02d}s"
-    elif seconds < 172800:
-        text = f"{int(seconds // 3600)}h {int(seconds % 3600 // 60):02d}m"
-    else:
-        text = f"{int(seconds // 86400)}d {int(seconds % 86400 // 3600):02d}h"
-    return sign + text
 
 
 def _headline(records: list[MessageRecord], start: float) -> str:

@@ -12,8 +12,7 @@ from typing import Any, Final, get_args
 
 import click
 
-from ..journal import ConversationFilters, ConversationSummary, MessageStatus
-from ._conversation import duration
+from ..journal import ConversationFilters, ConversationSummary, MessageStatus, duration
 from ._options import journal_option, json_option, limit_option, once, open_journal
 from ._output import Column, Output, iso_time, table_time
 from ._params import NAME, TIME

@@ -38,7 +38,7 @@ from ..journal import StepRecord
 from ._cell import DurableCell
 from ._records import args_digest
 
-__all__ = ["current_step", "mark_started", "run_step"]
+__all__ = ["call_step_function", "current_step", "mark_started", "return_type", "run_step"]
 
 _encode = msgspec.msgpack.Encoder().encode
 
@@ -114,7 +114,7 @@ async def run_step(
         )
     key = turn.step_key(name)
     position = turn.step_position()
-    returns = _return_type(fn)
+    returns = return_type(fn)
     message_id = envelope.id
     assert message_id is not None
     if turn.recorded is None:
@@ -182,18 +182,20 @@ async def _call(
 ) -> Any:
     if llm is not None and tracer is not None:
         with llm_span(tracer, llm) as report:
-            result = await _retried(fn, args, kwargs, retry)
+            result = await call_step_function(fn, args, kwargs, retry)
             report(result)
             return result
-    return await _retried(fn, args, kwargs, retry)
+    return await call_step_function(fn, args, kwargs, retry)
 
 
-async def _retried(
+async def call_step_function(
     fn: Callable[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     retry: tenacity.AsyncRetrying | None,
 ) -> Any:
+    """Call a step's function as a step does: an async one awaited, a plain one in a worker
+    thread, retried by `retry` (a ``tenacity.AsyncRetrying``) when given. Records nothing."""
     if retry is None:
         return await _once(fn, args, kwargs)
     async for attempt in retry.copy():
@@ -226,7 +228,7 @@ _return_types: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 annotations anew on every call (~180 us for a method with four), once per step otherwise."""
 
 
-def _return_type(fn: Callable[..., Any]) -> Any:
+def return_type(fn: Callable[..., Any]) -> Any:
     """What `fn` says it returns (awaited, for a coroutine function); Any if it does not say."""
     target: Any = fn
     while isinstance(target, functools.partial):

@@ -29,6 +29,7 @@ from ._reader import JournalSummary as JournalSummary
 from ._reader import MessageFilters as MessageFilters
 from ._reader import OldestPending as OldestPending
 from ._reader import decode_msgpack as decode_msgpack
+from ._reader import duration as duration
 from ._reader import file_sizes as file_sizes
 from ._reader import open_writable as open_writable
 from ._records import ActorRecord as ActorRecord
@@ -74,6 +75,7 @@ __all__ = [
     "OldestPending",
     "MessageFilters",
     "decode_msgpack",
+    "duration",
     "file_sizes",
     "open_writable",
     "Appended",

@@ -66,6 +66,7 @@ __all__ = [
     "JournalReader",
     "JournalSummary",
     "MessageFilters",
+    "duration",
     "OldestPending",
     "decode_msgpack",
     "file_sizes",
@@ -754,3 +755,20 @@ def _oldest(row: Any) -> OldestPending:
 
 
 _STR: Final = (str,)
+
+
+def duration(seconds: float) -> str:
+    """A duration for people, as the CLI and the web UI show it: ``250 ms``, ``9,999 ms``,
+    ``12.5 s``, ``4m 05s``, ``3h 07m``, ``2d 04h``."""
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    if seconds < 10:
+        text = f"{seconds * 1000:,.0f} ms"
+    elif seconds < 120:
+        text = f"{seconds:.1f} s"
+    elif seconds < 7200:
+        text = f"{int(seconds // 60)}m {int(seconds % 60):02d}s"
+    elif seconds < 172800:
+        text = f"{int(seconds // 3600)}h {int(seconds % 3600 // 60):02d}m"
+    else:
+        text = f"{int(seconds // 86400)}d {int(seconds % 86400 // 3600):02d}h"
+    return sign + text

@@ -4,19 +4,15 @@ replayed turn, timers on the replay's virtual clock, nothing reaching the outsid
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import inspect
 import math
-import typing
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, final
 
-import anyio.to_thread
 import msgspec
 
 from .._errors import ReplayError, StepOutcomeUnknown
 from .._message import Message
-from ._runtime import args_digest
+from ._runtime import args_digest, call_step_function, return_type
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -165,7 +161,7 @@ class ReplayContext:
         turn = self._engine.current_turn()
         key, position = turn.step_key(name)
         digest = args_digest(args, kwargs)
-        returns = _return_type(fn)
+        returns = return_type(fn)
         recorded = turn.recorded_step(key)
         live = self._engine.is_live(name, key)
         if recorded == _STARTED and not live:
@@ -186,7 +182,7 @@ class ReplayContext:
                 f" {self._engine.mode!r} does not call it (use live={{{name!r}}} to call it)",
                 key,
             )
-        result = await _retried(fn, args, kwargs, retry)
+        result = await call_step_function(fn, args, kwargs, retry)
         try:
             data = _encode(result)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -229,47 +225,6 @@ class ReplayContext:
 
     def __repr__(self) -> str:
         return f"<ReplayContext {self._name}>"
-
-
-async def _retried(
-    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], retry: Any
-) -> Any:
-    """Call a live step as the runtime does: retried by its ``tenacity.AsyncRetrying``."""
-    if retry is None:
-        return await _call(fn, args, kwargs)
-    async for attempt in retry.copy():
-        with attempt:
-            return await _call(fn, args, kwargs)
-    raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
-
-
-async def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    target = fn
-    while isinstance(target, functools.partial):
-        target = target.func
-    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
-        getattr(target, "__call__", None)  # noqa: B004 (an async __call__ is what we look for)
-    ):
-        return await fn(*args, **kwargs)
-    result = await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
-    if inspect.isawaitable(result):
-        return await result
-    return result
-
-
-def _return_type(fn: Callable[..., Any]) -> Any:
-    target = fn
-    while isinstance(target, functools.partial):
-        target = target.func
-    try:
-        hints = typing.get_type_hints(target)
-    except Exception:  # unresolvable annotations: decode to plain data
-        return Any
-    found = hints.get("return", Any)
-    origin = typing.get_origin(found)
-    if origin is not None and origin in (Awaitable, Coroutine):
-        found = typing.get_args(found)[-1]
-    return Any if found is type(None) else found
 
 
 def _decode(data: bytes, returns: Any, key: str) -> Any:

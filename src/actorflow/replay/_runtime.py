@@ -13,15 +13,18 @@ from .._handlers import actor_kind, handlers_of, state_type_of
 from .._ids import child_message_id
 from .._message import Message, State, message_type
 from ..durable._records import args_digest, decode_args, encode_reply
+from ..durable._steps import call_step_function, return_type
 
 __all__ = [
     "actor_kind",
     "args_digest",
+    "call_step_function",
     "child_message_id",
     "decode_args",
     "encode_reply",
     "handler_for",
     "message_type",
+    "return_type",
     "state_type_of",
 ]
 

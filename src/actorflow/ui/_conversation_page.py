@@ -8,9 +8,16 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ..journal import ConversationNode, JournalReader, MessageRecord, StepRecord, conversation_tree
+from ..journal import (
+    ConversationNode,
+    JournalReader,
+    MessageRecord,
+    StepRecord,
+    conversation_tree,
+    duration,
+)
 from ._filters import only
-from ._format import count, duration, utc
+from ._format import count, utc
 from ._html import Html, tag
 from ._layout import form, page, status_badge
 from ._parts import NOTICE_PARAMETERS, conversation_url, message_link, notice, table, took

@@ -11,9 +11,15 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
-from ..journal import ConversationFilters, ConversationSummary, JournalReader, MessageStatus
+from ..journal import (
+    ConversationFilters,
+    ConversationSummary,
+    JournalReader,
+    MessageStatus,
+    duration,
+)
 from ._filters import STATUSES, ListFilters, list_filters
-from ._format import duration, utc
+from ._format import utc
 from ._html import Html, tag
 from ._layout import page, status_badge
 from ._parts import conversation_link, conversation_url, table

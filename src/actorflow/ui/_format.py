@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from ..journal import decode_msgpack
 
-__all__ = ["MAX_SHOWN", "count", "decoded", "duration", "path_id", "utc"]
+__all__ = ["MAX_SHOWN", "count", "decoded", "path_id", "utc"]
 
 MAX_SHOWN: Final = 100_000
 """Characters of a body, state or step result shown on a page; the rest is cut, saying so."""
@@ -24,22 +24,6 @@ def utc(moment: float | None) -> str:
     except (OverflowError, OSError, ValueError):
         return f"{moment!r} (not a time)"
     return text[:-3] + " UTC"
-
-
-def duration(seconds: float) -> str:
-    """A duration for people: ``250 ms``, ``12.5 s``, ``4m 05s``, ``3h 07m``, ``2d 04h``."""
-    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
-    if seconds < 10:
-        text = f"{seconds * 1000:,.0f} ms"
-    elif seconds < 120:
-        text = f"{seconds:.1f} s"
-    elif seconds < 7200:
-        text = f"{int(seconds // 60)}m {int(seconds % 60):02d}s"
-    elif seconds < 172800:
-        text = f"{int(seconds // 3600)}h {int(seconds % 3600 // 60):02d}m"
-    else:
-        text = f"{int(seconds // 86400)}d {int(seconds % 86400 // 3600):02d}h"
-    return sign + text
 
 
 def count(n: int, noun: str) -> str:

@@ -6,9 +6,9 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ..journal import JournalReader, MessageRecord, StepRecord
+from ..journal import JournalReader, MessageRecord, StepRecord, duration
 from ._filters import only
-from ._format import count, duration, utc
+from ._format import count, utc
 from ._html import Html, tag
 from ._layout import form, page, status_badge
 from ._parts import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
-from ..journal import MessageRecord
-from ._format import count, decoded, duration, path_id
+from ..journal import MessageRecord, duration
+from ._format import count, decoded, path_id
 from ._html import Html, tag
 from ._problems import BadParameter
 

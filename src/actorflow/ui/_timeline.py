@@ -14,8 +14,7 @@ from typing import Final, Literal
 
 import msgspec
 
-from ..journal import MessageRecord, StepRecord
-from ._format import duration
+from ..journal import MessageRecord, StepRecord, duration
 from ._html import Html, tag
 from ._parts import message_url
 

@@ -7,9 +7,9 @@ import time
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ..journal import JournalReader
+from ..journal import JournalReader, duration
 from ._filters import only
-from ._format import count, duration, utc
+from ._format import count, utc
 from ._html import tag
 from ._layout import page
 from ._parts import conversation_link, table
