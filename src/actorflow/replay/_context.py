@@ -6,16 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, final
+from typing import Any, Protocol, final
 
 import msgspec
 
 from .._errors import ReplayError, StepOutcomeUnknown
 from .._message import Message
 from ._runtime import args_digest, call_step_function, return_type
-
-if TYPE_CHECKING:
-    from ._engine import Engine
 
 __all__ = ["NotRecorded", "ReplayContext", "ReplayRef", "ReplaySystem", "Sent", "StepCall"]
 
@@ -51,6 +48,40 @@ class StepCall(msgspec.Struct, gc=False):
     live: bool
 
 
+class ReplayTurn(Protocol):
+    """What the context needs of the turn being replayed (the engine's turn provides it)."""
+
+    message_id: str
+    steps: list[StepCall]
+    cancels: list[str]
+
+    def step_key(self, name: str) -> tuple[str, int]: ...
+
+    def recorded_step(self, key: str) -> bytes | None: ...
+
+    def send(self, recipient: str, message: Message, message_id: str | None) -> None: ...
+
+    def timer(self, recipient: str, message: Message, due: float) -> str: ...
+
+
+class Replaying(Protocol):
+    """What the context needs of the replay driving it (`Engine`), so this module does not
+    import the engine that imports it (L1: no import circle)."""
+
+    @property
+    def conversation(self) -> str: ...
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def now(self) -> float: ...
+
+    def current_turn(self) -> ReplayTurn: ...
+
+    def is_live(self, name: str, key: str) -> bool: ...
+
+
 _STARTED = b""  # a step's started marker (T2): no msgpack value encodes to nothing
 
 
@@ -60,7 +91,7 @@ class ReplayRef:
 
     __slots__ = ("_engine", "name")
 
-    def __init__(self, engine: Engine, name: str) -> None:
+    def __init__(self, engine: Replaying, name: str) -> None:
         self._engine = engine
         self.name = name
 
@@ -87,7 +118,7 @@ class ReplaySystem:
 
     __slots__ = ("_engine",)
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Replaying) -> None:
         self._engine = engine
 
     def lookup(self, name: str) -> ReplayRef:
@@ -108,7 +139,7 @@ class ReplayContext:
 
     __slots__ = ("_engine", "_name")
 
-    def __init__(self, engine: Engine, name: str) -> None:
+    def __init__(self, engine: Replaying, name: str) -> None:
         self._engine = engine
         self._name = name
 
