@@ -28,12 +28,15 @@ def env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def stdio_client(journal: Path | str, app: str = APP) -> Client:
-    """The SDK's client, starting the server over stdio on `journal` (a file or a URL)."""
+def stdio_client(
+    journal: Path | str, app: str = APP, extra_env: dict[str, str] | None = None
+) -> Client:
+    """The SDK's client, starting the server over stdio on `journal` (a file or a URL), with
+    `extra_env` in its environment."""
     params = StdioServerParameters(
         command=sys.executable,
         args=[*SERVE, app, "--journal", str(journal)],
-        env={"PYTHONPATH": str(ROOT)},
+        env={"PYTHONPATH": str(ROOT), **(extra_env or {})},
         cwd=ROOT,
     )
     return Client(params)

@@ -53,6 +53,7 @@ from .. import (
 from ..journal import JournalBackend, backend_for
 from ._serve_desk import DESK_PREFIX, REPLY_STEP, Calls, Outcome, ToolCall, ToolDesk, taking_calls
 from ._serve_schema import input_schema, output_schema, wraps_reply
+from ._serve_span import served_span
 from ._serve_tool import IDEMPOTENCY_KEY, mark_of, marked_handlers
 
 if typing.TYPE_CHECKING:
@@ -229,10 +230,15 @@ class Tools:
             call_id = self._call_id(ctx, tool)
         except BadArguments as exc:
             return _error(str(exc))
-        try:
-            outcome = await self._call(ctx, tool, call_id, arguments)
-        except ActorflowError as exc:  # the journal refused the call: nothing was sent
-            return _error(f"tool {tool.name!r}: the call could not be sent: {exc}")
+        with served_span(self.system.tracer, tool.name, call_id, ctx.meta) as span:
+            try:
+                outcome = await self._call(ctx, tool, call_id, arguments)
+            except ActorflowError as exc:  # the journal refused the call: nothing was sent
+                if span is not None:
+                    span.set_attribute("error.type", type(exc).__qualname__)
+                return _error(f"tool {tool.name!r}: the call could not be sent: {exc}")
+            if span is not None and outcome.error is not None:
+                span.set_attribute("error.type", "tool_error")
         return _result(tool, outcome)
 
     async def refresh(self) -> None:
