@@ -29,12 +29,29 @@ def call_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+TOKEN = "s3cret-token-for-the-test"
+"""The bearer token the `token_http_url` server wants."""
+
+
 @pytest.fixture
 def http_url(call_log: Path) -> Iterator[str]:
     """The test server over streamable HTTP, as a real subprocess on a free loopback port."""
+    with _http_server(dict(os.environ)) as url:
+        yield url
+
+
+@pytest.fixture
+def token_http_url(call_log: Path) -> Iterator[str]:
+    """The same, answering 401 to requests without ``Authorization: Bearer {TOKEN}``."""
+    with _http_server({**os.environ, "MCP_TEST_TOKEN": TOKEN}) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _http_server(env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        server_command("http", str(port)), cwd=ROOT, env=dict(os.environ), stderr=subprocess.PIPE
+        server_command("http", str(port)), cwd=ROOT, env=env, stderr=subprocess.PIPE
     )
     url = f"http://127.0.0.1:{port}/mcp"
     try:

@@ -4,7 +4,8 @@ or ``python -m tests.mcp.server http PORT`` (streamable HTTP on 127.0.0.1).
 Every call appends one JSON line to the file named by ``MCP_TEST_CALLS`` (the tool, its
 arguments and the request's ``_meta``), so tests count what the server really received. While
 the file named by ``MCP_TEST_HOLD`` exists, a call waits after it was counted: a test can kill
-the caller with a call in flight.
+the caller with a call in flight. Over HTTP, when ``MCP_TEST_TOKEN`` is set, every request must
+carry ``Authorization: Bearer <that token>`` or is answered 401.
 """
 
 from __future__ import annotations
@@ -82,10 +83,44 @@ async def die(ctx: Context) -> str:
     os._exit(3)
 
 
+@server.tool()
+async def grow(name: str, ctx: Context) -> str:
+    """Add a tool called `name` to this server (it echoes its `text`): the tool list changes."""
+    await _count(ctx, "grow", {"name": name})
+
+    async def grown(text: str, ctx: Context) -> str:
+        await _count(ctx, name, {"text": text})
+        return f"{name}: {text}"
+
+    server.add_tool(grown, name=name, description=f"Echo `text` ({name}, added at run time).")
+    return f"added {name}"
+
+
+def _guarded(app: Any, token: str) -> Any:
+    """`app` answering 401 to any HTTP request without ``Authorization: Bearer {token}``."""
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and dict(scope["headers"]).get(b"authorization") != expected:
+            await send({"type": "http.response.start", "status": 401, "headers": []})
+            await send({"type": "http.response.body", "body": b"unauthorized"})
+            return
+        await app(scope, receive, send)
+
+    return guarded
+
+
 def main() -> None:
     transport = sys.argv[1] if len(sys.argv) > 1 else "stdio"
     if transport == "http":
-        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+        token = os.environ.get("MCP_TEST_TOKEN")
+        if token:
+            import uvicorn
+
+            app = _guarded(server.streamable_http_app(), token)
+            uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+        else:
+            server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
     else:
         server.run()
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+import httpx2
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
 from ._results import ToolInfo
 
@@ -80,23 +84,53 @@ class StdioServer(_Options):
 class HttpServer(_Options):
     """An MCP server reached over streamable HTTP at `url` (``http://127.0.0.1:8000/mcp``).
 
-    Connected on the first call, once per process, and again after the connection broke.
+    `headers` go with every request: ``{"Authorization": f"Bearer {token}"}`` for a server
+    that wants a token. They are left out of the declaration's repr and of every error
+    message. Connected on the first call, once per process, and again after the connection
+    broke.
     """
 
     url: str
+    headers: Mapping[str, str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.url, str) or not self.url.startswith(("http://", "https://")):
             raise ValueError(f"an HttpServer's url is an http:// or https:// URL, not {self.url!r}")
+        if self.headers is not None:
+            if not isinstance(self.headers, Mapping):
+                raise TypeError(
+                    "an HttpServer's headers are a mapping of header names to values, not a"
+                    f" {type(self.headers).__name__}"
+                )
+            for name, value in self.headers.items():
+                if not isinstance(name, str) or not isinstance(value, str):
+                    raise TypeError(
+                        f"an HttpServer's header names and values are strings; {name!r} is"
+                        f" {type(name).__name__} with a {type(value).__name__} value"
+                    )
         self._check()
 
     def client(self) -> Client:
         """A new, unconnected SDK client for this server."""
-        return Client(self.url, cache=None)
+        if not self.headers:
+            return Client(self.url, cache=None)
+        return Client(_with_headers(self.url, dict(self.headers)), cache=None)
 
     def describe(self) -> str:
-        """How the server is reached, for error messages."""
+        """How the server is reached, for error messages (never with its headers)."""
         return f"streamable HTTP: {self.url}"
+
+
+@contextlib.asynccontextmanager
+async def _with_headers(url: str, headers: dict[str, str]) -> AsyncIterator[Any]:
+    """The SDK's streamable-HTTP transport over an HTTP client that sends `headers`, closed
+    with it (the timeouts are the SDK's defaults: 30 s, and 300 s to read a held stream)."""
+    timeout = httpx2.Timeout(30.0, read=300.0)
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=timeout) as http,
+        streamable_http_client(url, http_client=http) as streams,
+    ):
+        yield streams
 
 
 Server = StdioServer | HttpServer

@@ -1,5 +1,6 @@
 """`Connection`: one process's session with one MCP server, opened lazily, reopened after a
-failure, with the server's tool listing cached for as long as the session lasts."""
+failure, with the server's tool listing cached for as long as the session lasts (and listed
+again when a call names a tool, or arguments, that the cached listing does not allow)."""
 
 from __future__ import annotations
 
@@ -143,10 +144,18 @@ class Connection:
     async def tool(self, tool: str, arguments: dict[str, Any]) -> ToolInfo:
         """The listing of `tool`, after checking `arguments` against its input schema.
 
+        The session's cached listing answers; when it lacks the tool, or the arguments do not
+        match the schema it has, the server is asked for its tools again once (it may have
+        changed them since this session listed them) and that listing decides.
+
         Raises `UnknownTool`, `ToolArgumentsInvalid` or `ServerUnavailable`; nothing is sent.
         """
         session = await self._open()
         assert session.tools is not None
+        found = session.tools.get(tool)
+        if found is not None and found[1].is_valid(arguments):
+            return found[0]  # the usual case
+        await self._list_again(session)
         found = session.tools.get(tool)
         if found is None:
             raise UnknownTool(
@@ -156,8 +165,6 @@ class Connection:
                 tool=tool,
             )
         info, validator = found
-        if validator.is_valid(arguments):
-            return info
         problems = sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))
         if problems:
             first = problems[0]
@@ -170,6 +177,19 @@ class Connection:
                 tool=tool,
             )
         return info
+
+    async def _list_again(self, session: _Session) -> None:
+        """Replace `session`'s cached listing with the server's current one."""
+        client = session.client
+        if client is None:  # it broke meanwhile: nothing was sent
+            self._broken(session)
+            raise self._unavailable("closed its connection", session.error)
+        try:
+            with anyio.fail_after(self.server.timeout):
+                session.tools = await _list(client)
+        except Exception as exc:
+            self._broken(session)
+            raise self._unavailable("did not list its tools", exc) from exc
 
     async def call(self, tool: str, arguments: dict[str, Any], meta: dict[str, Any]) -> ToolResult:
         """Send one call; the server's answer (a result or an error response) as a result.
