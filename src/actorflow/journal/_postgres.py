@@ -334,16 +334,16 @@ class PostgresJournal:
                 )
         appended = None
         if batch.appends:
-            appended = await conn.execute(sql.APPEND, sql.append_columns(batch.appends, now))
+            appended = await conn.execute(sql.APPEND, (sql.append_rows(batch.appends, now),))
         if batch.claims:
-            await conn.execute(sql.CLAIM, (batch.claims,))
+            await conn.execute(sql.CLAIM, (sql.rows_json(batch.claims),))
         if batch.done:
-            by_seq, by_id = sql.done_columns(batch.done)
-            if by_seq[0]:
-                await conn.execute(sql.DONE_BY_SEQ, by_seq)
-            if by_id[0]:
-                await conn.execute(sql.DONE_BY_ID, by_id)
-            await conn.execute(sql.STATES, sql.states_of(batch))
+            by_seq, by_id = sql.done_rows(batch.done)
+            if by_seq is not None:
+                await conn.execute(sql.DONE_BY_SEQ, (by_seq,))
+            if by_id is not None:
+                await conn.execute(sql.DONE_BY_ID, (by_id,))
+            await conn.execute(sql.STATES, (sql.states_of(batch),))
         if batch.failed:
             async with conn.cursor() as cur:
                 await cur.executemany(
@@ -357,11 +357,11 @@ class PostgresJournal:
             async with conn.cursor() as cur:
                 await cur.executemany(sql.REQUEUE, [(m,) for m in batch.requeues])
         if batch.steps:
-            await conn.execute(sql.STEPS, sql.step_columns(batch.steps, now))
+            await conn.execute(sql.STEPS, (sql.step_rows(batch.steps, now),))
         if batch.timers:
-            await conn.execute(sql.TIMERS, sql.timer_columns(batch.timers, now))
+            await conn.execute(sql.TIMERS, (sql.timer_rows(batch.timers, now),))
         if batch.cancels:
-            await conn.execute(sql.CANCEL, (batch.cancels,))
+            await conn.execute(sql.CANCEL, (sql.rows_json(batch.cancels),))
         await conn.execute(sql.COMMIT_NUMBER, (number, self._writer_id))
         return appended
 
