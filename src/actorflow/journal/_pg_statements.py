@@ -20,7 +20,14 @@ from typing import Any, Final
 import msgspec
 
 from ._records import Batch, Done, MessageRecord, StepRecord, TimerRecord
-from ._rows import MESSAGE_COLUMNS, STEP_COLUMNS, TIMER_COLUMNS, turn_blob
+from ._rows import (
+    MESSAGE_COLUMNS,
+    STEP_COLUMNS,
+    TIMER_COLUMNS,
+    message_row,
+    timer_row,
+    turn_blob,
+)
 
 __all__ = [
     "APPEND",
@@ -200,44 +207,12 @@ def rows_json(rows: Sequence[Any]) -> str:
 
 def append_rows(appends: list[MessageRecord], now: float) -> str:
     """The parameter of `APPEND` for `appends`, in order."""
-    return rows_json(
-        [
-            (
-                m.id,
-                m.recipient,
-                m.type,
-                m.body,
-                m.sender,
-                m.conversation,
-                m.cause,
-                m.created_at or now,
-                m.attempts,
-                m.trace,
-            )
-            for m in appends
-        ]
-    )
+    return rows_json([message_row(m, now) for m in appends])
 
 
 def timer_rows(timers: list[TimerRecord], now: float) -> str:
     """The parameter of `TIMERS` for `timers`, in order."""
-    return rows_json(
-        [
-            (
-                (m := t.message).id,
-                m.recipient,
-                m.type,
-                m.body,
-                m.sender,
-                m.conversation,
-                m.cause,
-                m.created_at or now,
-                m.trace,
-                t.due_at,
-            )
-            for t in timers
-        ]
-    )
+    return rows_json([timer_row(t, now) for t in timers])
 
 
 def states_of(batch: Batch) -> str:

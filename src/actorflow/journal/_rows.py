@@ -32,6 +32,7 @@ __all__ = [
     "TIMER_COLUMNS",
     "field",
     "listed",
+    "message_row",
     "read_actor",
     "read_message",
     "read_message_or_corrupt",
@@ -40,6 +41,7 @@ __all__ = [
     "read_timer",
     "read_turn",
     "row_checked",
+    "timer_row",
     "turns_of",
     "turn_blob",
 ]
@@ -263,3 +265,28 @@ def turns_of(turn_rows: list[Any], step_rows: list[Any]) -> list[TurnRecord]:
         step = read_step(row)
         steps.setdefault(step.message_id, []).append(step)
     return [read_turn(m_id, actor, blob, steps.get(m_id, [])) for m_id, actor, blob in turn_rows]
+
+
+def message_row(m: MessageRecord, now: float) -> tuple[object, ...]:
+    """A messages row for `m`, in the column order of the appends (SQLite's `INSERT_MESSAGE`,
+    PostgreSQL's `APPEND`)."""
+    return (*_shared_row(m, now), m.attempts, m.trace)
+
+
+def timer_row(timer: TimerRecord, now: float) -> tuple[object, ...]:
+    """A timers row for `timer`, in `TIMER_COLUMNS` order (both backends)."""
+    return (*_shared_row(timer.message, now), timer.message.trace, timer.due_at)
+
+
+def _shared_row(m: MessageRecord, now: float) -> tuple[object, ...]:
+    """The columns messages and timers share, in their order in both tables."""
+    return (
+        m.id,
+        m.recipient,
+        m.type,
+        m.body,
+        m.sender,
+        m.conversation,
+        m.cause,
+        m.created_at or now,
+    )

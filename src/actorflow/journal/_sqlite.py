@@ -40,14 +40,16 @@ from ._rows import (
     MESSAGE_COLUMNS,
     REQUEUE,
     TIMER_COLUMNS,
+    message_row,
     read_actor,
     read_message_or_corrupt,
     read_timer,
+    timer_row,
     turn_blob,
     turns_of,
 )
 from ._schema import MIGRATIONS, SCHEMA_VERSION
-from ._statements import INSERT_MESSAGE, compact, immediate, message_row, pin, timer_row
+from ._statements import INSERT_MESSAGE, compact, immediate, pin
 from ._thread import WorkerThread
 from ._wake import WakeListener
 

@@ -15,7 +15,15 @@ from contextlib import contextmanager
 from typing import Final, NamedTuple
 
 from ._records import Compacted, MessageRecord, TimerRecord
-from ._rows import MESSAGE_COLUMNS, REQUEUE, TIMER_COLUMNS, read_message, read_timer
+from ._rows import (
+    MESSAGE_COLUMNS,
+    REQUEUE,
+    TIMER_COLUMNS,
+    message_row,
+    read_message,
+    read_timer,
+    timer_row,
+)
 
 __all__ = [
     "INSERT_MESSAGE",
@@ -26,11 +34,9 @@ __all__ = [
     "immediate",
     "COUNT_COMPACTABLE",
     "pin",
-    "message_row",
     "reading",
     "requeue_each",
     "requeue_outside",
-    "timer_row",
 ]
 
 # ON CONFLICT (id) DO NOTHING makes a repeated id a no-op; unlike INSERT OR IGNORE it still
@@ -116,30 +122,6 @@ def immediate(conn: sqlite3.Connection) -> Iterator[None]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-
-
-def message_row(m: MessageRecord, now: float) -> tuple[object, ...]:
-    """The parameters of `INSERT_MESSAGE` for `m`."""
-    return (*_shared_row(m, now), m.attempts, m.trace)
-
-
-def timer_row(timer: TimerRecord, now: float) -> tuple[object, ...]:
-    """The parameters for a timers row (`TIMER_COLUMNS`, in order) for `timer`."""
-    return (*_shared_row(timer.message, now), timer.message.trace, timer.due_at)
-
-
-def _shared_row(m: MessageRecord, now: float) -> tuple[object, ...]:
-    """The columns messages and timers share, in their order in both tables."""
-    return (
-        m.id,
-        m.recipient,
-        m.type,
-        m.body,
-        m.sender,
-        m.conversation,
-        m.cause,
-        m.created_at or now,
-    )
 
 
 def append_outside(conn: sqlite3.Connection, message: MessageRecord) -> int | None:
