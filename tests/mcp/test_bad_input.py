@@ -139,3 +139,32 @@ def test_t1_server_declarations_are_checked_when_made() -> None:
         mcp.HttpServer("http://127.0.0.1:8000/mcp", timeout=0)
     with pytest.raises(TypeError, match="StdioServer or an HttpServer"):
         mcp.Servers(search="python server.py")  # type: ignore[arg-type]
+
+
+async def test_t2_an_http_server_that_dies_mid_call_is_a_typed_error_and_no_success(
+    http_url: str, tmp_path: Path, call_log: Path
+) -> None:
+    """Over streamable HTTP the server process exits inside the call (the `die` tool): the
+    POST's connection drops with no answer. The outcome is unknown: `ToolOutcomeUnknown`, the
+    started marker and no result, the call made once (T2)."""
+    REGISTRY["http-dies"] = mcp.Servers(tools=mcp.HttpServer(http_url, timeout=20))
+    try:
+        backend = SQLiteJournal(tmp_path / "journal.db")
+        async with af.ActorSystem(journal=backend) as system:
+            caller = await system.spawn(Caller, "http-dies", name="caller", max_attempts=3)
+            with pytest.raises(af.ActorFailed) as failed:
+                await caller.ask(Call("tools", "die"), timeout=50)
+    finally:
+        del REGISTRY["http-dies"]
+    error = failed.value.__cause__
+    assert isinstance(error, mcp.ToolOutcomeUnknown)
+    assert (error.server, error.tool) == ("tools", "die")
+    assert "Connection closed" in str(error)
+    await backend.open()
+    try:
+        (letter,) = await backend.dead_letters()
+        assert letter.attempts == 1  # not retryable: dead at once (S7)
+        assert await backend.steps(letter.id) == {"mcp tools/die": b""}  # started, no result
+    finally:
+        await backend.close()
+    assert [c["tool"] for c in calls(call_log)] == ["die"]
