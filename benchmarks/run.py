@@ -123,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    rows = uvloop.run(run_all(benchmarks, sizes, progress))
+    with af.tuned_collector():  # as `actorflow run` runs a system
+        rows = uvloop.run(run_all(benchmarks, sizes, progress))
     elapsed = time.perf_counter() - started
 
     if args.json:

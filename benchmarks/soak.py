@@ -208,9 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         started = time.perf_counter()
-        samples, total = uvloop.run(
-            soak(Path(scratch), args.messages, args.actors, args.senders, every)
-        )
+        with af.tuned_collector():  # as `actorflow run` runs a system
+            samples, total = uvloop.run(
+                soak(Path(scratch), args.messages, args.actors, args.senders, every)
+            )
         elapsed = time.perf_counter() - started
     if total != args.messages:
         print(f"the actors' totals add up to {total}, expected {args.messages}", file=sys.stderr)

@@ -73,9 +73,15 @@ class ActorflowRunner:
         self._workers: list[af.ActorRef[WorkflowActor]] = []
         self._holder: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
+        self._collector = af.tuned_collector()
 
     def __enter__(self) -> ActorflowRunner:
-        self._loop.run(self._start())
+        self._collector.__enter__()  # as `actorflow run` runs a system
+        try:
+            self._loop.run(self._start())
+        except BaseException:
+            self._collector.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -83,6 +89,7 @@ class ActorflowRunner:
             self._loop.run(self._close())
         finally:
             self._loop.close()
+            self._collector.__exit__(None, None, None)
 
     async def _start(self) -> None:
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -8,6 +8,7 @@ import logging as _logging
 from ._actor import Actor as Actor
 from ._clock import Clock as Clock
 from ._codec import Codec as Codec
+from ._collector import tuned_collector as tuned_collector
 from ._context import ActorContext as ActorContext
 from ._deadletter import DeadLetter as DeadLetter
 from ._errors import ActorExists as ActorExists
@@ -84,6 +85,7 @@ __all__ = [
     "LLMCall",
     "TokenUsage",
     "run",
+    "tuned_collector",
     # errors
     "ActorflowError",
     "ActorExists",
