@@ -13,7 +13,7 @@ from click.testing import Result
 
 import actorflow as af
 from actorflow import testing
-from actorflow.journal import _reader
+from actorflow.journal import _sqlite_source
 
 from .support import (
     FAILING,
@@ -124,7 +124,7 @@ def test_requeue_twice(journal: Path) -> None:
 def test_requeue_waits_for_the_write_lock_then_says_who_holds_it(
     journal: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_reader, "BUSY_TIMEOUT", 0.05)
+    monkeypatch.setattr(_sqlite_source, "BUSY_TIMEOUT", 0.05)
     with write_lock_held(journal):
         assert_one_error_line(requeue(journal, "m-04"), 1, "another process holds the write lock")
     assert show(journal, "m-04")["status"] == "dead"  # nothing was half-done

@@ -1,0 +1,165 @@
+"""Operators' writes to a PostgreSQL journal (`_operations.Writes`, C1, J11).
+
+One checked autocommit connection (`_pg_connect.connect`); each call is one transaction, with
+the runtime's own statements (`_pg_statements`) and their notices. Whatever makes a message
+pending or takes a seq (an append, a requeue, a cancelled timer) holds the appends' advisory
+lock, as the running system's writer does, so that a reader paging by seq never finds a lower
+seq committed later. The wake-up (`wake`, `notify`) is a NOTIFY sent after the commit, outside
+any transaction: inside one it would serialise commits on the notification queue's lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from typing import Any, Final
+
+import psycopg
+
+from . import _pg_statements as sql
+from ._pg_connect import connect, shown
+from ._pg_errors import translate
+from ._pg_outside import append_outside, cancel_outside
+from ._pg_source import bind, postgres_sql
+from ._reader import DeadLetterFilters
+from ._records import Compacted, MessageRecord
+from ._rows import MESSAGE_COLUMNS, TIMER_COLUMNS, read_message, read_timer
+from ._statements import Cancellation
+
+__all__ = ["PostgresWrites", "notify"]
+
+_LOCK: Final = "SELECT pg_advisory_xact_lock(%s)"
+_NOTIFY: Final = "SELECT pg_notify(%s, '')"
+_MESSAGE: Final = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s"
+_TIMER: Final = f"SELECT {TIMER_COLUMNS} FROM timers WHERE id = %s"
+_PENDING_IN: Final = (
+    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = %s AND status = 'pending'"
+    " ORDER BY seq"
+)
+_TIMERS_IN: Final = (
+    f'SELECT {TIMER_COLUMNS} FROM timers WHERE conversation = %s ORDER BY due_at, id COLLATE "C"'
+)
+_STATUSES_IN: Final = (
+    "SELECT status, count(*) FROM messages WHERE conversation = %s GROUP BY status"
+    ' ORDER BY status COLLATE "C"'
+)
+_SNAPSHOT: Final = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+
+def notify(url: str) -> bool:
+    """Wake the systems running on the journal at `url` (J11): a NOTIFY; True once sent."""
+    conn, _ = connect(url, read_only=False)
+    try:
+        conn.execute(_NOTIFY, (sql.CHANNEL,))
+    except psycopg.Error as exc:
+        raise translate(exc, f"cannot notify {shown(url)}") from exc
+    finally:
+        conn.close()
+    return True
+
+
+class PostgresWrites:
+    """`_operations.Writes` on the PostgreSQL journal at `url`, for an operation `doing`."""
+
+    def __init__(self, url: str, doing: str) -> None:
+        self.name = shown(url)
+        self._doing = doing
+        self._conn, _ = connect(url, read_only=False)
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            yield self._conn
+        except psycopg.Error as exc:
+            raise translate(exc, f"cannot {self._doing} in {self.name}") from exc
+
+    def message(self, message_id: str) -> MessageRecord | None:
+        with self._translated() as conn:
+            row = conn.execute(_MESSAGE, (message_id,)).fetchone()
+        return None if row is None else read_message(row)
+
+    def append(self, record: MessageRecord) -> int | None:
+        return append_outside(self._conn, record, notify=False)  # `wake` notifies
+
+    def requeue(self, message_id: str) -> bool:
+        with self._translated() as conn, conn.transaction():
+            return self._requeue(conn, message_id)
+
+    def requeue_dead(self, filters: DeadLetterFilters) -> list[MessageRecord]:
+        query, params = filters.query()
+        with self._translated() as conn, conn.transaction():
+            conn.execute(_LOCK, (sql.APPEND_LOCK,))
+            rows = conn.execute(postgres_sql(query), bind(query, params)).fetchall()
+            found = [read_message(row) for row in rows]
+            return [m for m in found if self._requeue(conn, m.id)]
+
+    @staticmethod
+    def _requeue(conn: psycopg.Connection[Any], message_id: str) -> bool:
+        """Inside the caller's transaction: requeue `message_id` if dead, with its notice."""
+        conn.execute(_LOCK, (sql.APPEND_LOCK,))  # it becomes pending below the newest seq
+        if conn.execute(sql.REQUEUE, (message_id,)).rowcount != 1:
+            return False
+        conn.execute(sql.NOTICE, (message_id,))
+        return True
+
+    def cancel(
+        self,
+        *,
+        conversation: str | None,
+        message_id: str | None,
+        by: str,
+        at: float,
+        dry_run: bool,
+    ) -> Cancellation:
+        with self._translated() as conn, conn.transaction():
+            if dry_run:
+                conn.execute(_SNAPSHOT)
+            else:  # nothing appends (a timer's fire) between the reads and the cancel
+                conn.execute(_LOCK, (sql.APPEND_LOCK,))
+            if conversation is not None:
+                messages = [read_message(r) for r in conn.execute(_PENDING_IN, (conversation,))]
+                timers = [read_timer(r) for r in conn.execute(_TIMERS_IN, (conversation,))]
+                statuses = {
+                    str(status): int(n) for status, n in conn.execute(_STATUSES_IN, (conversation,))
+                }
+                found = None
+            else:
+                row = conn.execute(_MESSAGE, (message_id,)).fetchone()
+                found = None if row is None else read_message(row)
+                messages = [found] if found is not None and found.status == "pending" else []
+                timers = (
+                    [read_timer(r) for r in conn.execute(_TIMER, (message_id,))]
+                    if found is None
+                    else []
+                )
+                statuses = {}
+            if not dry_run:
+                ids = [m.id for m in messages] + [t.id for t in timers]
+                done = set(cancel_outside(conn, ids, by=by, at=at, notify=False))
+                # Under READ COMMITTED a message read pending may have been handled since.
+                messages = [m for m in messages if m.id in done]
+                timers = [t for t in timers if t.id in done]
+        return Cancellation(messages, timers, statuses, found)
+
+    def compact(self, before: float) -> Compacted:
+        with self._translated() as conn, conn.transaction():
+            steps = conn.execute(sql.DELETE_STEPS, {"before": before}).rowcount
+            messages = conn.execute(sql.DELETE_DONE, {"before": before}).rowcount
+        return Compacted(messages=messages, steps=steps, before=before)
+
+    def pin(self, conversation: str, pinned: bool) -> bool:
+        with self._translated() as conn:
+            if pinned:
+                cur = conn.execute(sql.PIN, (conversation, time.time()))
+            else:
+                cur = conn.execute(sql.UNPIN, (conversation,))
+        return cur.rowcount == 1
+
+    def wake(self) -> bool:
+        with self._translated() as conn:
+            conn.execute(_NOTIFY, (sql.CHANNEL,))
+        return True
+
+    def close(self) -> None:
+        self._conn.close()

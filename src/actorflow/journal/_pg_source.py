@@ -1,0 +1,106 @@
+"""The read model's source over a PostgreSQL journal (`_source.Source`, C1).
+
+One connection, read-only on the server (`_pg_connect.connect`); a snapshot is one
+``REPEATABLE READ, READ ONLY`` transaction. The reader's queries are written in SQLite's
+dialect and translated once each (`postgres_sql`): the translation rewrites constant text only,
+never a value (every value stays a bound parameter).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Final
+
+import psycopg
+
+from ._pg_connect import connect, shown
+from ._pg_errors import translate
+
+__all__ = ["PostgresSource", "bind", "postgres_sql"]
+
+_HINT: Final = re.compile(r" INDEXED BY \w+")
+_NUMBERED: Final = re.compile(r"\?(\d+)")
+# The size of the journal: its tables with their indexes and TOAST, in the journal's schema.
+_SIZE: Final = (
+    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class AS c"
+    " JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+)
+# The snapshot's xmax: one past the newest transaction that finished (committed or not).
+_VERSION: Final = "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+
+
+@functools.cache
+def postgres_sql(sqlite_sql: str) -> str:
+    """`sqlite_sql`, one of the read model's constant queries, in PostgreSQL's dialect.
+
+    ``?`` becomes ``%s`` and ``?N`` ``%(pN)s`` (`bind` names the parameters to match);
+    ``INDEXED BY`` hints go (PostgreSQL's planner picks the partial indexes by itself);
+    ``COLLATE BINARY`` (SQLite's byte order, its default) becomes ``COLLATE "C"``, so that text
+    sorts the same in both whatever the database's locale.
+    """
+    if "%" in sqlite_sql:  # psycopg would read it as a placeholder
+        raise ValueError(f"a '%' in a read model query: {sqlite_sql!r}")
+    text = _HINT.sub("", sqlite_sql).replace("COLLATE BINARY", 'COLLATE "C"')
+    text = _NUMBERED.sub(r"%(p\1)s", text)
+    return text.replace("?", "%s")
+
+
+def bind(sqlite_sql: str, params: Sequence[Any]) -> Sequence[Any] | Mapping[str, Any]:
+    """`params` as `postgres_sql` (sqlite_sql) takes them: by name for ``?N`` parameters."""
+    if _NUMBERED.search(sqlite_sql):
+        return {f"p{n}": value for n, value in enumerate(params, start=1)}
+    return params
+
+
+class PostgresSource:
+    """A read-only connection to the PostgreSQL journal at `url`, checked."""
+
+    def __init__(self, url: str) -> None:
+        self.name = self.location = shown(url)
+        self._conn, self.schema_version = connect(url, read_only=True)
+        self._in_snapshot = False
+
+    def rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        try:
+            return self._conn.execute(postgres_sql(sql), bind(sql, params)).fetchall()
+        except psycopg.Error as exc:
+            raise translate(exc, f"cannot read {self.name}") from exc
+
+    def iterate(self, sql: str) -> Iterator[Any]:
+        # A server-side cursor (rows come as they are read), which lives in a transaction.
+        try:
+            with self.snapshot(), self._conn.cursor(name="actorflow_reader") as cursor:
+                cursor.execute(postgres_sql(sql))
+                while rows := cursor.fetchmany(500):
+                    yield from rows
+        except psycopg.Error as exc:
+            raise translate(exc, f"cannot read {self.name}") from exc
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        if self._in_snapshot:
+            yield
+            return
+        try:
+            with self._conn.transaction():  # read only: its end commits nothing
+                self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                self._in_snapshot = True
+                try:
+                    yield
+                finally:
+                    self._in_snapshot = False
+        except psycopg.Error as exc:
+            raise translate(exc, f"cannot read {self.name}") from exc
+
+    def data_version(self) -> int:
+        return int(self.rows(_VERSION, ())[0][0])
+
+    def sizes(self) -> tuple[int, int]:
+        return int(self.rows(_SIZE, ())[0][0]), 0
+
+    def close(self) -> None:
+        self._conn.close()
