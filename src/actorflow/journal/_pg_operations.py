@@ -30,7 +30,14 @@ from ._statements import Cancellation
 __all__ = ["PostgresWrites", "notify"]
 
 _LOCK: Final = "SELECT pg_advisory_xact_lock(%s)"
-_NOTIFY: Final = "SELECT pg_notify(%s, '')"
+# The NOTIFY, and whether any other session of the database listens for it: a running
+# system's listener (`PostgresJournal`), whose last statement stays its LISTEN while it waits.
+# Only sessions of the same role (or with pg_read_all_stats) show their statement.
+_NOTIFY: Final = (
+    "SELECT pg_notify(%(channel)s, ''), EXISTS (SELECT 1 FROM pg_stat_activity"
+    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    " AND query = 'LISTEN ' || %(channel)s)"
+)
 _MESSAGE: Final = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s"
 _TIMER: Final = f"SELECT {TIMER_COLUMNS} FROM timers WHERE id = %s"
 _PENDING_IN: Final = (
@@ -48,15 +55,20 @@ _SNAPSHOT: Final = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
 def notify(url: str) -> bool:
-    """Wake the systems running on the journal at `url` (J11): a NOTIFY; True once sent."""
+    """Wake the systems running on the journal at `url` (J11): a NOTIFY, sent whether or not
+    one listens; True if a system listens for it."""
     conn, _ = connect(url, read_only=False)
     try:
-        conn.execute(_NOTIFY, (sql.CHANNEL,))
+        return _notify(conn)
     except psycopg.Error as exc:
         raise translate(exc, f"cannot notify {shown(url)}") from exc
     finally:
         conn.close()
-    return True
+
+
+def _notify(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute(_NOTIFY, {"channel": sql.CHANNEL}).fetchone()
+    return bool(row is not None and row[1])
 
 
 class PostgresWrites:
@@ -158,8 +170,7 @@ class PostgresWrites:
 
     def wake(self) -> bool:
         with self._translated() as conn:
-            conn.execute(_NOTIFY, (sql.CHANNEL,))
-        return True
+            return _notify(conn)
 
     def close(self) -> None:
         self._conn.close()

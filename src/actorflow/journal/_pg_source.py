@@ -21,7 +21,7 @@ from ._pg_errors import translate
 
 __all__ = ["PostgresSource", "bind", "postgres_sql"]
 
-_HINT: Final = re.compile(r" INDEXED BY \w+")
+_HINT: Final = re.compile(r"\s+INDEXED BY\s+\w+")
 _NUMBERED: Final = re.compile(r"\?(\d+)")
 # The size of the journal: its tables with their indexes and TOAST, in the journal's schema.
 _SIZE: Final = (
