@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
+import anyio
+import msgspec
 import psycopg
 import pytest
 
 from actorflow.cli._output import WIDTH_VARIABLE
-from actorflow.journal import journal_name
+from actorflow.journal import PostgresJournal, journal_name
 
 from ..journal.postgres_server import PostgresServer
 from .postgres_copy import copy_to_postgres
-from .support import cli, copy_journal, long_ids
+from .support import assert_one_error_line, cli, copy_journal, long_ids
 from .test_golden import CASES, LONG_ID_CASES, STEPS_CASES
 
 READS = {
@@ -216,3 +219,189 @@ def test_c1_a_read_never_writes_to_the_database(both: tuple[str, str]) -> None:
     with psycopg.connect(pg, autocommit=True) as conn:
         assert conn.execute(count).fetchone() == before
         assert conn.execute("SELECT id, status FROM messages ORDER BY seq").fetchall() == status
+
+
+# -- bad input (P3) ----------------------------------------------------------------------------
+
+EVERY_COMMAND = [
+    ["journal", "stats"],
+    ["journal", "actors"],
+    ["journal", "messages"],
+    ["journal", "dead"],
+    ["journal", "show", "m1"],
+    ["journal", "state", "a"],
+    ["journal", "tail"],
+    ["journal", "tail", "--follow"],
+    ["journal", "conversation", "c1"],
+    ["journal", "conversations"],
+    ["journal", "steps", "m1"],
+    ["journal", "timers"],
+    ["journal", "requeue", "m1"],
+    ["journal", "requeue", "--all"],
+    ["journal", "requeue", "--all", "--dry-run"],
+    ["journal", "cancel", "c1"],
+    ["journal", "cancel", "--message", "m1"],
+    ["journal", "compact", "--before", "1d"],
+    ["journal", "compact", "--before", "1d", "--dry-run"],
+    ["journal", "pin", "c1"],
+    ["journal", "unpin", "c1"],
+    ["journal", "export"],
+    ["journal", "export", "--conversation", "c1", "--bundle", "c1.bundle"],
+    ["replay", "c1"],
+    ["ui"],
+]
+"""Every command that reads or writes a journal (the journal group's, replay and ui)."""
+
+SECRET = "s3cret-Pa55"
+"""The password in the URLs below: it must never be printed."""
+
+
+@pytest.fixture(scope="module")
+def places(postgres: PostgresServer) -> dict[str, str]:
+    """URLs of what is not a journal this actorflow reads, each a database of its own."""
+    dbname = postgres.create_database()
+    role = f"reader_{dbname}"
+    postgres.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}'")
+    postgres.execute(f"GRANT ALL ON DATABASE {dbname} TO {role}")
+    postgres.execute(f"GRANT ALL ON SCHEMA public TO {role}", dbname)
+    with socket.socket() as sock:  # a port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    foreign = postgres.new_database()
+    with psycopg.connect(foreign, autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    newer = postgres.new_database()
+    with psycopg.connect(newer, autocommit=True) as conn:
+        conn.execute("CREATE TABLE actorflow_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute("INSERT INTO actorflow_meta VALUES ('schema_version', '7')")
+    return {
+        "unreachable": f"postgresql://someone:{SECRET}@127.0.0.1:{port}/journal",
+        "wrong password": postgres.tcp_url(dbname, role, SECRET + "-not"),
+        "no journal": postgres.new_database(),
+        "another application": foreign,
+        "newer schema": newer,
+    }
+
+
+EXPECTED = {
+    "unreachable": "is the PostgreSQL server running",
+    "wrong password": "check the user and password in the journal URL",
+    "no journal": "holds no actorflow journal",
+    "another application": "not an actorflow journal (invoices)",
+    "newer schema": "newer actorflow (journal schema 7",
+}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("place", list(EXPECTED))
+def test_c1_p3_bad_input_is_one_line_on_every_command_and_never_the_password(
+    place: str, places: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However it is given (--journal, the group's, $ACTORFLOW_JOURNAL), exit 1 with one line
+    saying what is wrong; the database is left as it was; a bundle is not written."""
+    monkeypatch.chdir(tmp_path)
+    url = places[place]
+    for args in EVERY_COMMAND:
+        ways = [
+            cli([*args, "--journal", url]),
+            cli(args, env={"ACTORFLOW_JOURNAL": url}),
+        ]
+        if args[0] == "journal":
+            ways.append(cli(["journal", "--journal", url, *args[1:]]))
+        for result in ways:
+            line = assert_one_error_line(result, 1, EXPECTED[place])
+            assert SECRET not in line, line
+    assert list(tmp_path.iterdir()) == []
+    if place in ("no journal", "another application"):
+        with psycopg.connect(url, autocommit=True) as conn:
+            tables = conn.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()"
+            ).fetchall()
+        assert tables == ([] if place == "no journal" else [("invoices",)])
+
+
+def test_c1_a_password_in_the_url_is_never_printed(postgres: PostgresServer) -> None:
+    dbname = postgres.create_database()
+    role = f"owner_{dbname}"
+    postgres.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}'")
+    postgres.execute(f"GRANT ALL ON DATABASE {dbname} TO {role}")
+    postgres.execute(f"GRANT ALL ON SCHEMA public TO {role}", dbname)
+    url = postgres.tcp_url(dbname, role, SECRET)
+    anyio.run(_create, url)
+    for args in (["stats"], ["stats", "--json"], ["show", "nope"], ["state", "nobody"]):
+        result = cli(["journal", *args, "--journal", url])
+        assert SECRET not in result.output
+        assert dbname in result.output
+
+
+async def _create(url: str) -> None:
+    backend = PostgresJournal(url)
+    await backend.open()
+    await backend.close()
+
+
+# -- replay (R1, R2) ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer) -> tuple[str, str]:
+    """The research team's recorded run, as a SQLite file and as a PostgreSQL journal."""
+    from examples.evals.record import record_team
+
+    from actorflow.journal import SQLiteJournal
+
+    path = tmp_path_factory.mktemp("team") / "team.db"
+    anyio.run(record_team, SQLiteJournal(path))
+    return str(path), copy_to_postgres(path, postgres.new_database())
+
+
+def replayed(journal: str, *args: str) -> tuple[int, str, str]:
+    result = cli(["replay", "task-1", "--journal", journal, *args])
+    shown = journal_name(journal)
+    return result.exit_code, normalised(result.stdout, shown), normalised(result.stderr, shown)
+
+
+@pytest.mark.parametrize(
+    "args", [[], ["--json"], ["--strict"], ["--fork-at", "llm"], ["--live", "llm,plan"]]
+)
+def test_c1_r1_replay_from_postgres_is_the_same(team: tuple[str, str], args: list[str]) -> None:
+    """The same report and exit status (a fork at a step the code asks about exits 1)."""
+    lite, pg = team
+    on_sqlite = replayed(lite, *args)
+    assert on_sqlite[1]
+    assert replayed(pg, *args) == on_sqlite
+
+
+def test_c1_r2_a_bundle_exported_from_postgres_is_the_same(
+    team: tuple[str, str], tmp_path: Path
+) -> None:
+    written = []
+    for name, journal in zip(("lite", "pg"), team, strict=True):
+        bundle = tmp_path / f"{name}.bundle"
+        args = ["export", "--conversation", "task-1", "--bundle", str(bundle)]
+        result = cli(["journal", *args, "--journal", journal])
+        assert result.exit_code == 0, result.output
+        contents = msgspec.msgpack.decode(bundle.read_bytes())
+        del contents["created_at"]  # when the bundle was written
+        written.append(contents)
+        replay = cli(["replay", "--bundle", str(bundle)])
+        assert replay.exit_code == 0, replay.output
+    assert written[0] == written[1]
+
+
+def test_c1_r2_pin_compact_and_replay_on_postgres(tmp_path: Path, postgres: PostgresServer) -> None:
+    from examples.evals.record import record_team
+
+    url = postgres.new_database()
+    anyio.run(record_team, PostgresJournal(url))
+    journal = ["--journal", url]
+    assert cli(["journal", "pin", "task-1", *journal]).stdout == (
+        "pinned conversation task-1: compaction keeps it whole\n"
+    )
+    assert cli(["journal", "compact", "--before", "0s", *journal]).exit_code == 0
+    assert cli(["replay", "task-1", *journal]).exit_code == 0
+    assert cli(["journal", "unpin", "task-1", *journal]).exit_code == 0
+    assert cli(["journal", "compact", "--before", "0s", *journal]).exit_code == 0
+    assert_one_error_line(cli(["replay", "task-1", *journal]), 1, "compacted")
+    assert_one_error_line(cli(["journal", "pin", "zzz", *journal]), 1, "no conversation 'zzz'")
