@@ -30,6 +30,7 @@ from ._rows import MESSAGE_COLUMNS, read_message
 from ._sqlite import translate
 from ._statements import (
     Cancellation,
+    CancelOrder,
     append_outside,
     cancel_outside,
     compact,
@@ -184,9 +185,7 @@ def cancel(
         raise ValueError("cancel takes a conversation or a message_id, not both or neither")
     at = time.time()
     with writing(journal, where_from, "cancel") as w:
-        found = w.cancel(
-            conversation=conversation, message_id=message_id, by=by, at=at, dry_run=dry_run
-        )
+        found = w.cancel(CancelOrder(conversation, message_id, by, at, dry_run))
         if conversation is not None and not found.statuses and not found.timers:
             raise _no_conversation(w, conversation)
         woken = bool(wake and not dry_run and (found.messages or found.timers) and w.wake())
@@ -296,16 +295,8 @@ class Writes(Protocol):
         """Requeue the dead letters `filters` selects; those changed, as they were, in order."""
         ...
 
-    def cancel(
-        self,
-        *,
-        conversation: str | None,
-        message_id: str | None,
-        by: str,
-        at: float,
-        dry_run: bool,
-    ) -> Cancellation:
-        """As `_statements.cancel_outside`: what was pending, cancelled unless `dry_run`."""
+    def cancel(self, order: CancelOrder) -> Cancellation:
+        """As `_statements.cancel_outside`: what was pending, cancelled unless a dry run."""
         ...
 
     def compact(self, before: float) -> Compacted: ...
@@ -378,24 +369,9 @@ class _SQLiteWrites:
             changed = set(requeue_each(conn, [m.id for m in found]))
         return [m for m in found if m.id in changed]
 
-    def cancel(
-        self,
-        *,
-        conversation: str | None,
-        message_id: str | None,
-        by: str,
-        at: float,
-        dry_run: bool,
-    ) -> Cancellation:
+    def cancel(self, order: CancelOrder) -> Cancellation:
         with self._translated() as conn:
-            return cancel_outside(
-                conn,
-                conversation=conversation,
-                message_id=message_id,
-                by=by,
-                at=at,
-                dry_run=dry_run,
-            )
+            return cancel_outside(conn, **order._asdict())
 
     def compact(self, before: float) -> Compacted:
         with self._translated() as conn:

@@ -19,13 +19,13 @@ import psycopg
 
 from . import _pg_statements as sql
 from ._pg_connect import connect, shown
+from ._pg_dialect import bind, postgres_sql
 from ._pg_errors import translate
 from ._pg_outside import append_outside, cancel_outside
-from ._pg_source import bind, postgres_sql
 from ._reader import DeadLetterFilters
 from ._records import Compacted, MessageRecord
-from ._rows import MESSAGE_COLUMNS, TIMER_COLUMNS, read_message, read_timer
-from ._statements import Cancellation
+from ._rows import MESSAGE_COLUMNS, read_message
+from ._statements import Cancellation, CancelOrder, cancellable
 
 __all__ = ["PostgresWrites", "notify"]
 
@@ -39,18 +39,6 @@ _NOTIFY: Final = (
     " AND query = 'LISTEN ' || %(channel)s)"
 )
 _MESSAGE: Final = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s"
-_TIMER: Final = f"SELECT {TIMER_COLUMNS} FROM timers WHERE id = %s"
-_PENDING_IN: Final = (
-    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = %s AND status = 'pending'"
-    " ORDER BY seq"
-)
-_TIMERS_IN: Final = (
-    f'SELECT {TIMER_COLUMNS} FROM timers WHERE conversation = %s ORDER BY due_at, id COLLATE "C"'
-)
-_STATUSES_IN: Final = (
-    "SELECT status, count(*) FROM messages WHERE conversation = %s GROUP BY status"
-    ' ORDER BY status COLLATE "C"'
-)
 _SNAPSHOT: Final = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
@@ -115,40 +103,20 @@ class PostgresWrites:
         conn.execute(sql.NOTICE, (message_id,))
         return True
 
-    def cancel(
-        self,
-        *,
-        conversation: str | None,
-        message_id: str | None,
-        by: str,
-        at: float,
-        dry_run: bool,
-    ) -> Cancellation:
+    def cancel(self, order: CancelOrder) -> Cancellation:
         with self._translated() as conn, conn.transaction():
-            if dry_run:
+            if order.dry_run:
                 conn.execute(_SNAPSHOT)
             else:  # nothing appends (a timer's fire) between the reads and the cancel
                 conn.execute(_LOCK, (sql.APPEND_LOCK,))
-            if conversation is not None:
-                messages = [read_message(r) for r in conn.execute(_PENDING_IN, (conversation,))]
-                timers = [read_timer(r) for r in conn.execute(_TIMERS_IN, (conversation,))]
-                statuses = {
-                    str(status): int(n) for status, n in conn.execute(_STATUSES_IN, (conversation,))
-                }
-                found = None
-            else:
-                row = conn.execute(_MESSAGE, (message_id,)).fetchone()
-                found = None if row is None else read_message(row)
-                messages = [found] if found is not None and found.status == "pending" else []
-                timers = (
-                    [read_timer(r) for r in conn.execute(_TIMER, (message_id,))]
-                    if found is None
-                    else []
-                )
-                statuses = {}
-            if not dry_run:
+            messages, timers, statuses, found = cancellable(
+                lambda query, params: conn.execute(postgres_sql(query), bind(query, params)),
+                order.conversation,
+                order.message_id,
+            )
+            if not order.dry_run:
                 ids = [m.id for m in messages] + [t.id for t in timers]
-                done = set(cancel_outside(conn, ids, by=by, at=at, notify=False))
+                done = set(cancel_outside(conn, ids, by=order.by, at=order.at, notify=False))
                 # Under READ COMMITTED a message read pending may have been handled since.
                 messages = [m for m in messages if m.id in done]
                 timers = [t for t in timers if t.id in done]

@@ -2,27 +2,23 @@
 
 One connection, read-only on the server (`_pg_connect.connect`); a snapshot is one
 ``REPEATABLE READ, READ ONLY`` transaction. The reader's queries are written in SQLite's
-dialect and translated once each (`postgres_sql`): the translation rewrites constant text only,
-never a value (every value stays a bound parameter).
+dialect and translated once each (`_pg_dialect.postgres_sql`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 import psycopg
 
 from ._pg_connect import connect, shown
+from ._pg_dialect import bind, postgres_sql
 from ._pg_errors import translate
 
-__all__ = ["PostgresSource", "bind", "postgres_sql"]
+__all__ = ["PostgresSource"]
 
-_HINT: Final = re.compile(r"\s+INDEXED BY\s+\w+")
-_NUMBERED: Final = re.compile(r"\?(\d+)")
 # The size of the journal: its tables with their indexes and TOAST, in the journal's schema.
 _SIZE: Final = (
     "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class AS c"
@@ -31,29 +27,6 @@ _SIZE: Final = (
 )
 # The snapshot's xmax: one past the newest transaction that finished (committed or not).
 _VERSION: Final = "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
-
-
-@functools.cache
-def postgres_sql(sqlite_sql: str) -> str:
-    """`sqlite_sql`, one of the read model's constant queries, in PostgreSQL's dialect.
-
-    ``?`` becomes ``%s`` and ``?N`` ``%(pN)s`` (`bind` names the parameters to match);
-    ``INDEXED BY`` hints go (PostgreSQL's planner picks the partial indexes by itself);
-    ``COLLATE BINARY`` (SQLite's byte order, its default) becomes ``COLLATE "C"``, so that text
-    sorts the same in both whatever the database's locale.
-    """
-    if "%" in sqlite_sql:  # psycopg would read it as a placeholder
-        raise ValueError(f"a '%' in a read model query: {sqlite_sql!r}")
-    text = _HINT.sub("", sqlite_sql).replace("COLLATE BINARY", 'COLLATE "C"')
-    text = _NUMBERED.sub(r"%(p\1)s", text)
-    return text.replace("?", "%s")
-
-
-def bind(sqlite_sql: str, params: Sequence[Any]) -> Sequence[Any] | Mapping[str, Any]:
-    """`params` as `postgres_sql` (sqlite_sql) takes them: by name for ``?N`` parameters."""
-    if _NUMBERED.search(sqlite_sql):
-        return {f"p{n}": value for n, value in enumerate(params, start=1)}
-    return params
 
 
 class PostgresSource:
