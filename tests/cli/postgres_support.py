@@ -1,8 +1,9 @@
-"""The same history in a PostgreSQL journal as in a SQLite one (C1): a SQLite journal copied
-row by row, its seqs, numbers and times kept, into a fresh PostgreSQL journal.
+"""Helpers of the tests on PostgreSQL journals (C1).
 
-The schema is made by `PostgresJournal` itself (opened once, closed); the rows are then copied
-as they are, so that every command can be run on both and their outputs compared.
+`copy_to_postgres`: the same history in a PostgreSQL journal as in a SQLite one, a SQLite
+journal copied row by row (its seqs, numbers and times kept) into a fresh PostgreSQL journal
+whose schema `PostgresJournal` itself made, so that every command can be run on both and their
+outputs compared. `listening`: wait until a system running on a journal can be woken.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import sqlite3
 from pathlib import Path
 
 import anyio
+import anyio.to_thread
 import psycopg
 
-from actorflow.journal import PostgresJournal
+from actorflow.journal import PostgresJournal, journal_name
 
-__all__ = ["copy_to_postgres"]
+__all__ = ["copy_to_postgres", "listening"]
 
 # Each table: the order its rows go in (PostgreSQL numbers actors and pins in that order), and
 # the identity column whose values are kept, if any.
@@ -59,3 +61,23 @@ def copy_to_postgres(source: Path, url: str) -> str:
     finally:
         lite.close()
     return url
+
+
+async def listening(journal: str) -> None:
+    """Return once a system running on `journal` can be woken: at once for a SQLite file (its
+    socket is bound before the system starts), for PostgreSQL once its listener's LISTEN ran."""
+    if journal_name(journal) == journal:  # a file's path
+        return
+
+    def look() -> bool:
+        with psycopg.connect(journal, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND query = 'LISTEN actorflow_notices'"
+            ).fetchone()
+        return row is not None and row[0] > 0
+
+    with anyio.fail_after(10):
+        # Another process's session: no event to wait on, so polled, bounded.
+        while not await anyio.to_thread.run_sync(look):  # noqa: ASYNC110
+            await anyio.sleep(0.02)

@@ -25,7 +25,7 @@ from actorflow.cli._output import WIDTH_VARIABLE
 from actorflow.journal import PostgresJournal, journal_name
 
 from ..journal.postgres_server import PostgresServer
-from .postgres_copy import copy_to_postgres
+from .postgres_support import copy_to_postgres
 from .support import assert_one_error_line, cli, copy_journal, long_ids
 from .test_golden import CASES, LONG_ID_CASES, STEPS_CASES
 

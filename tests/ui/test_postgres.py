@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from actorflow.journal import journal_name
 from actorflow.ui import UiSettings
 
-from ..cli.postgres_copy import copy_to_postgres
+from ..cli.postgres_support import copy_to_postgres
 from ..cli.support import copy_journal
 from ..journal.postgres_server import PostgresServer
 from .conftest import client_for
