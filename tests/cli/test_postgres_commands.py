@@ -21,8 +21,10 @@ import msgspec
 import psycopg
 import pytest
 
+from actorflow import JournalError
 from actorflow.cli._output import WIDTH_VARIABLE
 from actorflow.journal import PostgresJournal, journal_name
+from actorflow.journal._reader import open_source
 
 from ..journal.postgres_server import PostgresServer
 from .postgres_support import copy_to_postgres
@@ -405,3 +407,27 @@ def test_c1_r2_pin_compact_and_replay_on_postgres(tmp_path: Path, postgres: Post
     assert cli(["journal", "compact", "--before", "0s", *journal]).exit_code == 0
     assert_one_error_line(cli(["replay", "task-1", *journal]), 1, "compacted")
     assert_one_error_line(cli(["journal", "pin", "zzz", *journal]), 1, "no conversation 'zzz'")
+
+
+def test_c1_the_read_model_cannot_write_on_postgres(both: tuple[str, str]) -> None:
+    """Its connection's transactions are read-only on the server, as SQLite's mode=ro is."""
+    _, pg = both
+    source = open_source(pg)
+    try:
+        for statement in ("DELETE FROM messages", "UPDATE actors SET handled = 0"):
+            with pytest.raises(JournalError, match="read-only transaction"):
+                source.rows(statement, ())
+        with source.snapshot(), pytest.raises(JournalError, match="read-only transaction"):
+            source.rows("INSERT INTO pins (conversation, pinned_at) VALUES (?, ?)", ("m-01", 0.0))
+    finally:
+        source.close()
+    with psycopg.connect(pg, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (6,)
+
+
+def test_c1_the_url_may_come_from_the_group_or_the_environment(both: tuple[str, str]) -> None:
+    _, pg = both
+    given = cli(["journal", "messages", "--journal", pg])
+    assert given.exit_code == 0, given.output
+    assert cli(["journal", "--journal", pg, "messages"]).stdout == given.stdout
+    assert cli(["journal", "messages"], env={"ACTORFLOW_JOURNAL": pg}).stdout == given.stdout

@@ -47,8 +47,9 @@ _ACTOR_COLUMNS: Final = (
 def journal() -> None:
     """Inspect a journal: read-only, except `requeue`, `cancel` and `compact`.
 
-    The journal is the file given by the command's --journal, else by this group's (journal
-    --journal X stats), else $ACTORFLOW_JOURNAL, else ./actorflow.db.
+    The journal (a SQLite file, or a postgresql:// URL) is the one given by the command's
+    --journal, else by this group's (journal --journal X stats), else $ACTORFLOW_JOURNAL, else
+    ./actorflow.db.
     Every command works while a system is writing to the journal. Times are UTC.
     """
 

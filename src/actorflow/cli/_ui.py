@@ -1,4 +1,4 @@
-"""``actorflow ui``: the web UI over a journal file (U1, U2).
+"""``actorflow ui``: the web UI over a journal, a file or a ``postgresql://`` URL (U1, U2, C1).
 
 The journal is opened (and checked) before anything is served, so a bad path is the same one
 line as for every other command. The UI itself needs the ``ui`` extra (Starlette, uvicorn),

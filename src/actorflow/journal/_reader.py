@@ -6,7 +6,7 @@ view waits for its answer anyway), over a read-only connection (`_source.Source`
 file opened ``mode=ro``, or a PostgreSQL connection whose transactions are read-only), so
 inspecting a journal never blocks the system writing it and never changes it; the few writes
 are `_operations`. The queries are written once, in SQLite's dialect, and a PostgreSQL source
-translates them (`_pg_source.postgres_sql`). Every value a user gives is bound as an SQL
+translates them (`_pg_dialect.postgres_sql`). Every value a user gives is bound as an SQL
 parameter; the SQL text is built only from the constant fragments below.
 """
 
