@@ -431,3 +431,19 @@ def test_c1_the_url_may_come_from_the_group_or_the_environment(both: tuple[str, 
     assert given.exit_code == 0, given.output
     assert cli(["journal", "--journal", pg, "messages"]).stdout == given.stdout
     assert cli(["journal", "messages"], env={"ACTORFLOW_JOURNAL": pg}).stdout == given.stdout
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://someone:{SECRET}@[unclosed/journal",
+        f"postgresql://someone@db.invalid/journal?password={SECRET}&nonsense=1",
+    ],
+)
+def test_c1_p3_a_url_libpq_cannot_read_is_one_line_without_its_password(url: str) -> None:
+    """libpq's own message quotes the whole string: it is never passed on."""
+    for args in [*EVERY_COMMAND, ["send", "a", "T", "{}"], ["run", "tests.apps.served:main"]]:
+        line = assert_one_error_line(
+            cli([*args, "--journal", url]), 1, "is not a PostgreSQL connection string"
+        )
+        assert SECRET not in line, line

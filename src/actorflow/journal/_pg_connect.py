@@ -24,7 +24,11 @@ __all__ = ["CONNECT_TIMEOUT", "connect", "shown"]
 CONNECT_TIMEOUT: Final = 10
 """Seconds one attempt to connect may take before the server counts as unreachable."""
 
-_PASSWORD: Final = re.compile(r"(://[^:/@?#]*:)[^@/?#]*@")
+# A password in a URL's user part, or as a query or keyword parameter.
+_PASSWORDS: Final = (
+    (re.compile(r"(://[^:/@?#]*:)[^@/?#]*@"), r"\1***@"),
+    (re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)"), r"\1***"),
+)
 _INSTALL: Final = "pip install 'actorflow[postgres]'"
 
 
@@ -33,13 +37,19 @@ def shown(url: str) -> str:
     try:
         import psycopg.conninfo
     except ImportError:
-        return _PASSWORD.sub(r"\1***@", url)
+        return _masked(url)
     try:
         params = psycopg.conninfo.conninfo_to_dict(url)
-    except psycopg.ProgrammingError:  # not a URL libpq reads: shown with the password masked
-        return _PASSWORD.sub(r"\1***@", url)
+    except psycopg.ProgrammingError:  # not a string libpq reads: shown with the password masked
+        return _masked(url)
     params.pop("password", None)
     return psycopg.conninfo.make_conninfo("", **params)
+
+
+def _masked(url: str) -> str:
+    for pattern, replacement in _PASSWORDS:
+        url = pattern.sub(replacement, url)
+    return url
 
 
 def connect(url: str, *, read_only: bool) -> tuple[psycopg.Connection[Any], int]:
@@ -62,8 +72,8 @@ def connect(url: str, *, read_only: bool) -> tuple[psycopg.Connection[Any], int]
     name = shown(url)
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
-    except psycopg.ProgrammingError as exc:  # not a URL libpq can parse
-        raise JournalError(f"{name} is not a PostgreSQL URL libpq can read") from exc
+    except psycopg.ProgrammingError as exc:  # its text quotes the URL, password too
+        raise JournalError(f"{name} is not a PostgreSQL connection string libpq can read") from exc
     except psycopg.Error as exc:
         raise translate(exc, f"cannot connect to {name}") from exc
     try:

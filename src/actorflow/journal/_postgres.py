@@ -27,6 +27,7 @@ import tenacity
 from .._crashpoints import crash_point
 from .._errors import JournalCorrupt, JournalError, JournalSchemaError, JournalUnavailable
 from . import _rows
+from ._pg_connect import shown
 from ._pg_dialect import bind, postgres_sql
 from ._pg_schema import MIGRATIONS, SCHEMA_VERSION
 from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord, TurnRecord
@@ -120,9 +121,9 @@ class PostgresJournal:
             raise ValueError(f"readers must be at least 1, not {readers!r}")
         try:
             params = psycopg.conninfo.conninfo_to_dict(conninfo)
-        except psycopg.ProgrammingError as exc:
+        except psycopg.ProgrammingError as exc:  # its text quotes the string, password too
             raise JournalError(
-                f"{conninfo!r} is not a PostgreSQL connection string: {exc}"
+                f"{shown(conninfo)} is not a PostgreSQL connection string libpq can read"
             ) from exc
         self.conninfo = conninfo
         self.readers = readers
