@@ -17,9 +17,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from click.testing import Result
 
+from .postgres_support import listening
 from .support import assert_one_error_line, cli, copy_journal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -238,8 +240,9 @@ def next_line(proc: subprocess.Popen[str]) -> str:
 
 
 @pytest.mark.timeout(90)
-def test_a_running_system_never_handles_what_was_cancelled(tmp_path: Path) -> None:
-    path = str(tmp_path / "desk.db")
+def test_a_running_system_never_handles_what_was_cancelled(new_journal: str) -> None:
+    """On a SQLite file and on PostgreSQL (C1: its wake-up a NOTIFY after the commit)."""
+    path = new_journal
     proc = subprocess.Popen(
         [sys.executable, "-m", "actorflow", "run", "tests.apps.desk:main", "--journal", path],
         cwd=ROOT,
@@ -250,6 +253,7 @@ def test_a_running_system_never_handles_what_was_cancelled(tmp_path: Path) -> No
     )
     try:
         assert next_line(proc) == "ready"
+        anyio.run(listening, path)
 
         def send(*args: str) -> None:
             sent = actorflow("send", *args, "--journal", path)

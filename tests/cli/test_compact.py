@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -116,3 +117,48 @@ async def test_p2_j10_compact_while_a_system_runs(tmp_path: Path) -> None:
     state = cli(["journal", "state", "kept", "--json", "--journal", str(path)])
     assert json.loads(state.stdout)["state"]["notes"] == [f"n{i}" for i in range(25)]
     assert len(ids(path)) == 5
+
+
+def json_lines(args: list[str], url: str) -> list[Any]:
+    result = cli(["journal", *args, "--json", "--journal", url])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.mark.anyio
+async def test_c1_j10_r2_compact_keeps_a_pinned_conversation_while_a_system_runs(
+    new_journal: str,
+) -> None:
+    """On a SQLite file and on PostgreSQL (C1)."""
+    url = new_journal
+
+    def journal(*args: str) -> list[Any]:
+        return json_lines(list(args), url)
+
+    async with af.ActorSystem(journal=url) as system:
+        ref = await system.spawn(Notebook, name="kept")
+        for i in range(20):
+            await ref.tell(Note(f"n{i}"), id=f"n-{i}")
+        await testing.wait_idle(system)
+        pinned = await anyio.to_thread.run_sync(cli, ["journal", "pin", "n-3", "--journal", url])
+        assert pinned.stdout == "pinned conversation n-3: compaction keeps it whole\n"
+        (old,) = await anyio.to_thread.run_sync(journal, "compact", "--before", "2025-01-01")
+        assert (old["messages"], old["steps"]) == (0, 0)
+        (would,) = await anyio.to_thread.run_sync(
+            journal, "compact", "--before", "2999-01-01", "--dry-run"
+        )
+        (done,) = await anyio.to_thread.run_sync(journal, "compact", "--before", "2999-01-01")
+        assert would["messages"] == done["messages"] == 19  # n-3 is pinned
+        for i in range(20, 25):  # the system goes on writing after the compaction
+            await ref.tell(Note(f"n{i}"), id=f"n-{i}")
+        await testing.wait_idle(system)
+        left = await anyio.to_thread.run_sync(journal, "messages")
+        assert [m["id"] for m in left] == ["n-24", "n-23", "n-22", "n-21", "n-20", "n-3"]
+        unpinned = await anyio.to_thread.run_sync(
+            cli, ["journal", "unpin", "n-3", "--journal", url]
+        )
+        assert unpinned.stdout == "unpinned conversation n-3\n"
+        (last,) = await anyio.to_thread.run_sync(journal, "compact", "--before", "2999-01-01")
+        assert last["messages"] == 6
+    (state,) = json_lines(["state", "kept"], url)
+    assert state["state"]["notes"] == [f"n{i}" for i in range(25)]

@@ -53,8 +53,9 @@ async def test_reads_work_while_a_system_writes(tmp_path: Path) -> None:
         assert stats["wal_bytes"] > 0  # read while the system's WAL was in use
 
 
-async def test_p2_tail_follow_prints_new_commits_until_ctrl_c(tmp_path: Path) -> None:
-    path = tmp_path / "follow.db"
+async def test_p2_tail_follow_prints_new_commits_until_ctrl_c(new_journal: str) -> None:
+    """On a SQLite file and on PostgreSQL (C1: its data version the snapshot's xmax)."""
+    path = new_journal
     async with af.ActorSystem(journal=path) as system:
         ref = await system.spawn(Notebook, name="followed")
         await ref.tell(Note("before"), id="t-0")

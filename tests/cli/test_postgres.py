@@ -1,6 +1,6 @@
-"""The CLI on a PostgreSQL journal (J12, P1, P3): `actorflow run --journal postgresql://...` as
-a real process, its bad input as one line, and the journal commands' one line saying they read
-SQLite files in this version."""
+"""The CLI on a PostgreSQL journal (J12, P1, P3, C1): `actorflow run --journal postgresql://...`
+as a real process, its bad input as one line, and `actorflow send` to it. The journal commands,
+replay and the UI on one: test_postgres_commands."""
 
 from __future__ import annotations
 
@@ -15,10 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from actorflow.cli._options import POSTGRES_NOT_YET
-
 from ..journal.postgres_server import PostgresServer
-from .support import assert_one_error_line, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,47 +101,6 @@ def test_p3_run_on_another_applications_database_or_a_newer_journal_is_one_line(
         conn.execute("CREATE TABLE actorflow_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         conn.execute("INSERT INTO actorflow_meta VALUES ('schema_version', '7')")
     _one_line_exit_1(newer, "newer actorflow", "schema 7")
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["journal", "stats"],
-        ["journal", "actors"],
-        ["journal", "messages"],
-        ["journal", "dead"],
-        ["journal", "show", "m1"],
-        ["journal", "state", "a"],
-        ["journal", "tail"],
-        ["journal", "conversation", "c1"],
-        ["journal", "conversations"],
-        ["journal", "steps", "m1"],
-        ["journal", "timers"],
-        ["journal", "requeue", "m1"],
-        ["journal", "requeue", "--all"],
-        ["journal", "cancel", "c1"],
-        ["journal", "cancel", "--message", "m1"],
-        ["journal", "compact", "--before", "1d"],
-        ["journal", "pin", "c1"],
-        ["journal", "unpin", "c1"],
-        ["journal", "export"],
-        ["journal", "export", "--conversation", "c1", "--bundle", "c1.bundle"],
-        ["replay", "c1"],
-        ["ui"],
-    ],
-)
-def test_p3_the_journal_commands_say_they_read_sqlite_files_in_this_version(
-    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every command that reads or writes a journal file (the journal group's, replay --journal
-    and ui) refuses a postgresql:// journal in one line, exit 1, however it was given."""
-    monkeypatch.chdir(tmp_path)  # a bundle would be written here; none is
-    url = "postgresql://someone@localhost/journal"
-    assert_one_error_line(cli([*args, "--journal", url]), 1, POSTGRES_NOT_YET)
-    assert_one_error_line(cli(args, env={"ACTORFLOW_JOURNAL": url}), 1, POSTGRES_NOT_YET)
-    if args[0] == "journal":  # the group's --journal
-        assert_one_error_line(cli(["journal", "--journal", url, *args[1:]]), 1, POSTGRES_NOT_YET)
-    assert list(tmp_path.iterdir()) == []
 
 
 def _send(*args: str) -> subprocess.CompletedProcess[str]:

@@ -13,8 +13,9 @@ from click.testing import Result
 
 import actorflow as af
 from actorflow import testing
-from actorflow.journal import _reader
+from actorflow.journal import _sqlite_source
 
+from .postgres_support import listening
 from .support import (
     FAILING,
     FIXED,
@@ -27,11 +28,11 @@ from .support import (
 )
 
 
-def requeue(path: Path, message_id: str) -> Result:
+def requeue(path: Path | str, message_id: str) -> Result:
     return cli(["journal", "requeue", message_id, "--journal", str(path)])
 
 
-def show(path: Path, message_id: str) -> dict[str, Any]:
+def show(path: Path | str, message_id: str) -> dict[str, Any]:
     result = cli(["journal", "show", message_id, "--journal", str(path), "--json"])
     assert result.exit_code == 0, result.output
     shown: dict[str, Any] = json.loads(result.stdout)
@@ -39,8 +40,9 @@ def show(path: Path, message_id: str) -> dict[str, Any]:
 
 
 @pytest.mark.anyio
-async def test_a_requeued_dead_letter_is_picked_up_by_the_running_system(tmp_path: Path) -> None:
-    path = tmp_path / "requeue.db"
+async def test_a_requeued_dead_letter_is_picked_up_by_the_running_system(new_journal: str) -> None:
+    """On a SQLite file and on PostgreSQL (C1: its wake-up a NOTIFY after the commit)."""
+    path = new_journal
     FAILING["on"] = True
     fixed = FIXED["flaky"] = anyio.Event()
     try:
@@ -53,6 +55,7 @@ async def test_a_requeued_dead_letter_is_picked_up_by_the_running_system(tmp_pat
             assert (dead["status"], dead["attempts"]) == ("dead", 2)
             assert dead["error"] == "RuntimeError: flaky"
 
+            await listening(path)
             FAILING["on"] = False  # the cause is fixed; the requeue wakes the system (J11)
             result = await anyio.to_thread.run_sync(requeue, path, "f-1")
             assert result.exit_code == 0, result.output
@@ -124,7 +127,7 @@ def test_requeue_twice(journal: Path) -> None:
 def test_requeue_waits_for_the_write_lock_then_says_who_holds_it(
     journal: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_reader, "BUSY_TIMEOUT", 0.05)
+    monkeypatch.setattr(_sqlite_source, "BUSY_TIMEOUT", 0.05)
     with write_lock_held(journal):
         assert_one_error_line(requeue(journal, "m-04"), 1, "another process holds the write lock")
     assert show(journal, "m-04")["status"] == "dead"  # nothing was half-done

@@ -15,7 +15,7 @@ from click.testing import Result
 
 import actorflow as af
 from actorflow import testing
-from actorflow.journal import _reader
+from actorflow.journal import _sqlite_source
 
 from .support import FAILING, FIXED, Fail, Notebook, assert_one_error_line, cli, write_lock_held
 
@@ -146,7 +146,7 @@ def test_p3_requeue_bad_command_lines(journal: Path, args: list[str], fragment: 
 def test_a_locked_journal_is_one_line_and_nothing_half_done(
     three_dead: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_reader, "BUSY_TIMEOUT", 0.05)
+    monkeypatch.setattr(_sqlite_source, "BUSY_TIMEOUT", 0.05)
     with write_lock_held(three_dead):
         assert_one_error_line(requeue(three_dead, "--all"), 1, "another process holds the write")
     assert {statuses(three_dead)[m][0] for m in ("m-01", "m-03", "m-04")} == {"dead"}

@@ -18,7 +18,7 @@ import pytest
 from click.testing import Result
 
 from actorflow.durable import ActorOptions
-from actorflow.journal import _reader
+from actorflow.journal import _sqlite_source
 
 from .support import assert_one_error_line, cli, restart_until_fixed, write_lock_held
 
@@ -302,7 +302,7 @@ def test_send_checks_the_file_first(tmp_path: Path) -> None:
 def test_send_waits_for_the_write_lock_then_says_who_holds_it(
     journal: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_reader, "BUSY_TIMEOUT", 0.05)
+    monkeypatch.setattr(_sqlite_source, "BUSY_TIMEOUT", 0.05)
     with write_lock_held(journal):
         assert_one_error_line(
             send(journal, "alice", "cli.Note", '{"text": "x"}', "--id", "l-1"),

@@ -9,13 +9,12 @@ is already running finishes, and its turn commits as done (J3).
 from __future__ import annotations
 
 import getpass
-from pathlib import Path
 from typing import Any, Final
 
 import click
 
 from ..journal import Cancelled, MessageRecord, TimerRecord, cancel
-from ._options import journal_option, json_option, where_from
+from ._options import Journal, journal_option, json_option, where_from
 from ._output import Column, Output, iso_time, message_summary, table_time
 from ._params import FILTER_TEXT, ID
 
@@ -54,7 +53,7 @@ def cancel_command(
     message_id: str | None,
     dry_run: bool,
     by: str | None,
-    journal_path: Path,
+    journal_path: Journal,
     as_json: bool,
 ) -> None:
     """Cancel the pending messages and timers of a conversation, or one message or timer

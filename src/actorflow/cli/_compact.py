@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..journal import compact_before, file_sizes
-from ._options import journal_option, json_option, open_journal, where_from
+from ._options import Journal, journal_option, json_option, open_journal, where_from
 from ._output import Output, iso_time, table_time
 from ._params import TIME
 
@@ -29,7 +29,7 @@ __all__ = ["compact"]
 @click.option("--dry-run", is_flag=True, help="Count what would be removed; change nothing.")
 @journal_option
 @json_option
-def compact(before: float, dry_run: bool, journal_path: Path, as_json: bool) -> None:
+def compact(before: float, dry_run: bool, journal_path: Journal, as_json: bool) -> None:
     """Remove done messages older than TIME, and their step results (writes to the journal).
 
     Kept: every actor and its state, pending and dead messages, timers, and the step results of
@@ -41,9 +41,9 @@ def compact(before: float, dry_run: bool, journal_path: Path, as_json: bool) -> 
     if dry_run:
         _dry_run(before, journal_path, as_json)
         return
-    size_before, wal_before = file_sizes(journal_path)
+    size_before, wal_before = _sizes(journal_path)
     removed = compact_before(journal_path, before, where_from=where_from())
-    size_after, wal_after = file_sizes(journal_path)
+    size_after, wal_after = _sizes(journal_path)
     out = Output()
     if as_json:
         out.json(
@@ -62,6 +62,12 @@ def compact(before: float, dry_run: bool, journal_path: Path, as_json: bool) -> 
         f" {removed.steps:,} step result{'' if removed.steps == 1 else 's'} older than"
         f" {table_time(removed.before)} UTC"
     )
+    if isinstance(journal_path, str):  # PostgreSQL: its tables and indexes; autovacuum
+        out.line(
+            f"journal size {size_after:,} bytes (its tables and indexes), was {size_before:,}:"
+            " the server's autovacuum makes the freed room reusable for new rows"
+        )
+        return
     out.line(
         f"journal size {size_after:,} bytes (+ {wal_after:,} in the WAL file), was"
         f" {size_before:,} (+ {wal_before:,}): freed pages are reused for new rows, the file"
@@ -69,7 +75,15 @@ def compact(before: float, dry_run: bool, journal_path: Path, as_json: bool) -> 
     )
 
 
-def _dry_run(before: float, journal_path: Path, as_json: bool) -> None:
+def _sizes(journal: Journal) -> tuple[int, int]:
+    """The journal's size and its WAL file's (a PostgreSQL journal's: its tables', 0)."""
+    if isinstance(journal, Path):
+        return file_sizes(journal)
+    with open_journal(journal) as j:
+        return j.sizes()
+
+
+def _dry_run(before: float, journal_path: Journal, as_json: bool) -> None:
     with open_journal(journal_path) as j:
         would = j.compactable(before)
     out = Output()

@@ -7,14 +7,14 @@ created relative to the conversation's first message and how long it took until 
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any, Final
 
 import click
 
 from ..journal import JournalReader, MessageRecord, conversation_tree, duration
+from ..journal._reader import journal_name
 from ._errors import Failure
-from ._options import journal_option, json_option, where_from
+from ._options import Journal, journal_option, json_option, where_from
 from ._output import STATUS_STYLES, Column, Output, message_summary, table_time
 from ._params import ID
 from ._tree import COLLAPSE_AT, Below, Chain, Line, More, Shown, tree_lines
@@ -57,7 +57,7 @@ def conversation(
     depth: int | None,
     limit: int | None,
     expand: bool,
-    journal_path: Path,
+    journal_path: Journal,
     as_json: bool,
 ) -> None:
     """A conversation as a tree across actors: each message under the one that sent it.
@@ -73,8 +73,8 @@ def conversation(
         records = j.conversation(key)
     if not records:
         raise Failure(
-            f"no conversation or message with id {key!r} in {journal_path}; find ids with:"
-            " actorflow journal messages"
+            f"no conversation or message with id {key!r} in {journal_name(journal_path)}; find"
+            " ids with: actorflow journal messages"
         )
     roots = conversation_tree(records)
     start = min(m.created_at for m in records)

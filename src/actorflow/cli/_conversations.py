@@ -7,13 +7,12 @@ happened in it (a message created or done).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Final, get_args
 
 import click
 
 from ..journal import ConversationFilters, ConversationSummary, MessageStatus, duration
-from ._options import journal_option, json_option, limit_option, once, open_journal
+from ._options import Journal, journal_option, json_option, limit_option, once, open_journal
 from ._output import Column, Output, iso_time, table_time
 from ._params import NAME, TIME
 
@@ -66,7 +65,7 @@ _COLUMNS: Final = (
 @limit_option(50, "conversations")
 @json_option
 def conversations(
-    journal_path: Path,
+    journal_path: Journal,
     status: Any,
     actor: str | None,
     since: float | None,

@@ -4,16 +4,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Final
 
 import click
 
-from ..journal import DeadLetterFilters, MessageRecord, requeue, requeue_dead
+from ..journal import DeadLetterFilters, MessageRecord, requeue, requeue_dead, wake
 from ..journal._operations import not_dead
 from ..journal._reader import unknown_message
-from ..journal._wake import wake
-from ._options import journal_option, json_option, limit_option, once, open_journal, where_from
+from ._options import (
+    Journal,
+    journal_option,
+    json_option,
+    limit_option,
+    once,
+    open_journal,
+    where_from,
+)
 from ._output import Column, Output, message_full, message_summary, table_time
 from ._params import FILTER_TEXT, ID, NAME, TIME
 
@@ -37,7 +43,7 @@ _DEAD_COLUMNS: Final = (
 @journal_option
 @limit_option(50, "dead letters")
 @json_option
-def dead(journal_path: Path, limit: int, as_json: bool) -> None:
+def dead(journal_path: Journal, limit: int, as_json: bool) -> None:
     """Dead letters, newest first, with their errors (see `show ID` for the traceback)."""
     with open_journal(journal_path) as j:
         letters = j.dead_letters(limit=limit)
@@ -101,7 +107,7 @@ def requeue_command(
     type_: str | None,
     since: float | None,
     dry_run: bool,
-    journal_path: Path,
+    journal_path: Journal,
     as_json: bool,
 ) -> None:
     """Make dead letters pending again, their attempts reset (writes to the journal).
@@ -160,7 +166,7 @@ def requeue_command(
         )
 
 
-def _one(journal_path: Path, message_id: str, *, dry_run: bool) -> list[MessageRecord]:
+def _one(journal_path: Journal, message_id: str, *, dry_run: bool) -> list[MessageRecord]:
     if not dry_run:
         return [requeue(journal_path, message_id, where_from=where_from())]
     with open_journal(journal_path) as j:

@@ -20,7 +20,7 @@ from ._conversation import conversation
 from ._conversations import conversations
 from ._dead import dead, requeue_command
 from ._messages import messages, show, tail
-from ._options import group_journal_option, journal_option, json_option, open_journal
+from ._options import Journal, group_journal_option, journal_option, json_option, open_journal
 from ._output import Column, Output, iso_time, message_full, pretty_json, table_time
 from ._params import ID, NAME
 from ._pin import pin, unpin
@@ -47,8 +47,9 @@ _ACTOR_COLUMNS: Final = (
 def journal() -> None:
     """Inspect a journal: read-only, except `requeue`, `cancel` and `compact`.
 
-    The journal is the file given by the command's --journal, else by this group's (journal
-    --journal X stats), else $ACTORFLOW_JOURNAL, else ./actorflow.db.
+    The journal (a SQLite file, or a postgresql:// URL) is the one given by the command's
+    --journal, else by this group's (journal --journal X stats), else $ACTORFLOW_JOURNAL, else
+    ./actorflow.db.
     Every command works while a system is writing to the journal. Times are UTC.
     """
 
@@ -59,7 +60,7 @@ def journal() -> None:
 @journal.command()
 @journal_option
 @json_option
-def stats(journal_path: Path, as_json: bool) -> None:
+def stats(journal_path: Journal, as_json: bool) -> None:
     """Summary: size, schema, messages by status, actors, dead letters, oldest pending."""
     with open_journal(journal_path) as j:
         summary = j.stats()
@@ -77,8 +78,13 @@ def stats(journal_path: Path, as_json: bool) -> None:
     counts = summary.messages
     out.fields(
         [
-            ("file", summary.file),
-            ("size", f"{summary.size_bytes:,} bytes (+ {summary.wal_bytes:,} in the WAL file)"),
+            ("file" if isinstance(journal_path, Path) else "database", summary.file),
+            (
+                "size",
+                f"{summary.size_bytes:,} bytes (+ {summary.wal_bytes:,} in the WAL file)"
+                if isinstance(journal_path, Path)
+                else f"{summary.size_bytes:,} bytes (its tables and indexes)",
+            ),
             ("schema version", str(summary.schema_version)),
             (
                 "messages",
@@ -104,7 +110,7 @@ def stats(journal_path: Path, as_json: bool) -> None:
 @journal.command()
 @journal_option
 @json_option
-def actors(journal_path: Path, as_json: bool) -> None:
+def actors(journal_path: Journal, as_json: bool) -> None:
     """Durable actors: kind, state size, pending messages, messages handled, last activity."""
     with open_journal(journal_path) as j:
         summaries = j.actor_summaries()
@@ -155,7 +161,7 @@ def _state_size(a: ActorSummary) -> str:
 @click.argument("actor", type=NAME)
 @journal_option
 @json_option
-def state(actor: str, journal_path: Path, as_json: bool) -> None:
+def state(actor: str, journal_path: Journal, as_json: bool) -> None:
     """An actor's last committed state, decoded to JSON (null if it has none yet)."""
     with open_journal(journal_path) as j:
         record = j.actor(actor)
@@ -195,7 +201,7 @@ def state(actor: str, journal_path: Path, as_json: bool) -> None:
     " --bundle FILE replays it).",
 )
 def export(
-    journal_path: Path, as_json: bool, conversation: str | None, bundle: Path | None
+    journal_path: Journal, as_json: bool, conversation: str | None, bundle: Path | None
 ) -> None:
     """Every message, then every actor, as JSON lines, from one consistent snapshot.
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any, Final
 
 import click
@@ -13,7 +12,7 @@ import click
 from ..journal import MessageFilters, MessageRecord
 from ..journal._reader import unknown_message
 from ..journal._rows import STATUSES
-from ._options import journal_option, json_option, limit_option, once, open_journal
+from ._options import Journal, journal_option, json_option, limit_option, once, open_journal
 from ._output import (
     STATUS_STYLES,
     Column,
@@ -88,7 +87,7 @@ _MESSAGE_COLUMNS: Final = (
 @limit_option(50, "messages")
 @json_option
 def messages(
-    journal_path: Path,
+    journal_path: Journal,
     actor: str | None,
     type_: str | None,
     status: Any,
@@ -146,7 +145,7 @@ def _message_row(m: MessageRecord) -> tuple[str, ...]:
 @click.option("--full", is_flag=True, help=f"Print long step results whole (cut at {PREVIEW}).")
 @journal_option
 @json_option
-def show(message_id: str, full: bool, journal_path: Path, as_json: bool) -> None:
+def show(message_id: str, full: bool, journal_path: Journal, as_json: bool) -> None:
     """One message in full: every column, its body decoded to JSON, its error and traceback,
     and the steps it recorded (--json: each with its whole result)."""
     with open_journal(journal_path) as j, j.snapshot():
@@ -219,7 +218,7 @@ def _cancelled(m: MessageRecord) -> str:
     help="Show this many of the newest messages first (0: only new ones, with --follow).",
 )
 @json_option
-def tail(journal_path: Path, follow: bool, limit: int, as_json: bool) -> None:
+def tail(journal_path: Journal, follow: bool, limit: int, as_json: bool) -> None:
     """The newest messages, oldest first; with --follow, then every new one until Ctrl-C.
 
     A message is printed once, with the status it had then. --follow looks for commits every

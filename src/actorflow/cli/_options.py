@@ -1,9 +1,9 @@
-"""The options several commands share: which journal file (and where its path came from), and
-``--json``.
+"""The options several commands share: which journal (and where it came from), and ``--json``.
 
-The journal file is, first to last: a command's own ``--journal``, the ``journal`` group's
-(``actorflow journal --journal X stats``), ``$ACTORFLOW_JOURNAL``, ``./actorflow.db``. An error
-about the path mentions the environment variable only when the path came from it."""
+The journal is a SQLite file's path or a ``postgresql://`` URL (C1), first to last: a
+command's own ``--journal``, the ``journal`` group's (``actorflow journal --journal X stats``),
+``$ACTORFLOW_JOURNAL``, ``./actorflow.db``. An error about the path mentions the environment
+variable only when the path came from it."""
 
 from __future__ import annotations
 
@@ -16,16 +16,14 @@ import click
 
 from ..journal import JournalReader
 from ..journal._postgres import is_postgres_url
-from ._errors import Failure
 
 __all__ = [
     "DEFAULT_JOURNAL",
     "JOURNAL_VARIABLE",
-    "POSTGRES_NOT_YET",
+    "Journal",
     "JournalOption",
     "group_journal_option",
     "journal_option",
-    "journal_or_url_option",
     "once",
     "json_option",
     "limit_option",
@@ -39,10 +37,8 @@ DEFAULT_JOURNAL: Final = "actorflow.db"
 
 JOURNAL_VARIABLE: Final = "ACTORFLOW_JOURNAL"
 
-POSTGRES_NOT_YET: Final = (
-    "the journal commands read SQLite journal files in this version, not a PostgreSQL journal"
-    " (reading one with them comes next); `actorflow run --journal postgresql://...` runs on it"
-)
+Journal = Path | str
+"""A command's journal: a SQLite file's `Path`, or a ``postgresql://`` URL (a str)."""
 
 _GROUP_JOURNAL: Final = "actorflow.group_journal"
 """Where the ``journal`` group's ``--journal`` leaves its path for the command below (ctx.meta)."""
@@ -60,19 +56,8 @@ class JournalOption(click.Option):
 
 
 def journal_option(command: F) -> F:
-    """``--journal PATH``, else the group's, else ``$ACTORFLOW_JOURNAL``, else ``./actorflow.db``:
-    `journal_path`. A ``postgresql://`` URL is refused with one line (exit 1)."""
-    return _journal_option(command, _sqlite_path, "The journal file.")
-
-
-def journal_or_url_option(command: F) -> F:
-    """`journal_option` that also takes a ``postgresql://`` URL (a str; a path is a `Path`)."""
-    return _journal_option(
-        command, _path_or_url, "The journal: a SQLite file, or a postgresql:// URL."
-    )
-
-
-def _journal_option(command: F, callback: Callable[..., Any], help_text: str) -> F:
+    """``--journal PATH|URL``, else the group's, else ``$ACTORFLOW_JOURNAL``, else
+    ``./actorflow.db``: `journal_path`, a `Journal`."""
     # A str, not a Path: Path would fold the '//' of a postgresql:// URL before the callback.
     return click.option(
         "--journal",
@@ -83,20 +68,12 @@ def _journal_option(command: F, callback: Callable[..., Any], help_text: str) ->
         envvar=JOURNAL_VARIABLE,
         show_envvar=True,
         show_default=True,
-        callback=callback,
-        help=help_text,
+        callback=_path_or_url,
+        help="The journal: a SQLite file, or a postgresql:// URL.",
     )(command)
 
 
-def _sqlite_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
-    """The journal file's path; a ``postgresql://`` URL is refused with one line (exit 1)."""
-    chosen = _or_the_groups(ctx, value)
-    if is_postgres_url(chosen):
-        raise Failure(POSTGRES_NOT_YET)
-    return Path(chosen)
-
-
-def _path_or_url(ctx: click.Context, param: click.Parameter, value: str) -> Path | str:
+def _path_or_url(ctx: click.Context, param: click.Parameter, value: str) -> Journal:
     """The journal file's path, or a ``postgresql://`` URL as given."""
     chosen = _or_the_groups(ctx, value)
     return chosen if is_postgres_url(chosen) else Path(chosen)
@@ -112,7 +89,8 @@ def group_journal_option(group: F) -> F:
         expose_value=False,
         is_eager=True,
         callback=_keep_for_commands,
-        help="The journal file of the command below (its own --journal wins).",
+        help="The journal (a file, or a postgresql:// URL) of the command below (its own"
+        " --journal wins).",
     )(group)
 
 
@@ -149,7 +127,7 @@ def json_option(command: F) -> F:
 
 
 def where_from() -> str:
-    """How the current command's journal path was chosen, for the error of a missing file."""
+    """How the current command's journal was chosen, for the error of a missing file."""
     source = click.get_current_context().get_parameter_source("journal_path")
     if source is click.core.ParameterSource.ENVIRONMENT:
         return " (from ACTORFLOW_JOURNAL)"
@@ -169,6 +147,6 @@ def limit_option(default: int, what: str) -> Callable[[F], F]:
     )
 
 
-def open_journal(journal_path: Path) -> AbstractContextManager[JournalReader]:
+def open_journal(journal_path: Journal) -> AbstractContextManager[JournalReader]:
     """Open the journal read-only; a missing file's error says where its path came from."""
     return JournalReader.open(journal_path, where_from=where_from())

@@ -3,12 +3,10 @@ so that it stays replayable (``actorflow replay ID``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..journal import pin_conversation
-from ._options import journal_option, where_from
+from ._options import Journal, journal_option, where_from
 from ._output import Output
 from ._params import FILTER_TEXT
 
@@ -18,7 +16,7 @@ __all__ = ["pin", "unpin"]
 @click.command()
 @click.argument("conversation", metavar="ID", type=FILTER_TEXT)
 @journal_option
-def pin(conversation: str, journal_path: Path) -> None:
+def pin(conversation: str, journal_path: Journal) -> None:
     """Pin conversation ID: compaction keeps all its messages, steps and states (writes)."""
     changed = pin_conversation(journal_path, conversation, where_from=where_from())
     Output().line(
@@ -31,7 +29,7 @@ def pin(conversation: str, journal_path: Path) -> None:
 @click.command()
 @click.argument("conversation", metavar="ID", type=FILTER_TEXT)
 @journal_option
-def unpin(conversation: str, journal_path: Path) -> None:
+def unpin(conversation: str, journal_path: Journal) -> None:
     """Unpin conversation ID: compaction may remove it again once it is done (writes)."""
     changed = pin_conversation(journal_path, conversation, False, where_from=where_from())
     Output().line(

@@ -22,6 +22,7 @@ import msgspec
 
 from .._errors import ReplayError
 from ..durable import ActorOptions
+from ..journal import journal_name
 from ..replay import (
     Recording,
     Replay,
@@ -34,7 +35,7 @@ from ..replay import (
     write_bundle,
 )
 from ._errors import Failure
-from ._options import journal_option, json_option, where_from
+from ._options import Journal, journal_option, json_option, where_from
 from ._output import Column, Output
 from ._params import FILTER_TEXT
 
@@ -94,7 +95,7 @@ __all__ = ["export_bundle", "replay_command"]
 @json_option
 def replay_command(
     conversation: str | None,
-    journal_path: Path,
+    journal_path: Journal,
     bundle: Path | None,
     app: str | None,
     strict: bool,
@@ -142,7 +143,7 @@ def replay_command(
         raise SystemExit(1)
 
 
-def export_bundle(journal_path: Path, conversation: str, bundle: Path) -> None:
+def export_bundle(journal_path: Journal, conversation: str, bundle: Path) -> None:
     """``actorflow journal export --conversation ID --bundle FILE``."""
     recording = _recording(conversation, journal_path, None)
     size = write_bundle(recording, bundle)
@@ -153,7 +154,7 @@ def export_bundle(journal_path: Path, conversation: str, bundle: Path) -> None:
     )
 
 
-def _recording(conversation: str | None, journal_path: Path, bundle: Path | None) -> Recording:
+def _recording(conversation: str | None, journal_path: Journal, bundle: Path | None) -> Recording:
     try:
         if bundle is not None:
             recording = read_bundle(bundle)
@@ -168,7 +169,7 @@ def _recording(conversation: str | None, journal_path: Path, bundle: Path | None
         try:
             return read_recording(journal_path, conversation)
         except ReplayError as exc:
-            raise Failure(f"{journal_path}{where_from()}: {exc}") from exc
+            raise Failure(f"{journal_name(journal_path)}{where_from()}: {exc}") from exc
     except ReplayError as exc:
         raise Failure(str(exc)) from exc
 

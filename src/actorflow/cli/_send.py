@@ -25,12 +25,10 @@ from .._handlers import actor_kind, handlers_of
 from .._ids import new_message_id
 from .._message import Message
 from ..durable import ActorOptions, record_for
-from ..journal import ActorRecord, JournalReader, append
+from ..journal import ActorRecord, JournalReader, append, wake
 from ..journal._postgres import is_postgres_url
-from ..journal._wake import wake
-from . import _pg_send
 from ._errors import Failure
-from ._options import DEFAULT_JOURNAL, journal_or_url_option, json_option, where_from
+from ._options import DEFAULT_JOURNAL, Journal, journal_option, json_option, where_from
 from ._output import Output
 from ._params import FILTER_TEXT, ID, NAME
 
@@ -70,7 +68,7 @@ _RUN_FROM_APP = "run from your application's directory or pass --app MODULE"
     metavar="MODULE",
     help="Import MODULE first: the one that defines the actor's class and its messages.",
 )
-@journal_or_url_option
+@journal_option
 @click.option("--no-wake", is_flag=True, help="Do not wake the system running on the journal.")
 @json_option
 def send(
@@ -80,7 +78,7 @@ def send(
     message_id: str | None,
     conversation: str | None,
     app_module: str | None,
-    journal_path: Path | str,
+    journal_path: Journal,
     no_wake: bool,
     as_json: bool,
 ) -> None:
@@ -98,20 +96,14 @@ def send(
     for option, value in (("--id", message_id), ("--conversation", conversation)):
         if value == "":
             raise click.BadParameter("cannot be empty", param_hint=f"'{option}'")
-    if isinstance(journal_path, str):  # a postgresql:// URL: its NOTIFY is the wake-up
-        record = _pg_send.actor_record(journal_path, actor)
-    else:
-        with JournalReader.open(journal_path, where_from=where_from()) as j:
-            record = j.actor(actor)
+    with JournalReader.open(journal_path, where_from=where_from()) as j:
+        record = j.actor(actor)
     message_type = _accepted_type(_actor_class(record, app_module), record, type_name)
     message = _decode(message_type, _body(body))
     outgoing = record_for(message, record.name, message_id or new_message_id(), None, conversation)
-    if isinstance(journal_path, str):
-        appended = _pg_send.append(journal_path, outgoing, notify=not no_wake)
-        woken = not (no_wake or appended.duplicate)
-    else:
-        appended = append(journal_path, outgoing, where_from=where_from())
-        woken = not (no_wake or appended.duplicate) and wake(journal_path)
+    appended = append(journal_path, outgoing, where_from=where_from())
+    # On PostgreSQL the wake-up is a NOTIFY after the append's commit (J11).
+    woken = not (no_wake or appended.duplicate) and wake(journal_path)
     sent = appended.record
     out = Output()
     if as_json:
@@ -139,10 +131,8 @@ def send(
 def _actor_names(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
     """Shell completion of ACTOR: the journal's actors (none if it cannot be read)."""
     path = ctx.params.get("journal_path") or os.environ.get("ACTORFLOW_JOURNAL", DEFAULT_JOURNAL)
-    if is_postgres_url(str(path)):
-        return []  # completion reads SQLite files only in this version
     try:
-        with JournalReader.open(Path(path)) as j:
+        with JournalReader.open(path if is_postgres_url(path) else Path(path)) as j:
             names = [a.name for a in j.actor_summaries()]
     except Exception:  # completing must never print an error into the shell
         return []

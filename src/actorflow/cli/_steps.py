@@ -7,15 +7,14 @@ result is cut to `PREVIEW` characters, and ``--full`` prints every result whole.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Final
 
 import click
 
 from ..journal import StepRecord, decode_msgpack
-from ..journal._reader import unknown_message
+from ..journal._reader import journal_name, unknown_message
 from ._errors import Failure
-from ._options import journal_option, json_option, open_journal
+from ._options import Journal, journal_option, json_option, open_journal
 from ._output import Column, Output, iso_time, pretty_json, table_time
 from ._params import ID
 
@@ -49,7 +48,7 @@ def steps(
     message_id: str | None,
     conversation_key: str | None,
     full: bool,
-    journal_path: Path,
+    journal_path: Journal,
     as_json: bool,
 ) -> None:
     """The steps a message recorded (name, when, size, result decoded to JSON), in order.
@@ -72,7 +71,7 @@ def steps(
             if not j.conversation(conversation_key):
                 raise Failure(
                     f"no conversation or message with id {conversation_key!r} in"
-                    f" {journal_path}; find ids with: actorflow journal conversations"
+                    f" {journal_name(journal_path)}; find ids with: actorflow journal conversations"
                 )
             found = j.conversation_steps(conversation_key)
             none = f"conversation {conversation_key} recorded no steps"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Final
 
 import click
 
 from ..journal import TimerRecord, decode_msgpack
-from ._options import journal_option, json_option, limit_option, open_journal
+from ._options import Journal, journal_option, json_option, limit_option, open_journal
 from ._output import Column, Output, iso_time, table_time
 
 __all__ = ["timers"]
@@ -26,7 +25,7 @@ _COLUMNS: Final = (
 @journal_option
 @limit_option(50, "timers")
 @json_option
-def timers(journal_path: Path, limit: int, as_json: bool) -> None:
+def timers(journal_path: Journal, limit: int, as_json: bool) -> None:
     """Pending timers, the soonest due first: id, actor, message type, due, conversation.
 
     A timer is a message to be sent at its due time (ctx.schedule, system.schedule); when it

@@ -1,4 +1,4 @@
-"""``actorflow ui``: the web UI over a journal file (U1, U2).
+"""``actorflow ui``: the web UI over a journal, a file or a ``postgresql://`` URL (U1, U2, C1).
 
 The journal is opened (and checked) before anything is served, so a bad path is the same one
 line as for every other command. The UI itself needs the ``ui`` extra (Starlette, uvicorn),
@@ -7,13 +7,13 @@ imported only here, so the rest of the CLI works without it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Final
 
 import click
 
+from ..journal import journal_name
 from ._errors import Failure
-from ._options import journal_option, open_journal
+from ._options import Journal, journal_option, open_journal
 
 __all__ = ["ui"]
 
@@ -44,7 +44,7 @@ _MIN_TOKEN: Final = 16
     help=f"An access token (at least {_MIN_TOKEN} characters) every request must carry;"
     " required for a non-loopback --host.",
 )
-def ui(journal_path: Path, host: str, port: int, allow_writes: bool, token: str | None) -> None:
+def ui(journal_path: Journal, host: str, port: int, allow_writes: bool, token: str | None) -> None:
     """Serve a web UI over the journal: conversations, timelines, messages, actors, dead letters.
 
     It binds to loopback by default and is read-only unless --allow-writes is given. A
@@ -82,7 +82,8 @@ def ui(journal_path: Path, host: str, port: int, allow_writes: bool, token: str 
     mode = "writes allowed" if allow_writes else "read-only"
 
     def ready() -> None:
-        click.echo(f"actorflow ui: serving {journal_path} at {address} ({mode}); Ctrl-C to stop")
+        shown_journal = journal_name(journal_path)
+        click.echo(f"actorflow ui: serving {shown_journal} at {address} ({mode}); Ctrl-C to stop")
 
     with sock:
         try:

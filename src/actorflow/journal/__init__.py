@@ -4,7 +4,7 @@ backends.
 Pass a path, a ``postgresql://`` URL or a backend to ``ActorSystem(journal=...)``; implement
 `JournalBackend` (and pass the conformance suite) to store journals elsewhere. `JournalReader`
 and the operations (`append`, `requeue`, `cancel`, `compact_before`, then `wake` for a running
-system) are what the CLI and the web UI use on a journal file.
+system) are what the CLI and the web UI use on a journal: a file, or a ``postgresql://`` URL.
 """
 
 from ._backend import JournalBackend as JournalBackend
@@ -19,6 +19,7 @@ from ._operations import compact_before as compact_before
 from ._operations import pin_conversation as pin_conversation
 from ._operations import requeue as requeue
 from ._operations import requeue_dead as requeue_dead
+from ._operations import wake as wake
 from ._postgres import PostgresJournal as PostgresJournal
 from ._reader import ActorSummary as ActorSummary
 from ._reader import ConversationFilters as ConversationFilters
@@ -31,6 +32,7 @@ from ._reader import OldestPending as OldestPending
 from ._reader import decode_msgpack as decode_msgpack
 from ._reader import duration as duration
 from ._reader import file_sizes as file_sizes
+from ._reader import journal_name as journal_name
 from ._reader import open_writable as open_writable
 from ._records import ActorRecord as ActorRecord
 from ._records import Batch as Batch
@@ -45,7 +47,6 @@ from ._records import TurnRecord as TurnRecord
 from ._resolve import backend_for as backend_for
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from ._sqlite import SQLiteJournal as SQLiteJournal
-from ._wake import wake as wake
 
 __all__ = [
     "JournalBackend",
@@ -76,6 +77,7 @@ __all__ = [
     "MessageFilters",
     "decode_msgpack",
     "duration",
+    "journal_name",
     "file_sizes",
     "open_writable",
     "Appended",

@@ -1,13 +1,15 @@
-"""Operators' writes to a journal file: append a message, requeue dead letters, cancel a
-conversation or a message, compact, pin.
+"""Operators' writes to a journal: append a message, requeue dead letters, cancel a
+conversation or a message, compact, pin; on a SQLite file or a PostgreSQL journal (C1).
 
 Shared by the CLI and the web UI.
 
-Each is one short ``BEGIN IMMEDIATE`` transaction on its own read-write connection, which waits
-up to `BUSY_TIMEOUT` for the running system's write lock. Appends and requeues leave a notice
-beside the message (J11), the runtime's own statements, so that a running system takes the
-message in once the command wakes it (`actorflow.journal._wake.wake`); so do cancels, so that
-it drops what was cancelled from its mailboxes and disarms the timers.
+Each is one short transaction on its own read-write connection, checked to be a journal: on
+SQLite ``BEGIN IMMEDIATE``, which waits up to `BUSY_TIMEOUT` for the running system's write
+lock; on PostgreSQL one transaction under the appends' advisory lock (`_pg_operations`).
+Appends and requeues leave a notice beside the message (J11), the runtime's own statements, so
+that a running system takes the message in once the command wakes it (`wake`: a datagram to a
+SQLite journal's system, a NOTIFY after the commit on PostgreSQL); so do cancels, so that it
+drops what was cancelled from its mailboxes and disarms the timers.
 """
 
 from __future__ import annotations
@@ -17,16 +19,18 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 import msgspec
 
 from .._errors import JournalError, MessageNotFound, MessageStatusError
-from ._reader import DeadLetterFilters, open_writable, unknown_message
+from ._reader import DeadLetterFilters, is_postgres_url, open_writable, unknown_message
 from ._records import Compacted, MessageRecord, TimerRecord
 from ._rows import MESSAGE_COLUMNS, read_message
 from ._sqlite import translate
 from ._statements import (
+    Cancellation,
+    CancelOrder,
     append_outside,
     cancel_outside,
     compact,
@@ -35,7 +39,7 @@ from ._statements import (
     requeue_each,
     requeue_outside,
 )
-from ._wake import wake as wake_system
+from ._wake import wake as wake_sqlite
 
 __all__ = [
     "Appended",
@@ -47,6 +51,7 @@ __all__ = [
     "pin_conversation",
     "requeue",
     "requeue_dead",
+    "wake",
 ]
 
 
@@ -58,25 +63,26 @@ class Appended(NamedTuple):
     """True when a message with its id was in the journal already: nothing was written."""
 
 
-def append(path: Path, record: MessageRecord, *, where_from: str = "") -> Appended:
+def append(journal: Path | str, record: MessageRecord, *, where_from: str = "") -> Appended:
     """Append `record` from outside the system, with its notice; idempotent by id (J11).
 
-    Raises `JournalLocked` if the system held the write lock longer than `BUSY_TIMEOUT`.
+    `journal` is a path or a ``postgresql://`` URL. Raises `JournalLocked` if the system held
+    the write lock longer than `BUSY_TIMEOUT`.
     """
-    with _writing(path, where_from, "append a message") as conn:
-        seq = append_outside(conn, record)
+    with writing(journal, where_from, "append a message") as w:
+        seq = w.append(record)
         if seq is not None:
-            return Appended(_read(conn, record.id) or record, duplicate=False)
-        stored = _read(conn, record.id)
+            return Appended(w.message(record.id) or record, duplicate=False)
+        stored = w.message(record.id)
         if stored is None:  # compacted in between; the id was there a moment ago
             raise JournalError(
-                f"message {record.id!r} was in {path} but is gone (compacted): nothing was"
+                f"message {record.id!r} was in {w.name} but is gone (compacted): nothing was"
                 " appended; send it again to append it"
             )
         return Appended(stored, duplicate=True)
 
 
-def requeue(path: Path, message_id: str, *, where_from: str = "") -> MessageRecord:
+def requeue(journal: Path | str, message_id: str, *, where_from: str = "") -> MessageRecord:
     """Make the dead letter `message_id` pending again with no attempts and a notice (S7, J11);
     return it as it was.
 
@@ -85,13 +91,13 @@ def requeue(path: Path, message_id: str, *, where_from: str = "") -> MessageReco
     no message has the id, `MessageStatusError` if it is not dead, `JournalLocked` if a writer
     held the write lock for longer than `BUSY_TIMEOUT`.
     """
-    with _writing(path, where_from, "requeue") as conn:
-        before = _read(conn, message_id)
+    with writing(journal, where_from, "requeue") as w:
+        before = w.message(message_id)
         if before is None:
-            raise unknown_message(path, message_id)
-        if before.status == "dead" and requeue_outside(conn, message_id):
+            raise unknown_message(journal, message_id)
+        if before.status == "dead" and w.requeue(message_id):
             return before
-        now = _read(conn, message_id)
+        now = w.message(message_id)
         raise not_dead(message_id, before.status if now is None else now.status)
 
 
@@ -104,7 +110,7 @@ def not_dead(message_id: str, status: str) -> MessageStatusError:
 
 
 def requeue_dead(
-    path: Path, filters: DeadLetterFilters, *, where_from: str = ""
+    journal: Path | str, filters: DeadLetterFilters, *, where_from: str = ""
 ) -> list[MessageRecord]:
     """Make every dead letter `filters` selects pending again, with its attempts reset and a
     notice (S7, J11); return them, in seq order, as they were.
@@ -113,11 +119,8 @@ def requeue_dead(
     letter that died after it, or was requeued before it, is not among them. Raises
     `JournalLocked` if a writer held the write lock for longer than `BUSY_TIMEOUT`.
     """
-    sql, params = filters.query()
-    with _writing(path, where_from, "requeue") as conn, immediate(conn):
-        found = [read_message(row) for row in conn.execute(sql, params).fetchall()]
-        changed = set(requeue_each(conn, [m.id for m in found]))
-    return [m for m in found if m.id in changed]
+    with writing(journal, where_from, "requeue") as w:
+        return w.requeue_dead(filters)
 
 
 class Cancelled(msgspec.Struct, frozen=True, kw_only=True):
@@ -155,7 +158,7 @@ class Cancelled(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def cancel(
-    path: Path,
+    journal: Path | str,
     *,
     conversation: str | None = None,
     message_id: str | None = None,
@@ -181,16 +184,15 @@ def cancel(
     if target is None or (conversation is not None and message_id is not None):
         raise ValueError("cancel takes a conversation or a message_id, not both or neither")
     at = time.time()
-    with _writing(path, where_from, "cancel") as conn:
-        found = cancel_outside(
-            conn, conversation=conversation, message_id=message_id, by=by, at=at, dry_run=dry_run
-        )
+    with writing(journal, where_from, "cancel") as w:
+        found = w.cancel(CancelOrder(conversation, message_id, by, at, dry_run))
         if conversation is not None and not found.statuses and not found.timers:
-            raise _no_conversation(conn, path, conversation)
+            raise _no_conversation(w, conversation)
+        woken = bool(wake and not dry_run and (found.messages or found.timers) and w.wake())
     if message_id is not None:
         if found.found is None and not found.timers:
             raise MessageNotFound(
-                f"no message or timer with id {message_id!r} in {path}; find ids with:"
+                f"no message or timer with id {message_id!r} in {w.name}; find ids with:"
                 " actorflow journal messages"
             )
         kind: Literal["conversation", "message", "timer"] = (
@@ -208,13 +210,13 @@ def cancel(
         by=by,
         at=at,
         dry_run=dry_run,
-        woken=bool(wake and not dry_run and (found.messages or found.timers) and wake_system(path)),
+        woken=woken,
     )
 
 
-def _no_conversation(conn: sqlite3.Connection, path: Path, key: str) -> MessageNotFound:
+def _no_conversation(w: Writes, key: str) -> MessageNotFound:
     """The error for a conversation id that names none; says so if it is a message's id."""
-    message = _read(conn, key)
+    message = w.message(key)
     if message is not None:
         inside = (
             f" in conversation {message.conversation}: cancel that with: actorflow journal"
@@ -223,26 +225,26 @@ def _no_conversation(conn: sqlite3.Connection, path: Path, key: str) -> MessageN
             else ";"
         )
         return MessageNotFound(
-            f"{key!r} is not a conversation id in {path} but a message{inside} cancel only the"
+            f"{key!r} is not a conversation id in {w.name} but a message{inside} cancel only the"
             f" message with: actorflow journal cancel --message {key}"
         )
     return MessageNotFound(
-        f"no conversation with id {key!r} in {path}; find ids with: actorflow journal messages"
+        f"no conversation with id {key!r} in {w.name}; find ids with: actorflow journal messages"
     )
 
 
-def compact_before(path: Path, before: float, *, where_from: str = "") -> Compacted:
+def compact_before(journal: Path | str, before: float, *, where_from: str = "") -> Compacted:
     """Delete the messages done (or cancelled) before `before` (a UNIX time) and their step
     results (J10).
 
     Safe beside a running system: pending and dead messages, actors and their states stay.
     """
-    with _writing(path, where_from, "compact") as conn:
-        return compact(conn, before)
+    with writing(journal, where_from, "compact") as w:
+        return w.compact(before)
 
 
 def pin_conversation(
-    path: Path, conversation: str, pinned: bool = True, *, where_from: str = ""
+    journal: Path | str, conversation: str, pinned: bool = True, *, where_from: str = ""
 ) -> bool:
     """Pin `conversation` so that compaction keeps all of it (R2: it stays replayable), or
     unpin it. Returns False when it already was (or was not) pinned.
@@ -250,28 +252,137 @@ def pin_conversation(
     Raises `MessageNotFound` when pinning a conversation the journal does not hold (its first
     message, whose id names it, is not there).
     """
-    with _writing(path, where_from, "pin" if pinned else "unpin") as conn:
-        if pinned and _read(conn, conversation) is None:
+    with writing(journal, where_from, "pin" if pinned else "unpin") as w:
+        if pinned and w.message(conversation) is None:
             raise MessageNotFound(
-                f"no conversation {conversation!r} in {path} (a conversation is named by the id"
-                " of its first message; it may have been compacted)"
+                f"no conversation {conversation!r} in {w.name} (a conversation is named by the"
+                " id of its first message; it may have been compacted)"
             )
-        return pin(conn, conversation, pinned)
+        return w.pin(conversation, pinned)
+
+
+def wake(journal: Path | str) -> bool:
+    """Tell the system running on `journal`, if any, to look for notices (J11); True if sent.
+
+    To a SQLite journal's system a datagram (False when none listens); on PostgreSQL a NOTIFY,
+    which every system listening on the database receives (True once sent).
+    """
+    if not is_postgres_url(journal):
+        return wake_sqlite(Path(journal))
+    from ._pg_operations import notify
+
+    return notify(str(journal))
+
+
+class Writes(Protocol):
+    """What the operations need of a journal's engine: each call one transaction (with its
+    notices, J11), committed when it returns."""
+
+    name: str
+    """The journal as messages name it: its path, or its URL without the password."""
+
+    def message(self, message_id: str) -> MessageRecord | None: ...
+
+    def append(self, record: MessageRecord) -> int | None:
+        """Append `record` with its notice; its seq, or None if its id was there (J11)."""
+        ...
+
+    def requeue(self, message_id: str) -> bool:
+        """Make dead letter `message_id` pending again, with a notice; False if not dead."""
+        ...
+
+    def requeue_dead(self, filters: DeadLetterFilters) -> list[MessageRecord]:
+        """Requeue the dead letters `filters` selects; those changed, as they were, in order."""
+        ...
+
+    def cancel(self, order: CancelOrder) -> Cancellation:
+        """As `_statements.cancel_outside`: what was pending, cancelled unless a dry run."""
+        ...
+
+    def compact(self, before: float) -> Compacted: ...
+
+    def pin(self, conversation: str, pinned: bool) -> bool: ...
+
+    def wake(self) -> bool:
+        """After a write: wake the system running on the journal, as `wake` does."""
+        ...
+
+    def close(self) -> None: ...
 
 
 @contextlib.contextmanager
-def _writing(path: Path, where_from: str, doing: str) -> Iterator[sqlite3.Connection]:
-    conn = open_writable(path, where_from=where_from)
+def writing(journal: Path | str, where_from: str, doing: str) -> Iterator[Writes]:
+    """The checked read-write `Writes` of `journal` (a path or a ``postgresql://`` URL)."""
+    if is_postgres_url(journal):
+        try:
+            from ._pg_operations import PostgresWrites
+        except ImportError as exc:
+            raise JournalError(
+                f"a PostgreSQL journal needs psycopg, which is not installed ({exc}); install"
+                " it with: pip install 'actorflow[postgres]'"
+            ) from exc
+        w: Writes = PostgresWrites(str(journal), doing)
+    else:
+        w = _SQLiteWrites(Path(journal), where_from, doing)
     try:
-        yield conn
-    except sqlite3.Error as exc:
-        raise translate(exc, f"cannot {doing} in {path}") from exc
+        yield w
     finally:
-        conn.close()
+        w.close()
 
 
-def _read(conn: sqlite3.Connection, message_id: str) -> MessageRecord | None:
-    rows = conn.execute(
-        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
-    ).fetchall()
-    return read_message(rows[0]) if rows else None
+class _SQLiteWrites:
+    """`Writes` on a journal file: the runtime's own statements (`_statements`), each call
+    one ``BEGIN IMMEDIATE`` transaction."""
+
+    def __init__(self, path: Path, where_from: str, doing: str) -> None:
+        self.path = path
+        self.name = str(path)
+        self._doing = doing
+        self._conn = open_writable(path, where_from=where_from)
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self._conn
+        except sqlite3.Error as exc:
+            raise translate(exc, f"cannot {self._doing} in {self.path}") from exc
+
+    def message(self, message_id: str) -> MessageRecord | None:
+        with self._translated() as conn:
+            rows = conn.execute(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+            ).fetchall()
+        return read_message(rows[0]) if rows else None
+
+    def append(self, record: MessageRecord) -> int | None:
+        with self._translated() as conn:
+            return append_outside(conn, record)
+
+    def requeue(self, message_id: str) -> bool:
+        with self._translated() as conn:
+            return requeue_outside(conn, message_id)
+
+    def requeue_dead(self, filters: DeadLetterFilters) -> list[MessageRecord]:
+        sql, params = filters.query()
+        with self._translated() as conn, immediate(conn):
+            found = [read_message(row) for row in conn.execute(sql, params).fetchall()]
+            changed = set(requeue_each(conn, [m.id for m in found]))
+        return [m for m in found if m.id in changed]
+
+    def cancel(self, order: CancelOrder) -> Cancellation:
+        with self._translated() as conn:
+            return cancel_outside(conn, **order._asdict())
+
+    def compact(self, before: float) -> Compacted:
+        with self._translated() as conn:
+            return compact(conn, before)
+
+    def pin(self, conversation: str, pinned: bool) -> bool:
+        with self._translated() as conn:
+            return pin(conn, conversation, pinned)
+
+    def wake(self) -> bool:
+        return wake_sqlite(self.path)
+
+    def close(self) -> None:
+        self._conn.close()

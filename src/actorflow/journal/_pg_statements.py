@@ -38,8 +38,6 @@ __all__ = [
     "CANCEL_PENDING",
     "CLAIM",
     "COMMIT_NUMBER",
-    "CONVERSATION_STEPS",
-    "CONVERSATION_TURNS",
     "DELETE_DONE",
     "DELETE_STEPS",
     "DONE_BY_ID",
@@ -184,16 +182,6 @@ PIN: Final = (
 )
 UNPIN: Final = "DELETE FROM pins WHERE conversation = %s"
 PINNED: Final = "SELECT conversation FROM pins ORDER BY number"
-# R2: a conversation's turns and their steps, as SQLite's CONVERSATION_TURNS and _STEPS.
-CONVERSATION_TURNS: Final = (
-    "SELECT id, recipient, turn FROM messages WHERE conversation = %s AND status = 'done'"
-    " ORDER BY seq"
-)
-CONVERSATION_STEPS: Final = (
-    f"SELECT {STEP_COLUMNS} FROM steps"
-    " WHERE message_id IN (SELECT id FROM messages WHERE conversation = %s)"
-    " ORDER BY message_id, position, created_at, step"
-)
 
 
 _encode: Final = msgspec.json.Encoder().encode

@@ -26,15 +26,17 @@ import tenacity
 
 from .._crashpoints import crash_point
 from .._errors import JournalCorrupt, JournalError, JournalSchemaError, JournalUnavailable
+from . import _rows
+from ._pg_connect import shown
+from ._pg_dialect import bind, postgres_sql
 from ._pg_schema import MIGRATIONS, SCHEMA_VERSION
 from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord, TurnRecord
 from ._rows import (
     ACTOR_COLUMNS,
-    MESSAGE_COLUMNS,
-    TIMER_COLUMNS,
+    CONVERSATION_STEPS,
+    CONVERSATION_TURNS,
     read_actor,
     read_message_or_corrupt,
-    read_timer,
     turns_of,
 )
 
@@ -119,9 +121,9 @@ class PostgresJournal:
             raise ValueError(f"readers must be at least 1, not {readers!r}")
         try:
             params = psycopg.conninfo.conninfo_to_dict(conninfo)
-        except psycopg.ProgrammingError as exc:
+        except psycopg.ProgrammingError as exc:  # its text quotes the string, password too
             raise JournalError(
-                f"{conninfo!r} is not a PostgreSQL connection string: {exc}"
+                f"{shown(conninfo)} is not a PostgreSQL connection string libpq can read"
             ) from exc
         self.conninfo = conninfo
         self.readers = readers
@@ -503,7 +505,7 @@ class PostgresJournal:
 
     async def turns(self, conversation: str) -> list[TurnRecord]:
         turn_rows, step_rows = await self._fetch_together(
-            (sql.CONVERSATION_TURNS, (conversation,)), (sql.CONVERSATION_STEPS, (conversation,))
+            (CONVERSATION_TURNS, (conversation,)), (CONVERSATION_STEPS, (conversation,))
         )
         return turns_of(turn_rows, step_rows)
 
@@ -512,63 +514,39 @@ class PostgresJournal:
         return [read_actor(row) for row in rows]
 
     async def actor(self, name: str) -> ActorRecord | None:
-        rows = await self._fetch(f"SELECT {ACTOR_COLUMNS} FROM actors WHERE name = %s", (name,))
-        return read_actor(rows[0]) if rows else None
+        return await _rows.fetch_actor(self._fetch, name)
 
     async def pending(
         self, recipient: str | None = None, *, after: int = 0, limit: int | None = None
     ) -> list[MessageRecord]:
-        where, params = "status = 'pending' AND seq > %s", [after]
-        if recipient is not None:
-            where += " AND recipient = %s"
-            params.append(recipient)  # type: ignore[arg-type]
-        query = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {where} ORDER BY seq"
-        if limit is not None:
-            query += " LIMIT %s"
-            params.append(limit)
-        return [read_message_or_corrupt(row) for row in await self._fetch(query, tuple(params))]
+        return await _rows.fetch_pending(self._fetch, recipient, after, limit)
 
     async def message(self, message_id: str) -> MessageRecord | None:
-        rows = await self._fetch(
-            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
-        )
-        return read_message_or_corrupt(rows[0]) if rows else None
+        return await _rows.fetch_message(self._fetch, message_id)
 
     async def dead_letters(self, *, limit: int | None = None) -> list[MessageRecord]:
-        query = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'dead' ORDER BY seq"
-        params: tuple[Any, ...] = ()
-        if limit is not None:
-            query += " LIMIT %s"
-            params = (limit,)
-        return [read_message_or_corrupt(row) for row in await self._fetch(query, params)]
+        return await _rows.fetch_dead_letters(self._fetch, limit)
 
     async def steps(self, message_id: str) -> dict[str, bytes]:
-        rows = await self._fetch(
-            "SELECT step, result FROM steps WHERE message_id = %s", (message_id,)
-        )
-        return {str(step): bytes(result) for step, result in rows}
+        return await _rows.fetch_steps(self._fetch, message_id)
 
     async def timers(self) -> list[TimerRecord]:
-        rows = await self._fetch(f"SELECT {TIMER_COLUMNS} FROM timers ORDER BY due_at, id", ())
-        return [read_timer(row) for row in rows]
+        return await _rows.fetch_timers(self._fetch)
 
     async def conversation(self, conversation: str) -> list[MessageRecord]:
-        query = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = %s ORDER BY seq"
-        return [read_message_or_corrupt(row) for row in await self._fetch(query, (conversation,))]
+        return await _rows.fetch_conversation(self._fetch, conversation)
 
     async def schema_version(self) -> int:
-        rows = await self._fetch(
-            "SELECT value FROM actorflow_meta WHERE key = 'schema_version'", ()
-        )
-        return int(rows[0][0])
+        return await _rows.fetch_schema_version(self._fetch)
 
     async def _fetch(self, query: str, params: tuple[Any, ...]) -> list[Any]:
+        """The rows of `query` (in SQLite's dialect, translated: `_rows.Fetch`)."""
         pool = self._check_open()
 
         async def once() -> list[Any]:
             try:
                 async with pool.connection(timeout=self.connect_timeout) as conn:
-                    cur = await conn.execute(query, params)
+                    cur = await conn.execute(postgres_sql(query), bind(query, params))
                     return list(await cur.fetchall())
             except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
                 raise translate(exc, f"cannot read {self.name}") from exc
@@ -576,8 +554,8 @@ class PostgresJournal:
         return await self._retrying(once)
 
     async def _fetch_together(self, *queries: tuple[str, tuple[Any, ...]]) -> list[list[Any]]:
-        """The rows of each of `queries`, read from one snapshot (a compaction in between
-        cannot take a turn's steps and leave the turn)."""
+        """The rows of each of `queries` (as `_fetch` takes them), read from one snapshot (a
+        compaction in between cannot take a turn's steps and leave the turn)."""
         pool = self._check_open()
 
         async def once() -> list[list[Any]]:
@@ -589,7 +567,7 @@ class PostgresJournal:
                     await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     found = []
                     for query, params in queries:
-                        cur = await conn.execute(query, params)
+                        cur = await conn.execute(postgres_sql(query), bind(query, params))
                         found.append(list(await cur.fetchall()))
                     return found
             except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:

@@ -1,32 +1,29 @@
-"""Reading a journal file for people: checked connections and the queries of the views.
+"""Reading a journal for people: the queries of the views, on a SQLite file or a PostgreSQL
+journal (C1).
 
-The read model shared by the CLI (`actorflow journal ...`) and the web UI. Plain `sqlite3` (a
-view waits for its answer anyway). Reads use a read-only connection, so
-inspecting a journal never blocks the system writing it (WAL) and never changes the file; the
-few writes (`_operations`) open a checked read-write one with `open_writable`. Every value a user
-gives is bound as an SQL parameter; the SQL text is built only from the constant fragments below.
+The read model shared by the CLI (`actorflow journal ...`), the web UI and replays. Sync (a
+view waits for its answer anyway), over a read-only connection (`_source.Source`: a SQLite
+file opened ``mode=ro``, or a PostgreSQL connection whose transactions are read-only), so
+inspecting a journal never blocks the system writing it and never changes it; the few writes
+are `_operations`. The queries are written once, in SQLite's dialect, and a PostgreSQL source
+translates them (`_pg_dialect.postgres_sql`). Every value a user gives is bound as an SQL
+parameter; the SQL text is built only from the constant fragments below.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Final, TypeVar, final
-from urllib.parse import quote
 
 import msgspec
 
-from .._errors import (
-    ActorNotFound,
-    JournalCorrupt,
-    JournalError,
-    JournalSchemaError,
-    MessageNotFound,
-)
+from .._errors import ActorNotFound, JournalCorrupt, JournalError, MessageNotFound
 from .._names import name_forms
+from ._postgres import is_postgres_url
 from ._records import (
     ActorRecord,
     Compacted,
@@ -54,8 +51,8 @@ from ._rows import (
     row_checked,
     turns_of,
 )
-from ._schema import SCHEMA_VERSION
-from ._sqlite import empty_database, empty_file, translate
+from ._source import Source
+from ._sqlite_source import SQLiteSource, check, connect, file_sizes
 from ._statements import COUNT_COMPACTABLE
 
 __all__ = [
@@ -70,16 +67,13 @@ __all__ = [
     "OldestPending",
     "decode_msgpack",
     "file_sizes",
+    "is_postgres_url",
+    "journal_name",
     "open_writable",
     "unknown_message",
 ]
 
 T = TypeVar("T")
-
-BUSY_TIMEOUT: Final = 5.0
-"""Seconds a read or a write (send, requeue, compact) waits for a lock held by the system."""
-
-_NOTADB: Final = 26  # SQLite's SQLITE_NOTADB: the file is not a database
 
 _STATUS_COUNTS: Final = "SELECT status, count(*) FROM messages GROUP BY status"
 _ACTOR_COUNT: Final = "SELECT count(*) FROM actors"
@@ -92,7 +86,7 @@ _ACTOR_SUMMARIES: Final = (
     "SELECT a.name, a.kind, a.state, a.handled, a.updated_at, coalesce(p.n, 0)"
     " FROM actors AS a LEFT JOIN ("
     "  SELECT recipient, count(*) AS n FROM messages WHERE status = 'pending' GROUP BY recipient"
-    " ) AS p ON p.recipient = a.name ORDER BY a.name"
+    " ) AS p ON p.recipient = a.name ORDER BY a.name COLLATE BINARY"
 )
 
 # -- conversations -----------------------------------------------------------------------------
@@ -133,11 +127,12 @@ _RARE_KEYS: Final = (
 _CONVERSATION_COUNTS: Final = (
     "SELECT status, count(*), max(created_at), max(done_at) FROM messages"
     " WHERE conversation = ?1 OR (conversation IS NULL AND id = ?1) GROUP BY status"
+    " ORDER BY status COLLATE BINARY"
 )
 _CONVERSATION_STEPS: Final = (
     "SELECT s.message_id, s.step, s.result, s.created_at, s.args, s.position FROM steps AS s"
     " JOIN messages AS m ON m.id = s.message_id"
-    " WHERE m.conversation = ? ORDER BY m.seq, s.position, s.created_at, s.step"
+    " WHERE m.conversation = ? ORDER BY m.seq, s.position, s.created_at, s.step COLLATE BINARY"
 )
 
 
@@ -277,28 +272,31 @@ class ActorSummary(msgspec.Struct, frozen=True):
 
 @final
 class JournalReader:
-    """A read-only connection to a file checked to be a journal this actorflow can read.
+    """A read-only connection to a journal this actorflow can read: a SQLite file, or a
+    PostgreSQL database (C1).
 
     Open it with `JournalReader.open`, which raises a `JournalError` that says what is wrong
     and what to do for a missing file, a file that is not SQLite, a SQLite file that is not a
-    journal, and a journal of another schema version.
+    journal, an unreachable server or a refused password, a database without a journal, and a
+    journal of another schema version.
     """
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, schema_version: int) -> None:
-        self.path = path
-        self.schema_version = schema_version
-        self._conn = conn
+    def __init__(self, source: Source) -> None:
+        self.name = source.name
+        """The journal as messages name it: its path, or its URL without the password."""
+        self.schema_version = source.schema_version
+        self._source = source
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, path: Path, *, where_from: str = "") -> Iterator[JournalReader]:
-        """Open the journal at `path` read-only; `where_from` says how the path was chosen."""
-        conn = _connect(path, "ro", where_from)
+    def open(cls, journal: Path | str, *, where_from: str = "") -> Iterator[JournalReader]:
+        """Open `journal` read-only: a path, or a ``postgresql://`` URL; `where_from` says how
+        it was chosen."""
+        source = open_source(journal, where_from)
         try:
-            version = _check(conn, path)
-            yield cls(path, conn, version)
+            yield cls(source)
         finally:
-            conn.close()
+            source.close()
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -307,17 +305,17 @@ class JournalReader:
         for status, count in self._all(_STATUS_COUNTS, ()):
             if status not in counts:
                 raise JournalCorrupt(
-                    f"{self.path}: {count} message rows have status {status!r}, which is not"
+                    f"{self.name}: {count} message rows have status {status!r}, which is not"
                     f" {listed(STATUSES)}; repair those rows with the sqlite3 shell"
                 )
             counts[status] = count
         (actors,) = self._one(_ACTOR_COUNT, ())
         oldest = self._all(_OLDEST_PENDING, ())
-        wal = self.path.with_name(self.path.name + "-wal")
+        size, wal = self.sizes()
         return JournalSummary(
-            file=str(self.path.absolute()),
-            size_bytes=_size(self.path),
-            wal_bytes=_size(wal),
+            file=self._source.location,
+            size_bytes=size,
+            wal_bytes=wal,
             schema_version=self.schema_version,
             messages=counts,
             actors=actors,
@@ -336,7 +334,7 @@ class JournalReader:
         rows = self._all(sql, (*forms, name))
         if not rows:
             raise ActorNotFound(
-                f"no actor named {name!r} in {self.path}; list them with: actorflow journal actors"
+                f"no actor named {name!r} in {self.name}; list them with: actorflow journal actors"
             )
         return read_actor(rows[0])
 
@@ -428,7 +426,7 @@ class JournalReader:
         """
         sql = (
             f"SELECT {STEP_COLUMNS} FROM steps WHERE message_id = ?"
-            " ORDER BY position, created_at, step"
+            " ORDER BY position, created_at, step COLLATE BINARY"
         )
         return [read_step(row) for row in self._all(sql, (message_id,))]
 
@@ -447,8 +445,8 @@ class JournalReader:
 
     def timers(self, *, limit: int | None = None) -> list[TimerRecord]:
         """Pending durable timers (J6), the soonest due first; at most `limit` of them."""
-        sql = f"SELECT {TIMER_COLUMNS} FROM timers ORDER BY due_at, id LIMIT ?"
-        bound = -1 if limit is None else _bounded(limit)  # SQLite: a negative LIMIT is none
+        sql = f"SELECT {TIMER_COLUMNS} FROM timers ORDER BY due_at, id COLLATE BINARY LIMIT ?"
+        bound = _bounded(_NO_LIMIT if limit is None else limit)
         return [read_timer(row) for row in self._all(sql, (bound,))]
 
     def dead_letters(
@@ -481,22 +479,17 @@ class JournalReader:
 
     def data_version(self) -> int:
         """A number that changes whenever another connection commits to the journal."""
-        (version,) = self._one("PRAGMA data_version", ())
-        return int(version)
+        return self._source.data_version()
 
-    @contextlib.contextmanager
-    def snapshot(self) -> Iterator[None]:
+    def sizes(self) -> tuple[int, int]:
+        """The bytes the journal takes (the file; on PostgreSQL its tables and indexes), and
+        those of its WAL file (0 on PostgreSQL, whose WAL is the server's)."""
+        return self._source.sizes()
+
+    def snapshot(self) -> AbstractContextManager[None]:
         """Read everything inside from one committed state of the journal (nested: the outer
         one's)."""
-        if self._conn.in_transaction:
-            yield
-            return
-        self._execute("BEGIN")
-        try:
-            yield
-        finally:
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.execute("COMMIT")
+        return self._source.snapshot()
 
     def all_messages(self) -> Iterator[MessageRecord]:
         """Every message in order, read as it is printed (a journal may not fit in memory)."""
@@ -511,64 +504,71 @@ class JournalReader:
 
     def timers_of(self, conversation: str) -> list[TimerRecord]:
         """The timers set in conversation `conversation` that have not fired, soonest first."""
-        sql = f"SELECT {TIMER_COLUMNS} FROM timers WHERE conversation = ? ORDER BY due_at, id"
+        sql = (
+            f"SELECT {TIMER_COLUMNS} FROM timers WHERE conversation = ?"
+            " ORDER BY due_at, id COLLATE BINARY"
+        )
         return [read_timer(row) for row in self._all(sql, (conversation,))]
 
     def all_actors(self) -> Iterator[ActorRecord]:
-        for row in self._iterate(f"SELECT {ACTOR_COLUMNS} FROM actors ORDER BY name"):
+        for row in self._iterate(
+            f"SELECT {ACTOR_COLUMNS} FROM actors ORDER BY name COLLATE BINARY"
+        ):
             yield read_actor(row)
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
-        try:
-            return self._conn.execute(sql, params)
-        except sqlite3.Error as exc:
-            raise translate(exc, f"cannot read {self.path}") from exc
-
     def _all(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
-        cursor = self._execute(sql, params)
-        try:
-            return cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise translate(exc, f"cannot read {self.path}") from exc
+        return self._source.rows(sql, params)
 
     def _one(self, sql: str, params: tuple[Any, ...]) -> Any:
         return self._all(sql, params)[0]
 
     def _iterate(self, sql: str) -> Iterator[Any]:
-        cursor = self._execute(sql)
-        while True:
-            try:
-                rows = cursor.fetchmany(500)
-            except sqlite3.Error as exc:
-                raise translate(exc, f"cannot read {self.path}") from exc
-            if not rows:
-                return
-            yield from rows
+        return self._source.iterate(sql)
+
+
+def open_source(journal: Path | str, where_from: str = "") -> Source:
+    """A checked read-only `Source` for `journal`: a path, or a ``postgresql://`` URL."""
+    if not is_postgres_url(journal):
+        return SQLiteSource(Path(journal), where_from=where_from)
+    try:
+        from ._pg_source import PostgresSource
+    except ImportError as exc:
+        raise JournalError(
+            f"a PostgreSQL journal needs psycopg, which is not installed ({exc}); install it"
+            " with: pip install 'actorflow[postgres]'"
+        ) from exc
+    return PostgresSource(str(journal))
+
+
+def journal_name(journal: Path | str) -> str:
+    """`journal` as messages name it: a path as given, a URL without its password."""
+    if is_postgres_url(journal):
+        from ._pg_connect import shown
+
+        return shown(str(journal))
+    return str(journal)
 
 
 def open_writable(path: Path, *, where_from: str = "") -> sqlite3.Connection:
-    """A read-write connection (autocommit, `BUSY_TIMEOUT`) to the journal at `path`, checked
-    as `JournalReader.open` checks it; the caller closes it. Writes go in ``BEGIN IMMEDIATE``."""
-    conn = _connect(path, "rw", where_from)
+    """A read-write connection (autocommit, `BUSY_TIMEOUT`) to the journal file at `path`,
+    checked as `JournalReader.open` checks it; the caller closes it. Writes go in ``BEGIN
+    IMMEDIATE``."""
+    conn = connect(path, "rw", where_from)
     try:
-        _check(conn, path)
+        check(conn, path)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def file_sizes(path: Path) -> tuple[int, int]:
-    """The sizes in bytes of the journal file and of its WAL file (0 when there is none)."""
-    return _size(path), _size(path.with_name(path.name + "-wal"))
-
-
-def unknown_message(path: Path, message_id: str) -> MessageNotFound:
+def unknown_message(journal: Path | str, message_id: str) -> MessageNotFound:
     """The error for an id no message of the journal has."""
     return MessageNotFound(
-        f"no message with id {message_id!r} in {path}; find ids with: actorflow journal messages"
+        f"no message with id {message_id!r} in {journal_name(journal)}; find ids with:"
+        " actorflow journal messages"
     )
 
 
@@ -599,79 +599,6 @@ def decode_msgpack(data: bytes | None) -> tuple[msgspec.Raw | None, str | None]:
         return msgspec.Raw(msgspec.json.encode(value)), None
     except (TypeError, ValueError, OverflowError) as exc:
         return None, f"decoded from msgpack, but has no JSON form: {exc}"
-
-
-# -- opening and checking ----------------------------------------------------------------------
-
-
-def _connect(path: Path, mode: str, where_from: str) -> sqlite3.Connection:
-    if not path.exists():
-        raise JournalError(
-            f"no journal at {path}{where_from}; pass --journal PATH or set ACTORFLOW_JOURNAL"
-        )
-    if path.is_dir():
-        raise JournalError(f"{path} is a directory; pass the journal file with --journal PATH")
-    if not os.access(path, os.R_OK if mode == "ro" else os.R_OK | os.W_OK):
-        need = "read" if mode == "ro" else "write"
-        raise JournalError(
-            f"no permission to {need} {path}; run as the user who owns it (journals are 0600)"
-        )
-    if path.stat().st_size == 0:
-        raise empty_file(path)  # what `actorflow run` and `ActorSystem` say of it too
-    # A URI, so that mode=ro holds; the path is quoted, so '?' or '#' in it stay in the name.
-    uri = f"file:{quote(str(path.absolute()))}?mode={mode}"
-    try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT)
-    except sqlite3.Error as exc:
-        raise translate(exc, f"cannot open {path}") from exc
-    return conn
-
-
-def _check(conn: sqlite3.Connection, path: Path) -> int:
-    """Return the journal's schema version, or raise if this actorflow cannot read it."""
-    try:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-        if not tables:
-            raise empty_database(path)
-        if "actorflow_meta" not in tables:
-            raise JournalSchemaError(
-                f"{path} is a SQLite database but not an actorflow journal (it has no"
-                " actorflow_meta table); check the --journal path"
-            )
-        rows = conn.execute(
-            "SELECT value FROM actorflow_meta WHERE key = 'schema_version'"
-        ).fetchall()
-    except sqlite3.Error as exc:
-        if getattr(exc, "sqlite_errorcode", None) == _NOTADB:
-            raise JournalSchemaError(
-                f"{path} is not a SQLite database, so not an actorflow journal;"
-                " check the --journal path"
-            ) from exc
-        raise translate(exc, f"cannot read {path}") from exc
-    try:
-        version = int(rows[0][0])
-    except (IndexError, TypeError, ValueError):
-        raise JournalCorrupt(
-            f"{path}: actorflow_meta has no readable schema_version; the journal is damaged,"
-            " restore it from a backup"
-        ) from None
-    if version > SCHEMA_VERSION:
-        raise JournalSchemaError(
-            f"{path} was written by a newer actorflow (journal schema {version}, this actorflow"
-            f" reads up to {SCHEMA_VERSION}); upgrade actorflow to read it"
-        )
-    if version < SCHEMA_VERSION:
-        raise JournalSchemaError(
-            f"{path} has journal schema {version}, older than this actorflow's"
-            f" {SCHEMA_VERSION}; start an ActorSystem on it once to migrate it"
-        )
-    missing = {"actors", "messages"} - tables
-    if missing:
-        raise JournalCorrupt(
-            f"{path} has no {' or '.join(sorted(missing))} table; the journal is damaged,"
-            " restore it from a backup"
-        )
-    return version
 
 
 def _starts_query(filters: ConversationFilters, limit: int) -> tuple[str, tuple[Any, ...]]:
@@ -706,16 +633,13 @@ def _starts_query(filters: ConversationFilters, limit: int) -> tuple[str, tuple[
     return sql, (*params, limit)
 
 
+_NO_LIMIT: Final = 2**63 - 1
+"""The largest LIMIT either engine binds (a BIGINT): beyond any journal, so no limit."""
+
+
 def _bounded(limit: int) -> int:
-    """A LIMIT SQLite can bind: a larger one (beyond any journal) means no limit."""
-    return min(limit, 2**63 - 1)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
+    """A LIMIT SQLite and PostgreSQL can bind: a larger one (beyond any journal) is none."""
+    return min(limit, _NO_LIMIT)
 
 
 # -- rows --------------------------------------------------------------------------------------

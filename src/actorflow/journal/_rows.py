@@ -1,11 +1,14 @@
-"""Reading journal rows into records, checking every column's type (M3, J9).
+"""Reading journal rows into records, checking every column's type (M3, J9); and the reads both
+backends make, each one query and its decoding.
 
-Shared by the SQLite backend and the CLI, so that one row reads the same way everywhere.
+Shared by the SQLite and PostgreSQL backends and the CLI, so that one row reads the same way
+everywhere. The queries are in SQLite's dialect; the PostgreSQL backend translates them
+(`_pg_dialect.postgres_sql`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar, get_args
 
 import msgspec
@@ -25,6 +28,7 @@ __all__ = [
     "ACTOR_COLUMNS",
     "CONVERSATION_STEPS",
     "CONVERSATION_TURNS",
+    "Fetch",
     "MESSAGE_COLUMNS",
     "REQUEUE",
     "STATUSES",
@@ -33,6 +37,14 @@ __all__ = [
     "field",
     "listed",
     "message_row",
+    "fetch_actor",
+    "fetch_conversation",
+    "fetch_dead_letters",
+    "fetch_message",
+    "fetch_pending",
+    "fetch_schema_version",
+    "fetch_steps",
+    "fetch_timers",
     "read_actor",
     "read_message",
     "read_message_or_corrupt",
@@ -70,7 +82,7 @@ REQUEUE: Final = (
 CONVERSATION_STEPS: Final = (
     "SELECT message_id, step, result, created_at, args, position FROM steps"
     " WHERE message_id IN (SELECT id FROM messages WHERE conversation = ?)"
-    " ORDER BY message_id, position, created_at"
+    " ORDER BY message_id, position, created_at, step COLLATE BINARY"
 )
 """The steps of one conversation's messages, each message's in the order they were called."""
 CONVERSATION_TURNS: Final = (
@@ -290,3 +302,68 @@ def _shared_row(m: MessageRecord, now: float) -> tuple[object, ...]:
         m.cause,
         m.created_at or now,
     )
+
+
+# -- the backends' reads -----------------------------------------------------------------------
+
+Fetch = Callable[[str, tuple[Any, ...]], Awaitable[list[Any]]]
+"""A backend's read: the rows of a query in SQLite's dialect, with its parameters."""
+
+
+async def fetch_pending(
+    fetch: Fetch, recipient: str | None, after: int, limit: int | None
+) -> list[MessageRecord]:
+    """`JournalBackend.pending`. The hint matters to SQLite: without it, it walks the whole
+    history by seq for "all pending" (1M done rows: 0.2 s here); the partial index holds only
+    the pending ones."""
+    where, params = "status = 'pending' AND seq > ?", [after]
+    if recipient is not None:
+        where += " AND recipient = ?"
+        params.append(recipient)  # type: ignore[arg-type]
+    sql = (
+        f"SELECT {MESSAGE_COLUMNS} FROM messages INDEXED BY messages_pending"
+        f" WHERE {where} ORDER BY seq"
+    )
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [read_message_or_corrupt(row) for row in await fetch(sql, tuple(params))]
+
+
+async def fetch_message(fetch: Fetch, message_id: str) -> MessageRecord | None:
+    rows = await fetch(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
+    return read_message_or_corrupt(rows[0]) if rows else None
+
+
+async def fetch_dead_letters(fetch: Fetch, limit: int | None) -> list[MessageRecord]:
+    sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'dead' ORDER BY seq"
+    params: tuple[Any, ...] = ()
+    if limit is not None:
+        sql += " LIMIT ?"
+        params = (limit,)
+    return [read_message_or_corrupt(row) for row in await fetch(sql, params)]
+
+
+async def fetch_steps(fetch: Fetch, message_id: str) -> dict[str, bytes]:
+    rows = await fetch("SELECT step, result FROM steps WHERE message_id = ?", (message_id,))
+    return {str(step): bytes(result) for step, result in rows}
+
+
+async def fetch_timers(fetch: Fetch) -> list[TimerRecord]:
+    rows = await fetch(f"SELECT {TIMER_COLUMNS} FROM timers ORDER BY due_at, id COLLATE BINARY", ())
+    return [read_timer(row) for row in rows]
+
+
+async def fetch_conversation(fetch: Fetch, conversation: str) -> list[MessageRecord]:
+    sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ? ORDER BY seq"
+    return [read_message_or_corrupt(row) for row in await fetch(sql, (conversation,))]
+
+
+async def fetch_actor(fetch: Fetch, name: str) -> ActorRecord | None:
+    rows = await fetch(f"SELECT {ACTOR_COLUMNS} FROM actors WHERE name = ?", (name,))
+    return read_actor(rows[0]) if rows else None
+
+
+async def fetch_schema_version(fetch: Fetch) -> int:
+    rows = await fetch("SELECT value FROM actorflow_meta WHERE key = 'schema_version'", ())
+    return int(rows[0][0])

@@ -32,6 +32,7 @@ from .._errors import (
     JournalLocked,
     JournalSchemaError,
 )
+from . import _rows
 from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord, TurnRecord
 from ._rows import (
     ACTOR_COLUMNS,
@@ -43,7 +44,6 @@ from ._rows import (
     message_row,
     read_actor,
     read_message_or_corrupt,
-    read_timer,
     timer_row,
     turn_blob,
     turns_of,
@@ -446,59 +446,30 @@ class SQLiteJournal:
         return [read_actor(row) for row in rows]
 
     async def actor(self, name: str) -> ActorRecord | None:
-        rows = await self._fetch(f"SELECT {ACTOR_COLUMNS} FROM actors WHERE name = ?", (name,))
-        return read_actor(rows[0]) if rows else None
+        return await _rows.fetch_actor(self._fetch, name)
 
     async def pending(
         self, recipient: str | None = None, *, after: int = 0, limit: int | None = None
     ) -> list[MessageRecord]:
-        where, params = "status = 'pending' AND seq > ?", [after]
-        if recipient is not None:
-            where += " AND recipient = ?"
-            params.append(recipient)  # type: ignore[arg-type]
-        # Without the hint SQLite walks the whole history by seq for "all pending" (1M done
-        # rows: 0.2 s here); the partial index holds only the pending ones.
-        sql = (
-            f"SELECT {MESSAGE_COLUMNS} FROM messages INDEXED BY messages_pending"
-            f" WHERE {where} ORDER BY seq"
-        )
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return [read_message_or_corrupt(row) for row in await self._fetch(sql, tuple(params))]
+        return await _rows.fetch_pending(self._fetch, recipient, after, limit)
 
     async def message(self, message_id: str) -> MessageRecord | None:
-        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?"
-        rows = await self._fetch(sql, (message_id,))
-        return read_message_or_corrupt(rows[0]) if rows else None
+        return await _rows.fetch_message(self._fetch, message_id)
 
     async def dead_letters(self, *, limit: int | None = None) -> list[MessageRecord]:
-        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'dead' ORDER BY seq"
-        params: tuple[Any, ...] = ()
-        if limit is not None:
-            sql += " LIMIT ?"
-            params = (limit,)
-        return [read_message_or_corrupt(row) for row in await self._fetch(sql, params)]
+        return await _rows.fetch_dead_letters(self._fetch, limit)
 
     async def steps(self, message_id: str) -> dict[str, bytes]:
-        rows = await self._fetch(
-            "SELECT step, result FROM steps WHERE message_id = ?", (message_id,)
-        )
-        return {str(step): bytes(result) for step, result in rows}
+        return await _rows.fetch_steps(self._fetch, message_id)
 
     async def timers(self) -> list[TimerRecord]:
-        rows = await self._fetch(f"SELECT {TIMER_COLUMNS} FROM timers ORDER BY due_at, id", ())
-        return [read_timer(row) for row in rows]
+        return await _rows.fetch_timers(self._fetch)
 
     async def conversation(self, conversation: str) -> list[MessageRecord]:
-        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ? ORDER BY seq"
-        return [read_message_or_corrupt(row) for row in await self._fetch(sql, (conversation,))]
+        return await _rows.fetch_conversation(self._fetch, conversation)
 
     async def schema_version(self) -> int:
-        rows = await self._fetch(
-            "SELECT value FROM actorflow_meta WHERE key = 'schema_version'", ()
-        )
-        return int(rows[0][0])
+        return await _rows.fetch_schema_version(self._fetch)
 
     async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         reader = self._reader

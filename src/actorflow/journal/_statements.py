@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from ._records import Compacted, MessageRecord, TimerRecord
 from ._rows import (
@@ -27,9 +27,11 @@ from ._rows import (
 
 __all__ = [
     "INSERT_MESSAGE",
+    "CancelOrder",
     "Cancellation",
     "append_outside",
     "cancel_outside",
+    "cancellable",
     "compact",
     "immediate",
     "COUNT_COMPACTABLE",
@@ -76,8 +78,13 @@ _PENDING_IN: Final = (
     f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ? AND status = 'pending'"
     " ORDER BY seq"
 )
-_STATUSES_IN: Final = "SELECT status, count(*) FROM messages WHERE conversation = ? GROUP BY status"
-_TIMERS_IN: Final = f"SELECT {TIMER_COLUMNS} FROM timers WHERE conversation = ? ORDER BY due_at, id"
+_STATUSES_IN: Final = (
+    "SELECT status, count(*) FROM messages WHERE conversation = ? GROUP BY status"
+    " ORDER BY status COLLATE BINARY"
+)
+_TIMERS_IN: Final = (
+    f"SELECT {TIMER_COLUMNS} FROM timers WHERE conversation = ? ORDER BY due_at, id COLLATE BINARY"
+)
 _MESSAGE: Final = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?"
 _TIMER: Final = f"SELECT {TIMER_COLUMNS} FROM timers WHERE id = ?"
 _CANCEL_PENDING: Final = (
@@ -171,6 +178,16 @@ def compact(conn: sqlite3.Connection, before: float) -> Compacted:
     return Compacted(messages=messages, steps=steps, before=before)
 
 
+class CancelOrder(NamedTuple):
+    """What `_operations.Writes.cancel` cancels: `cancel_outside`'s keyword arguments."""
+
+    conversation: str | None
+    message_id: str | None
+    by: str
+    at: float
+    dry_run: bool
+
+
 class Cancellation(NamedTuple):
     """What `cancel_outside` found, and cancelled unless it was a dry run."""
 
@@ -199,29 +216,36 @@ def cancel_outside(
     A dry run reads the same in one read transaction and writes nothing.
     """
     with (reading if dry_run else immediate)(conn):
-        if conversation is not None:
-            messages = [read_message(row) for row in conn.execute(_PENDING_IN, (conversation,))]
-            timers = [read_timer(row) for row in conn.execute(_TIMERS_IN, (conversation,))]
-            statuses = {
-                str(status): int(n) for status, n in conn.execute(_STATUSES_IN, (conversation,))
-            }
-            found = None
-        else:
-            rows = conn.execute(_MESSAGE, (message_id,)).fetchall()
-            found = read_message(rows[0]) if rows else None
-            messages = [found] if found is not None and found.status == "pending" else []
-            timers = (
-                [read_timer(row) for row in conn.execute(_TIMER, (message_id,))]
-                if found is None
-                else []
-            )
-            statuses = {}
+        messages, timers, statuses, found = cancellable(conn.execute, conversation, message_id)
         if not dry_run:
             conn.executemany(_CANCEL_PENDING, [(at, by, m.id) for m in messages])
             conn.executemany(_CANCELLED_TIMER, [(*timer_row(t, at)[:-1], at, by) for t in timers])
             conn.executemany(_DELETE_TIMER, [(t.id,) for t in timers])
             conn.executemany(_NOTICE, [(m.id,) for m in messages] + [(t.id,) for t in timers])
     return Cancellation(messages, timers, statuses, found)
+
+
+def cancellable(
+    rows: Callable[[str, tuple[Any, ...]], Iterable[Any]],
+    conversation: str | None,
+    message_id: str | None,
+) -> Cancellation:
+    """What a cancel of `conversation`, or of the one message or timer `message_id`, finds
+    pending; `rows` runs a query (in SQLite's dialect) inside the caller's transaction."""
+    if conversation is not None:
+        return Cancellation(
+            [read_message(row) for row in rows(_PENDING_IN, (conversation,))],
+            [read_timer(row) for row in rows(_TIMERS_IN, (conversation,))],
+            {str(status): int(n) for status, n in rows(_STATUSES_IN, (conversation,))},
+            None,
+        )
+    found = next((read_message(row) for row in rows(_MESSAGE, (message_id,))), None)
+    return Cancellation(
+        [found] if found is not None and found.status == "pending" else [],
+        [read_timer(row) for row in rows(_TIMER, (message_id,))] if found is None else [],
+        {},
+        found,
+    )
 
 
 @contextmanager

@@ -61,9 +61,10 @@ async def load_recording(backend: JournalBackend, conversation: str) -> Recordin
     return _recording(conversation, messages, turns, actors, timers)
 
 
-def read_recording(path: Path, conversation: str) -> Recording:
-    """Read conversation `conversation` from the journal file at `path`, read-only."""
-    with JournalReader.open(path) as reader:
+def read_recording(journal: Path | str, conversation: str) -> Recording:
+    """Read conversation `conversation` from `journal` (a file's path or a ``postgresql://``
+    URL), read-only."""
+    with JournalReader.open(journal) as reader:
         messages = reader.conversation(conversation)
         _check(conversation, messages)
         turns = reader.turns(conversation)

@@ -1,4 +1,5 @@
-"""The web UI over a journal file: ``actorflow ui`` (U1, U2).
+"""The web UI over a journal (a SQLite file or a PostgreSQL database): ``actorflow ui`` (U1, U2,
+C1).
 
 Server-rendered pages over the same read model as the CLI (`actorflow.journal.JournalReader`),
 refreshed while a system writes to the journal; writes (requeue) only when allowed. Needs the

@@ -77,7 +77,7 @@ async def actor_page(request: Request) -> HTMLResponse:
 
     found = await read(settings, query)
     if found is None:
-        raise NotFound(f"no actor named {name!r} in {settings.journal.name}")
+        raise NotFound(f"no actor named {name!r} in {settings.journal_name}")
     a = found.record
     body = (
         definition_list(

@@ -109,7 +109,7 @@ async def _load(settings: UiSettings, key: str) -> _Conversation:
     records, steps = await read(settings, query)
     if not records:
         raise NotFound(
-            f"no conversation or message with id {key!r} in {settings.journal.name};"
+            f"no conversation or message with id {key!r} in {settings.journal_name};"
             " find conversations in the list"
         )
     first = records[0]

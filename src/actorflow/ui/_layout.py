@@ -40,7 +40,7 @@ def page(settings: UiSettings, title: str, *body: object, current: str = "") -> 
     header = tag(
         "header",
         tag("a", "actorflow", href="/", class_="brand"),
-        tag("span", settings.journal.name, class_="journal", title=str(settings.journal)),
+        tag("span", settings.journal_name, class_="journal", title=settings.journal_location),
         tag("nav", links),
         mode,
     )

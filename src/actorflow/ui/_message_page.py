@@ -51,7 +51,7 @@ async def message_page(request: Request) -> HTMLResponse:
     found = await read(settings, query)
     if found is None:
         raise NotFound(
-            f"no message with id {message_id!r} in {settings.journal.name};"
+            f"no message with id {message_id!r} in {settings.journal_name};"
             " find messages from the conversations list"
         )
     return HTMLResponse(render(settings, found, said))

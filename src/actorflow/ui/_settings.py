@@ -1,4 +1,4 @@
-"""What one web UI serves and allows: the journal file, writes, the access token (U2)."""
+"""What one web UI serves and allows: the journal, writes, the access token (U2)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import secrets
 from pathlib import Path
 
 import msgspec
+
+from ..journal import journal_name
 
 __all__ = ["UiSettings"]
 
@@ -18,9 +20,22 @@ class UiSettings(msgspec.Struct, frozen=True, kw_only=True):
     visitor's browser post to the UI.
     """
 
-    journal: Path
+    journal: Path | str
+    """A SQLite file's path, or a ``postgresql://`` URL (C1)."""
     allow_writes: bool = False
     token: str | None = None
     refresh_seconds: float = 2.0
     """How often the conversations list asks whether it changed."""
     form_secret: str = msgspec.field(default_factory=lambda: secrets.token_urlsafe(24))
+
+    @property
+    def journal_name(self) -> str:
+        """The journal as the pages name it: the file's name, or the URL without its password."""
+        if isinstance(self.journal, Path):
+            return self.journal.name
+        return journal_name(self.journal)
+
+    @property
+    def journal_location(self) -> str:
+        """The journal in full: the file's path, or the URL without its password."""
+        return journal_name(self.journal)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -25,8 +27,13 @@ async def stats_page(request: Request) -> HTMLResponse:
     oldest = s.oldest_pending
     summary = definition_list(
         [
-            ("file", s.file),
-            ("size", f"{s.size_bytes:,} bytes (+ {s.wal_bytes:,} in the WAL file)"),
+            ("file" if isinstance(settings.journal, Path) else "database", s.file),
+            (
+                "size",
+                f"{s.size_bytes:,} bytes (+ {s.wal_bytes:,} in the WAL file)"
+                if isinstance(settings.journal, Path)
+                else f"{s.size_bytes:,} bytes (its tables and indexes)",
+            ),
             ("schema version", str(s.schema_version)),
             ("messages", f"{sum(counts.values()):,}"),
             *((f"  {status}", f"{n:,}") for status, n in counts.items()),
