@@ -25,6 +25,8 @@ from ._errors import JournalFull as JournalFull
 from ._errors import JournalLocked as JournalLocked
 from ._errors import JournalSchemaError as JournalSchemaError
 from ._errors import JournalUnavailable as JournalUnavailable
+from ._errors import NodeNameTaken as NodeNameTaken
+from ._errors import OwnershipLost as OwnershipLost
 from ._errors import MailboxFull as MailboxFull
 from ._errors import MessageCancelled as MessageCancelled
 from ._errors import MessageNotFound as MessageNotFound
@@ -101,6 +103,8 @@ __all__ = [
     "JournalLocked",
     "JournalSchemaError",
     "JournalUnavailable",
+    "NodeNameTaken",
+    "OwnershipLost",
     "MessageNotFound",
     "MessageStatusError",
     "ReplayError",
