@@ -159,6 +159,7 @@ class PostgresJournal:
         self.lease = lease
         self.fenced = 0  # commits the database refused for ownership (C2)
         self._membership: Membership | None = None
+        self._notify = False  # the commit on its way appended for other nodes' actors
         self._renewing: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -382,11 +383,15 @@ class PostgresJournal:
             unsure.clear()
         self._commits += 1
         number = self._commits
+        self._notify = False
         try:
             async with conn.pipeline(), conn.transaction():
                 appended = await self._apply(conn, batch, number)
                 crash_point("commit.before_commit")
             seqs = _seqs(batch.appends, await appended.fetchall()) if appended else []
+            if self._notify:
+                self._notify = False
+                await self._notify_owners(conn)
         except psycopg.Error as exc:
             if exc.sqlstate in (LEASE_LAPSED, SHARD_NOT_HELD):
                 self.fenced += 1
@@ -403,6 +408,15 @@ class PostgresJournal:
             raise error from exc
         crash_point("commit.after_commit")
         return seqs
+
+    async def _notify_owners(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Wake the nodes that own what a commit appended for them (C4): after the commit,
+        never inside it (a NOTIFY in a transaction serialises commits); a lost notification
+        costs their once-a-second look for notices."""
+        try:
+            await conn.execute("SELECT pg_notify(%s, '')", (sql.CHANNEL,))
+        except psycopg.Error as exc:
+            logger.debug("journal %s: cannot notify the other nodes (%s)", self.name, exc)
 
     async def _apply(
         self, conn: psycopg.AsyncConnection[Any], batch: Batch, number: int
@@ -435,6 +449,12 @@ class PostgresJournal:
         appended = None
         if batch.appends:
             appended = await conn.execute(sql.APPEND, sql.append_columns(batch.appends, now))
+            if membership is not None:
+                # C4: a message for an actor another node owns is that node's to take in.
+                foreign = [m.id for m in batch.appends if not membership.owns(m.recipient)]
+                if foreign:
+                    await conn.execute(cluster.NOTICES, (foreign,))
+                    self._notify = True
         if batch.claims:
             await conn.execute(sql.CLAIM, (batch.claims,))
         if batch.done:
