@@ -94,6 +94,8 @@ class Recovery:
         # Every durable actor of the journal and its kind, as last read (at start, at each
         # change of ownership) or registered here: what `lookup` can route to another node.
         self.kinds: dict[str, str] = {}
+        self.begun = False  # the declared and recovered actors have started (`started`)
+        self.missed = False  # what this node owns changed before that
 
     # -- at start --------------------------------------------------------------------------------
 
@@ -150,6 +152,13 @@ class Recovery:
         from now on (timers fire, other processes append), so later restores read the
         journal themselves (J5)."""
         self.recovered = {}
+        self.begun = True
+        if self.missed:  # what it owns changed while it started: look again now
+            self.missed = False
+            self.tree.background(self._look_again, None)
+
+    async def _look_again(self, _: None) -> None:
+        await self.ownership_changed()
 
     async def restore(self, cell: JournaledCell) -> None:
         """Give a durable actor its journal: registration, last state, pending messages."""
@@ -314,6 +323,9 @@ class Recovery:
     async def ownership_changed(self) -> None:
         """What this node owns changed: the actors it lost stop (their messages stay pending
         for their new owner: nothing is dead-lettered), those it gained come back (J5)."""
+        if not self.begun:
+            self.missed = True  # the actors read at start are still starting
+            return
         owns = self.backend.owns
         for name, cell in list(self.passivated.items()):
             if not owns(name):
