@@ -202,7 +202,12 @@ class Durability:
         if root is None:
             return None
         spec = Child(cls, name=name)
-        return RemoteCell(spec, name, self.tree, root, self, self.tree.find)
+        return RemoteCell(spec, name, self.tree, root, self)
+
+    def local(self, name: str) -> JournaledCell | None:
+        """The cell of durable actor `name` running on this node, if any (C4)."""
+        cell = self.tree.find(name)
+        return cell if isinstance(cell, JournaledCell) else None
 
     async def spawn_elsewhere(self, spec: Child, supervisor: str | None) -> RemoteCell | None:
         """Register durable actor `spec` for the node that owns it and return its stand-in

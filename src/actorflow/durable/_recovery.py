@@ -342,6 +342,7 @@ class Recovery:
             await self.gained()
 
     async def _let_go(self, cell: DurableCell) -> None:
+        cell.moved = True  # from now on what is sent through it goes to its owner (C4)
         parent = cell.parent
         if isinstance(parent, SupervisorCell):
             await parent.remove(cell)

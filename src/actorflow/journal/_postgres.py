@@ -425,7 +425,7 @@ class PostgresJournal:
         now = time.time()
         membership = self._membership
         if membership is not None:
-            await conn.execute(cluster.FENCE, membership.fence(*_owned_by(batch)))
+            await conn.execute(cluster.FENCE, membership.fence(*_owned_by(batch, membership.owns)))
         if batch.appends or batch.requeues:
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (sql.APPEND_LOCK,))
         if batch.actors:
@@ -734,12 +734,15 @@ class PostgresJournal:
         return f"<PostgresJournal {self.name} {state}>"
 
 
-def _owned_by(batch: Batch) -> tuple[list[str], list[str], list[str]]:
+def _owned_by(batch: Batch, owns: Callable[[str], bool]) -> tuple[list[str], list[str], list[str]]:
     """What of `batch` needs its node to own the actors concerned (C2): the actors whose
-    done-marks, states and timers it writes; the messages it claims, fails, re-queues or
-    records steps of; the timers it removes. Appends and registrations need no ownership."""
+    done-marks, states and timers it writes, and those it appends for believing it owns them
+    (it hands those messages to their mailboxes here, with no notice for another owner); the
+    messages it claims, fails, re-queues or records steps of; the timers it removes. Appends
+    for another node's actors (with a notice for it, C4) and registrations need no ownership."""
     names = {d.actor for d in batch.done}
     names.update(t.message.recipient for t in batch.timers)
+    names.update(m.recipient for m in batch.appends if owns(m.recipient))
     messages = set(batch.claims)
     messages.update(f.message_id for f in batch.failed)
     messages.update(s.message_id for s in batch.steps)
