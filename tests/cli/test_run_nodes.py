@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from ..journal.postgres_server import PostgresServer
@@ -57,3 +58,32 @@ def test_p3_node_and_lease_on_a_sqlite_journal_are_a_usage_error(tmp_path: Path)
     assert proc.returncode == 2
     assert "--node and --lease are for a postgresql:// journal" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.timeout(60)
+def test_c2_a_node_killed_and_started_again_on_its_host_takes_its_name_and_shards_at_once(
+    postgres: PostgresServer,
+) -> None:
+    """Its dead predecessor's row is removed (its pid is gone from this host), not waited
+    out for a lease."""
+    url = postgres.new_database()
+    first = run("--journal", url, "--node", "same", "--lease", "60")
+    assert first.stdout is not None
+    assert first.stdout.readline().strip() == "ready"
+    first.send_signal(signal.SIGKILL)
+    first.communicate(timeout=30)
+    second = run("--journal", url, "--node", "same", "--lease", "60")
+    try:
+        assert second.stdout is not None
+        assert second.stdout.readline().strip() == "ready"
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT n.pid, count(s.shard) FROM actorflow_nodes AS n"
+                " JOIN actorflow_shards AS s ON s.owner = n.node GROUP BY n.pid"
+            ).fetchall()
+        assert rows == [(second.pid, 64)]
+    finally:
+        second.send_signal(signal.SIGTERM)
+        _, err = second.communicate(timeout=30)
+    assert second.returncode == 0, err
+    assert f"node same of this host died (pid {first.pid})" in err

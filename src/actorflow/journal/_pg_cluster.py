@@ -151,6 +151,8 @@ JOIN: Final = (
     " + make_interval(secs => actorflow_nodes.lease_seconds) <= clock_timestamp()"
     " RETURNING node"
 )
+LOCAL_NODES: Final = f"SELECT node, pid FROM actorflow_nodes WHERE host = %s AND {LIVE}"
+REAP: Final = "DELETE FROM actorflow_nodes WHERE node = %s AND pid = %s"
 RENEW: Final = (
     "UPDATE actorflow_nodes SET renewed_at = clock_timestamp()"
     " WHERE node = %s AND incarnation = %s RETURNING node"
