@@ -31,6 +31,8 @@ from ._errors import MessageCancelled as MessageCancelled
 from ._errors import MessageNotFound as MessageNotFound
 from ._errors import MessageStatusError as MessageStatusError
 from ._errors import MessageTypeError as MessageTypeError
+from ._errors import NodeNameTaken as NodeNameTaken
+from ._errors import OwnershipLost as OwnershipLost
 from ._errors import ReplayError as ReplayError
 from ._errors import StartFailed as StartFailed
 from ._errors import StepOutcomeUnknown as StepOutcomeUnknown
@@ -103,6 +105,8 @@ __all__ = [
     "JournalLocked",
     "JournalSchemaError",
     "JournalUnavailable",
+    "NodeNameTaken",
+    "OwnershipLost",
     "MessageNotFound",
     "MessageStatusError",
     "ReplayError",

@@ -27,6 +27,8 @@ __all__ = [
     "JournalUnavailable",
     "MailboxFull",
     "MessageTypeError",
+    "NodeNameTaken",
+    "OwnershipLost",
     "ReplayError",
     "StartFailed",
     "StepOutcomeUnknown",
@@ -207,6 +209,25 @@ class JournalUnavailable(JournalError):
 
     A server journal (`PostgresJournal`) reconnects and retries for its `reconnect_timeout`
     before it is raised; a write that raised it was not acknowledged.
+    """
+
+
+class OwnershipLost(JournalError):
+    """Raised when a commit is refused because this node no longer owns what it writes (C2).
+
+    The database checked, inside the commit's own transaction, that the node's lease is live
+    by the database's clock and that it still holds, at the epoch it claimed, the shard of
+    every actor whose state, done-marks, steps or timers the commit writes. Nothing of the
+    commit landed: the messages it handled stay pending for their new owner, and the node
+    stops the actors it lost.
+    """
+
+
+class NodeNameTaken(JournalError):
+    """Raised when a node joins a journal under a name that a live node holds (C2).
+
+    Give each node its own name (`ActorSystem(node=...)`, ``actorflow run --node``), or wait
+    until the other node's lease lapses.
     """
 
 

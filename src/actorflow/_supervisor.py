@@ -200,7 +200,7 @@ class SupervisorCell(Lifecycle):
 
     def _let_go(self, child: Member, reason: CannotStart) -> None:
         """`child` cannot start, and restarting cannot help: it stays out, the rest runs."""
-        logger.error("%s", reason)
+        logger.log(reason.level, "%s", reason)
         if child in self.children:
             self.children.remove(child)
         child.close()
@@ -239,6 +239,14 @@ class SupervisorCell(Lifecycle):
         self.children.append(child)
         try:
             await child.start(tg, first=True)
+            if self.phase is not RUNNING or self._tg is not tg:
+                # This supervisor stopped its children while this one was starting (a durable
+                # actor restoring from its journal): it stops too, or the group never ends.
+                await child.shutdown()
+                raise ActorStopped(
+                    f"{child.name} did not start: supervisor {self.name} stopped meanwhile",
+                    actor=child.name,
+                )
         except CannotStart as exc:
             self._let_go(child, exc)
             raise StartFailed(str(exc)) from exc.__cause__

@@ -32,7 +32,7 @@ from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
 from ._supervisor import SupervisorCell
 from ._timers import When
 from .durable import Durability, JournaledCell, JournalStatistics, TimerSink
-from .journal import Compacted, ConversationNode, JournalBackend, backend_for
+from .journal import Compacted, ConversationNode, JournalBackend, backend_for, is_postgres_url
 
 __all__ = ["ActorSystem", "SystemStatistics"]
 
@@ -64,7 +64,11 @@ class ActorSystem:
     replaces the event loop's clock (``actorflow.testing.FakeClock`` in tests).
 
     `retention` (seconds or a `timedelta`) compacts done messages older than that from the
-    journal as the system runs (J10). `tracing` makes a span per handled message (O1): by
+    journal as the system runs (J10). Over a ``postgresql://`` journal the system is a node
+    among the systems sharing the database (C2): `node` is its name (default
+    ``{hostname}-{pid}``); it runs only the durable actors it owns.
+
+    `tracing` makes a span per handled message (O1): by
     default when OpenTelemetry is installed and the application has set a tracer provider;
     True or False to force it; or a ``TracerProvider`` to use instead of the global one.
 
@@ -84,11 +88,17 @@ class ActorSystem:
         retention: float | dt.timedelta | None = None,
         tracing: Any = None,
         record_turns: bool = True,
+        node: str | None = None,
     ) -> None:
+        if node is not None and not is_postgres_url(journal):
+            raise ValueError(
+                "node= names this system among the nodes of a postgresql:// journal (C2);"
+                f" {journal!r} is not one (for a PostgresJournal, pass node= to it)"
+            )
         if journal is None or _is_backend(journal):
             self._backend: JournalBackend | None = journal  # type: ignore[assignment]
         else:
-            self._backend = backend_for(journal)  # type: ignore[arg-type]
+            self._backend = backend_for(journal, node=node)  # type: ignore[arg-type]
         self.clock: Clock = clock if clock is not None else LoopClock()
         self._services = Services(self, self.clock, dead_letter_limit)
         self._root_spec = root if root is not None else Supervisor(name="root")
@@ -361,6 +371,11 @@ class ActorSystem:
             ephemeral=ephemeral,
             passivate_after=passivate_after,
         )
+        if name is not None and durability is not None and not ephemeral:
+            # Owned by another node (C2): registered for it, told through the journal (C4).
+            remote = await durability.spawn_elsewhere(spec, supervisor)
+            if remote is not None:
+                return remote.ref
         cell = await self._services.supervisor(supervisor).add(spec)
         assert isinstance(cell, ActorCell)
         return cell.ref
@@ -370,10 +385,18 @@ class ActorSystem:
         await self._services.supervisor(supervisor).add(spec)
 
     def lookup(self, name: str) -> ActorRef[Any]:
-        """Return the reference of the live actor called `name`; raises `ActorNotFound`."""
+        """Return the reference of the live actor called `name`; raises `ActorNotFound`.
+
+        Over a journal shared by several nodes (C2), a durable actor another node owns has a
+        reference too: a tell through it is committed here and handled there (C4).
+        """
         cell = self._services.find(name)
         if cell is None:
-            raise ActorNotFound(f"no live actor is called {name!r}")
+            durability = self._services.durability
+            remote = None if durability is None else durability.elsewhere(normal_name(name))
+            if remote is None:
+                raise ActorNotFound(f"no live actor is called {name!r}")
+            return remote.ref
         return cell.ref
 
     def actors(self) -> list[ActorRef[Any]]:

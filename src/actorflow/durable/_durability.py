@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -20,6 +21,7 @@ from anyio.abc import TaskGroup, TaskStatus
 from .._clock import Clock
 from .._envelope import Envelope
 from .._errors import ActorflowError, JournalError
+from .._handlers import actor_kind
 from .._message import Message
 from .._runtime import Runtime, Supervising
 from .._spec import Child
@@ -35,6 +37,7 @@ from ._cell import DurableCell
 from ._delivery import JournaledCell
 from ._outside import watch_notices
 from ._recovery import Recovery, Registry
+from ._remote import RemoteCell
 from ._writer import JournalStatistics, Writer
 
 __all__ = ["Durability", "TimerSink"]
@@ -74,14 +77,17 @@ class Durability:
         self.writer = Writer(backend)
         self.recovery = Recovery(tree, self.writer, backend, timers.arm)
         self._writer_done: anyio.Event | None = None
+        self._remotes: weakref.WeakValueDictionary[str, RemoteCell] = weakref.WeakValueDictionary()
         self._open = False
 
     # -- open and close ------------------------------------------------------------------------
 
     async def open(self, tg: TaskGroup) -> None:
-        """Open the journal, start its writer in `tg`, and read what there is to recover."""
+        """Open the journal, join it as a node (C2), start its writer in `tg`, and read what
+        there is to recover."""
         await self.backend.open()
         try:
+            await self.backend.join(self._ownership_changed)
             self._writer_done = done = anyio.Event()
             writer = self.writer
 
@@ -142,6 +148,14 @@ class Durability:
         self.timers.committed((), [r.id for r in cancelled])
         self.recovery.cancel(cancelled)
 
+    async def _ownership_changed(self) -> None:
+        if self._open:
+            await self.recovery.ownership_changed()
+
+    def owns(self, actor: str) -> bool:
+        """Whether this node owns durable actor `actor` (C2)."""
+        return self.backend.owns(actor)
+
     def _closing(self) -> bool:
         return not self._open
 
@@ -174,6 +188,43 @@ class Durability:
 
     def timers_committed(self, timers: list[TimerRecord], cancels: list[str]) -> None:
         self.timers.committed(timers, cancels)
+
+    def elsewhere(self, name: str, cls: type[Any] | None = None) -> RemoteCell | None:
+        """The stand-in of durable actor `name` if another node owns it (C4): of class `cls`,
+        or of the kind the journal registered it with; None if this node owns it, or the
+        journal had no such actor when last read."""
+        if self.backend.owns(name):
+            return None
+        known = self._remotes.get(name)
+        if known is not None and (cls is None or known.spec.actor is cls):
+            return known  # one stand-in per actor while refs hold it: refs compare equal
+        if cls is None:
+            kind = self.recovery.kinds.get(name)
+            cls = None if kind is None else actor_kind(kind)
+            if cls is None:
+                return None
+        root = self.tree.root
+        if root is None:
+            return None
+        remote = self._remotes[name] = RemoteCell(
+            Child(cls, name=name), name, self.tree, root, self
+        )
+        return remote
+
+    def local(self, name: str) -> JournaledCell | None:
+        """The cell of durable actor `name` running on this node, if any (C4)."""
+        cell = self.tree.find(name)
+        return cell if isinstance(cell, JournaledCell) else None
+
+    async def spawn_elsewhere(self, spec: Child, supervisor: str | None) -> RemoteCell | None:
+        """Register durable actor `spec` for the node that owns it and return its stand-in
+        (C4), or None if this node owns it."""
+        name = spec.name
+        assert name is not None
+        remote = self.elsewhere(name, spec.actor)
+        if remote is not None:
+            await self.recovery.register(name, spec, supervisor, await self.backend.actor(name))
+        return remote
 
     async def running(self, name: str, cls: type[Any]) -> DurableCell | None:
         """The durable actor `name` of class `cls` if it runs, brought back if passivated."""

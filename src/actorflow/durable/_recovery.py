@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any, Protocol
 
 import anyio
 
-from .._cell import ActorCell
+from .._cell import ActorCell, CannotStart
 from .._errors import ActorStopped, JournalError
 from .._handlers import actor_kind
 from .._names import normal_name
@@ -38,6 +38,11 @@ logger = logging.getLogger("actorflow")
 
 class Registry(Tree, Protocol):
     """What recovery needs of its system: the tree's names, and whether it runs."""
+
+    @property
+    def cells(self) -> Mapping[str, ActorCell]:
+        """The live actors by name."""
+        ...
 
     @property
     def root(self) -> SupervisorCell | None:
@@ -86,21 +91,31 @@ class Recovery:
             weakref.WeakValueDictionary()
         )
         self.activating: dict[str, anyio.Event] = {}
+        # Every durable actor of the journal and its kind, as last read (at start, at each
+        # change of ownership) or registered here: what `lookup` can route to another node.
+        self.kinds: dict[str, str] = {}
+        self.begun = False  # the declared and recovered actors have started (`started`)
+        self.missed = False  # what this node owns changed before that
 
     # -- at start --------------------------------------------------------------------------------
 
     async def load(self) -> None:
         """Read every durable actor, every pending message and every timer, once."""
         backend = self.backend
-        actors = await backend.actors()
+        owns = backend.owns  # of several nodes, each restores only its own actors (C2)
+        every = await backend.actors()
+        self.kinds = {a.name: a.kind for a in every}
+        actors = [a for a in every if owns(a.name)]
         pending: dict[str, list[MessageRecord]] = {}
         for message in await backend.pending():
-            pending.setdefault(message.recipient, []).append(message)
+            if owns(message.recipient):
+                pending.setdefault(message.recipient, []).append(message)
         self.recovered = {a.name: (a, pending.pop(a.name, [])) for a in actors}
         for name, messages in pending.items():  # messages for actors not registered yet
             self.recovered[name] = (None, messages)
         for timer in await backend.timers():
-            self.arm(timer)  # those due while the system was down fire at once
+            if owns(timer.message.recipient):
+                self.arm(timer)  # those due while the system was down fire at once
 
     def adopt(self, root: SupervisorCell) -> None:
         """Re-create the durable actors the journal holds that nobody declared.
@@ -137,6 +152,13 @@ class Recovery:
         from now on (timers fire, other processes append), so later restores read the
         journal themselves (J5)."""
         self.recovered = {}
+        self.begun = True
+        if self.missed:  # what it owns changed while it started: look again now
+            self.missed = False
+            self.tree.background(self._look_again, None)
+
+    async def _look_again(self, _: None) -> None:
+        await self.ownership_changed()
 
     async def restore(self, cell: JournaledCell) -> None:
         """Give a durable actor its journal: registration, last state, pending messages."""
@@ -149,9 +171,25 @@ class Recovery:
             record, pending = await writer.read(partial(_journal_of, self.backend, cell.name))
         else:
             record, pending = found
-        args = encode_args(cell.name, spec.args)
-        options = encode_options(spec)
         supervisor = cell.parent.name if cell.parent is not self.tree.root else None
+        await self.register(cell.name, spec, supervisor, record)
+        if not self.backend.owns(cell.name):
+            # Registered (a registration needs no ownership), it runs on its owner (C2).
+            raise CannotStart(
+                f"actor {cell.name} runs on the node of the journal that owns it, not here",
+                level=logging.INFO,
+            )
+        unreadable = cell.restore(record, pending)
+        if unreadable:
+            await writer.failed_many(unreadable)
+
+    async def register(
+        self, name: str, spec: Child, supervisor: str | None, record: ActorRecord | None
+    ) -> None:
+        """Record durable actor `name`'s kind, arguments, options and supervisor, unless
+        `record` (what the journal has) says the same already."""
+        args = encode_args(name, spec.args)
+        options = encode_options(spec)
         kind = spec.actor.__actorflow_kind__  # type: ignore[attr-defined]  # an Actor class
         # Compared decoded: stored options of an older layout mean the same, not "changed".
         if record is None or (
@@ -160,10 +198,8 @@ class Recovery:
             decode_options(record.options),
             record.supervisor,
         ) != (kind, args, options_of(spec), supervisor):
-            await writer.register(ActorRecord(cell.name, kind, args, options, None, supervisor))
-        unreadable = cell.restore(record, pending)
-        if unreadable:
-            await writer.failed_many(unreadable)
+            await self.writer.register(ActorRecord(name, kind, args, options, None, supervisor))
+        self.kinds[name] = kind
 
     # -- passivation -----------------------------------------------------------------------------
 
@@ -257,6 +293,8 @@ class Recovery:
             done.set()
 
     async def _activate(self, name: str) -> None:
+        if not self.backend.owns(name):
+            return  # its owner takes its messages in (C2)
         passivated = self.passivated.get(name)
         if passivated is not None:
             await self.reactivate(passivated)
@@ -279,6 +317,57 @@ class Recovery:
             return
         parent = tree.find_supervisor(record.supervisor or "") or self._root(name)
         await parent.add(spec_of(cls, record))
+
+    # -- ownership (C2, C3) --------------------------------------------------------------------
+
+    async def ownership_changed(self) -> None:
+        """What this node owns changed: the actors it lost stop (their messages stay pending
+        for their new owner: nothing is dead-lettered), those it gained come back (J5)."""
+        if not self.begun:
+            self.missed = True  # the actors read at start are still starting
+            return
+        owns = self.backend.owns
+        for name, cell in list(self.passivated.items()):
+            if not owns(name):
+                del self.passivated[name]
+                cell.close()
+        lost = [c for c in self.tree.cells.values() if isinstance(c, DurableCell)]
+        lost = [c for c in lost if not owns(c.name)]
+        if lost:
+            logger.info("%d actor(s) moved to other nodes; stopping them here", len(lost))
+            async with anyio.create_task_group() as tg:
+                for cell in lost:
+                    tg.start_soon(self._let_go, cell)
+        if self.tree.running:
+            await self.gained()
+
+    async def _let_go(self, cell: DurableCell) -> None:
+        cell.moved = True  # from now on what is sent through it goes to its owner (C4)
+        parent = cell.parent
+        if isinstance(parent, SupervisorCell):
+            await parent.remove(cell)
+        else:
+            await cell.shutdown()
+            cell.close()
+
+    async def gained(self) -> None:
+        """Bring back the actors of the shards this node owns that do not run here, with
+        their pending messages in order (J5), and arm their timers (J6)."""
+        backend, tree = self.backend, self.tree
+        owns = backend.owns
+        pending = {m.recipient for m in await backend.pending() if owns(m.recipient)}
+        every = await backend.actors()
+        self.kinds.update((a.name, a.kind) for a in every)
+        for record in every:
+            name = record.name
+            if not owns(name) or tree.find(name) is not None:
+                continue
+            if decode_options(record.options).passivate_after is not None and (name not in pending):
+                continue  # passivated: it comes back on its next message
+            tree.background(self.activate, name)
+        for timer in await backend.timers():
+            if owns(timer.message.recipient):
+                self.arm(timer)
 
     @contextlib.contextmanager
     def _unless_stopping(self) -> Iterator[None]:

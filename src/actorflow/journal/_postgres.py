@@ -25,8 +25,15 @@ import anyio
 import tenacity
 
 from .._crashpoints import crash_point
-from .._errors import JournalCorrupt, JournalError, JournalSchemaError, JournalUnavailable
+from .._errors import (
+    JournalCorrupt,
+    JournalError,
+    JournalSchemaError,
+    JournalUnavailable,
+    OwnershipLost,
+)
 from . import _rows
+from ._pg_cluster import CLUSTER_MIGRATIONS, CLUSTER_VERSION, LEASE_LAPSED, SHARD_NOT_HELD
 from ._pg_connect import shown
 from ._pg_dialect import bind, postgres_sql
 from ._pg_schema import MIGRATIONS, SCHEMA_VERSION
@@ -44,8 +51,10 @@ if TYPE_CHECKING:
     import psycopg
     import psycopg_pool
 
+    from . import _pg_cluster as cluster
     from . import _pg_statements as sql
     from ._pg_errors import RETRYABLE, translate
+    from ._pg_membership import Membership
 
 __all__ = ["PostgresJournal", "is_postgres_url"]
 
@@ -55,6 +64,7 @@ T = TypeVar("T")
 
 _SCHEMA_LOCK: Final = 0x61666A73  # "afjs": one opener migrates at a time
 _INSTALL: Final = "pip install 'actorflow[postgres]'"
+_LAPSED_ATTEMPTS: Final = 3  # a commit refused for a lapsed lease: renewed and sent again
 
 
 def _load_driver() -> ImportError | None:
@@ -71,13 +81,15 @@ def _load_driver() -> ImportError | None:
         import psycopg.conninfo
         import psycopg_pool
 
-        from . import _pg_errors, _pg_statements
+        from . import _pg_cluster, _pg_errors, _pg_membership, _pg_statements
     except ImportError as missing:
         return missing
     globals().update(
         psycopg=psycopg,
         psycopg_pool=psycopg_pool,
         sql=_pg_statements,
+        cluster=_pg_cluster,
+        Membership=_pg_membership.Membership,
         RETRYABLE=_pg_errors.RETRYABLE,
         translate=_pg_errors.translate,
     )
@@ -101,6 +113,11 @@ class PostgresJournal:
     `readers` is the number of pooled read connections. A lost connection (a restarted
     server) is reconnected, and the work retried, for up to `reconnect_timeout` seconds before
     `JournalUnavailable`; `connect_timeout` bounds each attempt to connect.
+
+    A system running over it makes it a *node* (`join`, C2): `node` names it among the nodes
+    sharing the database (default ``{hostname}-{pid}``), `lease` is how long its lease lasts
+    unless renewed (renewed every third of it). Opened without joining (the CLI, scripts) it
+    reads and appends like an outside producer and owns nothing.
     """
 
     def __init__(
@@ -110,6 +127,8 @@ class PostgresJournal:
         readers: int = 4,
         reconnect_timeout: float = 30.0,
         connect_timeout: float = 10.0,
+        node: str | None = None,
+        lease: float | None = None,
     ) -> None:
         missing = _load_driver()
         if missing is not None:
@@ -137,6 +156,14 @@ class PostgresJournal:
         self._writer_id = ""
         self._commits = 0
         self._listeners: set[asyncio.Task[None]] = set()
+        if lease is not None and not lease > 0:
+            raise ValueError(f"lease must be a positive number of seconds, not {lease!r}")
+        self.node = node
+        self.lease = lease
+        self.fenced = 0  # commits the database refused for ownership (C2)
+        self._membership: Membership | None = None
+        self._notify = False  # the commit on its way appended for other nodes' actors
+        self._renewing: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -176,10 +203,47 @@ class PostgresJournal:
             raise translate(exc, f"cannot open readers of {self.name}") from exc
         self._pool = pool
 
+    async def join(self, changed: Callable[[], Awaitable[None]]) -> None:
+        """Become a node of this journal (C2): register, claim a fair share of the shards,
+        and keep the lease renewed; `changed` is awaited whenever what it owns changes.
+
+        Raises `NodeNameTaken` if a live node holds the name, `JournalError` subclasses.
+        """
+        self._check_open()
+        if self._membership is not None:
+            raise JournalError(f"journal {self.name} has joined as node {self.node} already")
+        from ._pg_membership import DEFAULT_LEASE, default_node_name
+
+        node = self.node if self.node is not None else default_node_name()
+        membership = Membership(
+            self.conninfo,
+            self.name,
+            node,
+            self.lease if self.lease is not None else DEFAULT_LEASE,
+            self.connect_timeout,
+        )
+        await membership.join(changed)
+        self.node = node
+        self._membership = membership
+        self._renewing = asyncio.get_running_loop().create_task(membership.run())
+
+    def owns(self, actor: str) -> bool:
+        """Whether this node owns `actor` (C2); before `join`, every actor."""
+        membership = self._membership
+        return membership is None or membership.owns(actor)
+
     async def close(self) -> None:
         listeners, self._listeners = self._listeners, set()
         for task in listeners:
             task.cancel()
+        renewing, self._renewing = self._renewing, None
+        membership, self._membership = self._membership, None
+        if renewing is not None:
+            renewing.cancel()
+            with anyio.CancelScope(shield=True), contextlib.suppress(asyncio.CancelledError):
+                await renewing
+        if membership is not None:
+            await membership.leave()
         pool, self._pool = self._pool, None
         writer, self._writer = self._writer, None
         with anyio.CancelScope(shield=True):
@@ -207,6 +271,12 @@ class PostgresJournal:
             raise translate(exc, f"cannot connect to {self.name}") from exc
         try:
             await conn.execute("SET synchronous_commit TO on")
+            # A node paused in the middle of a commit must not hold the shards it locked
+            # (C2) past a lease: the server ends such a session and the commit does not land.
+            await conn.execute(
+                "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+                (f"{round((self.lease or 3.0) * 1000)}ms",),
+            )
         except psycopg.Error as exc:
             await conn.close()
             raise translate(exc, f"cannot set up a connection to {self.name}") from exc
@@ -251,6 +321,27 @@ class PostgresJournal:
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (str(target),),
                 )
+            await self._migrate_cluster(conn)
+
+    async def _migrate_cluster(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """The nodes' tables (C2), versioned apart from the records (`_pg_cluster`)."""
+        cur = await conn.execute("SELECT value FROM actorflow_meta WHERE key = 'cluster_version'")
+        row = await cur.fetchone()
+        version = 0 if row is None else int(row[0])
+        if version > CLUSTER_VERSION:
+            raise JournalSchemaError(
+                f"{self.name} holds nodes' tables written by a newer actorflow (cluster version"
+                f" {version}, this actorflow reads up to {CLUSTER_VERSION}); upgrade actorflow"
+                " to open it"
+            )
+        for target in range(version + 1, CLUSTER_VERSION + 1):
+            for statement in CLUSTER_MIGRATIONS[target]:
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO actorflow_meta (key, value) VALUES ('cluster_version', %s)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(target),),
+            )
 
     # -- retries -------------------------------------------------------------------------------
 
@@ -277,7 +368,7 @@ class PostgresJournal:
         unsure: list[int] = []  # the number of a commit whose answer was lost, if any
         async with self._lock:
             try:
-                return await self._retrying(lambda: self._write_once(batch, unsure))
+                return await self._retrying(lambda: self._written(batch, unsure))
             except JournalUnavailable as exc:
                 if not unsure:
                     raise
@@ -287,6 +378,30 @@ class PostgresJournal:
                     " the same ids)"
                 ) from exc
 
+    async def _written(self, batch: Batch, unsure: list[int]) -> list[int | None]:
+        """`_write_once`; a commit refused only because the node's lease had lapsed is sent
+        again once the lease is renewed, if the node still holds its shards at the epochs it
+        claimed (nobody took them meanwhile: the fence of the next attempt checks it). A
+        lapse is what a server restart longer than the lease leaves, and no fault of the
+        node's."""
+        for attempt in range(_LAPSED_ATTEMPTS):
+            try:
+                return await self._write_once(batch, unsure)
+            except OwnershipLost as exc:
+                membership = self._membership
+                lapsed = isinstance(exc.__cause__, psycopg.Error) and (
+                    exc.__cause__.sqlstate == LEASE_LAPSED
+                )
+                if membership is None or not lapsed or attempt == _LAPSED_ATTEMPTS - 1:
+                    self.fenced += 1
+                    raise
+                before = dict(membership.held)
+                await membership.renew()
+                if any(membership.held.get(s) != e for s, e in before.items()):
+                    self.fenced += 1
+                    raise  # it lost shards while its lease was lapsed
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def _write_once(self, batch: Batch, unsure: list[int]) -> list[int | None]:
         conn = await self._writer_connection()
         if unsure:
@@ -295,12 +410,23 @@ class PostgresJournal:
             unsure.clear()
         self._commits += 1
         number = self._commits
+        self._notify = False
         try:
             async with conn.pipeline(), conn.transaction():
                 appended = await self._apply(conn, batch, number)
                 crash_point("commit.before_commit")
             seqs = _seqs(batch.appends, await appended.fetchall()) if appended else []
+            if self._notify:
+                self._notify = False
+                await self._notify_owners(conn)
         except psycopg.Error as exc:
+            if exc.sqlstate in (LEASE_LAPSED, SHARD_NOT_HELD):
+                if self._membership is not None and exc.sqlstate == SHARD_NOT_HELD:
+                    self._membership.wake()  # find out what was lost, and stop its actors
+                raise OwnershipLost(
+                    f"journal {self.name}: the commit was refused and nothing of it landed:"
+                    f" {_first_line(exc)}"
+                ) from exc
             error = translate(exc, f"cannot write to {self.name}")
             if isinstance(error, JournalUnavailable):
                 unsure.append(number)  # it may have committed: find out before sending again
@@ -309,11 +435,23 @@ class PostgresJournal:
         crash_point("commit.after_commit")
         return seqs
 
+    async def _notify_owners(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Wake the nodes that own what a commit appended for them (C4): after the commit,
+        never inside it (a NOTIFY in a transaction serialises commits); a lost notification
+        costs their once-a-second look for notices."""
+        try:
+            await conn.execute("SELECT pg_notify(%s, '')", (sql.CHANNEL,))
+        except psycopg.Error as exc:
+            logger.debug("journal %s: cannot notify the other nodes (%s)", self.name, exc)
+
     async def _apply(
         self, conn: psycopg.AsyncConnection[Any], batch: Batch, number: int
     ) -> psycopg.AsyncCursor[Any] | None:
         """Queue `batch` in the pipeline, in `Batch`'s order; the appends' cursor, if any."""
         now = time.time()
+        membership = self._membership
+        if membership is not None:
+            await conn.execute(cluster.FENCE, membership.fence(*_owned_by(batch, membership.owns)))
         if batch.appends or batch.requeues:
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (sql.APPEND_LOCK,))
         if batch.actors:
@@ -337,6 +475,12 @@ class PostgresJournal:
         appended = None
         if batch.appends:
             appended = await conn.execute(sql.APPEND, (sql.append_rows(batch.appends, now),))
+            if membership is not None:
+                # C4: a message for an actor another node owns is that node's to take in.
+                foreign = [m.id for m in batch.appends if not membership.owns(m.recipient)]
+                if foreign:
+                    await conn.execute(cluster.NOTICES, (sql.rows_json(foreign),))
+                    self._notify = True
         if batch.claims:
             await conn.execute(sql.CLAIM, (sql.rows_json(batch.claims),))
         if batch.done:
@@ -425,7 +569,13 @@ class PostgresJournal:
     # -- notices (J11) -------------------------------------------------------------------------
 
     async def take_notices(self) -> list[MessageRecord]:
-        rows = await self._fetch(sql.TAKE_NOTICES, ())
+        membership = self._membership
+        if membership is None:
+            rows = await self._fetch(sql.TAKE_NOTICES, ())
+        else:  # only those of its own shards: the others' are their owners' to take (C4)
+            rows = await self._fetch(
+                cluster.TAKE_OWNED_NOTICES, (membership.shard_count, membership.owned_shards())
+            )
         return [read_message_or_corrupt(row) for row in rows]
 
     def watch_notices(self, wake: Callable[[], None]) -> Callable[[], None]:
@@ -584,6 +734,27 @@ class PostgresJournal:
     def __repr__(self) -> str:
         state = "open" if self._pool is not None else "closed"
         return f"<PostgresJournal {self.name} {state}>"
+
+
+def _owned_by(batch: Batch, owns: Callable[[str], bool]) -> tuple[list[str], list[str], list[str]]:
+    """What of `batch` needs its node to own the actors concerned (C2): the actors whose
+    done-marks, states and timers it writes, and those it appends for believing it owns them
+    (it hands those messages to their mailboxes here, with no notice for another owner); the
+    messages it claims, fails, re-queues or records steps of; the timers it removes. Appends
+    for another node's actors (with a notice for it, C4) and registrations need no ownership."""
+    names = {d.actor for d in batch.done}
+    names.update(t.message.recipient for t in batch.timers)
+    names.update(m.recipient for m in batch.appends if owns(m.recipient))
+    messages = set(batch.claims)
+    messages.update(f.message_id for f in batch.failed)
+    messages.update(s.message_id for s in batch.steps)
+    messages.update(batch.requeues)
+    return sorted(names), sorted(messages), sorted(set(batch.cancels))
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def _seqs(appends: list[MessageRecord], rows: list[Any]) -> list[int | None]:
