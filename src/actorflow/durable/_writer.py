@@ -238,7 +238,9 @@ class Writer:
     def __init__(self, backend: JournalBackend) -> None:
         self.backend = backend
         self._queue: list[_Op] = []
-        self._signal = anyio.Event()
+        # Set while the writer task waits for work: the first op queued wakes it, the ones
+        # after it (queued before it runs) cost nothing more.
+        self._idle: asyncio.Future[None] | None = None
         self._closing = False
         self._commits = 0
         self._operations = 0
@@ -356,7 +358,12 @@ class Writer:
         if self._closing:
             raise JournalError("the journal writer has stopped")
         self._queue.append(op)
-        self._signal.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        idle, self._idle = self._idle, None
+        if idle is not None and not idle.done():
+            idle.set_result(None)
 
     # -- the writer task ---------------------------------------------------------------------------
 
@@ -365,12 +372,16 @@ class Writer:
     ) -> None:
         """Commit batches until `close` is called and everything queued is committed."""
         task_status.started()
+        loop = asyncio.get_running_loop()
         while True:
             while not self._queue:
                 if self._closing:
                     return
-                self._signal = anyio.Event()
-                await self._signal.wait()
+                idle = self._idle = loop.create_future()
+                try:
+                    await idle
+                finally:
+                    self._idle = None
             # A bounded batch: while it commits in the writer thread, the tasks woken by the
             # previous one run on the loop, so the two overlap instead of taking turns.
             ops, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
@@ -379,7 +390,7 @@ class Writer:
     def close(self) -> None:
         """Stop taking work; the writer task ends once what is queued is committed."""
         self._closing = True
-        self._signal.set()
+        self._wake()
 
     async def _commit(self, ops: list[_Op]) -> None:
         ops = _unbroken(ops)
