@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Coroutine, Iterable
+from functools import partial
 from typing import Any, Protocol
 
 from .. import _outbox
@@ -136,21 +137,19 @@ class JournaledCell(ActorCell):
             if first:
                 record.attempts = 1
                 envelope.claimed = True
-            await self.writer.append([record], [self._reserved_delivery(envelope)])
+            await self.writer.tell(record, partial(self._deliver_reserved, envelope))
         except BaseException:
             if not mailbox.closed:
                 mailbox.release()
             raise
 
-    def _reserved_delivery(self, envelope: Envelope) -> Delivery:
-        def deliver(seq: int | None) -> None:
-            if seq is None:
-                self.mailbox.release()  # a duplicate id: nothing new to deliver
-            else:
-                envelope.seq = seq
-                self.accept_committed(envelope, reserved=True)
-
-        return deliver
+    def _deliver_reserved(self, envelope: Envelope, seq: int | None) -> None:
+        """After the commit of a send: fill the place it reserved (`Delivery`)."""
+        if seq is None:
+            self.mailbox.release()  # a duplicate id: nothing new to deliver
+        else:
+            envelope.seq = seq
+            self.accept_committed(envelope, reserved=True)
 
     def committed_delivery(self, envelope: Envelope) -> Delivery:
         """Deliver a message from another durable actor's outbox once it is committed."""

@@ -122,6 +122,28 @@ class _Append(_Op):
         return end
 
 
+class _One(_Op):
+    """One message appended, with its delivery: a tell's, without the lists of an `_Append`."""
+
+    __slots__ = ("delivery", "record")
+
+    def __init__(self, record: MessageRecord, delivery: Delivery) -> None:
+        super().__init__()
+        self.record, self.delivery = record, delivery
+
+    def add_to(self, batch: Batch) -> None:
+        batch.appends.append(self.record)
+
+    def complete(self, seqs: list[int | None], start: int) -> int:
+        try:
+            self.delivery(seqs[start])
+        except Exception:  # a delivery must never stop the writer; the message is committed
+            logger.exception("delivering a committed message failed; it stays pending")
+        if not self.future.done():
+            self.future.set_result(None)
+        return start + 1
+
+
 class _Processed(_Append):
     """A handled message: its outbox is appended (and delivered) like an `_Append`, its
     timers set and cancelled with it."""
@@ -142,7 +164,11 @@ class _Processed(_Append):
         self.after: Callable[[], None] | None = None
 
     def complete(self, seqs: list[int | None], start: int) -> int:
-        end = super().complete(seqs, start)
+        end = start + len(self.records)
+        if end > start:
+            _deliver(self.deliveries, seqs[start:end])
+        if not self.future.done():
+            self.future.set_result(None)
         if self.after is not None:
             try:
                 self.after()
@@ -263,6 +289,11 @@ class Writer:
         self._submit(op)
         result: list[int | None] = await op.future
         return result
+
+    def tell(self, record: MessageRecord, delivery: Delivery) -> asyncio.Future[None]:
+        """Append one message (J2) and run `delivery` with its sequence number right after
+        the commit; returns the future of that commit, for the caller to await."""
+        return self._run(_One(record, delivery))
 
     # The methods below return the future of their commit, for the caller to await: no
     # coroutine per call on a turn's path. They raise `JournalError` at once if the writer has
