@@ -14,7 +14,6 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Iterable
-from functools import partial
 from typing import Any, Final
 
 import anyio
@@ -64,6 +63,7 @@ class DurableCell(JournaledCell):
         super().__init__(spec, name, runtime, parent, keeper)
         # Turns handled whose commits are on their way, oldest first (each with its commit).
         self.uncommitted: deque[Turn] = deque()
+        self._landed = self.committed  # made once: each turn's commit calls it
 
     # -- hooks of the in-memory cell -----------------------------------------------------------
 
@@ -224,7 +224,8 @@ class DurableCell(JournaledCell):
             turn.timers or (),
             turn.cancels or (),
             chain=self.chain,
-            after=partial(self.committed, turn),
+            after=self._landed,
+            handled=turn,
         )
         self.uncommitted.append(turn)
         self.current = None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Coroutine, Iterable
-from functools import partial
 from typing import Any, Protocol
 
 from .. import _outbox
@@ -69,6 +68,8 @@ class JournaledCell(ActorCell):
         super().__init__(spec, name, runtime, parent)
         self.keeper = keeper
         self.send_nowait = self._journal_first
+        # Made once: every send's commit calls it (a bound method made per send is garbage).
+        self._deliver_reserved = self._fill_reserved
         self.writer = keeper.writer
         self.state_codec, self.message_codec = _codecs(spec.actor)
         self.committed_state: bytes | None = None  # the state as of the last commit
@@ -137,13 +138,13 @@ class JournaledCell(ActorCell):
             if first:
                 record.attempts = 1
                 envelope.claimed = True
-            await self.writer.tell(record, partial(self._deliver_reserved, envelope))
+            await self.writer.tell(record, self._deliver_reserved, envelope)
         except BaseException:
             if not mailbox.closed:
                 mailbox.release()
             raise
 
-    def _deliver_reserved(self, envelope: Envelope, seq: int | None) -> None:
+    def _fill_reserved(self, envelope: Envelope, seq: int | None) -> None:
         """After the commit of a send: fill the place it reserved (`Delivery`)."""
         if seq is None:
             self.mailbox.release()  # a duplicate id: nothing new to deliver

@@ -31,7 +31,7 @@ from ..journal import (
     TimerRecord,
 )
 
-__all__ = ["Chain", "Delivery", "JournalStatistics", "Writer"]
+__all__ = ["Chain", "Deliver", "Delivery", "JournalStatistics", "Writer"]
 
 logger = logging.getLogger("actorflow")
 
@@ -40,6 +40,10 @@ T = TypeVar("T")
 Delivery = Callable[[int | None], None]
 """Called after the commit for one appended message with its sequence number (None when the
 append was a duplicate id, a no-op): puts the message in its recipient's mailbox."""
+
+Deliver = Callable[[Any, int | None], None]
+"""A `Delivery` taking what to deliver as its first argument: one bound method per recipient
+serves all of its messages, where a `Delivery` is an object made per message."""
 
 
 @final
@@ -125,18 +129,18 @@ class _Append(_Op):
 class _One(_Op):
     """One message appended, with its delivery: a tell's, without the lists of an `_Append`."""
 
-    __slots__ = ("delivery", "record")
+    __slots__ = ("deliver", "item", "record")
 
-    def __init__(self, record: MessageRecord, delivery: Delivery) -> None:
+    def __init__(self, record: MessageRecord, deliver: Deliver, item: Any) -> None:
         super().__init__()
-        self.record, self.delivery = record, delivery
+        self.record, self.deliver, self.item = record, deliver, item
 
     def add_to(self, batch: Batch) -> None:
         batch.appends.append(self.record)
 
     def complete(self, seqs: list[int | None], start: int) -> int:
         try:
-            self.delivery(seqs[start])
+            self.deliver(self.item, seqs[start])
         except Exception:  # a delivery must never stop the writer; the message is committed
             logger.exception("delivering a committed message failed; it stays pending")
         if not self.future.done():
@@ -148,7 +152,7 @@ class _Processed(_Append):
     """A handled message: its outbox is appended (and delivered) like an `_Append`, its
     timers set and cancelled with it."""
 
-    __slots__ = ("after", "cancels", "claim", "done", "timers")
+    __slots__ = ("after", "cancels", "claim", "done", "handled", "timers")
 
     def __init__(
         self,
@@ -161,7 +165,8 @@ class _Processed(_Append):
     ) -> None:
         super().__init__(outbox, deliveries)
         self.done, self.claim, self.timers, self.cancels = done, claim, timers, cancels
-        self.after: Callable[[], None] | None = None
+        self.after: Callable[[Any], None] | None = None
+        self.handled: Any = None
 
     def complete(self, seqs: list[int | None], start: int) -> int:
         end = start + len(self.records)
@@ -171,7 +176,7 @@ class _Processed(_Append):
             self.future.set_result(None)
         if self.after is not None:
             try:
-                self.after()
+                self.after(self.handled)
             except Exception:  # never stop the writer; the turn is committed
                 logger.exception("finishing a committed turn failed")
         return end
@@ -290,10 +295,10 @@ class Writer:
         result: list[int | None] = await op.future
         return result
 
-    def tell(self, record: MessageRecord, delivery: Delivery) -> asyncio.Future[None]:
-        """Append one message (J2) and run `delivery` with its sequence number right after
-        the commit; returns the future of that commit, for the caller to await."""
-        return self._run(_One(record, delivery))
+    def tell(self, record: MessageRecord, deliver: Deliver, item: Any) -> asyncio.Future[None]:
+        """Append one message (J2) and call ``deliver(item, seq)`` right after the commit;
+        returns the future of that commit, for the caller to await."""
+        return self._run(_One(record, deliver, item))
 
     # The methods below return the future of their commit, for the caller to await: no
     # coroutine per call on a turn's path. They raise `JournalError` at once if the writer has
@@ -309,15 +314,16 @@ class Writer:
         cancels: Sequence[str] = (),
         *,
         chain: Chain | None = None,
-        after: Callable[[], None] | None = None,
+        after: Callable[[Any], None] | None = None,
+        handled: Any = None,
     ) -> asyncio.Future[None]:
         """Commit a handled message with its state, outbox and timers; claim the next (J3).
 
-        `after` runs right after the commit, in the writer, before anything later commits;
-        with a `chain`, the commit is refused once an earlier one of the chain failed.
+        ``after(handled)`` runs right after the commit, in the writer, before anything later
+        commits; with a `chain`, the commit is refused once an earlier one of the chain failed.
         """
         op = _Processed(done, outbox, deliveries, claim, timers, cancels)
-        op.chain, op.after = chain, after
+        op.chain, op.after, op.handled = chain, after, handled
         return self._run(op)
 
     def claim(self, message_id: str) -> asyncio.Future[None]:
