@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import os
 import secrets
 import sqlite3
@@ -553,26 +554,33 @@ def _mark_done(conn: sqlite3.Connection, batch: Batch) -> None:
 
 
 def _in_chunks(conn: sqlite3.Connection, sql: str, rows: list[Any]) -> None:
-    """Run `sql`, written for one row of VALUES, for every row of `rows`: full chunks of
-    `_CHUNK` rows as one statement each (the one-row VALUES list repeated), the rest one by one.
+    """Run `sql`, written for one row of VALUES, for every row of `rows`: in statements of
+    `_CHUNK` rows (the one-row VALUES list repeated), then of the powers of two the rest adds
+    up to (32, 16, ... 1), so that a batch costs a few statements, never one per row.
+
+    Each statement hands the GIL over and back (py-spy: the loop waits for it at its next
+    call); the rest of a batch run row by row cost up to 63 of those per kind of row.
     """
-    full = len(rows) - len(rows) % _CHUNK
-    if full:
-        many = _chunked(sql)
-        for start in range(0, full, _CHUNK):
-            conn.execute(many, [value for row in rows[start : start + _CHUNK] for value in row])
-    if full < len(rows):
-        conn.executemany(sql, rows[full:])
+    start, count = 0, len(rows)
+    while start < count:
+        size = min(_CHUNK, 1 << ((count - start).bit_length() - 1))
+        if size == 1:
+            conn.execute(sql, rows[start])
+        else:
+            conn.execute(
+                _chunked(sql, size), list(itertools.chain.from_iterable(rows[start : start + size]))
+            )
+        start += size
 
 
 @functools.cache
-def _chunked(sql: str) -> str:
-    """`sql` with its one VALUES row repeated `_CHUNK` times."""
+def _chunked(sql: str, size: int) -> str:
+    """`sql` with its one VALUES row repeated `size` times."""
     head, values, tail = sql.partition("VALUES ")
     row, closing, rest = tail.partition(")")
     if not values or not closing:
         raise ValueError(f"no VALUES row to repeat in {sql!r}")
-    return f"{head}{values}{', '.join([row + closing] * _CHUNK)}{rest}"
+    return f"{head}{values}{', '.join([row + closing] * size)}{rest}"
 
 
 def empty_file(path: Path) -> JournalSchemaError:
