@@ -165,7 +165,7 @@ async def durable_throughput(sizes: Sizes) -> list[Row]:
             "durable_throughput",
             rate,
             "msg/s",
-            at_least(0.3),
+            at_least(0.5),
             max(samples["sqlite3"]),
             note=note,
         ),

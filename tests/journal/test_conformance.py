@@ -106,6 +106,21 @@ async def test_j12_an_id_twice_in_one_batch_is_appended_once_and_only_the_first_
     ]
 
 
+async def test_j12_seqs_of_new_appends_after_repeated_ids_are_the_ones_stored(
+    journal: JournalBackend,
+) -> None:
+    """J2, J12: the seq the writer delivers a message with is the one the journal stored it
+    under, also when repeated ids come first in the batch (SQLite uses up a number for a row
+    it skips, so the new rows' numbers have gaps) and in a batch long enough for several
+    statements."""
+    await journal.write(Batch(appends=[msg(1), msg(2)]))
+    batch = [msg(1), msg(3), msg(3), msg(2), msg(4)] + [msg(i) for i in range(10, 80)] + [msg(1)]
+    seqs = await journal.write(Batch(appends=batch))
+    stored = {m.id: m.seq for m in await journal.pending()}
+    expected = [None, stored["m3"], None, None, stored["m4"]]
+    assert seqs == expected + [stored[f"m{i}"] for i in range(10, 80)] + [None]
+
+
 async def test_j12_done_marks_and_states_commit_together(journal: JournalBackend) -> None:
     await journal.write(
         Batch(actors=[ActorRecord("a", "kind", b"\x90")], appends=[msg(1), msg(2), msg(3)])

@@ -14,7 +14,6 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Iterable
-from functools import partial
 from typing import Any, Final
 
 import anyio
@@ -67,8 +66,9 @@ class DurableCell(JournaledCell):
         self, spec: Child, name: str, runtime: Runtime, parent: Supervising, keeper: Keeper
     ) -> None:
         super().__init__(spec, name, runtime, parent, keeper)
-        # Turns handled whose commits are on their way, oldest first, with their commits.
-        self.uncommitted: deque[tuple[Envelope, asyncio.Future[None]]] = deque()
+        # Turns handled whose commits are on their way, oldest first (each with its commit).
+        self.uncommitted: deque[Turn] = deque()
+        self._landed = self.committed  # made once: each turn's commit calls it
         self._leaving = anyio.Event()
 
     # -- hooks of the in-memory cell -----------------------------------------------------------
@@ -198,7 +198,7 @@ class DurableCell(JournaledCell):
                 await self._drain()
                 continue
             if len(self.uncommitted) >= _AHEAD:
-                await asyncio.wait([self.uncommitted[0][1]])  # the oldest turn's commit
+                await asyncio.wait([self.uncommitted[0].commit])  # the oldest turn's commit
                 continue
             if envelope.attempts >= max_attempts:
                 # It failed every attempt before: most likely it took the process down (S7).
@@ -245,7 +245,8 @@ class DurableCell(JournaledCell):
             recorded=recorded,
         )
         self.before = state
-        committed = self.writer.processed(
+        turn.state, turn.result = state, result
+        turn.commit = self.writer.processed(
             done,
             turn.records or (),
             turn.deliveries or (),
@@ -253,14 +254,16 @@ class DurableCell(JournaledCell):
             turn.timers or (),
             turn.cancels or (),
             chain=self.chain,
-            after=partial(self._committed, turn, envelope, state, result),
+            after=self._landed,
+            handled=turn,
         )
-        self.uncommitted.append((envelope, committed))
+        self.uncommitted.append(turn)
         self.current = None
 
-    def _committed(self, turn: Turn, envelope: Envelope, state: bytes | None, result: Any) -> None:
-        """A turn's commit landed (called in the writer): its outbox, timers and reply go."""
-        if self.uncommitted and self.uncommitted[0][0] is envelope:
+    def committed(self, turn: Turn) -> None:
+        """`turn`'s commit landed (called in the writer): its outbox, timers and reply go."""
+        envelope, state, result = turn.envelope, turn.state, turn.result
+        if self.uncommitted and self.uncommitted[0] is turn:
             self.uncommitted.popleft()
         if self.cancelled and envelope.id is not None:
             self.cancelled.pop(envelope.id, None)  # handled after all: it is done (J3)
@@ -280,7 +283,7 @@ class DurableCell(JournaledCell):
         """Wait until every turn handled so far has committed (or its chain has failed)."""
         if self.uncommitted:
             # Not `await`: a cancellation must not cancel the commit's future.
-            await asyncio.wait([self.uncommitted[-1][1]])
+            await asyncio.wait([self.uncommitted[-1].commit])
 
     def _rewind_if_broken(self) -> JournalError | None:
         """If a commit of this incarnation failed, put the turns not committed back to be
@@ -289,7 +292,7 @@ class DurableCell(JournaledCell):
         chain = self.chain
         if chain is None or chain.error is None or not self.uncommitted:
             return None  # nothing failed, or its turns are back already
-        again = [e for e, _ in self.uncommitted]
+        again = [turn.envelope for turn in self.uncommitted]
         if self.current is not None:
             again.append(self.current)
         self.uncommitted.clear()
@@ -319,7 +322,7 @@ class DurableCell(JournaledCell):
 
     @property
     def ahead(self) -> Iterable[Envelope]:
-        return (envelope for envelope, _ in self.uncommitted)
+        return (turn.envelope for turn in self.uncommitted)
 
     @property
     def idle(self) -> bool:

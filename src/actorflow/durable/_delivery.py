@@ -75,6 +75,8 @@ class JournaledCell(ActorCell):
         super().__init__(spec, name, runtime, parent)
         self.keeper = keeper
         self.send_nowait = self._journal_first
+        # Made once: every send's commit calls it (a bound method made per send is garbage).
+        self._deliver_reserved = self._fill_reserved
         self.writer = keeper.writer
         self.state_codec, self.message_codec = _codecs(spec.actor)
         self.committed_state: bytes | None = None  # the state as of the last commit
@@ -146,7 +148,7 @@ class JournaledCell(ActorCell):
             if first:
                 record.attempts = 1
                 envelope.claimed = True
-            await self.writer.append([record], [self._reserved_delivery(envelope)])
+            await self.writer.tell(record, self._deliver_reserved, envelope)
         except BaseException:
             if not mailbox.closed:
                 mailbox.release()
@@ -180,15 +182,13 @@ class JournaledCell(ActorCell):
         )
         await self.writer.append([record])
 
-    def _reserved_delivery(self, envelope: Envelope) -> Delivery:
-        def deliver(seq: int | None) -> None:
-            if seq is None:
-                self.mailbox.release()  # a duplicate id: nothing new to deliver
-            else:
-                envelope.seq = seq
-                self.accept_committed(envelope, reserved=True)
-
-        return deliver
+    def _fill_reserved(self, envelope: Envelope, seq: int | None) -> None:
+        """After the commit of a send: fill the place it reserved (`Delivery`)."""
+        if seq is None:
+            self.mailbox.release()  # a duplicate id: nothing new to deliver
+        else:
+            envelope.seq = seq
+            self.accept_committed(envelope, reserved=True)
 
     def committed_delivery(self, envelope: Envelope) -> Delivery:
         """Deliver a message from another durable actor's outbox once it is committed."""

@@ -8,8 +8,9 @@ its steps' bookkeeping (J4). While the handler runs, the turn is the task's curr
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from typing import final
+from typing import Any, final
 
 from .._cell import ActorCell
 from .._envelope import Envelope
@@ -32,16 +33,22 @@ class Turn:
         "cancels",
         "cell",
         "closed",
+        "commit",
         "deliveries",
         "envelope",
         "local",
         "positions",
         "recorded",
         "records",
+        "result",
+        "state",
         "step_calls",
         "steps_made",
         "timers",
     )
+
+    commit: asyncio.Future[None]
+    """The commit of the handled turn, set when it is queued."""
 
     def __init__(self, cell: JournaledCell, envelope: Envelope) -> None:
         self.cell = cell
@@ -57,6 +64,9 @@ class Turn:
         self.positions = 0  # messages and timers made so far, each numbered in order (R2)
         self.steps_made = 0  # steps called so far, of any name (R2)
         self.closed = False
+        # Once handled: the state and the result it commits with (`commit`: that commit).
+        self.state: bytes | None = None
+        self.result: Any = None
 
     def set_timer(self, timer: TimerRecord) -> None:
         """Store `timer` with this turn's commit (J6)."""

@@ -31,7 +31,7 @@ from ..journal import (
     TimerRecord,
 )
 
-__all__ = ["Chain", "Delivery", "JournalStatistics", "Writer"]
+__all__ = ["Chain", "Deliver", "Delivery", "JournalStatistics", "Writer"]
 
 logger = logging.getLogger("actorflow")
 
@@ -40,6 +40,10 @@ T = TypeVar("T")
 Delivery = Callable[[int | None], None]
 """Called after the commit for one appended message with its sequence number (None when the
 append was a duplicate id, a no-op): puts the message in its recipient's mailbox."""
+
+Deliver = Callable[[Any, int | None], None]
+"""A `Delivery` taking what to deliver as its first argument: one bound method per recipient
+serves all of its messages, where a `Delivery` is an object made per message."""
 
 
 @final
@@ -124,11 +128,33 @@ class _Append(_Op):
         return end
 
 
+class _One(_Op):
+    """One message appended, with its delivery: a tell's, without the lists of an `_Append`."""
+
+    __slots__ = ("deliver", "item", "record")
+
+    def __init__(self, record: MessageRecord, deliver: Deliver, item: Any) -> None:
+        super().__init__()
+        self.record, self.deliver, self.item = record, deliver, item
+
+    def add_to(self, batch: Batch) -> None:
+        batch.appends.append(self.record)
+
+    def complete(self, seqs: list[int | None], start: int) -> int:
+        try:
+            self.deliver(self.item, seqs[start])
+        except Exception:  # a delivery must never stop the writer; the message is committed
+            logger.exception("delivering a committed message failed; it stays pending")
+        if not self.future.done():
+            self.future.set_result(None)
+        return start + 1
+
+
 class _Processed(_Append):
     """A handled message: its outbox is appended (and delivered) like an `_Append`, its
     timers set and cancelled with it."""
 
-    __slots__ = ("after", "cancels", "claim", "done", "timers")
+    __slots__ = ("after", "cancels", "claim", "done", "handled", "timers")
 
     def __init__(
         self,
@@ -141,13 +167,18 @@ class _Processed(_Append):
     ) -> None:
         super().__init__(outbox, deliveries)
         self.done, self.claim, self.timers, self.cancels = done, claim, timers, cancels
-        self.after: Callable[[], None] | None = None
+        self.after: Callable[[Any], None] | None = None
+        self.handled: Any = None
 
     def complete(self, seqs: list[int | None], start: int) -> int:
-        end = super().complete(seqs, start)
+        end = start + len(self.records)
+        if end > start:
+            _deliver(self.deliveries, seqs[start:end])
+        if not self.future.done():
+            self.future.set_result(None)
         if self.after is not None:
             try:
-                self.after()
+                self.after(self.handled)
             except Exception:  # never stop the writer; the turn is committed
                 logger.exception("finishing a committed turn failed")
         return end
@@ -240,7 +271,9 @@ class Writer:
     def __init__(self, backend: JournalBackend) -> None:
         self.backend = backend
         self._queue: list[_Op] = []
-        self._signal = anyio.Event()
+        # Set while the writer task waits for work: the first op queued wakes it, the ones
+        # after it (queued before it runs) cost nothing more.
+        self._idle: asyncio.Future[None] | None = None
         self._closing = False
         self._commits = 0
         self._operations = 0
@@ -265,6 +298,11 @@ class Writer:
         result: list[int | None] = await op.future
         return result
 
+    def tell(self, record: MessageRecord, deliver: Deliver, item: Any) -> asyncio.Future[None]:
+        """Append one message (J2) and call ``deliver(item, seq)`` right after the commit;
+        returns the future of that commit, for the caller to await."""
+        return self._run(_One(record, deliver, item))
+
     # The methods below return the future of their commit, for the caller to await: no
     # coroutine per call on a turn's path. They raise `JournalError` at once if the writer has
     # stopped.
@@ -279,15 +317,16 @@ class Writer:
         cancels: Sequence[str] = (),
         *,
         chain: Chain | None = None,
-        after: Callable[[], None] | None = None,
+        after: Callable[[Any], None] | None = None,
+        handled: Any = None,
     ) -> asyncio.Future[None]:
         """Commit a handled message with its state, outbox and timers; claim the next (J3).
 
-        `after` runs right after the commit, in the writer, before anything later commits;
-        with a `chain`, the commit is refused once an earlier one of the chain failed.
+        ``after(handled)`` runs right after the commit, in the writer, before anything later
+        commits; with a `chain`, the commit is refused once an earlier one of the chain failed.
         """
         op = _Processed(done, outbox, deliveries, claim, timers, cancels)
-        op.chain, op.after = chain, after
+        op.chain, op.after, op.handled = chain, after, handled
         return self._run(op)
 
     def claim(self, message_id: str) -> asyncio.Future[None]:
@@ -359,7 +398,12 @@ class Writer:
         if self._closing:
             raise JournalError("the journal writer has stopped")
         self._queue.append(op)
-        self._signal.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        idle, self._idle = self._idle, None
+        if idle is not None and not idle.done():
+            idle.set_result(None)
 
     # -- the writer task ---------------------------------------------------------------------------
 
@@ -368,12 +412,16 @@ class Writer:
     ) -> None:
         """Commit batches until `close` is called and everything queued is committed."""
         task_status.started()
+        loop = asyncio.get_running_loop()
         while True:
             while not self._queue:
                 if self._closing:
                     return
-                self._signal = anyio.Event()
-                await self._signal.wait()
+                idle = self._idle = loop.create_future()
+                try:
+                    await idle
+                finally:
+                    self._idle = None
             # A bounded batch: while it commits in the writer thread, the tasks woken by the
             # previous one run on the loop, so the two overlap instead of taking turns.
             ops, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
@@ -382,7 +430,7 @@ class Writer:
     def close(self) -> None:
         """Stop taking work; the writer task ends once what is queued is committed."""
         self._closing = True
-        self._signal.set()
+        self._wake()
 
     async def _commit(self, ops: list[_Op]) -> None:
         ops = _unbroken(ops)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import os
 import secrets
 import sqlite3
@@ -64,6 +65,7 @@ _UPSERT_ACTOR: Final = (
     " options = excluded.options, supervisor = excluded.supervisor,"
     " updated_at = excluded.updated_at"
 )
+_NEWEST: Final = "SELECT id, seq FROM messages ORDER BY seq DESC LIMIT ?"
 _CLAIM: Final = "UPDATE messages SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'"
 # A message cancelled while its handler ran (or its turn's commit was on its way) is done all
 # the same: its state and outbox commit with its done-mark (J3), and the cancel that came too
@@ -497,17 +499,21 @@ def _append(conn: sqlite3.Connection, appends: list[MessageRecord], now: float) 
     (one in the journal already, or earlier in `appends`: its first copy has the seq).
 
     We hold the write lock (BEGIN IMMEDIATE), and AUTOINCREMENT gives each inserted row the
-    next number, so when every row went in their seqs follow the last one used. Only when
-    some id was there already are the new seqs read back.
+    next number, so when every row went in their seqs are those up to the last one inserted
+    (the connection's last insert rowid): one statement fewer than reading the counter first.
+    When some id was there already, a skipped row may still have used up a number, so the new
+    rows are read back: they are the table's `inserted` highest seqs, as nothing else writes
+    while we hold the lock and every new seq is above every old one.
     """
-    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
-    base = row[0] if row else 0
     before = conn.total_changes
-    _in_chunks(conn, INSERT_MESSAGE, [message_row(m, now) for m in appends])
-    if conn.total_changes - before == len(appends):
-        return list(range(base + 1, base + 1 + len(appends)))
-    inserted = dict(conn.execute("SELECT id, seq FROM messages WHERE seq > ?", (base,)))
-    return [inserted.pop(m.id, None) for m in appends]
+    last = _in_chunks(conn, INSERT_MESSAGE, [message_row(m, now) for m in appends])
+    inserted = conn.total_changes - before
+    if not inserted or last is None:
+        return [None] * len(appends)
+    if inserted == len(appends):
+        return list(range(last - inserted + 1, last + 1))
+    seqs = dict(conn.execute(_NEWEST, (inserted,)))
+    return [seqs.pop(m.id, None) for m in appends]
 
 
 def _mark_done(conn: sqlite3.Connection, batch: Batch) -> None:
@@ -532,27 +538,37 @@ def _mark_done(conn: sqlite3.Connection, batch: Batch) -> None:
         conn.executemany(_DONE, by_id)
 
 
-def _in_chunks(conn: sqlite3.Connection, sql: str, rows: list[Any]) -> None:
-    """Run `sql`, written for one row of VALUES, for every row of `rows`: full chunks of
-    `_CHUNK` rows as one statement each (the one-row VALUES list repeated), the rest one by one.
+def _in_chunks(conn: sqlite3.Connection, sql: str, rows: list[Any]) -> int | None:
+    """Run `sql`, written for one row of VALUES, for every row of `rows`: in statements of
+    `_CHUNK` rows (the one-row VALUES list repeated), then of the powers of two the rest adds
+    up to (32, 16, ... 1), so that a batch costs a few statements, never one per row.
+
+    Each statement hands the GIL over and back (py-spy: the loop waits for it at its next
+    call); the rest of a batch run row by row cost up to 63 of those per kind of row.
+    Returns the connection's last insert rowid after the last statement (None: no rows).
     """
-    full = len(rows) - len(rows) % _CHUNK
-    if full:
-        many = _chunked(sql)
-        for start in range(0, full, _CHUNK):
-            conn.execute(many, [value for row in rows[start : start + _CHUNK] for value in row])
-    if full < len(rows):
-        conn.executemany(sql, rows[full:])
+    start, count = 0, len(rows)
+    last = None
+    while start < count:
+        size = min(_CHUNK, 1 << ((count - start).bit_length() - 1))
+        if size == 1:
+            cursor = conn.execute(sql, rows[start])
+        else:
+            flat = list(itertools.chain.from_iterable(rows[start : start + size]))
+            cursor = conn.execute(_chunked(sql, size), flat)
+        last = cursor.lastrowid
+        start += size
+    return last
 
 
 @functools.cache
-def _chunked(sql: str) -> str:
-    """`sql` with its one VALUES row repeated `_CHUNK` times."""
+def _chunked(sql: str, size: int) -> str:
+    """`sql` with its one VALUES row repeated `size` times."""
     head, values, tail = sql.partition("VALUES ")
     row, closing, rest = tail.partition(")")
     if not values or not closing:
         raise ValueError(f"no VALUES row to repeat in {sql!r}")
-    return f"{head}{values}{', '.join([row + closing] * _CHUNK)}{rest}"
+    return f"{head}{values}{', '.join([row + closing] * size)}{rest}"
 
 
 def empty_file(path: Path) -> JournalSchemaError:
