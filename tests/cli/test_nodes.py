@@ -87,6 +87,24 @@ def test_u1_journal_nodes_json(journal: str) -> None:
     assert [r["actors"] for r in rows] == [owned_by_a, len(ACTORS) - owned_by_a]
 
 
+def owner_of(actor: str) -> str:
+    return "worker-a" if shard_of(actor, DEFAULT_SHARDS) < DEFAULT_SHARDS // 2 else "worker-b"
+
+
+def test_c2_journal_actors_names_each_actors_owner_on_a_cluster_journal(journal: str) -> None:
+    """`journal actors` on a PostgreSQL journal that nodes share: one more column, the node
+    that owns each actor's shard (by the journal's own shard function), in text and JSON."""
+    result = cli(["journal", "actors", "--journal", journal, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {r["name"]: r["owner"] for r in rows} == {a: owner_of(a) for a in ACTORS}
+    result = cli(["journal", "actors", "--journal", journal], env={WIDTH_VARIABLE: "200"})
+    assert result.exit_code == 0, result.output
+    header, _rule, *lines = result.stdout.splitlines()
+    assert header.split()[-1] == "owner"
+    assert {line.split()[0]: line.split()[-1] for line in lines} == {a: owner_of(a) for a in ACTORS}
+
+
 @pytest.mark.anyio
 async def test_u1_journal_nodes_shows_a_running_node_live(postgres: PostgresServer) -> None:
     url = postgres.new_database()

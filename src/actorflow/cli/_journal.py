@@ -13,7 +13,7 @@ from typing import Any, Final, TypeVar
 import click
 import msgspec
 
-from ..journal import ActorRecord, ActorSummary, decode_msgpack
+from ..journal import ActorRecord, ActorSummary, actor_owners, decode_msgpack
 from ._cancel import cancel_command
 from ._compact import compact
 from ._conversation import conversation
@@ -112,9 +112,11 @@ def stats(journal_path: Journal, as_json: bool) -> None:
 @journal_option
 @json_option
 def actors(journal_path: Journal, as_json: bool) -> None:
-    """Durable actors: kind, state size, pending messages, messages handled, last activity."""
+    """Durable actors: kind, state size, pending messages, messages handled, last activity;
+    on a PostgreSQL journal that nodes run on, each actor's owning node (C2)."""
     with open_journal(journal_path) as j:
         summaries = j.actor_summaries()
+    owners = actor_owners(journal_path) if isinstance(journal_path, str) else {}
     out = Output()
     if as_json:
         for a in summaries:
@@ -126,6 +128,8 @@ def actors(journal_path: Journal, as_json: bool) -> None:
                 "handled": a.handled,
                 "updated_at": iso_time(a.updated_at),
             }
+            if owners:
+                row["owner"] = owners.get(a.name)
             if a.state_error is not None:
                 row["state_error"] = a.state_error
             out.json(row)
@@ -133,20 +137,24 @@ def actors(journal_path: Journal, as_json: bool) -> None:
     if not summaries:
         out.line("no actors in this journal")
         return
-    out.table(
-        _ACTOR_COLUMNS,
+    rows = (
         (
-            (
-                a.name,
-                a.kind,
-                _state_size(a),
-                str(a.pending),
-                str(a.handled),
-                table_time(a.updated_at),
-            )
-            for a in summaries
-        ),
+            a.name,
+            a.kind,
+            _state_size(a),
+            str(a.pending),
+            str(a.handled),
+            table_time(a.updated_at),
+        )
+        for a in summaries
     )
+    if owners:
+        out.table(
+            (*_ACTOR_COLUMNS, Column("owner")),
+            ((*row, owners.get(row[0]) or "-") for row in rows),
+        )
+    else:
+        out.table(_ACTOR_COLUMNS, rows)
 
 
 def _state_size(a: ActorSummary) -> str:

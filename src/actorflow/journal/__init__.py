@@ -20,6 +20,9 @@ from ._operations import pin_conversation as pin_conversation
 from ._operations import requeue as requeue
 from ._operations import requeue_dead as requeue_dead
 from ._operations import wake as wake
+from ._pg_nodes import NodeView as NodeView
+from ._pg_nodes import actor_owners as actor_owners
+from ._pg_nodes import read_nodes as read_nodes
 from ._postgres import PostgresJournal as PostgresJournal
 from ._postgres import is_postgres_url as is_postgres_url
 from ._reader import ActorSummary as ActorSummary
@@ -54,6 +57,9 @@ __all__ = [
     "SQLiteJournal",
     "MemoryJournal",
     "PostgresJournal",
+    "NodeView",
+    "read_nodes",
+    "actor_owners",
     "backend_for",
     "is_postgres_url",
     "MessageRecord",
