@@ -186,14 +186,19 @@ NODES: Final = (
     " WHERE owner = n.node)"
     " FROM actorflow_nodes AS n ORDER BY n.node"
 )
-# J11, C4: a node takes only the notices of messages for actors of its own shards (and those
-# of messages gone since, compacted): the others' notices wait for their owners. Read through
-# the backend's `_fetch`, so written with `?` placeholders (`_pg_dialect`).
+# J11, C4: a node takes only the notices of messages for actors of the shards the database
+# says it owns now (and those of messages gone since, compacted): the others' notices wait for
+# their owners. The database's word, not the node's own view: a node paused past its lease and
+# resumed still believes it owns its old shards until it looks, and taking their notices then
+# would hide messages from their new owner until its next restore (a later message could be
+# handled first: found by tests/test_c3_failover.py). Read through the backend's `_fetch`, so
+# written with `?` placeholders (`_pg_dialect`).
 TAKE_OWNED_NOTICES: Final = (
     "WITH taken AS (DELETE FROM notices AS n WHERE NOT EXISTS"
     " (SELECT 1 FROM messages AS m WHERE m.id = n.message_id) OR EXISTS"
-    " (SELECT 1 FROM messages AS m WHERE m.id = n.message_id"
-    " AND actorflow_shard(m.recipient, ?) = ANY(?::integer[])) RETURNING message_id)"
+    " (SELECT 1 FROM messages AS m JOIN actorflow_shards AS s"
+    " ON s.shard = actorflow_shard(m.recipient, ?)"
+    " WHERE m.id = n.message_id AND s.owner = ?) RETURNING message_id)"
     f" SELECT {MESSAGE_COLUMNS} FROM messages WHERE status IN ('pending', 'cancelled')"
     " AND id IN (SELECT message_id FROM taken) ORDER BY seq"
 )

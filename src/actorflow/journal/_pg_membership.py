@@ -80,10 +80,6 @@ class Membership:
         shard = cluster.shard_of(actor, self.shard_count)
         return shard in self.held and shard not in self.releasing
 
-    def owned_shards(self) -> list[int]:
-        """The shards it owns and is not handing over, in order."""
-        return sorted(set(self.held) - self.releasing)
-
     def fence(self, names: list[str], messages: list[str], timers: list[str]) -> tuple[Any, ...]:
         """The parameters of `_pg_cluster.FENCE` for a batch writing these."""
         shards = sorted(self.held)

@@ -574,7 +574,7 @@ class PostgresJournal:
             rows = await self._fetch(sql.TAKE_NOTICES, ())
         else:  # only those of its own shards: the others' are their owners' to take (C4)
             rows = await self._fetch(
-                cluster.TAKE_OWNED_NOTICES, (membership.shard_count, membership.owned_shards())
+                cluster.TAKE_OWNED_NOTICES, (membership.shard_count, membership.node)
             )
         return [read_message_or_corrupt(row) for row in rows]
 
