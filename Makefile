@@ -65,7 +65,7 @@ PEERS := pykka thespian langgraph langgraph-checkpoint-sqlite dbos matplotlib
 $(PEERS_STAMP):
 	$(PYTHON) -m venv $(PEERS_VENV)
 	$(PEERS_VENV)/bin/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(PEERS_VENV)/bin/python -m pip install --quiet -e .
+	$(PEERS_VENV)/bin/python -m pip install --quiet -e ".[postgres]"
 	rm -f $(PEERS_VENV)/not-installed.txt
 	for peer in $(PEERS); do \
 		$(PEERS_VENV)/bin/python -m pip install --quiet "$$peer" >$(PEERS_VENV)/pip-$$peer.log 2>&1 \
