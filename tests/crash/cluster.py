@@ -29,7 +29,6 @@ import contextlib
 import json
 import os
 import random
-import re
 import signal
 import statistics
 import subprocess
@@ -57,8 +56,11 @@ CLI_EVERY = 97
 """Every so many Works go through ``actorflow send`` instead of the outside append."""
 READY_SECONDS = 120.0
 SETTLE_SECONDS = 240.0
-FENCED = re.compile(r"fenced_commits_refused=(\d+)")
-"""How a node reports the commits its journal refused for actors it no longer owned."""
+FENCE_CODES = ("AFC01", "AFC02")
+"""The SQLSTATEs of a commit the database refused: the node's lease lapsed, or it no longer
+holds a shard it writes (``actorflow_fence``, C2)."""
+LOG_CODES = "ALTER SYSTEM SET log_line_prefix = '%m [%p] %e '"
+"""The server's log names each error's SQLSTATE, to count the refused commits from outside."""
 
 AUDIT = """
 CREATE TABLE ring_audit (
@@ -283,6 +285,8 @@ def run(
         raise RuntimeError("actorflow run has no --node option: several nodes need the cluster")
     with postgres_server(synchronous_commit=True) as server:
         url = server.url(server.create_database())
+        server.execute(LOG_CODES)
+        server.execute("SELECT pg_reload_conf()")
         logs = workdir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         ring = [Node(f"n{i + 1}", url, logs, named) for i in range(nodes)]
@@ -308,7 +312,7 @@ def run(
         outcome = check(url, producer.acked, problems)
         outcome.kills, outcome.stops = len(killed), stops
         outcome.failovers = failovers(logs, killed)
-        outcome.fenced = fenced_commits(logs)
+        outcome.fenced = fenced_commits(server.root / "server.log")
         outcome.details["sent_by_cli"] = len(producer.acked) // CLI_EVERY
         outcome.details["producer_retries"] = producer.retries
         return outcome
@@ -465,12 +469,12 @@ def failovers(logs: Path, killed: list[Kill]) -> list[float]:
     return times
 
 
-def fenced_commits(logs: Path) -> int:
-    """The commits refused for want of ownership, as the nodes' logs report them."""
+def fenced_commits(server_log: Path) -> int:
+    """The commits the database refused for want of ownership, as its log counts them."""
     return sum(
-        int(found.group(1))
-        for path in logs.glob("*.err")
-        for found in FENCED.finditer(path.read_text())
+        1
+        for line in server_log.read_text(errors="replace").splitlines()
+        if "ERROR:" in line and any(f" {code} " in line for code in FENCE_CODES)
     )
 
 
