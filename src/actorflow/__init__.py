@@ -10,6 +10,7 @@ from ._clock import Clock as Clock
 from ._codec import Codec as Codec
 from ._context import ActorContext as ActorContext
 from ._deadletter import DeadLetter as DeadLetter
+from ._errors import ActorElsewhere as ActorElsewhere
 from ._errors import ActorExists as ActorExists
 from ._errors import ActorFailed as ActorFailed
 from ._errors import ActorflowError as ActorflowError
@@ -30,6 +31,8 @@ from ._errors import MessageCancelled as MessageCancelled
 from ._errors import MessageNotFound as MessageNotFound
 from ._errors import MessageStatusError as MessageStatusError
 from ._errors import MessageTypeError as MessageTypeError
+from ._errors import NodeNameTaken as NodeNameTaken
+from ._errors import OwnershipLost as OwnershipLost
 from ._errors import ReplayError as ReplayError
 from ._errors import StartFailed as StartFailed
 from ._errors import StepOutcomeUnknown as StepOutcomeUnknown
@@ -86,6 +89,7 @@ __all__ = [
     "run",
     # errors
     "ActorflowError",
+    "ActorElsewhere",
     "ActorExists",
     "ActorFailed",
     "ActorNotFound",
@@ -101,6 +105,8 @@ __all__ = [
     "JournalLocked",
     "JournalSchemaError",
     "JournalUnavailable",
+    "NodeNameTaken",
+    "OwnershipLost",
     "MessageNotFound",
     "MessageStatusError",
     "ReplayError",

@@ -54,7 +54,15 @@ Handlers = dict[type[Message], tuple[Callable[[Message], Any], bool]]
 
 class CannotStart(Exception):
     """Raised by a cell's start when restarting cannot help (a durable actor whose stored
-    state does not decode): its supervisor lets it go, and the rest of the tree runs."""
+    state does not decode): its supervisor lets it go, and the rest of the tree runs.
+
+    `level` is how loud its supervisor logs it (an actor that runs on another node, C2, is no
+    error). A `StartFailed` as its cause is what a spawn of it raises.
+    """
+
+    def __init__(self, reason: str, *, level: int = logging.ERROR) -> None:
+        super().__init__(reason)
+        self.level = level
 
 
 class ActorCell(Inbox, Lifecycle):

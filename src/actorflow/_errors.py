@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "ActorElsewhere",
     "ActorExists",
     "ActorFailed",
     "ActorNotFound",
@@ -27,6 +28,8 @@ __all__ = [
     "JournalUnavailable",
     "MailboxFull",
     "MessageTypeError",
+    "NodeNameTaken",
+    "OwnershipLost",
     "ReplayError",
     "StartFailed",
     "StepOutcomeUnknown",
@@ -123,6 +126,18 @@ class StartFailed(ActorflowError):
     """
 
 
+class ActorElsewhere(StartFailed):
+    """Raised when a durable actor is spawned on a node that does not own it (C2).
+
+    Its registration is in the journal; it runs on the node that owns its shard (there, it is
+    started by that node's own spawn of it, or when that node takes the shard over).
+    """
+
+    def __init__(self, message: str, *, actor: str) -> None:
+        super().__init__(message)
+        self.actor = actor
+
+
 class StepOutcomeUnknown(ActorflowError):
     """Raised by ``ctx.step`` when a step's outside call started and its outcome is unknown (T2).
 
@@ -207,6 +222,25 @@ class JournalUnavailable(JournalError):
 
     A server journal (`PostgresJournal`) reconnects and retries for its `reconnect_timeout`
     before it is raised; a write that raised it was not acknowledged.
+    """
+
+
+class OwnershipLost(JournalError):
+    """Raised when a commit is refused because this node no longer owns what it writes (C2).
+
+    The database checked, inside the commit's own transaction, that the node's lease is live
+    by the database's clock and that it still holds, at the epoch it claimed, the shard of
+    every actor whose state, done-marks, steps or timers the commit writes. Nothing of the
+    commit landed: the messages it handled stay pending for their new owner, and the node
+    stops the actors it lost.
+    """
+
+
+class NodeNameTaken(JournalError):
+    """Raised when a node joins a journal under a name that a live node holds (C2).
+
+    Give each node its own name (`ActorSystem(node=...)`, ``actorflow run --node``), or wait
+    until the other node's lease lapses.
     """
 
 

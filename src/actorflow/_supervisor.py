@@ -200,7 +200,7 @@ class SupervisorCell(Lifecycle):
 
     def _let_go(self, child: Member, reason: CannotStart) -> None:
         """`child` cannot start, and restarting cannot help: it stays out, the rest runs."""
-        logger.error("%s", reason)
+        logger.log(reason.level, "%s", reason)
         if child in self.children:
             self.children.remove(child)
         child.close()
@@ -241,6 +241,8 @@ class SupervisorCell(Lifecycle):
             await child.start(tg, first=True)
         except CannotStart as exc:
             self._let_go(child, exc)
+            if isinstance(exc.__cause__, StartFailed):
+                raise exc.__cause__ from None
             raise StartFailed(str(exc)) from exc.__cause__
         except BaseException as exc:
             if child in self.children:  # a stop of this supervisor let it go meanwhile

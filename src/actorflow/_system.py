@@ -32,7 +32,7 @@ from ._spec import DEFAULT_MAILBOX_SIZE, Child, Restart, Supervisor
 from ._supervisor import SupervisorCell
 from ._timers import When
 from .durable import Durability, JournaledCell, JournalStatistics, TimerSink
-from .journal import Compacted, ConversationNode, JournalBackend, backend_for
+from .journal import Compacted, ConversationNode, JournalBackend, backend_for, is_postgres_url
 
 __all__ = ["ActorSystem", "SystemStatistics"]
 
@@ -64,7 +64,11 @@ class ActorSystem:
     replaces the event loop's clock (``actorflow.testing.FakeClock`` in tests).
 
     `retention` (seconds or a `timedelta`) compacts done messages older than that from the
-    journal as the system runs (J10). `tracing` makes a span per handled message (O1): by
+    journal as the system runs (J10). Over a ``postgresql://`` journal the system is a node
+    among the systems sharing the database (C2): `node` is its name (default
+    ``{hostname}-{pid}``); it runs only the durable actors it owns.
+
+    `tracing` makes a span per handled message (O1): by
     default when OpenTelemetry is installed and the application has set a tracer provider;
     True or False to force it; or a ``TracerProvider`` to use instead of the global one.
 
@@ -84,11 +88,17 @@ class ActorSystem:
         retention: float | dt.timedelta | None = None,
         tracing: Any = None,
         record_turns: bool = True,
+        node: str | None = None,
     ) -> None:
+        if node is not None and not is_postgres_url(journal):
+            raise ValueError(
+                "node= names this system among the nodes of a postgresql:// journal (C2);"
+                f" {journal!r} is not one (for a PostgresJournal, pass node= to it)"
+            )
         if journal is None or _is_backend(journal):
             self._backend: JournalBackend | None = journal  # type: ignore[assignment]
         else:
-            self._backend = backend_for(journal)  # type: ignore[arg-type]
+            self._backend = backend_for(journal, node=node)  # type: ignore[arg-type]
         self.clock: Clock = clock if clock is not None else LoopClock()
         self._services = Services(self, self.clock, dead_letter_limit)
         self._root_spec = root if root is not None else Supervisor(name="root")

@@ -197,6 +197,8 @@ class Timers:
         durability = self.durability
         if durability is None or not durability.is_open:
             return  # shutting down: the timer stays in the journal and fires after a restart
+        if not durability.owns(record.message.recipient):
+            return  # its actor moved to another node, which fires it (C3)
         take_in = durability.recovery.take_in
 
         def deliver(seq: int | None) -> None:
@@ -211,5 +213,5 @@ class Timers:
             # Not fired: the timer is still in the journal. Try again in a second, or, if the
             # system is stopping, after the next start.
             logger.warning("timer %s could not fire (%s); it stays in the journal", record.id, exc)
-            if durability.is_open:
+            if durability.is_open and durability.owns(record.message.recipient):
                 self.arm(msgspec.structs.replace(record, due_at=time.time() + 1.0))

@@ -79,9 +79,11 @@ class Durability:
     # -- open and close ------------------------------------------------------------------------
 
     async def open(self, tg: TaskGroup) -> None:
-        """Open the journal, start its writer in `tg`, and read what there is to recover."""
+        """Open the journal, join it as a node (C2), start its writer in `tg`, and read what
+        there is to recover."""
         await self.backend.open()
         try:
+            await self.backend.join(self._ownership_changed)
             self._writer_done = done = anyio.Event()
             writer = self.writer
 
@@ -141,6 +143,14 @@ class Durability:
         self.recovery.take_in([r for r in records if r.status != "cancelled"])
         self.timers.committed((), [r.id for r in cancelled])
         self.recovery.cancel(cancelled)
+
+    async def _ownership_changed(self) -> None:
+        if self._open:
+            await self.recovery.ownership_changed()
+
+    def owns(self, actor: str) -> bool:
+        """Whether this node owns durable actor `actor` (C2)."""
+        return self.backend.owns(actor)
 
     def _closing(self) -> bool:
         return not self._open

@@ -12,14 +12,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any, Protocol
 
 import anyio
 
-from .._cell import ActorCell
-from .._errors import ActorStopped, JournalError
+from .._cell import ActorCell, CannotStart
+from .._errors import ActorElsewhere, ActorStopped, JournalError
 from .._handlers import actor_kind
 from .._names import normal_name
 from .._spec import Child
@@ -38,6 +38,11 @@ logger = logging.getLogger("actorflow")
 
 class Registry(Tree, Protocol):
     """What recovery needs of its system: the tree's names, and whether it runs."""
+
+    @property
+    def cells(self) -> Mapping[str, ActorCell]:
+        """The live actors by name."""
+        ...
 
     @property
     def root(self) -> SupervisorCell | None:
@@ -92,15 +97,18 @@ class Recovery:
     async def load(self) -> None:
         """Read every durable actor, every pending message and every timer, once."""
         backend = self.backend
-        actors = await backend.actors()
+        owns = backend.owns  # of several nodes, each restores only its own actors (C2)
+        actors = [a for a in await backend.actors() if owns(a.name)]
         pending: dict[str, list[MessageRecord]] = {}
         for message in await backend.pending():
-            pending.setdefault(message.recipient, []).append(message)
+            if owns(message.recipient):
+                pending.setdefault(message.recipient, []).append(message)
         self.recovered = {a.name: (a, pending.pop(a.name, [])) for a in actors}
         for name, messages in pending.items():  # messages for actors not registered yet
             self.recovered[name] = (None, messages)
         for timer in await backend.timers():
-            self.arm(timer)  # those due while the system was down fire at once
+            if owns(timer.message.recipient):
+                self.arm(timer)  # those due while the system was down fire at once
 
     def adopt(self, root: SupervisorCell) -> None:
         """Re-create the durable actors the journal holds that nobody declared.
@@ -161,6 +169,16 @@ class Recovery:
             record.supervisor,
         ) != (kind, args, options_of(spec), supervisor):
             await writer.register(ActorRecord(cell.name, kind, args, options, None, supervisor))
+        if not self.backend.owns(cell.name):
+            # Registered (a registration needs no ownership), it runs on its owner (C2).
+            raise CannotStart(
+                f"actor {cell.name} runs on the node that owns it, not here", level=logging.INFO
+            ) from ActorElsewhere(
+                f"actor {cell.name} is owned by another node of the journal: it is registered"
+                " there and runs there, not on this node (a spawn on a node that does not own"
+                " the actor does not start it)",
+                actor=cell.name,
+            )
         unreadable = cell.restore(record, pending)
         if unreadable:
             await writer.failed_many(unreadable)
@@ -257,6 +275,8 @@ class Recovery:
             done.set()
 
     async def _activate(self, name: str) -> None:
+        if not self.backend.owns(name):
+            return  # its owner takes its messages in (C2)
         passivated = self.passivated.get(name)
         if passivated is not None:
             await self.reactivate(passivated)
@@ -279,6 +299,51 @@ class Recovery:
             return
         parent = tree.find_supervisor(record.supervisor or "") or self._root(name)
         await parent.add(spec_of(cls, record))
+
+    # -- ownership (C2, C3) --------------------------------------------------------------------
+
+    async def ownership_changed(self) -> None:
+        """What this node owns changed: the actors it lost stop (their messages stay pending
+        for their new owner: nothing is dead-lettered), those it gained come back (J5)."""
+        owns = self.backend.owns
+        for name, cell in list(self.passivated.items()):
+            if not owns(name):
+                del self.passivated[name]
+                cell.close()
+        lost = [c for c in self.tree.cells.values() if isinstance(c, DurableCell)]
+        lost = [c for c in lost if not owns(c.name)]
+        if lost:
+            logger.info("%d actor(s) moved to other nodes; stopping them here", len(lost))
+            async with anyio.create_task_group() as tg:
+                for cell in lost:
+                    tg.start_soon(self._let_go, cell)
+        if self.tree.running:
+            await self.gained()
+
+    async def _let_go(self, cell: DurableCell) -> None:
+        parent = cell.parent
+        if isinstance(parent, SupervisorCell):
+            await parent.remove(cell)
+        else:
+            await cell.shutdown()
+            cell.close()
+
+    async def gained(self) -> None:
+        """Bring back the actors of the shards this node owns that do not run here, with
+        their pending messages in order (J5), and arm their timers (J6)."""
+        backend, tree = self.backend, self.tree
+        owns = backend.owns
+        pending = {m.recipient for m in await backend.pending() if owns(m.recipient)}
+        for record in await backend.actors():
+            name = record.name
+            if not owns(name) or tree.find(name) is not None:
+                continue
+            if decode_options(record.options).passivate_after is not None and (name not in pending):
+                continue  # passivated: it comes back on its next message
+            tree.background(self.activate, name)
+        for timer in await backend.timers():
+            if owns(timer.message.recipient):
+                self.arm(timer)
 
     @contextlib.contextmanager
     def _unless_stopping(self) -> Iterator[None]:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar, final
 import anyio
 import tenacity
 
-from .._errors import JournalError, JournalFull, JournalLocked
+from .._errors import JournalError, JournalFull, JournalLocked, OwnershipLost
 from ..journal import (
     ActorRecord,
     Batch,
@@ -54,6 +54,8 @@ class JournalStatistics:
     total_commit_seconds: float
     retries: int
     failures: int
+    fenced_commits_refused: int = 0
+    """Commits the database refused because this node no longer owned what they wrote (C2)."""
 
 
 @final
@@ -247,6 +249,7 @@ class Writer:
         self._total_seconds = 0.0
         self._retries = 0
         self._failures = 0
+        self._fenced = 0
 
     # -- what callers ask for --------------------------------------------------------------------
 
@@ -393,6 +396,7 @@ class Writer:
             # A backend's own bug must still fail every waiter, never stop the writer.
             exc = _journal_error(raised)
             self._failures += 1
+            self._fenced += isinstance(exc, OwnershipLost)
             logger.error("journal commit of %d operation(s) failed: %s", len(ops), exc)  # noqa: TRY400 (the typed error says it all; callers get it too)
             for op in ops:
                 _fail(op, exc)
@@ -448,6 +452,7 @@ class Writer:
             total_commit_seconds=self._total_seconds,
             retries=self._retries,
             failures=self._failures,
+            fenced_commits_refused=self._fenced,
         )
 
 

@@ -20,6 +20,7 @@ from ._operations import pin_conversation as pin_conversation
 from ._operations import requeue as requeue
 from ._operations import requeue_dead as requeue_dead
 from ._postgres import PostgresJournal as PostgresJournal
+from ._postgres import is_postgres_url as is_postgres_url
 from ._reader import ActorSummary as ActorSummary
 from ._reader import ConversationFilters as ConversationFilters
 from ._reader import ConversationSummary as ConversationSummary
@@ -53,6 +54,7 @@ __all__ = [
     "MemoryJournal",
     "PostgresJournal",
     "backend_for",
+    "is_postgres_url",
     "MessageRecord",
     "MessageStatus",
     "ActorRecord",

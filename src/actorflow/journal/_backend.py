@@ -7,7 +7,7 @@ typed errors for rows that cannot be read while their neighbours stay readable.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord, TurnRecord
@@ -110,6 +110,22 @@ class JournalBackend(Protocol):
         Returns a function that stops watching. A backend that cannot be told may never call
         `wake`: the system also looks for notices once a second.
         """
+        ...
+
+    async def join(self, changed: Callable[[], Awaitable[None]]) -> None:
+        """Become one of the nodes sharing this journal (C2), owning a share of its actors.
+
+        A running system joins once, after `open`; what it owns may change from then on (a
+        node joins or leaves, a lease lapses), and the backend awaits `changed` each time,
+        after which `owns` answers anew. A backend of one node owns everything and never
+        calls `changed`. Raises `NodeNameTaken`, `JournalError` subclasses.
+        """
+        ...
+
+    def owns(self, actor: str) -> bool:
+        """Whether this node owns durable actor `actor` (C2): only the owner restores it,
+        handles its messages and fires its timers; a commit for an actor it does not own is
+        refused with `OwnershipLost`. Before `join`, every actor."""
         ...
 
     async def compact(self, before: float) -> Compacted:

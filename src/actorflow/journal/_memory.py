@@ -7,7 +7,7 @@ a new one on the same `MemoryJournal` object, which keeps what was committed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import final
 
 import msgspec
@@ -121,6 +121,13 @@ class MemoryJournal:
         if cancelled and self._wake is not None:
             self._wake()
         return cancelled
+
+    async def join(self, changed: Callable[[], Awaitable[None]]) -> None:
+        """One node owns this journal, and every actor of it (C2): nothing to claim."""
+
+    def owns(self, actor: str) -> bool:
+        """Every actor is this node's (C2)."""
+        return True
 
     def watch_notices(self, wake: Callable[[], None]) -> Callable[[], None]:
         self._wake = wake

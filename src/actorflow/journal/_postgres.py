@@ -25,7 +25,14 @@ import anyio
 import tenacity
 
 from .._crashpoints import crash_point
-from .._errors import JournalCorrupt, JournalError, JournalSchemaError, JournalUnavailable
+from .._errors import (
+    JournalCorrupt,
+    JournalError,
+    JournalSchemaError,
+    JournalUnavailable,
+    OwnershipLost,
+)
+from ._pg_cluster import CLUSTER_MIGRATIONS, CLUSTER_VERSION, LEASE_LAPSED, SHARD_NOT_HELD
 from ._pg_schema import MIGRATIONS, SCHEMA_VERSION
 from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord, TurnRecord
 from ._rows import (
@@ -42,8 +49,10 @@ if TYPE_CHECKING:
     import psycopg
     import psycopg_pool
 
+    from . import _pg_cluster as cluster
     from . import _pg_statements as sql
     from ._pg_errors import RETRYABLE, translate
+    from ._pg_membership import Membership
 
 __all__ = ["PostgresJournal", "is_postgres_url"]
 
@@ -69,13 +78,15 @@ def _load_driver() -> ImportError | None:
         import psycopg.conninfo
         import psycopg_pool
 
-        from . import _pg_errors, _pg_statements
+        from . import _pg_cluster, _pg_errors, _pg_membership, _pg_statements
     except ImportError as missing:
         return missing
     globals().update(
         psycopg=psycopg,
         psycopg_pool=psycopg_pool,
         sql=_pg_statements,
+        cluster=_pg_cluster,
+        Membership=_pg_membership.Membership,
         RETRYABLE=_pg_errors.RETRYABLE,
         translate=_pg_errors.translate,
     )
@@ -99,6 +110,11 @@ class PostgresJournal:
     `readers` is the number of pooled read connections. A lost connection (a restarted
     server) is reconnected, and the work retried, for up to `reconnect_timeout` seconds before
     `JournalUnavailable`; `connect_timeout` bounds each attempt to connect.
+
+    A system running over it makes it a *node* (`join`, C2): `node` names it among the nodes
+    sharing the database (default ``{hostname}-{pid}``), `lease` is how long its lease lasts
+    unless renewed (renewed every third of it). Opened without joining (the CLI, scripts) it
+    reads and appends like an outside producer and owns nothing.
     """
 
     def __init__(
@@ -108,6 +124,8 @@ class PostgresJournal:
         readers: int = 4,
         reconnect_timeout: float = 30.0,
         connect_timeout: float = 10.0,
+        node: str | None = None,
+        lease: float | None = None,
     ) -> None:
         missing = _load_driver()
         if missing is not None:
@@ -135,6 +153,13 @@ class PostgresJournal:
         self._writer_id = ""
         self._commits = 0
         self._listeners: set[asyncio.Task[None]] = set()
+        if lease is not None and not lease > 0:
+            raise ValueError(f"lease must be a positive number of seconds, not {lease!r}")
+        self.node = node
+        self.lease = lease
+        self.fenced = 0  # commits the database refused for ownership (C2)
+        self._membership: Membership | None = None
+        self._renewing: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -174,10 +199,47 @@ class PostgresJournal:
             raise translate(exc, f"cannot open readers of {self.name}") from exc
         self._pool = pool
 
+    async def join(self, changed: Callable[[], Awaitable[None]]) -> None:
+        """Become a node of this journal (C2): register, claim a fair share of the shards,
+        and keep the lease renewed; `changed` is awaited whenever what it owns changes.
+
+        Raises `NodeNameTaken` if a live node holds the name, `JournalError` subclasses.
+        """
+        self._check_open()
+        if self._membership is not None:
+            raise JournalError(f"journal {self.name} has joined as node {self.node} already")
+        from ._pg_membership import DEFAULT_LEASE, default_node_name
+
+        node = self.node if self.node is not None else default_node_name()
+        membership = Membership(
+            self.conninfo,
+            self.name,
+            node,
+            self.lease if self.lease is not None else DEFAULT_LEASE,
+            self.connect_timeout,
+        )
+        await membership.join(changed)
+        self.node = node
+        self._membership = membership
+        self._renewing = asyncio.get_running_loop().create_task(membership.run())
+
+    def owns(self, actor: str) -> bool:
+        """Whether this node owns `actor` (C2); before `join`, every actor."""
+        membership = self._membership
+        return membership is None or membership.owns(actor)
+
     async def close(self) -> None:
         listeners, self._listeners = self._listeners, set()
         for task in listeners:
             task.cancel()
+        renewing, self._renewing = self._renewing, None
+        membership, self._membership = self._membership, None
+        if renewing is not None:
+            renewing.cancel()
+            with anyio.CancelScope(shield=True), contextlib.suppress(asyncio.CancelledError):
+                await renewing
+        if membership is not None:
+            await membership.leave()
         pool, self._pool = self._pool, None
         writer, self._writer = self._writer, None
         with anyio.CancelScope(shield=True):
@@ -205,6 +267,12 @@ class PostgresJournal:
             raise translate(exc, f"cannot connect to {self.name}") from exc
         try:
             await conn.execute("SET synchronous_commit TO on")
+            # A node paused in the middle of a commit must not hold the shards it locked
+            # (C2) past a lease: the server ends such a session and the commit does not land.
+            await conn.execute(
+                "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+                (f"{round((self.lease or 3.0) * 1000)}ms",),
+            )
         except psycopg.Error as exc:
             await conn.close()
             raise translate(exc, f"cannot set up a connection to {self.name}") from exc
@@ -249,6 +317,27 @@ class PostgresJournal:
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (str(target),),
                 )
+            await self._migrate_cluster(conn)
+
+    async def _migrate_cluster(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """The nodes' tables (C2), versioned apart from the records (`_pg_cluster`)."""
+        cur = await conn.execute("SELECT value FROM actorflow_meta WHERE key = 'cluster_version'")
+        row = await cur.fetchone()
+        version = 0 if row is None else int(row[0])
+        if version > CLUSTER_VERSION:
+            raise JournalSchemaError(
+                f"{self.name} holds nodes' tables written by a newer actorflow (cluster version"
+                f" {version}, this actorflow reads up to {CLUSTER_VERSION}); upgrade actorflow"
+                " to open it"
+            )
+        for target in range(version + 1, CLUSTER_VERSION + 1):
+            for statement in CLUSTER_MIGRATIONS[target]:
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO actorflow_meta (key, value) VALUES ('cluster_version', %s)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(target),),
+            )
 
     # -- retries -------------------------------------------------------------------------------
 
@@ -299,6 +388,14 @@ class PostgresJournal:
                 crash_point("commit.before_commit")
             seqs = _seqs(batch.appends, await appended.fetchall()) if appended else []
         except psycopg.Error as exc:
+            if exc.sqlstate in (LEASE_LAPSED, SHARD_NOT_HELD):
+                self.fenced += 1
+                if self._membership is not None:
+                    self._membership.wake()  # find out what was lost, and stop its actors
+                raise OwnershipLost(
+                    f"journal {self.name}: the commit was refused and nothing of it landed:"
+                    f" {_first_line(exc)}"
+                ) from exc
             error = translate(exc, f"cannot write to {self.name}")
             if isinstance(error, JournalUnavailable):
                 unsure.append(number)  # it may have committed: find out before sending again
@@ -312,6 +409,9 @@ class PostgresJournal:
     ) -> psycopg.AsyncCursor[Any] | None:
         """Queue `batch` in the pipeline, in `Batch`'s order; the appends' cursor, if any."""
         now = time.time()
+        membership = self._membership
+        if membership is not None:
+            await conn.execute(cluster.FENCE, membership.fence(*_owned_by(batch)))
         if batch.appends or batch.requeues:
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (sql.APPEND_LOCK,))
         if batch.actors:
@@ -423,7 +523,13 @@ class PostgresJournal:
     # -- notices (J11) -------------------------------------------------------------------------
 
     async def take_notices(self) -> list[MessageRecord]:
-        rows = await self._fetch(sql.TAKE_NOTICES, ())
+        membership = self._membership
+        if membership is None:
+            rows = await self._fetch(sql.TAKE_NOTICES, ())
+        else:  # only those of its own shards: the others' are their owners' to take (C4)
+            rows = await self._fetch(
+                cluster.TAKE_OWNED_NOTICES, (membership.shard_count, membership.owned_shards())
+            )
         return [read_message_or_corrupt(row) for row in rows]
 
     def watch_notices(self, wake: Callable[[], None]) -> Callable[[], None]:
@@ -606,6 +712,24 @@ class PostgresJournal:
     def __repr__(self) -> str:
         state = "open" if self._pool is not None else "closed"
         return f"<PostgresJournal {self.name} {state}>"
+
+
+def _owned_by(batch: Batch) -> tuple[list[str], list[str], list[str]]:
+    """What of `batch` needs its node to own the actors concerned (C2): the actors whose
+    done-marks, states and timers it writes; the messages it claims, fails, re-queues or
+    records steps of; the timers it removes. Appends and registrations need no ownership."""
+    names = {d.actor for d in batch.done}
+    names.update(t.message.recipient for t in batch.timers)
+    messages = set(batch.claims)
+    messages.update(f.message_id for f in batch.failed)
+    messages.update(s.message_id for s in batch.steps)
+    messages.update(batch.requeues)
+    return sorted(names), sorted(messages), sorted(set(batch.cancels))
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def _seqs(appends: list[MessageRecord], rows: list[Any]) -> list[int | None]:

@@ -11,9 +11,9 @@ from ._sqlite import SQLiteJournal
 __all__ = ["backend_for"]
 
 
-def backend_for(journal: str | os.PathLike[str]) -> JournalBackend:
-    """A `PostgresJournal` for a ``postgresql://`` (or ``postgres://``) URL, else a
-    `SQLiteJournal` for the path."""
+def backend_for(journal: str | os.PathLike[str], *, node: str | None = None) -> JournalBackend:
+    """A `PostgresJournal` for a ``postgresql://`` (or ``postgres://``) URL (joined as `node`
+    by a system, C2), else a `SQLiteJournal` for the path."""
     if is_postgres_url(journal):
-        return PostgresJournal(str(journal))
+        return PostgresJournal(str(journal), node=node)
     return SQLiteJournal(journal)

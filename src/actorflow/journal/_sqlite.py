@@ -16,7 +16,7 @@ import secrets
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final, Literal, final
 
@@ -378,6 +378,13 @@ class SQLiteJournal:
         except sqlite3.Error as exc:
             raise self._failed(conn, exc, f"cannot read notices in {self.path}") from exc
         return [read_message_or_corrupt(row) for row in rows]
+
+    async def join(self, changed: Callable[[], Awaitable[None]]) -> None:
+        """One node owns this journal, and every actor of it (C2): nothing to claim."""
+
+    def owns(self, actor: str) -> bool:
+        """Every actor is this node's (C2)."""
+        return True
 
     def watch_notices(self, wake: Callable[[], None]) -> Callable[[], None]:
         listener = WakeListener(self.path)

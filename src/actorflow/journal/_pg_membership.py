@@ -1,0 +1,279 @@
+"""One node's place among the nodes sharing a PostgreSQL journal: its lease and its shards (C2).
+
+A node registers under its name (refused while another live node holds it), then, every third
+of its lease, on a connection of its own (never the writer's), renews its lease and looks at
+the shards: it notes those it lost (another node claimed them while it was paused or cut off),
+claims free ones and those of nodes whose lease lapsed, up to its fair share of
+``ceil(shards / live nodes)``, and releases what it holds beyond that share so that a node that
+joined can take it: its actors stop first (their commits land), then the owner is cleared.
+Whenever what it holds changes, it awaits `changed`; a clean leave releases everything and
+deletes its row, so the others take over at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+import anyio
+import psycopg
+
+from .._errors import JournalError, NodeNameTaken
+from . import _pg_cluster as cluster
+from ._pg_errors import translate
+
+__all__ = ["DEFAULT_LEASE", "Membership", "default_node_name"]
+
+logger = logging.getLogger("actorflow")
+
+DEFAULT_LEASE: Final = 3.0
+"""Seconds a node's lease lasts unless renewed (C3: failover lands within 5 s)."""
+
+
+def default_node_name() -> str:
+    """``{hostname}-{pid}``: unique enough among the nodes of one journal."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Membership:
+    """This node's lease and shards (internal to `PostgresJournal`)."""
+
+    def __init__(
+        self,
+        conninfo: str,
+        journal: str,
+        node: str,
+        lease: float,
+        connect_timeout: float,
+    ) -> None:
+        if not lease > 0:
+            raise ValueError(f"lease must be a positive number of seconds, not {lease!r}")
+        self.conninfo = conninfo
+        self.journal = journal  # its name, for messages
+        self.node = node
+        self.lease = lease
+        self.connect_timeout = connect_timeout
+        self.incarnation = secrets.token_hex(8)
+        self.shard_count = cluster.DEFAULT_SHARDS
+        self.held: dict[int, int] = {}  # shard -> the epoch it was claimed at
+        self.releasing: set[int] = set()  # held, its actors stopping, about to be released
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._changed: Callable[[], Awaitable[None]] | None = None
+        self._wake = anyio.Event()
+
+    # -- what the journal asks -------------------------------------------------------------------
+
+    def owns(self, actor: str) -> bool:
+        """Whether this node holds the shard of `actor` and is not handing it over."""
+        shard = cluster.shard_of(actor, self.shard_count)
+        return shard in self.held and shard not in self.releasing
+
+    def owned_shards(self) -> list[int]:
+        """The shards it owns and is not handing over, in order."""
+        return sorted(set(self.held) - self.releasing)
+
+    def fence(self, names: list[str], messages: list[str], timers: list[str]) -> tuple[Any, ...]:
+        """The parameters of `_pg_cluster.FENCE` for a batch writing these."""
+        shards = sorted(self.held)
+        return (
+            self.node,
+            self.incarnation,
+            self.shard_count,
+            shards,
+            [self.held[s] for s in shards],
+            names,
+            messages,
+            timers,
+        )
+
+    def wake(self) -> None:
+        """Look at the shards again now (a commit was fenced: something was lost)."""
+        self._wake.set()
+
+    # -- joining and leaving -------------------------------------------------------------------
+
+    async def join(self, changed: Callable[[], Awaitable[None]]) -> None:
+        """Register the node and claim its share; then keep renewing in the background.
+
+        Raises `NodeNameTaken` if a live node holds the name, `JournalError` subclasses.
+        """
+        self._changed = changed
+        conn = await self._connect()
+        try:
+            async with conn.transaction():
+                cur = await conn.execute(
+                    cluster.JOIN,
+                    (self.node, self.incarnation, socket.gethostname(), os.getpid(), self.lease),
+                )
+                if await cur.fetchone() is None:
+                    raise NodeNameTaken(
+                        f"node name {self.node!r} is held by a live node of {self.journal};"
+                        " give this node another name (--node), or wait until that node's"
+                        f" lease ({self.lease:g} s) lapses"
+                    )
+                cur = await conn.execute("SELECT value FROM actorflow_meta WHERE key = 'shards'")
+                row = await cur.fetchone()
+                self.shard_count = int(row[0]) if row is not None else cluster.DEFAULT_SHARDS
+        except psycopg.Error as exc:
+            await conn.close()
+            raise translate(exc, f"cannot join {self.journal} as node {self.node}") from exc
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn = conn
+        await self._round(initial=True)
+
+    async def run(self) -> None:
+        """Renew and rebalance every third of the lease until cancelled."""
+        while True:
+            with anyio.move_on_after(self.lease / 3):
+                await self._wake.wait()
+            self._wake = anyio.Event()
+            try:
+                await self._round(initial=False)
+            except JournalError as exc:
+                logger.warning("node %s: renewing its lease failed: %s", self.node, exc)
+                await self._reconnect()
+
+    async def leave(self) -> None:
+        """Release every shard and delete the node's row (a clean shutdown)."""
+        conn = self._conn
+        self._conn = None
+        if conn is None:
+            return
+        with anyio.CancelScope(shield=True), contextlib.suppress(psycopg.Error):
+            if not conn.closed and not conn.broken:
+                async with conn.transaction():
+                    await conn.execute(
+                        "UPDATE actorflow_shards SET owner = NULL WHERE owner = %s",
+                        (self.node,),
+                    )
+                    await conn.execute(cluster.LEAVE, (self.node, self.incarnation))
+            await conn.close()
+        self.held = {}
+
+    # -- one round ----------------------------------------------------------------------------
+
+    async def _round(self, *, initial: bool) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            async with conn.transaction():
+                renewed = await (
+                    await conn.execute(cluster.RENEW, (self.node, self.incarnation))
+                ).fetchone()
+                rows = await (await conn.execute(cluster.SHARDS)).fetchall()
+                live = [
+                    str(r[0]) for r in await (await conn.execute(cluster.LIVE_NODES)).fetchall()
+                ]
+        except psycopg.Error as exc:
+            raise translate(
+                exc, f"node {self.node} cannot renew its lease in {self.journal}"
+            ) from exc
+        changed = False
+        if renewed is None:
+            if self.held:
+                logger.error(
+                    "node %s: its name was taken over after its lease lapsed; it owns nothing now",
+                    self.node,
+                )
+            kept: dict[int, int] = {}
+        else:
+            mine = {int(s): int(e) for s, owner, e in rows if owner == self.node}
+            kept = {s: e for s, e in self.held.items() if mine.get(s) == e}
+        lost = set(self.held) - set(kept)
+        if lost:
+            logger.warning(
+                "node %s lost %d shard(s) to other nodes (its lease lapsed meanwhile): %s",
+                self.node,
+                len(lost),
+                sorted(lost),
+            )
+            self.held = kept
+            self.releasing -= lost
+            changed = True
+        if renewed is not None:
+            quota = math.ceil(self.shard_count / max(len(live), 1))
+            if len(self.held) > quota and not initial:
+                await self._release(sorted(self.held)[quota:])
+                changed = False  # `_release` told the system already
+            elif len(self.held) < quota:
+                live_set = set(live)
+                free = [
+                    int(s)
+                    for s, owner, _ in rows
+                    if int(s) not in self.held
+                    and (owner is None or owner == self.node or owner not in live_set)
+                ]
+                if free:
+                    claimed = await self._claim(free[: quota - len(self.held)])
+                    changed = changed or bool(claimed)
+        if changed and not initial and self._changed is not None:
+            await self._changed()
+
+    async def _claim(self, shards: list[int]) -> dict[int, int]:
+        conn = self._conn
+        assert conn is not None
+        try:
+            async with conn.transaction():
+                await conn.execute("SET LOCAL lock_timeout = '1s'")
+                cur = await conn.execute(cluster.CLAIM, {"node": self.node, "shards": shards})
+                claimed = {int(s): int(e) for s, e in await cur.fetchall()}
+        except psycopg.Error as exc:
+            if exc.sqlstate == "55P03":  # a commit in flight held a shard past the timeout
+                return {}
+            raise translate(exc, f"node {self.node} cannot claim shards in {self.journal}") from exc
+        if claimed:
+            logger.info("node %s claimed %d shard(s): %s", self.node, len(claimed), sorted(claimed))
+        self.held.update(claimed)
+        return claimed
+
+    async def _release(self, shards: list[int]) -> None:
+        """Hand `shards` over: stop their actors (their commits land), then clear the owner."""
+        self.releasing.update(shards)
+        if self._changed is not None:
+            await self._changed()
+        conn = self._conn
+        assert conn is not None
+        still = [s for s in shards if s in self.held]
+        try:
+            await conn.execute(cluster.RELEASE, (still, [self.held[s] for s in still], self.node))
+        except psycopg.Error as exc:
+            raise translate(
+                exc, f"node {self.node} cannot release shards in {self.journal}"
+            ) from exc
+        for s in still:
+            del self.held[s]
+        self.releasing.difference_update(shards)
+        logger.info(
+            "node %s released %d shard(s) to joining nodes: %s", self.node, len(still), still
+        )
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        try:
+            return await psycopg.AsyncConnection.connect(
+                self.conninfo,
+                autocommit=True,
+                connect_timeout=max(1, round(self.connect_timeout)),
+            )
+        except psycopg.Error as exc:
+            raise translate(exc, f"node {self.node} cannot connect to {self.journal}") from exc
+
+    async def _reconnect(self) -> None:
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            return
+        with contextlib.suppress(psycopg.Error):
+            if conn is not None:
+                await conn.close()
+        try:
+            self._conn = await self._connect()
+        except JournalError as exc:
+            logger.warning("node %s: cannot reconnect to renew its lease: %s", self.node, exc)

@@ -1,0 +1,211 @@
+"""Nodes over one PostgreSQL journal, straight at the backend (C2): shards, leases, fencing.
+
+A real server (`postgres_server.py`); several `PostgresJournal`s joined as nodes of one
+database stand for several processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import anyio
+import psycopg
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import actorflow as af
+from actorflow.journal import Batch, Done, MessageRecord, PostgresJournal, StepRecord, TimerRecord
+from actorflow.journal._pg_cluster import DEFAULT_SHARDS, shard_of
+
+from .postgres_server import PostgresServer
+
+pytestmark = pytest.mark.anyio
+
+
+def msg(i: int, recipient: str) -> MessageRecord:
+    return MessageRecord(id=f"m{i}", recipient=recipient, type="Add", body=bytes([i % 256]))
+
+
+def changes() -> tuple[list[int], Callable[[], Awaitable[None]]]:
+    seen: list[int] = []
+
+    async def changed() -> None:
+        seen.append(1)
+
+    return seen, changed
+
+
+async def node(url: str, name: str, lease: float = 3.0) -> PostgresJournal:
+    journal = PostgresJournal(url, node=name, lease=lease)
+    await journal.open()
+    _, changed = changes()
+    try:
+        await journal.join(changed)
+    except BaseException:
+        await journal.close()
+        raise
+    return journal
+
+
+def owned(journal: PostgresJournal) -> int:
+    return sum(journal.owns(f"actor-{i}") for i in range(400))
+
+
+def sql(url: str, statement: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(statement)  # type: ignore[call-overload]
+        return list(cur.fetchall()) if cur.description else []
+
+
+async def until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    """Poll `condition` (a real signal: the database's shards) until it holds."""
+    with anyio.fail_after(seconds):
+        while not condition():  # noqa: ASYNC110  # the database's shards: polled, bounded
+            await anyio.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def journal_url(postgres: PostgresServer) -> str:
+    """A URL of a journal created (its functions and tables there), shared by this module."""
+    url = postgres.new_database()
+
+    async def create() -> None:
+        journal = PostgresJournal(url)
+        await journal.open()
+        await journal.close()
+
+    anyio.run(create)
+    return url
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=20))
+def test_c2_the_shard_of_a_name_is_the_same_in_python_and_in_the_database(
+    journal_url: str, names: list[str]
+) -> None:
+    names = [n.replace("\x00", "") or "x" for n in names]  # PostgreSQL text holds no NUL
+    with psycopg.connect(journal_url, autocommit=True) as conn:
+        cur = conn.execute(
+            "SELECT actorflow_shard(n, %s) FROM unnest(%s::text[]) WITH ORDINALITY AS v(n, i)"
+            " ORDER BY i",
+            (DEFAULT_SHARDS, names),
+        )
+        in_database = [int(row[0]) for row in cur.fetchall()]
+    assert in_database == [shard_of(n, DEFAULT_SHARDS) for n in names]
+
+
+async def test_c2_a_lone_node_owns_every_actor(postgres: PostgresServer) -> None:
+    url = postgres.new_database()
+    first = await node(url, "one")
+    try:
+        assert owned(first) == 400
+        rows = sql(url, "SELECT count(*) FROM actorflow_shards WHERE owner = 'one'")
+        assert rows == [(DEFAULT_SHARDS,)]
+    finally:
+        await first.close()
+    assert sql(url, "SELECT count(*) FROM actorflow_shards WHERE owner IS NOT NULL") == [(0,)]
+    assert sql(url, "SELECT count(*) FROM actorflow_nodes") == [(0,)]
+
+
+async def test_c2_a_commit_with_a_stale_epoch_is_refused_and_writes_nothing(
+    postgres: PostgresServer,
+) -> None:
+    url = postgres.new_database()
+    journal = await node(url, "one", lease=30.0)
+    try:
+        await journal.write(Batch(appends=[msg(1, "x")]))
+        # Another, live, node claims x's shard (what a claim after a lapsed lease does).
+        sql(
+            url,
+            "INSERT INTO actorflow_nodes VALUES ('two', 'i', 'h', 1, clock_timestamp(),"
+            " clock_timestamp(), 3600)",
+        )
+        sql(
+            url,
+            "UPDATE actorflow_shards SET owner = 'two', epoch = epoch + 1"
+            f" WHERE shard = {shard_of('x', DEFAULT_SHARDS)}",
+        )
+        with pytest.raises(af.OwnershipLost, match="no longer holds shard"):
+            await journal.write(
+                Batch(
+                    appends=[msg(2, "y"), msg(3, "z")],
+                    done=[Done("m1", "x", b"state", 1.0)],
+                    steps=[StepRecord("m1", "llm", b"result")],
+                )
+            )
+        assert [m.id for m in await journal.pending()] == ["m1"]  # none of the batch landed
+        assert await journal.steps("m1") == {}
+        assert journal.fenced == 1
+        # Claiming, recording a step, or timers for x are refused just the same.
+        for batch in (
+            Batch(claims=["m1"]),
+            Batch(steps=[StepRecord("m1", "llm", b"result")]),
+            Batch(timers=[TimerRecord(msg(9, "x"), 5.0)]),
+        ):
+            with pytest.raises(af.OwnershipLost):
+                await journal.write(batch)
+        assert journal.fenced == 4
+        # Appends to x need no ownership (the sender commits them, C4).
+        (seq,) = await journal.write(Batch(appends=[msg(4, "x")]))
+        assert seq is not None
+    finally:
+        await journal.close()
+
+
+async def test_c2_a_commit_after_the_lease_lapsed_is_refused(postgres: PostgresServer) -> None:
+    url = postgres.new_database()
+    journal = await node(url, "one", lease=60.0)
+    try:
+        await journal.write(Batch(appends=[msg(1, "x")]))
+        sql(url, "UPDATE actorflow_nodes SET renewed_at = clock_timestamp() - interval '2 min'")
+        with pytest.raises(af.OwnershipLost, match="no live lease"):
+            await journal.write(Batch(done=[Done("m1", "x", b"state", 1.0)]))
+        assert [m.id for m in await journal.pending()] == ["m1"]
+        assert journal.fenced == 1
+    finally:
+        await journal.close()
+
+
+async def test_c2_a_live_name_is_refused(postgres: PostgresServer) -> None:
+    url = postgres.new_database()
+    first = await node(url, "same")
+    try:
+        with pytest.raises(af.NodeNameTaken, match="'same' is held by a live node"):
+            await node(url, "same")
+    finally:
+        await first.close()
+
+
+async def test_c2_nodes_that_join_take_a_fair_share_and_a_leaving_node_hands_over(
+    postgres: PostgresServer,
+) -> None:
+    url = postgres.new_database()
+    lease = 0.9  # rounds every 0.3 s: the rebalancing is quick to watch
+    first = await node(url, "one", lease)
+    second = await node(url, "two", lease)
+    third = None
+    try:
+
+        def counts() -> list[int]:
+            rows = sql(
+                url,
+                "SELECT count(*) FILTER (WHERE owner = 'one'), count(*) FILTER (WHERE owner ="
+                " 'two'), count(*) FILTER (WHERE owner = 'three') FROM actorflow_shards",
+            )
+            return [int(c) for c in rows[0]]  # type: ignore[call-overload]
+
+        await until(lambda: counts() == [32, 32, 0])
+        await until(lambda: owned(first) + owned(second) == 400)
+        third = await node(url, "three", lease)
+        await until(lambda: max(counts()) <= 22 and sum(counts()) == 64)
+        await until(lambda: owned(first) + owned(second) + owned(third) == 400)
+        for journal in (first, second, third):
+            assert owned(journal) > 0
+        await second.close()
+        await until(lambda: counts()[0] + counts()[2] == 64)
+        await until(lambda: owned(first) + owned(third) == 400)
+    finally:
+        for journal in (first, second, third):
+            if journal is not None:
+                await journal.close()

@@ -1,0 +1,101 @@
+"""Several systems over one PostgreSQL journal, in one process (C2, C3): each durable actor
+runs on exactly one node, a joining node takes a share, a node that leaves hands its actors
+over with their state and pending messages, timers fire once, spawning elsewhere is refused.
+
+Real systems over a real server (`tests/journal/postgres_server.py`); the kill and pause tests
+with real node processes are in `tests/test_c3_failover.py`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+import anyio
+import pytest
+
+import actorflow as af
+from actorflow.journal import PostgresJournal
+
+from .durable_support import Account, Balance, Deposit, Ledger
+from .journal.postgres_server import PostgresServer
+
+pytestmark = pytest.mark.anyio
+
+NAMES = [f"acc-{i}" for i in range(16)]
+LEASE = 0.9  # a round every 0.3 s: quick hand-overs to watch
+
+
+@contextlib.asynccontextmanager
+async def node(url: str, name: str) -> AsyncIterator[af.ActorSystem]:
+    async with af.ActorSystem(journal=PostgresJournal(url, node=name, lease=LEASE)) as system:
+        yield system
+
+
+def running(system: af.ActorSystem) -> set[str]:
+    return {ref.name for ref in system.actors()}
+
+
+async def until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    """Poll `condition` (what the systems run) until it holds."""
+    with anyio.fail_after(seconds):
+        while not condition():  # noqa: ASYNC110  # what the systems run: polled, bounded
+            await anyio.sleep(0.05)
+
+
+def split(*running: set[str]) -> bool:
+    """Every actor runs, on exactly one of the nodes, and each node runs some."""
+    together = set().union(*running)
+    return together == set(NAMES) and sum(map(len, running)) == len(NAMES) and all(running)
+
+
+async def balance(system: af.ActorSystem, name: str) -> Ledger:
+    ledger: Ledger = await system.lookup(name).ask(Balance())
+    return ledger
+
+
+async def test_c2_a_joining_node_takes_a_share_and_a_leaving_one_hands_over(
+    postgres: PostgresServer,
+) -> None:
+    url = postgres.new_database()
+    async with node(url, "a") as first:
+        for name in NAMES:
+            ref = await first.spawn(Account, name, name=name)
+            await ref.tell(Deposit(1))
+        assert running(first) == set(NAMES)
+        async with node(url, "b") as second:
+            # The second takes about half (its fair share) and the first lets those go.
+            await until(lambda: split(running(first), running(second)))
+            moved = running(second)
+            for name in moved:  # state came along (J5)
+                assert (await balance(second, name)).history == [1]
+            for name in NAMES:
+                owner = second if name in moved else first
+                await owner.lookup(name).tell(Deposit(2))
+            for name in NAMES:
+                owner = second if name in moved else first
+                assert (await balance(owner, name)).history == [1, 2]
+            # Spawning an actor owned by the other node is refused, and says so.
+            elsewhere = sorted(moved)[0]
+            with pytest.raises(af.ActorElsewhere, match="owned by another node"):
+                await first.spawn(Account, elsewhere, name=elsewhere)
+        # A clean shutdown hands its actors back at once.
+        await until(lambda: running(first) == set(NAMES))
+        for name in NAMES:
+            assert (await balance(first, name)).history == [1, 2]
+
+
+async def test_c2_three_nodes_share_the_actors(postgres: PostgresServer) -> None:
+    url = postgres.new_database()
+    async with node(url, "a") as first:
+        for name in NAMES:
+            await (await first.spawn(Account, name, name=name)).tell(Deposit(1))
+        async with node(url, "b") as second, node(url, "c") as third:
+            systems = (first, second, third)
+            await until(lambda: split(*(running(s) for s in systems)))
+            for system in systems:
+                for name in running(system):
+                    await system.lookup(name).tell(Deposit(5))
+            for system in systems:
+                for name in running(system):
+                    assert (await balance(system, name)).history == [1, 5]
