@@ -1,6 +1,6 @@
 """Several systems over one PostgreSQL journal, in one process (C2, C3): each durable actor
 runs on exactly one node, a joining node takes a share, a node that leaves hands its actors
-over with their state and pending messages, timers fire once, spawning elsewhere is refused.
+over with their state and pending messages, and a ref to an actor of another node works (C4).
 
 Real systems over a real server (`tests/journal/postgres_server.py`); the kill and pause tests
 with real node processes are in `tests/test_c3_failover.py`.
@@ -17,7 +17,7 @@ import pytest
 import actorflow as af
 from actorflow.journal import PostgresJournal
 
-from .durable_support import Account, Balance, Deposit, Ledger
+from .durable_support import Account, Balance, Deposit, Ledger, Transfer
 from .journal.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.anyio
@@ -49,6 +49,14 @@ def split(*running: set[str]) -> bool:
     return together == set(NAMES) and sum(map(len, running)) == len(NAMES) and all(running)
 
 
+async def until_balance(system: af.ActorSystem, name: str, history: list[int]) -> None:
+    """Ask `name` on `system` until its history is `history` (messages from another node
+    arrive through the journal)."""
+    with anyio.fail_after(30):
+        while (await balance(system, name)).history != history:  # noqa: ASYNC110  # polled, bounded
+            await anyio.sleep(0.05)
+
+
 async def balance(system: af.ActorSystem, name: str) -> Ledger:
     ledger: Ledger = await system.lookup(name).ask(Balance())
     return ledger
@@ -59,8 +67,9 @@ async def test_c2_a_joining_node_takes_a_share_and_a_leaving_one_hands_over(
 ) -> None:
     url = postgres.new_database()
     async with node(url, "a") as first:
+        refs = {}
         for name in NAMES:
-            ref = await first.spawn(Account, name, name=name)
+            refs[name] = ref = await first.spawn(Account, name, name=name)
             await ref.tell(Deposit(1))
         assert running(first) == set(NAMES)
         async with node(url, "b") as second:
@@ -69,20 +78,29 @@ async def test_c2_a_joining_node_takes_a_share_and_a_leaving_one_hands_over(
             moved = running(second)
             for name in moved:  # state came along (J5)
                 assert (await balance(second, name)).history == [1]
+            for name in NAMES:  # the refs from before the move still work (C4)
+                await refs[name].tell(Deposit(2))
             for name in NAMES:
                 owner = second if name in moved else first
-                await owner.lookup(name).tell(Deposit(2))
-            for name in NAMES:
-                owner = second if name in moved else first
-                assert (await balance(owner, name)).history == [1, 2]
-            # Spawning an actor owned by the other node is refused, and says so.
-            elsewhere = sorted(moved)[0]
-            with pytest.raises(af.ActorElsewhere, match="owned by another node"):
-                await first.spawn(Account, elsewhere, name=elsewhere)
+                await until_balance(owner, name, [1, 2])
+            # C4: a ref to an actor of the other node (from spawn or lookup) works; a tell
+            # through it is committed here and handled there, in order.
+            there = sorted(moved)[0]
+            here = sorted(set(NAMES) - moved)[0]
+            spawned = await first.spawn(Account, there, name=there)
+            await spawned.tell(Deposit(3))
+            await first.lookup(there).tell(Deposit(4))
+            # Sent from a handler here to an actor there: it leaves with the handler's commit.
+            await first.lookup(here).tell(Transfer(there, 10))
+            await until_balance(second, there, [1, 2, 3, 4, 10])
+            assert (await balance(first, here)).balance == 3 - 10
+            with pytest.raises(af.ActorflowError, match="ask across nodes is not supported"):
+                await first.lookup(there).ask(Balance())
         # A clean shutdown hands its actors back at once.
         await until(lambda: running(first) == set(NAMES))
         for name in NAMES:
-            assert (await balance(first, name)).history == [1, 2]
+            expected = [1, 2, 3, 4, 10] if name == there else [1, 2]
+            assert (await balance(first, name)).history == expected
 
 
 async def test_c2_three_nodes_share_the_actors(postgres: PostgresServer) -> None:

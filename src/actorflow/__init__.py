@@ -10,7 +10,6 @@ from ._clock import Clock as Clock
 from ._codec import Codec as Codec
 from ._context import ActorContext as ActorContext
 from ._deadletter import DeadLetter as DeadLetter
-from ._errors import ActorElsewhere as ActorElsewhere
 from ._errors import ActorExists as ActorExists
 from ._errors import ActorFailed as ActorFailed
 from ._errors import ActorflowError as ActorflowError
@@ -89,7 +88,6 @@ __all__ = [
     "run",
     # errors
     "ActorflowError",
-    "ActorElsewhere",
     "ActorExists",
     "ActorFailed",
     "ActorNotFound",

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
-    "ActorElsewhere",
     "ActorExists",
     "ActorFailed",
     "ActorNotFound",
@@ -124,18 +123,6 @@ class StartFailed(ActorflowError):
 
     The actor is not registered; the hook's exception is this error's ``__cause__``.
     """
-
-
-class ActorElsewhere(StartFailed):
-    """Raised when a durable actor is spawned on a node that does not own it (C2).
-
-    Its registration is in the journal; it runs on the node that owns its shard (there, it is
-    started by that node's own spawn of it, or when that node takes the shard over).
-    """
-
-    def __init__(self, message: str, *, actor: str) -> None:
-        super().__init__(message)
-        self.actor = actor
 
 
 class StepOutcomeUnknown(ActorflowError):

@@ -241,8 +241,6 @@ class SupervisorCell(Lifecycle):
             await child.start(tg, first=True)
         except CannotStart as exc:
             self._let_go(child, exc)
-            if isinstance(exc.__cause__, StartFailed):
-                raise exc.__cause__ from None
             raise StartFailed(str(exc)) from exc.__cause__
         except BaseException as exc:
             if child in self.children:  # a stop of this supervisor let it go meanwhile

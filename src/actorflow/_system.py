@@ -371,6 +371,11 @@ class ActorSystem:
             ephemeral=ephemeral,
             passivate_after=passivate_after,
         )
+        if name is not None and durability is not None and not ephemeral:
+            # Owned by another node (C2): registered for it, told through the journal (C4).
+            remote = await durability.spawn_elsewhere(spec, supervisor)
+            if remote is not None:
+                return remote.ref
         cell = await self._services.supervisor(supervisor).add(spec)
         assert isinstance(cell, ActorCell)
         return cell.ref
@@ -380,10 +385,18 @@ class ActorSystem:
         await self._services.supervisor(supervisor).add(spec)
 
     def lookup(self, name: str) -> ActorRef[Any]:
-        """Return the reference of the live actor called `name`; raises `ActorNotFound`."""
+        """Return the reference of the live actor called `name`; raises `ActorNotFound`.
+
+        Over a journal shared by several nodes (C2), a durable actor another node owns has a
+        reference too: a tell through it is committed here and handled there (C4).
+        """
         cell = self._services.find(name)
         if cell is None:
-            raise ActorNotFound(f"no live actor is called {name!r}")
+            durability = self._services.durability
+            remote = None if durability is None else durability.elsewhere(normal_name(name))
+            if remote is None:
+                raise ActorNotFound(f"no live actor is called {name!r}")
+            return remote.ref
         return cell.ref
 
     def actors(self) -> list[ActorRef[Any]]:

@@ -20,6 +20,7 @@ from ._conversation import conversation
 from ._conversations import conversations
 from ._dead import dead, requeue_command
 from ._messages import messages, show, tail
+from ._nodes import nodes
 from ._options import group_journal_option, journal_option, json_option, open_journal
 from ._output import Column, Output, iso_time, message_full, pretty_json, table_time
 from ._params import ID, NAME
@@ -238,3 +239,4 @@ for command in (messages, show, dead, requeue_command, tail, conversation, compa
 for command in (conversations, steps, timers):
     journal.add_command(command)
 journal.add_command(cancel_command)
+journal.add_command(nodes)

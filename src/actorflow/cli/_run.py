@@ -19,6 +19,7 @@ from .._logs import ProcessLog
 from .._run import run as run_system
 from .._spec import Supervisor
 from .._system import ActorSystem
+from ..journal import PostgresJournal, is_postgres_url
 from ._errors import Failure
 from ._options import JOURNAL_VARIABLE, JournalOption
 
@@ -48,7 +49,27 @@ Main = Callable[[ActorSystem], Awaitable[Any]]
     help="The lowest level of log lines written to stderr.",
 )
 @click.option("--log-json", is_flag=True, help="Write log lines as JSON objects.")
-def run(target: str, journal: str, log_level: str, log_json: bool) -> None:
+@click.option(
+    "--node",
+    metavar="NAME",
+    help="This process's name among the nodes sharing a postgresql:// journal (C2); default"
+    " HOSTNAME-PID. A name a live node holds is refused.",
+)
+@click.option(
+    "--lease",
+    type=click.FloatRange(min=0.1),
+    metavar="SECONDS",
+    help="How long this node's lease lasts unless renewed (postgresql:// journals; default 3):"
+    " its actors move to other nodes that long after it dies or stops answering.",
+)
+def run(
+    target: str,
+    journal: str,
+    log_level: str,
+    log_json: bool,
+    node: str | None,
+    lease: float | None,
+) -> None:
     """Run an application's actors under a supervisor, over a journal.
 
     FACTORY is an async function taking the `ActorSystem` (like `actorflow.run`'s main), a
@@ -57,8 +78,17 @@ def run(target: str, journal: str, log_level: str, log_json: bool) -> None:
     (exit 128 + the signal); a root supervisor giving up exits 1.
     """
     main, root = load_factory(target)
+    backend: str | PostgresJournal = journal
+    if node is not None or lease is not None:
+        if not is_postgres_url(journal):
+            raise click.BadParameter(
+                "--node and --lease are for a postgresql:// journal shared by several nodes;"
+                f" {journal!r} is a SQLite file, which one node owns",
+                param_hint="--node/--lease",
+            )
+        backend = PostgresJournal(journal, node=node, lease=lease)
     _configure_logging(log_level.upper(), log_json)
-    run_system(main, journal=journal, root=root)
+    run_system(main, journal=backend, root=root)
 
 
 def load_factory(target: str) -> tuple[Main, Supervisor | None]:

@@ -58,9 +58,16 @@ class Keeper(Protocol):
         """A turn that set or cancelled timers committed: arm and drop them (J6)."""
         ...
 
+    def local(self, name: str) -> JournaledCell | None:
+        """The cell of durable actor `name` running on this node, if any (C4)."""
+        ...
+
 
 class JournaledCell(ActorCell):
     """An actor cell whose messages are journaled before they reach its mailbox."""
+
+    moved = False
+    """Another node owns the actor now (C2): what is sent through this cell goes to it (C4)."""
 
     def __init__(
         self, spec: Child, name: str, runtime: Runtime, parent: Supervising, keeper: Keeper
@@ -109,6 +116,9 @@ class JournaledCell(ActorCell):
 
         With `message_id`, a message already journaled under that id makes this a no-op.
         """
+        if self.moved:
+            await self.send_to_owner(envelope, message_id)
+            return
         mailbox = self.mailbox
         try:
             if not mailbox.reserve_nowait():
@@ -142,6 +152,34 @@ class JournaledCell(ActorCell):
                 mailbox.release()
             raise
 
+    async def send_to_owner(self, envelope: Envelope, message_id: str | None) -> None:
+        """Send to the actor where it runs (C4): to its cell here if this node runs it again,
+        else committed by this node's writer, the journal leaving a notice for its owner.
+
+        An ask is refused with `ActorflowError`: its reply cannot travel back yet.
+        """
+        local = self.keeper.local(self.name)
+        if local is not None and local is not self:
+            await local.send_durable(envelope, message_id)
+            return
+        if envelope.reply is not None:
+            raise ActorflowError(
+                f"actor {self.name} runs on another node, and an ask across nodes is not"
+                " supported yet: tell it instead (it can answer with a tell)"
+            )
+        outbox = _outbox.current()
+        envelope.id = message_id or new_message_id()
+        record = record_for(
+            envelope.message,
+            self.name,
+            envelope.id,
+            None if outbox is None else outbox.sender,
+            None if outbox is None else outbox.conversation,
+            None if outbox is None else outbox.cause,
+            envelope.trace,
+        )
+        await self.writer.append([record])
+
     def _reserved_delivery(self, envelope: Envelope) -> Delivery:
         def deliver(seq: int | None) -> None:
             if seq is None:
@@ -154,11 +192,25 @@ class JournaledCell(ActorCell):
 
     def committed_delivery(self, envelope: Envelope) -> Delivery:
         """Deliver a message from another durable actor's outbox once it is committed."""
+        if self.moved:
+            return self._owner_delivery(envelope)
 
         def deliver(seq: int | None) -> None:
             if seq is not None:
                 envelope.seq = seq
                 self.accept_committed(envelope, reserved=False)
+
+        return deliver
+
+    def _owner_delivery(self, envelope: Envelope) -> Delivery:
+        """After the commit: the owner takes the message from its notice (C4); if this node
+        runs the actor again by now, its cell here gets it (a notice taken later finds it
+        held)."""
+
+        def deliver(seq: int | None) -> None:
+            local = self.keeper.local(self.name)
+            if local is not None and local is not self and seq is not None:
+                local.committed_delivery(envelope)(seq)
 
         return deliver
 

@@ -20,6 +20,7 @@ from anyio.abc import TaskGroup, TaskStatus
 from .._clock import Clock
 from .._envelope import Envelope
 from .._errors import ActorflowError, JournalError
+from .._handlers import actor_kind
 from .._message import Message
 from .._runtime import Runtime, Supervising
 from .._spec import Child
@@ -35,6 +36,7 @@ from ._cell import DurableCell
 from ._delivery import JournaledCell
 from ._outside import watch_notices
 from ._recovery import Recovery, Registry
+from ._remote import RemoteCell
 from ._writer import JournalStatistics, Writer
 
 __all__ = ["Durability", "TimerSink"]
@@ -184,6 +186,38 @@ class Durability:
 
     def timers_committed(self, timers: list[TimerRecord], cancels: list[str]) -> None:
         self.timers.committed(timers, cancels)
+
+    def elsewhere(self, name: str, cls: type[Any] | None = None) -> RemoteCell | None:
+        """The stand-in of durable actor `name` if another node owns it (C4): of class `cls`,
+        or of the kind the journal registered it with; None if this node owns it, or the
+        journal had no such actor when last read."""
+        if self.backend.owns(name):
+            return None
+        if cls is None:
+            kind = self.recovery.kinds.get(name)
+            cls = None if kind is None else actor_kind(kind)
+            if cls is None:
+                return None
+        root = self.tree.root
+        if root is None:
+            return None
+        spec = Child(cls, name=name)
+        return RemoteCell(spec, name, self.tree, root, self)
+
+    def local(self, name: str) -> JournaledCell | None:
+        """The cell of durable actor `name` running on this node, if any (C4)."""
+        cell = self.tree.find(name)
+        return cell if isinstance(cell, JournaledCell) else None
+
+    async def spawn_elsewhere(self, spec: Child, supervisor: str | None) -> RemoteCell | None:
+        """Register durable actor `spec` for the node that owns it and return its stand-in
+        (C4), or None if this node owns it."""
+        name = spec.name
+        assert name is not None
+        remote = self.elsewhere(name, spec.actor)
+        if remote is not None:
+            await self.recovery.register(name, spec, supervisor, await self.backend.actor(name))
+        return remote
 
     async def running(self, name: str, cls: type[Any]) -> DurableCell | None:
         """The durable actor `name` of class `cls` if it runs, brought back if passivated."""

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import anyio
 
 from .._cell import ActorCell, CannotStart
-from .._errors import ActorElsewhere, ActorStopped, JournalError
+from .._errors import ActorStopped, JournalError
 from .._handlers import actor_kind
 from .._names import normal_name
 from .._spec import Child
@@ -91,6 +91,11 @@ class Recovery:
             weakref.WeakValueDictionary()
         )
         self.activating: dict[str, anyio.Event] = {}
+        # Every durable actor of the journal and its kind, as last read (at start, at each
+        # change of ownership) or registered here: what `lookup` can route to another node.
+        self.kinds: dict[str, str] = {}
+        self.begun = False  # the declared and recovered actors have started (`started`)
+        self.missed = False  # what this node owns changed before that
 
     # -- at start --------------------------------------------------------------------------------
 
@@ -98,7 +103,9 @@ class Recovery:
         """Read every durable actor, every pending message and every timer, once."""
         backend = self.backend
         owns = backend.owns  # of several nodes, each restores only its own actors (C2)
-        actors = [a for a in await backend.actors() if owns(a.name)]
+        every = await backend.actors()
+        self.kinds = {a.name: a.kind for a in every}
+        actors = [a for a in every if owns(a.name)]
         pending: dict[str, list[MessageRecord]] = {}
         for message in await backend.pending():
             if owns(message.recipient):
@@ -145,6 +152,13 @@ class Recovery:
         from now on (timers fire, other processes append), so later restores read the
         journal themselves (J5)."""
         self.recovered = {}
+        self.begun = True
+        if self.missed:  # what it owns changed while it started: look again now
+            self.missed = False
+            self.tree.background(self._look_again, None)
+
+    async def _look_again(self, _: None) -> None:
+        await self.ownership_changed()
 
     async def restore(self, cell: JournaledCell) -> None:
         """Give a durable actor its journal: registration, last state, pending messages."""
@@ -157,9 +171,25 @@ class Recovery:
             record, pending = await writer.read(partial(_journal_of, self.backend, cell.name))
         else:
             record, pending = found
-        args = encode_args(cell.name, spec.args)
-        options = encode_options(spec)
         supervisor = cell.parent.name if cell.parent is not self.tree.root else None
+        await self.register(cell.name, spec, supervisor, record)
+        if not self.backend.owns(cell.name):
+            # Registered (a registration needs no ownership), it runs on its owner (C2).
+            raise CannotStart(
+                f"actor {cell.name} runs on the node of the journal that owns it, not here",
+                level=logging.INFO,
+            )
+        unreadable = cell.restore(record, pending)
+        if unreadable:
+            await writer.failed_many(unreadable)
+
+    async def register(
+        self, name: str, spec: Child, supervisor: str | None, record: ActorRecord | None
+    ) -> None:
+        """Record durable actor `name`'s kind, arguments, options and supervisor, unless
+        `record` (what the journal has) says the same already."""
+        args = encode_args(name, spec.args)
+        options = encode_options(spec)
         kind = spec.actor.__actorflow_kind__  # type: ignore[attr-defined]  # an Actor class
         # Compared decoded: stored options of an older layout mean the same, not "changed".
         if record is None or (
@@ -168,20 +198,8 @@ class Recovery:
             decode_options(record.options),
             record.supervisor,
         ) != (kind, args, options_of(spec), supervisor):
-            await writer.register(ActorRecord(cell.name, kind, args, options, None, supervisor))
-        if not self.backend.owns(cell.name):
-            # Registered (a registration needs no ownership), it runs on its owner (C2).
-            raise CannotStart(
-                f"actor {cell.name} runs on the node that owns it, not here", level=logging.INFO
-            ) from ActorElsewhere(
-                f"actor {cell.name} is owned by another node of the journal: it is registered"
-                " there and runs there, not on this node (a spawn on a node that does not own"
-                " the actor does not start it)",
-                actor=cell.name,
-            )
-        unreadable = cell.restore(record, pending)
-        if unreadable:
-            await writer.failed_many(unreadable)
+            await self.writer.register(ActorRecord(name, kind, args, options, None, supervisor))
+        self.kinds[name] = kind
 
     # -- passivation -----------------------------------------------------------------------------
 
@@ -305,6 +323,9 @@ class Recovery:
     async def ownership_changed(self) -> None:
         """What this node owns changed: the actors it lost stop (their messages stay pending
         for their new owner: nothing is dead-lettered), those it gained come back (J5)."""
+        if not self.begun:
+            self.missed = True  # the actors read at start are still starting
+            return
         owns = self.backend.owns
         for name, cell in list(self.passivated.items()):
             if not owns(name):
@@ -321,6 +342,7 @@ class Recovery:
             await self.gained()
 
     async def _let_go(self, cell: DurableCell) -> None:
+        cell.moved = True  # from now on what is sent through it goes to its owner (C4)
         parent = cell.parent
         if isinstance(parent, SupervisorCell):
             await parent.remove(cell)
@@ -334,7 +356,9 @@ class Recovery:
         backend, tree = self.backend, self.tree
         owns = backend.owns
         pending = {m.recipient for m in await backend.pending() if owns(m.recipient)}
-        for record in await backend.actors():
+        every = await backend.actors()
+        self.kinds.update((a.name, a.kind) for a in every)
+        for record in every:
             name = record.name
             if not owns(name) or tree.find(name) is not None:
                 continue

@@ -192,3 +192,5 @@ TAKE_OWNED_NOTICES: Final = (
     f" SELECT {MESSAGE_COLUMNS} FROM messages WHERE status IN ('pending', 'cancelled')"
     " AND id IN (SELECT message_id FROM taken) ORDER BY seq"
 )
+NOTICES: Final = "INSERT INTO notices (message_id) SELECT unnest(%s::text[])"
+"""Notices for messages appended for actors of other nodes, in the appending commit (C4)."""

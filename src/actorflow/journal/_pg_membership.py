@@ -66,6 +66,12 @@ class Membership:
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._changed: Callable[[], Awaitable[None]] | None = None
         self._wake = anyio.Event()
+        self._db = anyio.Lock()  # one transaction at a time on its connection
+        self._tasks: anyio.abc.TaskGroup | None = None
+        self._asked = 0  # requests to tell the system of a change, so far
+        self._told_upto = 0  # the last request the system has been told of
+        self._ask = anyio.Event()
+        self._told_event = anyio.Event()
 
     # -- what the journal asks -------------------------------------------------------------------
 
@@ -130,40 +136,87 @@ class Membership:
         await self._round(initial=True)
 
     async def run(self) -> None:
-        """Renew and rebalance every third of the lease until cancelled."""
-        while True:
-            with anyio.move_on_after(self.lease / 3):
-                await self._wake.wait()
-            self._wake = anyio.Event()
-            try:
-                await self._round(initial=False)
-            except JournalError as exc:
-                logger.warning("node %s: renewing its lease failed: %s", self.node, exc)
-                await self._reconnect()
+        """Renew and rebalance every third of the lease until cancelled.
+
+        Telling the system about a change (which stops actors, and may wait for a handler to
+        finish) and handing shards over run in tasks of their own: the lease is renewed on
+        time whatever they wait for.
+        """
+        async with anyio.create_task_group() as tg:
+            self._tasks = tg
+            tg.start_soon(self._tell_changes)
+            while True:
+                with anyio.move_on_after(self.lease / 3):
+                    await self._wake.wait()
+                self._wake = anyio.Event()
+                try:
+                    await self._round(initial=False)
+                except JournalError as exc:
+                    logger.warning("node %s: renewing its lease failed: %s", self.node, exc)
+                    await self._reconnect()
+                except Exception:  # a bug must not stop the renewals: the node would lapse
+                    logger.exception("node %s: renewing its lease failed", self.node)
 
     async def leave(self) -> None:
-        """Release every shard and delete the node's row (a clean shutdown)."""
+        """Release the shards it holds and delete the node's row (a clean shutdown)."""
         conn = self._conn
         self._conn = None
         if conn is None:
             return
+        held, self.held = self.held, {}
+        shards = sorted(held)
         with anyio.CancelScope(shield=True), contextlib.suppress(psycopg.Error):
-            if not conn.closed and not conn.broken:
-                async with conn.transaction():
-                    await conn.execute(
-                        "UPDATE actorflow_shards SET owner = NULL WHERE owner = %s",
-                        (self.node,),
-                    )
-                    await conn.execute(cluster.LEAVE, (self.node, self.incarnation))
-            await conn.close()
-        self.held = {}
+            async with self._db:
+                if not conn.closed and not conn.broken:
+                    async with conn.transaction():
+                        await conn.execute(
+                            cluster.RELEASE, (shards, [held[s] for s in shards], self.node)
+                        )
+                        await conn.execute(cluster.LEAVE, (self.node, self.incarnation))
+                await conn.close()
+
+    # -- telling the system --------------------------------------------------------------------
+
+    def _tell(self) -> int:
+        """Ask for the system to be told that what it owns changed; the request's number."""
+        self._asked += 1
+        self._ask.set()
+        return self._asked
+
+    async def _told(self, request: int) -> None:
+        """Wait until the system has been told of request `request` (or a later one)."""
+        while self._told_upto < request:
+            await self._told_event.wait()
+
+    async def _tell_changes(self) -> None:
+        """Await `changed` once per batch of requests, one at a time."""
+        while True:
+            await self._ask.wait()
+            self._ask = anyio.Event()
+            request = self._asked
+            if self._changed is not None:
+                try:
+                    await self._changed()
+                except Exception:
+                    logger.exception("node %s: taking a change of ownership in failed", self.node)
+            self._told_upto = request
+            told, self._told_event = self._told_event, anyio.Event()
+            told.set()
 
     # -- one round ----------------------------------------------------------------------------
 
     async def _round(self, *, initial: bool) -> None:
+        async with self._db:
+            changed = await self._look(initial=initial)
+        if changed and not initial:
+            self._tell()
+
+    async def _look(self, *, initial: bool) -> bool:
+        """Renew, note what was lost, claim up to the fair share, start handing over what is
+        beyond it; whether what it owns changed."""
         conn = self._conn
         if conn is None:
-            return
+            return False
         try:
             async with conn.transaction():
                 renewed = await (
@@ -199,24 +252,23 @@ class Membership:
             self.held = kept
             self.releasing -= lost
             changed = True
-        if renewed is not None:
-            quota = math.ceil(self.shard_count / max(len(live), 1))
-            if len(self.held) > quota and not initial:
-                await self._release(sorted(self.held)[quota:])
-                changed = False  # `_release` told the system already
-            elif len(self.held) < quota:
-                live_set = set(live)
-                free = [
-                    int(s)
-                    for s, owner, _ in rows
-                    if int(s) not in self.held
-                    and (owner is None or owner == self.node or owner not in live_set)
-                ]
-                if free:
-                    claimed = await self._claim(free[: quota - len(self.held)])
-                    changed = changed or bool(claimed)
-        if changed and not initial and self._changed is not None:
-            await self._changed()
+        if renewed is None:
+            return changed
+        quota = math.ceil(self.shard_count / max(len(live), 1))
+        if len(self.held) > quota:
+            if not initial and not self.releasing and self._tasks is not None:
+                self._tasks.start_soon(self._release, sorted(self.held)[quota:])
+        elif len(self.held) < quota:
+            live_set = set(live)
+            free = [
+                int(s)
+                for s, owner, _ in rows
+                if int(s) not in self.held
+                and (owner is None or owner == self.node or owner not in live_set)
+            ]
+            if free and await self._claim(free[: quota - len(self.held)]):
+                changed = True
+        return changed
 
     async def _claim(self, shards: list[int]) -> dict[int, int]:
         conn = self._conn
@@ -238,23 +290,34 @@ class Membership:
     async def _release(self, shards: list[int]) -> None:
         """Hand `shards` over: stop their actors (their commits land), then clear the owner."""
         self.releasing.update(shards)
-        if self._changed is not None:
-            await self._changed()
-        conn = self._conn
-        assert conn is not None
-        still = [s for s in shards if s in self.held]
         try:
-            await conn.execute(cluster.RELEASE, (still, [self.held[s] for s in still], self.node))
-        except psycopg.Error as exc:
-            raise translate(
-                exc, f"node {self.node} cannot release shards in {self.journal}"
-            ) from exc
-        for s in still:
-            del self.held[s]
-        self.releasing.difference_update(shards)
-        logger.info(
-            "node %s released %d shard(s) to joining nodes: %s", self.node, len(still), still
-        )
+            await self._told(self._tell())
+            async with self._db:
+                conn = self._conn
+                still = [s for s in shards if s in self.held]
+                if conn is None or not still:
+                    return
+                try:
+                    await conn.execute(
+                        cluster.RELEASE, (still, [self.held[s] for s in still], self.node)
+                    )
+                except psycopg.Error as exc:
+                    logger.warning(
+                        "node %s: cannot release shards in %s, will try again: %s",
+                        self.node,
+                        self.journal,
+                        exc,
+                    )
+                    return
+                for s in still:
+                    del self.held[s]
+            logger.info(
+                "node %s released %d shard(s) to joining nodes: %s", self.node, len(still), still
+            )
+        finally:
+            self.releasing.difference_update(shards)
+            if any(s in self.held for s in shards):
+                self._tell()  # not released after all: its actors come back here
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         try:

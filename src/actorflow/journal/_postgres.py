@@ -159,6 +159,7 @@ class PostgresJournal:
         self.lease = lease
         self.fenced = 0  # commits the database refused for ownership (C2)
         self._membership: Membership | None = None
+        self._notify = False  # the commit on its way appended for other nodes' actors
         self._renewing: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -382,11 +383,15 @@ class PostgresJournal:
             unsure.clear()
         self._commits += 1
         number = self._commits
+        self._notify = False
         try:
             async with conn.pipeline(), conn.transaction():
                 appended = await self._apply(conn, batch, number)
                 crash_point("commit.before_commit")
             seqs = _seqs(batch.appends, await appended.fetchall()) if appended else []
+            if self._notify:
+                self._notify = False
+                await self._notify_owners(conn)
         except psycopg.Error as exc:
             if exc.sqlstate in (LEASE_LAPSED, SHARD_NOT_HELD):
                 self.fenced += 1
@@ -404,6 +409,15 @@ class PostgresJournal:
         crash_point("commit.after_commit")
         return seqs
 
+    async def _notify_owners(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Wake the nodes that own what a commit appended for them (C4): after the commit,
+        never inside it (a NOTIFY in a transaction serialises commits); a lost notification
+        costs their once-a-second look for notices."""
+        try:
+            await conn.execute("SELECT pg_notify(%s, '')", (sql.CHANNEL,))
+        except psycopg.Error as exc:
+            logger.debug("journal %s: cannot notify the other nodes (%s)", self.name, exc)
+
     async def _apply(
         self, conn: psycopg.AsyncConnection[Any], batch: Batch, number: int
     ) -> psycopg.AsyncCursor[Any] | None:
@@ -411,7 +425,7 @@ class PostgresJournal:
         now = time.time()
         membership = self._membership
         if membership is not None:
-            await conn.execute(cluster.FENCE, membership.fence(*_owned_by(batch)))
+            await conn.execute(cluster.FENCE, membership.fence(*_owned_by(batch, membership.owns)))
         if batch.appends or batch.requeues:
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (sql.APPEND_LOCK,))
         if batch.actors:
@@ -435,6 +449,12 @@ class PostgresJournal:
         appended = None
         if batch.appends:
             appended = await conn.execute(sql.APPEND, sql.append_columns(batch.appends, now))
+            if membership is not None:
+                # C4: a message for an actor another node owns is that node's to take in.
+                foreign = [m.id for m in batch.appends if not membership.owns(m.recipient)]
+                if foreign:
+                    await conn.execute(cluster.NOTICES, (foreign,))
+                    self._notify = True
         if batch.claims:
             await conn.execute(sql.CLAIM, (batch.claims,))
         if batch.done:
@@ -714,12 +734,15 @@ class PostgresJournal:
         return f"<PostgresJournal {self.name} {state}>"
 
 
-def _owned_by(batch: Batch) -> tuple[list[str], list[str], list[str]]:
+def _owned_by(batch: Batch, owns: Callable[[str], bool]) -> tuple[list[str], list[str], list[str]]:
     """What of `batch` needs its node to own the actors concerned (C2): the actors whose
-    done-marks, states and timers it writes; the messages it claims, fails, re-queues or
-    records steps of; the timers it removes. Appends and registrations need no ownership."""
+    done-marks, states and timers it writes, and those it appends for believing it owns them
+    (it hands those messages to their mailboxes here, with no notice for another owner); the
+    messages it claims, fails, re-queues or records steps of; the timers it removes. Appends
+    for another node's actors (with a notice for it, C4) and registrations need no ownership."""
     names = {d.actor for d in batch.done}
     names.update(t.message.recipient for t in batch.timers)
+    names.update(m.recipient for m in batch.appends if owns(m.recipient))
     messages = set(batch.claims)
     messages.update(f.message_id for f in batch.failed)
     messages.update(s.message_id for s in batch.steps)
