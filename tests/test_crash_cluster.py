@@ -11,7 +11,7 @@ import pytest
 from .crash.cluster import run
 
 KILLS = int(os.environ.get("ACTORFLOW_TEST_CLUSTER_KILLS", "3"))
-NODES = 1
+NODES = 3
 
 
 @pytest.mark.timeout(300)

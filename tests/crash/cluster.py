@@ -55,6 +55,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CLI_EVERY = 97
 """Every so many Works go through ``actorflow send`` instead of the outside append."""
 READY_SECONDS = 120.0
+NAME_TAKEN = "is held by a live node"
+"""What a node started while its name's lease is still live says (NodeNameTaken)."""
 SETTLE_SECONDS = 240.0
 FENCE_CODES = ("AFC01", "AFC02")
 """The SQLSTATEs of a commit the database refused: the node's lease lapsed, or it no longer
@@ -92,6 +94,7 @@ class Outcome:
     failovers: list[float]
     problems: list[str] = field(default_factory=list)
     details: dict[str, int] = field(default_factory=dict)
+    told: list[str] = field(default_factory=list)
 
     def failover_line(self) -> str:
         if not self.failovers:
@@ -170,8 +173,28 @@ class Node:
         self.reader.join(timeout=60)  # its stdout read to the end and closed
 
     def wait_ready(self) -> None:
-        if not self.ready.wait(READY_SECONDS):
-            raise RuntimeError(f"{self.name} did not start: {self.stderr_tail()}")
+        deadline = time.monotonic() + READY_SECONDS
+        while not self.ready.wait(0.1):  # the "ready" line, or the process's end
+            if not self.alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not start: {self.stderr_tail()}")
+
+    def restart(self) -> int:
+        """Start again under the same name, as a service manager would: while the killed
+        process's lease is live, the name is refused (NodeNameTaken, exit 1) and the node is
+        started again a moment later. Returns the number of refused starts."""
+        deadline = time.monotonic() + READY_SECONDS
+        refused = 0
+        while True:
+            self.start()
+            try:
+                self.wait_ready()
+                return refused
+            except RuntimeError:
+                if NAME_TAKEN not in self.stderr_tail() or time.monotonic() > deadline:
+                    raise
+            self.stop()
+            refused += 1
+            time.sleep(0.5)  # a service manager's restart delay
 
     def stop(self) -> int:
         """SIGTERM (a graceful stop); returns the exit status."""
@@ -250,11 +273,35 @@ class Producer(threading.Thread):
         )
 
 
+OWNED = """
+SELECT s.owner, a.name FROM actors AS a JOIN actorflow_shards AS s
+    ON s.shard = actorflow_shard(a.name,
+        (SELECT value::integer FROM actorflow_meta WHERE key = 'shards'))
+WHERE a.name LIKE 'ring/%' AND s.owner IS NOT NULL
+"""
+"""Which node owns each ring actor now, by its shard (C2; one node of main's journal: none)."""
+
+
+def owners(url: str) -> dict[str, set[str]]:
+    """The ring actors each node owns, as the journal says; empty if it cannot say."""
+    owned: dict[str, set[str]] = {}
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            for owner, name in conn.execute(OWNED):
+                owned.setdefault(str(owner), set()).add(str(name))
+    except psycopg.Error:
+        return {}  # no cluster tables, or the server is coming back
+    return owned
+
+
 @dataclass
 class Kill:
     node: str
     pid: int
     at: float
+    owned: set[str] | None
+    """The ring actors its node owned when it was killed (None: the journal could not say)."""
+    failover: float | None = None
 
 
 def cli_names_nodes() -> bool:
@@ -301,7 +348,7 @@ def run(
         producer = Producer(url, rate)
         producer.start()
         with stopping(ring):
-            killed, stops = chaos(rng, ring, server, kills, stop_seconds)
+            killed, stops, refused = chaos(rng, ring, server, url, kills, stop_seconds)
             producer.halt.set()
             producer.join(timeout=180)
             if producer.failure is not None:
@@ -311,10 +358,12 @@ def run(
         problems += [f"{n} exited with {s} on SIGTERM" for n, s in statuses.items() if s != 0]
         outcome = check(url, producer.acked, problems)
         outcome.kills, outcome.stops = len(killed), stops
-        outcome.failovers = failovers(logs, killed)
+        outcome.told = failovers(logs, killed)
+        outcome.failovers = [kill.failover for kill in killed if kill.failover is not None]
         outcome.fenced = fenced_commits(server.root / "server.log")
         outcome.details["sent_by_cli"] = len(producer.acked) // CLI_EVERY
         outcome.details["producer_retries"] = producer.retries
+        outcome.details["restarts_refused_name_held"] = refused
         return outcome
 
 
@@ -336,24 +385,26 @@ def chaos(
     rng: random.Random,
     ring: list[Node],
     server: PostgresServer,
+    url: str,
     kills: int,
     stop_seconds: float,
-) -> tuple[list[Kill], int]:
-    """Run the kills, one stop and one server restart, in a random order; return the kills and
-    the number of stops."""
+) -> tuple[list[Kill], int, int]:
+    """Run the kills, one stop and one server restart, in a random order; return the kills,
+    the number of stops and the restarts refused for a name still held."""
     events = ["kill"] * kills + ["stop", "restart-server"]
     rng.shuffle(events)
     killed: list[Kill] = []
-    stops = 0
+    stops = refused = 0
     for event in events:
         time.sleep(rng.uniform(0.3, 1.5))  # a random moment, not a wait for an event
-        node = rng.choice(ring)
+        owned = owners(url)
+        busy = [node for node in ring if owned.get(node.name)]
+        node = rng.choice(busy if event == "kill" and busy else ring)
         if event == "kill":
-            killed.append(Kill(node.name, node.pid, time.time()))
+            killed.append(Kill(node.name, node.pid, time.time(), owned.get(node.name) or None))
             node.kill()
             time.sleep(rng.uniform(0.2, 2.0))  # down for a while
-            node.start()
-            node.wait_ready()
+            refused += node.restart()
         elif event == "stop":
             assert node.proc is not None
             node.proc.send_signal(signal.SIGSTOP)
@@ -362,7 +413,7 @@ def chaos(
             stops += 1
         else:
             server.restart()
-    return killed, stops
+    return killed, stops, refused
 
 
 def settle(url: str, acked: int) -> list[str]:
@@ -449,24 +500,39 @@ def handled_lines(logs: Path) -> list[tuple[float, str, int]]:
     return sorted(lines)
 
 
-def failovers(logs: Path, killed: list[Kill]) -> list[float]:
-    """For each kill, the time until another process handled one of the actors the killed
-    process had handled last (its actors when it died)."""
+def failovers(logs: Path, killed: list[Kill]) -> list[str]:
+    """For each kill, the time until another process handled one of the ring actors the killed
+    node owned (by the journal's shards; without them, the actors it handled last), in
+    `Kill.failover`; one line each."""
     lines = handled_lines(logs)
-    times = []
+    names = {
+        int(path.stem.rsplit("-", 1)[1]): path.stem.split("-")[1]
+        for path in logs.glob("handled-*.log")
+    }
+    told = []
     for kill in killed:
-        last_by: dict[str, int] = {}
-        for at, actor, pid in lines:
-            if at >= kill.at:
-                break
-            last_by[actor] = pid
-        owned = {actor for actor, pid in last_by.items() if pid == kill.pid}
+        owned = kill.owned
+        if owned is None:  # the actors it handled last
+            last_by: dict[str, int] = {}
+            for at, actor, pid in lines:
+                if at >= kill.at:
+                    break
+                last_by[actor] = pid
+            owned = {actor for actor, pid in last_by.items() if pid == kill.pid}
         after = [
-            at for at, actor, pid in lines if at > kill.at and actor in owned and pid != kill.pid
+            (at, actor, pid)
+            for at, actor, pid in lines
+            if at > kill.at and actor in owned and pid != kill.pid
         ]
+        what = f"kill of {kill.node} (pid {kill.pid}), owning {len(owned)} ring actor(s)"
         if after:
-            times.append(after[0] - kill.at)
-    return times
+            at, actor, pid = after[0]
+            kill.failover = at - kill.at
+            what += f": {actor} handled {kill.failover:.3f} s later by {names.get(pid)} (pid {pid})"
+        elif owned:
+            what += ": none of them handled again"
+        told.append(what)
+    return told
 
 
 def fenced_commits(server_log: Path) -> int:
@@ -497,6 +563,8 @@ def main() -> None:
             rate=args.rate,
             stop_seconds=args.stop_seconds,
         )
+    for line in outcome.told:
+        print(line)
     for problem in outcome.problems:
         print(f"problem: {problem}")
     print(outcome.details_line())
