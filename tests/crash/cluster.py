@@ -465,6 +465,13 @@ def check(url: str, acked: list[int], problems: list[str]) -> Outcome:
         )
         duplicated += state.duplicates + max(0, state.works - expected)
         duplicated += max(0, state.received - predecessor.sent)
+        if state.gaps or state.duplicates or state.works != expected:
+            problems.append(f"{ring_name(index)}: {expected} Works acknowledged, {state}")
+        if state.received != predecessor.sent:
+            problems.append(
+                f"{ring_name(index)}: received relays up to {state.received},"
+                f" its predecessor sent {predecessor.sent}"
+            )
     # The journal: every acknowledged Work is there and done; nothing else is left undone.
     lost += len([k for k in acked if works.get(f"work-{k}") != "done"])
     relays = sum(state.sent for state in states.values())
