@@ -325,6 +325,8 @@ def run(
     *,
     rate: float = 150.0,
     stop_seconds: float = 8.0,
+    stop: bool = True,
+    restart_server: bool = True,
 ) -> Outcome:
     rng = random.Random(seed)
     named = cli_names_nodes()
@@ -348,7 +350,9 @@ def run(
         producer = Producer(url, rate)
         producer.start()
         with stopping(ring):
-            killed, stops, refused = chaos(rng, ring, server, url, kills, stop_seconds)
+            killed, stops, refused = chaos(
+                rng, ring, server, url, kills, stop_seconds, stop, restart_server
+            )
             producer.halt.set()
             producer.join(timeout=180)
             if producer.failure is not None:
@@ -388,10 +392,13 @@ def chaos(
     url: str,
     kills: int,
     stop_seconds: float,
+    stop: bool,
+    restart_server: bool,
 ) -> tuple[list[Kill], int, int]:
-    """Run the kills, one stop and one server restart, in a random order; return the kills,
-    the number of stops and the restarts refused for a name still held."""
-    events = ["kill"] * kills + ["stop", "restart-server"]
+    """Run the kills, one stop and one server restart (each unless told not to), in a random
+    order; return the kills, the number of stops and the restarts refused for a name still
+    held."""
+    events = ["kill"] * kills + ["stop"] * stop + ["restart-server"] * restart_server
     rng.shuffle(events)
     killed: list[Kill] = []
     stops = refused = 0
@@ -399,7 +406,7 @@ def chaos(
         time.sleep(rng.uniform(0.3, 1.5))  # a random moment, not a wait for an event
         owned = owners(url)
         busy = [node for node in ring if owned.get(node.name)]
-        node = rng.choice(busy if event == "kill" and busy else ring)
+        node = rng.choice(busy if event != "restart-server" and busy else ring)
         if event == "kill":
             killed.append(Kill(node.name, node.pid, time.time(), owned.get(node.name) or None))
             node.kill()
