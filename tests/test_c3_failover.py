@@ -194,18 +194,25 @@ def test_c2_a_node_paused_past_its_lease_commits_nothing_for_what_it_lost_and_st
     try:
         send(url, range(1, 3), NAMES)
         until(all_handled(url, [1, 2], rings=None))
-        send(url, range(3, 4), [MOVING[0]], slow=True)
-        second.wait_for(lambda line: line == f"started {MOVING[0]} 3")
-        second.proc.send_signal(signal.SIGSTOP)  # its handler's commit is still to come
+        send(url, range(3, 4), MOVING, slow=True)
+        for name in MOVING:
+            second.wait_for(lambda line, name=name: line == f"started {name} 3")
+        second.proc.send_signal(signal.SIGSTOP)  # its handlers' commits are still to come
         until(lambda: owners(url) == dict.fromkeys(NAMES, "n1"))  # its lease lapsed
         send(url, range(4, 6), NAMES)
         second.proc.send_signal(signal.SIGCONT)
         second.wait_for(lambda line: line.startswith("fenced_commits_refused="))
         send(url, range(6, 7), NAMES)
-        expected = {n: [1, 2, 3, 4, 5, 6] if n == MOVING[0] else [1, 2, 4, 5, 6] for n in NAMES}
+        expected = {n: [1, 2, 3, 4, 5, 6] if n in MOVING else [1, 2, 4, 5, 6] for n in NAMES}
         until(lambda: {n: s.numbers for n, s in states(url).items()} == expected, seconds=60)
         assert all(s.rings == 1 for s in states(url).values())  # once cluster-wide
+        assert second.proc.poll() is None  # the fenced node carries on
     finally:
         first.stop()
         err = second.stop()
+    assert second.proc.returncode == 0, err
     assert "moved to other nodes; stopping them here" in err
+    # Its actors were stopped, not failed: no restart counted, nothing dead-lettered.
+    assert "gave up" not in err
+    assert "dead letter" not in err
+    assert "retrying after restart" not in err

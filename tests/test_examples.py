@@ -61,8 +61,26 @@ ON_POSTGRES = {"postgres_journal.py", "durable_counter.py"}
 """Examples that also run on a PostgreSQL journal (its URL given as their argument)."""
 
 
+ONLY_ON_POSTGRES = {"postgres_journal.py", "two_nodes.py"}
+"""Examples that need a PostgreSQL journal: they run only on one."""
+
+
 def test_every_example_is_covered() -> None:
-    assert {p.name for p in EXAMPLES.glob("*.py")} == set(EXPECTED) | {"postgres_journal.py"}
+    assert {p.name for p in EXAMPLES.glob("*.py")} == set(EXPECTED) | ONLY_ON_POSTGRES
+
+
+@pytest.mark.timeout(90)
+def test_two_nodes_share_the_counters_and_go_on_where_the_last_run_stopped(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """C2, C3, C4: the example's two nodes split the counters, and the second run goes on."""
+    url = postgres.new_database()
+    runs = [run_example("two_nodes.py", tmp_path, url) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    assert [r.stdout.splitlines() for r in runs] == [
+        ["a runs 4 counters, b runs 4", f"values: [{n}]", "b left; a runs all 8"] for n in (1, 2)
+    ]
 
 
 @pytest.mark.timeout(60)
@@ -117,7 +135,7 @@ def test_the_durable_counter_goes_on_where_the_last_run_stopped(tmp_path: Path) 
 DOCS = EXAMPLES.parent / "docs"
 
 
-@pytest.mark.parametrize("name", sorted({*EXPECTED, *ON_POSTGRES}))
+@pytest.mark.parametrize("name", sorted({*EXPECTED, *ON_POSTGRES, *ONLY_ON_POSTGRES}))
 def test_every_example_is_quoted_in_full_by_the_docs(name: str) -> None:
     source = (EXAMPLES / name).read_text()
     pages = [page.read_text() for page in DOCS.glob("*.md")]

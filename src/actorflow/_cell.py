@@ -106,6 +106,9 @@ class ActorCell(Inbox, Lifecycle):
         """
         if not self.alive:
             return
+        if self.phase is STOPPING:  # being stopped already (its supervisor and a removal)
+            await self.wait_ended()
+            return
         in_backoff = self.phase is RESTARTING
         self.enter(STOPPING)
         if in_backoff and self._scope is not None:

@@ -239,6 +239,14 @@ class SupervisorCell(Lifecycle):
         self.children.append(child)
         try:
             await child.start(tg, first=True)
+            if self.phase is not RUNNING or self._tg is not tg:
+                # This supervisor stopped its children while this one was starting (a durable
+                # actor restoring from its journal): it stops too, or the group never ends.
+                await child.shutdown()
+                raise ActorStopped(
+                    f"{child.name} did not start: supervisor {self.name} stopped meanwhile",
+                    actor=child.name,
+                )
         except CannotStart as exc:
             self._let_go(child, exc)
             raise StartFailed(str(exc)) from exc.__cause__

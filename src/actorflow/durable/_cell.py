@@ -23,7 +23,7 @@ from .. import _outbox
 from .._cell import CannotStart, Handlers
 from .._crashpoints import crash_point
 from .._envelope import Envelope
-from .._errors import DecodeError, JournalError
+from .._errors import DecodeError, JournalError, OwnershipLost
 from .._handlers import Behaviour
 from .._lifecycle import PASSIVATED, PASSIVATING, RUNNING, is_fatal, is_requested_cancel
 from .._runtime import Runtime, Supervising
@@ -37,6 +37,10 @@ from ._writer import Chain
 __all__ = ["DurableCell", "ProcessDied"]
 
 logger = logging.getLogger("actorflow")
+
+_MOVING_SECONDS: Final = 5.0
+"""How long an actor whose commit was refused for ownership waits for its node to stop it (C2)
+before it counts the refusal as a failure."""
 
 _AHEAD: Final = 64
 """How many turns an actor handles ahead of their commits, at most (J3): enough to fill a group
@@ -57,6 +61,7 @@ class DurableCell(JournaledCell):
     chain: Chain | None = None  # this incarnation's turns, committed in order
     before: bytes | None = None  # the encoded state the next turn starts from (R2)
     _passivated: anyio.Event | None = None  # set once an unloading incarnation is let go
+    _leaving: anyio.Event  # set when its supervisor stops it (`shutdown`)
 
     def __init__(
         self, spec: Child, name: str, runtime: Runtime, parent: Supervising, keeper: Keeper
@@ -64,6 +69,7 @@ class DurableCell(JournaledCell):
         super().__init__(spec, name, runtime, parent, keeper)
         # Turns handled whose commits are on their way, oldest first, with their commits.
         self.uncommitted: deque[tuple[Envelope, asyncio.Future[None]]] = deque()
+        self._leaving = anyio.Event()
 
     # -- hooks of the in-memory cell -----------------------------------------------------------
 
@@ -124,6 +130,7 @@ class DurableCell(JournaledCell):
         codec = self.state_codec
         recording = codec is not None and self.keeper.record_turns
         self.before = codec.encode(actor.state) if recording else None  # type: ignore[union-attr]
+        self._leaving = anyio.Event()
         try:
             await self._turns(self._bind(actor), actor)
         except BaseException as exc:
@@ -133,12 +140,35 @@ class DurableCell(JournaledCell):
             await self._drain()  # a restart starts from what is committed
             broken = self._rewind_if_broken()
             if broken is not None:
+                if await self._moved_away(broken):
+                    return
                 raise broken from exc  # the failed commit, not what followed it, counts
+            if await self._moved_away(exc):
+                return
             raise
         await self._drain()
         broken = self._rewind_if_broken()
-        if broken is not None:
+        if broken is not None and not await self._moved_away(broken):
             raise broken
+
+    async def _moved_away(self, error: BaseException) -> bool:
+        """Whether `error` is a commit refused because another node owns the actor now (C2),
+        and this node has stopped it since: then this incarnation ends as asked, not as a
+        failure (no restart counted, nothing dead-lettered; its messages stay pending for the
+        new owner). The node notices at once (the refusal makes it look at its shards); if it
+        still owns the actor after `_MOVING_SECONDS` (its lease had lapsed but nobody took
+        it), the refusal is a failure like any other: a restart from the last committed
+        state."""
+        if not isinstance(error, OwnershipLost):
+            return False
+        with anyio.move_on_after(_MOVING_SECONDS):
+            await self._leaving.wait()
+            return True
+        return False
+
+    async def shutdown(self) -> None:
+        self._leaving.set()  # an incarnation waiting to hear whether it moved away: it did
+        await super().shutdown()
 
     async def _turns(self, handlers: Handlers, actor: Behaviour) -> None:
         mailbox = self.mailbox
