@@ -1,14 +1,12 @@
 """A node alone on its journal, whose lease lapsed while the server was away (C2, C3, J2).
 
-Found by the cluster kill loop (tests/crash/cluster.py, one node, a server restart). The server
-is away for longer than the lease but far less than `reconnect_timeout`; once it is back the
-writer reconnects before the node renews its lease, and the database refuses the group commit
-(the lease lapsed by its clock: right). But the node, though it is the only one and still holds
-every shard at the same epoch once it renews, then fails the tells of that commit with
-`OwnershipLost` (a tell to an actor it owns, while the server was away for a few seconds) and
-counts the refusal as its actors' handlers failing: they are restarted against the
-supervisor's intensity and, under more load (the kill loop), stopped for good with their
-messages pending. The tells should be retried like any commit lost with the server.
+Found by the cluster kill loop (tests/crash/cluster.py, a server restart). The server is away
+for longer than the lease but far less than `reconnect_timeout`; once it is back the writer may
+reconnect before the node renews its lease, and the database refuses that group commit (the
+lease lapsed by its clock: right). The node, alone and still holding every shard once it
+renews, must carry on: every tell acknowledged, every message handled once. It used to fail the
+tells with `OwnershipLost` and count the refusal as its actors' handlers failing, restarting
+them against the supervisor's intensity until it gave up with their messages pending.
 """
 
 from __future__ import annotations
