@@ -88,6 +88,7 @@ async def test_c2_a_joining_node_takes_a_share_and_a_leaving_one_hands_over(
             there = sorted(moved)[0]
             here = sorted(set(NAMES) - moved)[0]
             spawned = await first.spawn(Account, there, name=there)
+            assert first.lookup(there) == spawned  # one stand-in, while refs hold it
             await spawned.tell(Deposit(3))
             await first.lookup(there).tell(Deposit(4))
             # Sent from a handler here to an actor there: it leaves with the handler's commit.

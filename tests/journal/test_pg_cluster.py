@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import actorflow as af
 from actorflow.journal import Batch, Done, MessageRecord, PostgresJournal, StepRecord, TimerRecord
-from actorflow.journal._pg_cluster import DEFAULT_SHARDS, shard_of
+from actorflow.journal._pg_cluster import DEFAULT_SHARDS, LIVE, shard_of
 
 from .postgres_server import PostgresServer
 
@@ -153,16 +153,48 @@ async def test_c2_a_commit_with_a_stale_epoch_is_refused_and_writes_nothing(
         await journal.close()
 
 
-async def test_c2_a_commit_after_the_lease_lapsed_is_refused(postgres: PostgresServer) -> None:
+async def test_c2_a_commit_after_the_lease_lapsed_and_the_shard_was_taken_is_refused(
+    postgres: PostgresServer,
+) -> None:
+    url = postgres.new_database()
+    journal = await node(url, "one", lease=60.0)
+    try:
+        await journal.write(Batch(appends=[msg(1, "x")]))
+        # Its lease lapses (a pause), and a live node takes x's shard meanwhile.
+        sql(url, "UPDATE actorflow_nodes SET renewed_at = clock_timestamp() - interval '2 min'")
+        sql(
+            url,
+            "INSERT INTO actorflow_nodes VALUES ('two', 'i', 'h', 1, clock_timestamp(),"
+            " clock_timestamp(), 3600)",
+        )
+        sql(
+            url,
+            "UPDATE actorflow_shards SET owner = 'two', epoch = epoch + 1"
+            f" WHERE shard = {shard_of('x', DEFAULT_SHARDS)}",
+        )
+        with pytest.raises(af.OwnershipLost, match="no live lease"):
+            await journal.write(Batch(done=[Done("m1", "x", b"state", 1.0)]))
+        assert [m.id for m in await journal.pending()] == ["m1"]
+        assert journal.fenced == 1
+        assert not journal.owns("x")
+    finally:
+        await journal.close()
+
+
+async def test_c2_a_lapsed_lease_that_nobody_took_over_is_renewed_and_the_commit_lands(
+    postgres: PostgresServer,
+) -> None:
+    """What a server restart longer than the lease leaves: no other node, nothing lost."""
     url = postgres.new_database()
     journal = await node(url, "one", lease=60.0)
     try:
         await journal.write(Batch(appends=[msg(1, "x")]))
         sql(url, "UPDATE actorflow_nodes SET renewed_at = clock_timestamp() - interval '2 min'")
-        with pytest.raises(af.OwnershipLost, match="no live lease"):
-            await journal.write(Batch(done=[Done("m1", "x", b"state", 1.0)]))
-        assert [m.id for m in await journal.pending()] == ["m1"]
-        assert journal.fenced == 1
+        await journal.write(Batch(done=[Done("m1", "x", b"state", 1.0)]))
+        assert await journal.pending() == []
+        assert journal.fenced == 0
+        rows = sql(url, f"SELECT {LIVE} FROM actorflow_nodes WHERE node = 'one'")
+        assert rows == [(True,)]
     finally:
         await journal.close()
 

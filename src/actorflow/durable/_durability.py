@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -76,6 +77,7 @@ class Durability:
         self.writer = Writer(backend)
         self.recovery = Recovery(tree, self.writer, backend, timers.arm)
         self._writer_done: anyio.Event | None = None
+        self._remotes: weakref.WeakValueDictionary[str, RemoteCell] = weakref.WeakValueDictionary()
         self._open = False
 
     # -- open and close ------------------------------------------------------------------------
@@ -193,6 +195,9 @@ class Durability:
         journal had no such actor when last read."""
         if self.backend.owns(name):
             return None
+        known = self._remotes.get(name)
+        if known is not None and (cls is None or known.spec.actor is cls):
+            return known  # one stand-in per actor while refs hold it: refs compare equal
         if cls is None:
             kind = self.recovery.kinds.get(name)
             cls = None if kind is None else actor_kind(kind)
@@ -201,8 +206,10 @@ class Durability:
         root = self.tree.root
         if root is None:
             return None
-        spec = Child(cls, name=name)
-        return RemoteCell(spec, name, self.tree, root, self)
+        remote = self._remotes[name] = RemoteCell(
+            Child(cls, name=name), name, self.tree, root, self
+        )
+        return remote
 
     def local(self, name: str) -> JournaledCell | None:
         """The cell of durable actor `name` running on this node, if any (C4)."""

@@ -23,6 +23,7 @@ node), so they are versioned apart from the records' `SCHEMA_VERSION`, which bot
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Final
 
@@ -43,6 +44,7 @@ LEASE_LAPSED: Final = "AFC01"
 SHARD_NOT_HELD: Final = "AFC02"
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every commit asks for the shards of its actors
 def shard_of(name: str, shards: int) -> int:
     """The shard of actor `name` among `shards`: stable across processes and hosts (never
     Python's `hash`), and the same as the database's ``actorflow_shard``."""

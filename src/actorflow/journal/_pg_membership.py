@@ -203,6 +203,10 @@ class Membership:
             told, self._told_event = self._told_event, anyio.Event()
             told.set()
 
+    async def renew(self) -> None:
+        """Renew the lease now and look at the shards (a commit found the lease lapsed)."""
+        await self._round(initial=False)
+
     # -- one round ----------------------------------------------------------------------------
 
     async def _round(self, *, initial: bool) -> None:

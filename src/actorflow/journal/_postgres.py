@@ -62,6 +62,7 @@ T = TypeVar("T")
 
 _SCHEMA_LOCK: Final = 0x61666A73  # "afjs": one opener migrates at a time
 _INSTALL: Final = "pip install 'actorflow[postgres]'"
+_LAPSED_ATTEMPTS: Final = 3  # a commit refused for a lapsed lease: renewed and sent again
 
 
 def _load_driver() -> ImportError | None:
@@ -365,7 +366,7 @@ class PostgresJournal:
         unsure: list[int] = []  # the number of a commit whose answer was lost, if any
         async with self._lock:
             try:
-                return await self._retrying(lambda: self._write_once(batch, unsure))
+                return await self._retrying(lambda: self._written(batch, unsure))
             except JournalUnavailable as exc:
                 if not unsure:
                     raise
@@ -374,6 +375,30 @@ class PostgresJournal:
                     " landed is unknown: what it held was not acknowledged (send it again under"
                     " the same ids)"
                 ) from exc
+
+    async def _written(self, batch: Batch, unsure: list[int]) -> list[int | None]:
+        """`_write_once`; a commit refused only because the node's lease had lapsed is sent
+        again once the lease is renewed, if the node still holds its shards at the epochs it
+        claimed (nobody took them meanwhile: the fence of the next attempt checks it). A
+        lapse is what a server restart longer than the lease leaves, and no fault of the
+        node's."""
+        for attempt in range(_LAPSED_ATTEMPTS):
+            try:
+                return await self._write_once(batch, unsure)
+            except OwnershipLost as exc:
+                membership = self._membership
+                lapsed = isinstance(exc.__cause__, psycopg.Error) and (
+                    exc.__cause__.sqlstate == LEASE_LAPSED
+                )
+                if membership is None or not lapsed or attempt == _LAPSED_ATTEMPTS - 1:
+                    self.fenced += 1
+                    raise
+                before = dict(membership.held)
+                await membership.renew()
+                if any(membership.held.get(s) != e for s, e in before.items()):
+                    self.fenced += 1
+                    raise  # it lost shards while its lease was lapsed
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _write_once(self, batch: Batch, unsure: list[int]) -> list[int | None]:
         conn = await self._writer_connection()
@@ -394,8 +419,7 @@ class PostgresJournal:
                 await self._notify_owners(conn)
         except psycopg.Error as exc:
             if exc.sqlstate in (LEASE_LAPSED, SHARD_NOT_HELD):
-                self.fenced += 1
-                if self._membership is not None:
+                if self._membership is not None and exc.sqlstate == SHARD_NOT_HELD:
                     self._membership.wake()  # find out what was lost, and stop its actors
                 raise OwnershipLost(
                     f"journal {self.name}: the commit was refused and nothing of it landed:"
