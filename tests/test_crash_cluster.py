@@ -19,6 +19,7 @@ def test_c3_j3_killed_stopped_and_restarted_nodes_lose_and_duplicate_nothing(
     tmp_path: Path,
 ) -> None:
     outcome = run(kills=KILLS, nodes=NODES, seed=KILLS, workdir=tmp_path)
+    print("\n".join(outcome.told + outcome.problems))
     print(outcome.details_line())
     print(outcome.failover_line())
     print(outcome.line())

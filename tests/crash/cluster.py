@@ -462,6 +462,16 @@ def check(url: str, acked: list[int], problems: list[str]) -> Outcome:
             for row in conn.execute("SELECT id, status FROM messages WHERE type = 'ring.Work'")
         }
         audit = conn.execute("SELECT name, state FROM ring_audit ORDER BY number").fetchall()
+        left = conn.execute(
+            "SELECT id, recipient, type, status, attempts FROM messages"
+            " WHERE status <> 'done' ORDER BY seq LIMIT 5"
+        ).fetchall()
+    owner_of = {actor: node for node, actors in owners(url).items() for actor in actors}
+    problems += [
+        f"message {m_id} ({m_type} to {recipient}, owned by {owner_of.get(recipient)}) is"
+        f" {status} after {attempts} attempt(s)"
+        for m_id, recipient, m_type, status, attempts in left
+    ]
     lost = duplicated = 0
     for index in range(ACTORS):
         state = states[ring_name(index)]
