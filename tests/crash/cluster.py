@@ -436,7 +436,11 @@ def settle(url: str, acked: int) -> list[str]:
         if pending == 0 and done >= acked:
             return []
         time.sleep(0.2)  # polling the journal, with a deadline
-    return [f"not settled after {SETTLE_SECONDS:.0f} s: {pending} pending, {done} Works done"]
+    owned = {node: sorted(actors) for node, actors in owners(url).items()}
+    return [
+        f"not settled after {SETTLE_SECONDS:.0f} s: {pending} pending, {done} Works done;"
+        f" the running nodes own {owned}"
+    ]
 
 
 def counts(conn: psycopg.Connection[Any]) -> tuple[int, int]:
@@ -466,10 +470,8 @@ def check(url: str, acked: list[int], problems: list[str]) -> Outcome:
             "SELECT id, recipient, type, status, attempts FROM messages"
             " WHERE status <> 'done' ORDER BY seq LIMIT 5"
         ).fetchall()
-    owner_of = {actor: node for node, actors in owners(url).items() for actor in actors}
     problems += [
-        f"message {m_id} ({m_type} to {recipient}, owned by {owner_of.get(recipient)}) is"
-        f" {status} after {attempts} attempt(s)"
+        f"message {m_id} ({m_type} to {recipient}) is {status} after {attempts} attempt(s)"
         for m_id, recipient, m_type, status, attempts in left
     ]
     lost = duplicated = 0
