@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: demo test lint format browser-deps screenshots bench bench-peers crash soak docs clean
+.PHONY: demo test lint format browser-deps screenshots bench bench-peers crash crash-cluster soak docs clean
 
 N ?= 200
 
@@ -65,7 +65,7 @@ PEERS := pykka thespian langgraph langgraph-checkpoint-sqlite dbos matplotlib
 $(PEERS_STAMP):
 	$(PYTHON) -m venv $(PEERS_VENV)
 	$(PEERS_VENV)/bin/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(PEERS_VENV)/bin/python -m pip install --quiet -e .
+	$(PEERS_VENV)/bin/python -m pip install --quiet -e ".[postgres]"
 	rm -f $(PEERS_VENV)/not-installed.txt
 	for peer in $(PEERS); do \
 		$(PEERS_VENV)/bin/python -m pip install --quiet "$$peer" >$(PEERS_VENV)/pip-$$peer.log 2>&1 \
@@ -80,6 +80,13 @@ bench-peers: $(PEERS_STAMP)
 # must have been handled exactly once. `make test` runs a short one.
 crash: $(STAMP)
 	$(BIN)/python -m tests.crash.loop $(N)
+
+# The cluster kill loop (C2, C3, C4, J2, J3, J5): 3 nodes over one real PostgreSQL server, N
+# SIGKILLs of random nodes, one SIGSTOP past the lease and one server restart; then every
+# acknowledged message handled exactly once per hop, in order per actor, and the failover
+# times. `CLUSTER_ARGS=--nodes 1` runs one node; `make test` runs a short one.
+crash-cluster: $(STAMP)
+	$(BIN)/python -m tests.crash.cluster $(N) $(CLUSTER_ARGS)
 
 # A durable soak ("A journal that costs what SQLite costs"): N tells (a million unless N= says
 # otherwise) to a few durable actors on a SQLite journal in a temporary directory, compacted as

@@ -73,6 +73,8 @@ BENCHMARKS: Sequence[Benchmark] = (
     lazy("web_ui", "ui_list_page"),
     lazy("mcp_calls", "mcp_call_overhead"),
     lazy("durable_postgres", "durable_throughput_postgres"),
+    lazy("durable_postgres_nodes", "durable_throughput_postgres_nodes"),
+    lazy("durable_postgres_nodes", "cluster_failover"),
 )
 
 COLUMNS = ("name", "value", "unit", "baseline", "ratio", "target", "met")

@@ -21,7 +21,7 @@ from pathlib import Path
 from .chart import write_chart
 from .crash import crash_test
 from .document import write_document
-from .durable_workloads import concurrent_steps, durable_steps
+from .durable_workloads import concurrent_steps, concurrent_steps_postgres, durable_steps
 from .machine import machine_lines, versions
 from .memory_workloads import ask_round_trip, tell_throughput
 from .report import (
@@ -30,6 +30,7 @@ from .report import (
     concurrent_table,
     crash_table,
     durable_table,
+    postgres_concurrent_table,
     tell_table,
 )
 from .sizes import CONCURRENCY, FULL, QUICK, STEPS
@@ -51,16 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    progress("[1/5] in memory: tell throughput")
+    progress("[1/6] in memory: tell throughput")
     tell = tell_throughput(sizes)
-    progress("[2/5] in memory: ask round trip")
+    progress("[2/6] in memory: ask round trip")
     ask = ask_round_trip(sizes)
     with tempfile.TemporaryDirectory(prefix="actorflow-peers-") as scratch:
-        progress("[3/5] durable steps (a subprocess per system and round)")
+        progress("[3/6] durable steps (a subprocess per system and round)")
         durable = durable_steps(sizes, Path(scratch))
-        progress(f"[4/5] durable steps, {CONCURRENCY} concurrent workflows (likewise)")
+        progress(f"[4/6] durable steps, {CONCURRENCY} concurrent workflows (likewise)")
         concurrent = concurrent_steps(sizes, Path(scratch))
-        progress("[5/5] crash: SIGKILL mid-workflow, then resume")
+        progress("[5/6] the same on PostgreSQL: actorflow and DBOS on one local server")
+        on_postgres = concurrent_steps_postgres(sizes)
+        progress("[6/6] crash: SIGKILL mid-workflow, then resume")
         crash = crash_test(Path(scratch))
     elapsed = time.perf_counter() - started
 
@@ -69,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ask_table(ask),
         durable_table(durable),
         concurrent_table(concurrent),
+        postgres_concurrent_table(on_postgres),
     ]
     crashed = crash_table(crash)
     machine = machine_lines()

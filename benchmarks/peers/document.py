@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .durable_child import KILL_AT_STEP
-from .report import CONCURRENT_TARGETS, Table, as_markdown
+from .report import CONCURRENT_TARGETS, POSTGRES_TARGETS, Table, as_markdown
 from .sizes import CONCURRENCY, STEPS, WARMUP, Sizes
 
 
@@ -53,6 +53,12 @@ def workloads_text(sizes: Sizes) -> str:
   workflow" is the median time from asking for a workflow to its end, under that load. The
   last columns give actorflow's steps/s over each peer's, beside the targets
   ({", ".join(f">= {target:g}x {name}" for name, target in CONCURRENT_TARGETS.items())}).
+- **Concurrent durable steps on PostgreSQL**: the same workload, actorflow and DBOS only (DBOS's
+  home backend), on one throwaway local PostgreSQL 15 server started for the run (`fsync=on`,
+  `synchronous_commit=on`), a fresh database per system and round, both over TCP to 127.0.0.1.
+  actorflow: the same actors on a `PostgresJournal`; DBOS: its system database on the server.
+  The target: actorflow
+  {", ".join(f">= {target:g}x {name}" for name, target in POSTGRES_TARGETS.items())}.
 - **Crash**: the same workflow in a subprocess whose step body appends a line to a side file
   each time it really runs. When step {KILL_AT_STEP} starts, it waits, and the parent SIGKILLs
   the process; a new process on the same database then resumes the workflow (actorflow: the

@@ -60,15 +60,16 @@ class WorkflowActor(af.Actor[Workflows], kind="peers.workflow"):
 
 
 class ActorflowRunner:
-    """An `ActorSystem` with a journal at `path`, on uvloop, open for the runner's lifetime.
+    """An `ActorSystem` with a journal at `where` (a SQLite file, or a PostgreSQL URL), on
+    uvloop, open for the runner's lifetime.
 
     The system is entered and left by one task (`_hold`), as anyio's cancel scopes require;
     each `run` asks from a task of its own on the same loop.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, where: Path | str) -> None:
         self._loop = asyncio.Runner(loop_factory=uvloop.new_event_loop)
-        self._system = af.ActorSystem(journal=path)
+        self._system = af.ActorSystem(journal=where)
         self._ref: af.ActorRef[WorkflowActor] | None = None
         self._workers: list[af.ActorRef[WorkflowActor]] = []
         self._holder: asyncio.Task[None] | None = None

@@ -4,6 +4,8 @@
     python -m benchmarks.peers.durable_child concurrent SYSTEM DATABASE WORKERS PER_WORKER WARMUP
     python -m benchmarks.peers.durable_child crash SYSTEM DATABASE SIDE_FILE first|resume
 
+DATABASE is a SQLite file's path, or a ``postgresql://`` URL (actorflow and DBOS).
+
 The last line on stdout is JSON: ``{"metrics": {...}}`` or ``{"completed": steps}``, or
 ``{"problem": "..."}`` when the system cannot be imported or fails. In the crash test's first
 phase the step that the parent kills the process in never returns (see `crash`).
@@ -36,7 +38,7 @@ def main(argv: Sequence[str]) -> int:
     mode, name, database, *rest = argv
     system = system_named(name)
     try:
-        runner = open_runner(system, Path(database))
+        runner = open_runner(system, database)
         with runner:
             if mode == "bench":
                 answer: dict[str, object] = {"metrics": measure(runner, int(rest[0]), int(rest[1]))}

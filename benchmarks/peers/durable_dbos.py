@@ -1,4 +1,5 @@
-"""The durable workflow on DBOS: a `@DBOS.workflow` calling `STEPS` `@DBOS.step`s, on SQLite.
+"""The durable workflow on DBOS: a `@DBOS.workflow` calling `STEPS` `@DBOS.step`s, on SQLite
+or on PostgreSQL (DBOS's home backend: its system database at a ``postgresql://`` URL).
 
 DBOS records each step's output in its system database before the workflow goes on, and on
 launch recovers the workflows its executor left pending. DBOS opens SQLite in its default
@@ -34,19 +35,24 @@ def dbos_workflow(steps: int) -> int:
 
 
 class DBOSRunner:
-    """Launches DBOS on the SQLite system database `path`; destroys it on exit."""
+    """Launches DBOS on the system database `where` (a SQLite file, or a PostgreSQL URL);
+    destroys it on exit."""
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
+    def __init__(self, where: Path | str) -> None:
+        self._where = where
 
     def __enter__(self) -> DBOSRunner:
-        with contextlib.closing(sqlite3.connect(self._path)) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
+        if isinstance(self._where, Path):
+            with contextlib.closing(sqlite3.connect(self._where)) as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+            url = f"sqlite:///{self._where}"
+        else:
+            url = self._where
         logging.getLogger("dbos").setLevel(logging.WARNING)
         DBOS(
             config={
                 "name": "peers-bench",
-                "system_database_url": f"sqlite:///{self._path}",
+                "system_database_url": url,
                 "log_level": "WARNING",
             }
         )

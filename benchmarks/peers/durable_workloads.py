@@ -60,15 +60,19 @@ SYSTEMS: Sequence[DurableSystem] = (
     DurableSystem("LangGraph", "durable_langgraph", "LangGraphRunner", "langgraph"),
     DurableSystem("DBOS", "durable_dbos", "DBOSRunner", "dbos"),
 )
+POSTGRES_SYSTEMS: Sequence[DurableSystem] = (SYSTEMS[0], SYSTEMS[2])
+"""The systems measured on PostgreSQL too: DBOS's home backend, beside actorflow's."""
 
 CHILD_TIMEOUT = 240.0
 """Seconds one benchmark subprocess may take before the run gives up on that system."""
 
 
-def open_runner(system: DurableSystem, path: Path) -> Runner:
-    """Import `system`'s module (an ImportError if its package is missing) and make a runner."""
+def open_runner(system: DurableSystem, database: str) -> Runner:
+    """Import `system`'s module (an ImportError if its package is missing) and make a runner
+    on `database`: a SQLite file's path, or a ``postgresql://`` URL."""
     module = importlib.import_module(f"{__package__}.{system.module}")
-    runner: Runner = getattr(module, system.runner)(path)
+    where = database if database.startswith("postgresql://") else Path(database)
+    runner: Runner = getattr(module, system.runner)(where)
     return runner
 
 
@@ -173,24 +177,63 @@ def concurrent_steps(sizes: Sizes, directory: Path) -> list[Outcome]:
     return _rounds(sizes.rounds, directory, "concurrent", arguments)
 
 
-def _rounds(rounds: int, directory: Path, label: str, arguments: list[str]) -> list[Outcome]:
-    """`rounds` rounds of every system, the order rotating; each system's best figures."""
+def concurrent_steps_postgres(sizes: Sizes) -> list[Outcome]:
+    """actorflow and DBOS with `CONCURRENCY` workflows in flight at once, on one throwaway
+    PostgreSQL server (``synchronous_commit=on``, ``fsync=on``), a fresh database per system
+    and round, both over TCP to 127.0.0.1."""
+    arguments = [
+        "concurrent",
+        str(CONCURRENCY),
+        str(sizes.concurrent_workflows),
+        str(sizes.concurrent_warmup),
+    ]
+    try:
+        from tests.journal.postgres_server import postgres_server  # psycopg, the server
+
+        with postgres_server(synchronous_commit=True) as server:
+
+            def database(label: str, system: DurableSystem, index: int) -> str:
+                name = server.create_database()
+                return f"postgresql://postgres@127.0.0.1:{server.port}/{name}"
+
+            return _rounds(sizes.rounds, database, "postgres", arguments, POSTGRES_SYSTEMS)
+    except (ImportError, RuntimeError) as error:  # no psycopg, no server binaries
+        return [Outcome(system.name, problem=failure(error)) for system in POSTGRES_SYSTEMS]
+
+
+def _sqlite_file(directory: Path) -> Callable[[str, DurableSystem, int], str]:
+    def database(label: str, system: DurableSystem, index: int) -> str:
+        return str(directory / f"{label}-{system.module}-{index}.db")
+
+    return database
+
+
+def _rounds(
+    rounds: int,
+    database: Path | Callable[[str, DurableSystem, int], str],
+    label: str,
+    arguments: list[str],
+    systems: Sequence[DurableSystem] = SYSTEMS,
+) -> list[Outcome]:
+    """`rounds` rounds of every system, the order rotating; each system's best figures.
+
+    `database` is the directory of the SQLite files, or what names the database of a round."""
+    where = _sqlite_file(database) if isinstance(database, Path) else database
     results: dict[str, Outcome] = {}
     for index in range(rounds):
-        shift = index % len(SYSTEMS)
-        for system in [*SYSTEMS[shift:], *SYSTEMS[:shift]]:
+        shift = index % len(systems)
+        for system in [*systems[shift:], *systems[:shift]]:
             previous = results.get(system.name)
             if previous is not None and previous.problem is not None:
                 continue
-            database = directory / f"{label}-{system.module}-{index}.db"
-            outcome = _run_child(system, database, arguments)
+            outcome = _run_child(system, where(label, system, index), arguments)
             if previous is not None and outcome.problem is None:
                 outcome = better(previous, outcome)
             results[system.name] = outcome
-    return [results[system.name] for system in SYSTEMS]
+    return [results[system.name] for system in systems]
 
 
-def _run_child(system: DurableSystem, database: Path, arguments: list[str]) -> Outcome:
+def _run_child(system: DurableSystem, database: str, arguments: list[str]) -> Outcome:
     """Run `durable_child` MODE SYSTEM DATABASE ARGS... (`arguments` is MODE, ARGS...)."""
     mode, *rest = arguments
     command = [
@@ -199,7 +242,7 @@ def _run_child(system: DurableSystem, database: Path, arguments: list[str]) -> O
         f"{__package__}.durable_child",
         mode,
         system.name,
-        str(database),
+        database,
         *rest,
     ]
     try:

@@ -14,6 +14,9 @@ BASELINE = "raw asyncio"
 CONCURRENT_TARGETS = {"DBOS": 20.0, "LangGraph": 10.0}
 """How many times each peer's steps/s actorflow should reach with concurrent workflows."""
 
+POSTGRES_TARGETS = {"DBOS": 5.0}
+"""The same on PostgreSQL, DBOS's home backend (issue 15)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Table:
@@ -78,13 +81,18 @@ def durable_table(outcomes: Sequence[Outcome]) -> Table:
     )
 
 
-def concurrent_table(outcomes: Sequence[Outcome]) -> Table:
+def concurrent_table(
+    outcomes: Sequence[Outcome],
+    *,
+    backend: str = "SQLite",
+    targets: dict[str, float] = CONCURRENT_TARGETS,
+) -> Table:
     """The concurrent workload, with actorflow's steps/s over each peer's and its target."""
     ours = next((o for o in outcomes if o.system == "actorflow" and not o.problem), None)
     ours_rate = ours.metrics.get("steps/s") if ours else None
     rows = []
     for outcome in outcomes:
-        target = CONCURRENT_TARGETS.get(outcome.system)
+        target = targets.get(outcome.system)
         wanted = "-" if target is None else f">= {target:g}x"
         if outcome.problem is not None:
             rows.append((outcome.system, outcome.problem, "-", "-", "-", wanted))
@@ -107,7 +115,7 @@ def concurrent_table(outcomes: Sequence[Outcome]) -> Table:
         )
     return Table(
         f"Durable: {CONCURRENCY} concurrent {STEPS}-step workflows, every step persisted before"
-        " the next (SQLite)",
+        f" the next ({backend})",
         (
             "system",
             "steps/s",
@@ -118,6 +126,11 @@ def concurrent_table(outcomes: Sequence[Outcome]) -> Table:
         ),
         rows,
     )
+
+
+def postgres_concurrent_table(outcomes: Sequence[Outcome]) -> Table:
+    """The concurrent workload on one PostgreSQL server: actorflow beside DBOS."""
+    return concurrent_table(outcomes, backend="PostgreSQL", targets=POSTGRES_TARGETS)
 
 
 def crash_table(outcomes: Sequence[CrashOutcome]) -> Table:

@@ -172,6 +172,8 @@ RELEASE: Final = (
     "UPDATE actorflow_shards AS s SET owner = NULL FROM unnest(%s::integer[], %s::bigint[])"
     " AS h(shard, epoch) WHERE s.shard = h.shard AND s.owner = %s AND s.epoch = h.epoch"
 )
+ORPHANED: Final = "UPDATE actorflow_shards SET owner = NULL WHERE owner = %s"
+"""Run by a joining node under its name: what a dead incarnation of the name held is free."""
 LEAVE: Final = "DELETE FROM actorflow_nodes WHERE node = %s AND incarnation = %s"
 FENCE: Final = (
     "SELECT actorflow_fence(%s, %s, %s, %s::integer[], %s::bigint[], %s::text[], %s::text[],"

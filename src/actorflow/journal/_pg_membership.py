@@ -120,6 +120,10 @@ class Membership:
                         " give this node another name (--node), or wait until that node's"
                         f" lease ({self.lease:g} s) lapses"
                     )
+                # Shards an earlier, dead incarnation of this name held are nobody's now:
+                # claimed anew, this node's share by it and the rest by the others (the
+                # others see the name live again and would never take them).
+                await conn.execute(cluster.ORPHANED, (self.node,))
                 cur = await conn.execute("SELECT value FROM actorflow_meta WHERE key = 'shards'")
                 row = await cur.fetchone()
                 self.shard_count = int(row[0]) if row is not None else cluster.DEFAULT_SHARDS
