@@ -18,7 +18,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 import anyio
@@ -307,20 +307,16 @@ class PostgresJournal:
                 if row is None:
                     raise JournalCorrupt(f"{self.name}: actorflow_meta has no schema_version")
                 version = int(row[0])
-            if version > SCHEMA_VERSION:
-                raise JournalSchemaError(
-                    f"{self.name} holds a journal written by a newer actorflow (journal schema"
-                    f" {version}, this actorflow reads up to {SCHEMA_VERSION}); upgrade"
-                    " actorflow to open it"
-                )
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[target]:
-                    await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO actorflow_meta (key, value) VALUES ('schema_version', %s)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (str(target),),
-                )
+            await _migrate(
+                conn,
+                "schema_version",
+                version,
+                SCHEMA_VERSION,
+                MIGRATIONS,
+                f"{self.name} holds a journal written by a newer actorflow (journal schema"
+                f" {version}, this actorflow reads up to {SCHEMA_VERSION}); upgrade"
+                " actorflow to open it",
+            )
             await self._migrate_cluster(conn)
 
     async def _migrate_cluster(self, conn: psycopg.AsyncConnection[Any]) -> None:
@@ -328,20 +324,16 @@ class PostgresJournal:
         cur = await conn.execute("SELECT value FROM actorflow_meta WHERE key = 'cluster_version'")
         row = await cur.fetchone()
         version = 0 if row is None else int(row[0])
-        if version > CLUSTER_VERSION:
-            raise JournalSchemaError(
-                f"{self.name} holds nodes' tables written by a newer actorflow (cluster version"
-                f" {version}, this actorflow reads up to {CLUSTER_VERSION}); upgrade actorflow"
-                " to open it"
-            )
-        for target in range(version + 1, CLUSTER_VERSION + 1):
-            for statement in CLUSTER_MIGRATIONS[target]:
-                await conn.execute(statement)
-            await conn.execute(
-                "INSERT INTO actorflow_meta (key, value) VALUES ('cluster_version', %s)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (str(target),),
-            )
+        await _migrate(
+            conn,
+            "cluster_version",
+            version,
+            CLUSTER_VERSION,
+            CLUSTER_MIGRATIONS,
+            f"{self.name} holds nodes' tables written by a newer actorflow (cluster version"
+            f" {version}, this actorflow reads up to {CLUSTER_VERSION}); upgrade actorflow"
+            " to open it",
+        )
 
     # -- retries -------------------------------------------------------------------------------
 
@@ -755,6 +747,28 @@ def _owned_by(batch: Batch, owns: Callable[[str], bool]) -> tuple[list[str], lis
 def _first_line(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
+
+
+async def _migrate(
+    conn: psycopg.AsyncConnection[Any],
+    key: str,
+    version: int,
+    latest: int,
+    migrations: Mapping[int, Sequence[str]],
+    newer: str,
+) -> None:
+    """Bring what `key` in actorflow_meta versions from `version` up to `latest`, one
+    migration at a time, each recorded as it lands; `newer` is the error for a later one."""
+    if version > latest:
+        raise JournalSchemaError(newer)
+    for target in range(version + 1, latest + 1):
+        for statement in migrations[target]:
+            await conn.execute(statement)
+        await conn.execute(
+            "INSERT INTO actorflow_meta (key, value) VALUES (%s, %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, str(target)),
+        )
 
 
 def _seqs(appends: list[MessageRecord], rows: list[Any]) -> list[int | None]:
