@@ -113,10 +113,12 @@ def stats(journal_path: Journal, as_json: bool) -> None:
 @json_option
 def actors(journal_path: Journal, as_json: bool) -> None:
     """Durable actors: kind, state size, pending messages, messages handled, last activity;
-    on a PostgreSQL journal that nodes run on, each actor's owning node (C2)."""
+    on a PostgreSQL journal whose shards nodes hold, each actor's owning node (C2)."""
     with open_journal(journal_path) as j:
         summaries = j.actor_summaries()
     owners = actor_owners(journal_path) if isinstance(journal_path, str) else {}
+    if not any(owners.values()):
+        owners = {}  # no node holds a shard (none ran, or all left): as on SQLite, no column
     out = Output()
     if as_json:
         for a in summaries:
