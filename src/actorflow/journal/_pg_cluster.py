@@ -175,9 +175,15 @@ RELEASE: Final = (
 ORPHANED: Final = "UPDATE actorflow_shards SET owner = NULL WHERE owner = %s"
 """Run by a joining node under its name: what a dead incarnation of the name held is free."""
 LEAVE: Final = "DELETE FROM actorflow_nodes WHERE node = %s AND incarnation = %s"
+# The lists go as JSON, unpacked by the server (psycopg would dump each array element by element
+# in Python, on every commit: see `_pg_statements`).
 FENCE: Final = (
-    "SELECT actorflow_fence(%s, %s, %s, %s::integer[], %s::bigint[], %s::text[], %s::text[],"
-    " %s::text[])"
+    "SELECT actorflow_fence(%s, %s, %s,"
+    " ARRAY(SELECT json_array_elements_text(%s::json)::integer),"
+    " ARRAY(SELECT json_array_elements_text(%s::json)::bigint),"
+    " ARRAY(SELECT json_array_elements_text(%s::json)),"
+    " ARRAY(SELECT json_array_elements_text(%s::json)),"
+    " ARRAY(SELECT json_array_elements_text(%s::json)))"
 )
 NODES: Final = (
     "SELECT n.node, n.host, n.pid, extract(epoch FROM n.started_at),"

@@ -27,6 +27,7 @@ import psycopg
 from .._errors import JournalError, NodeNameTaken
 from . import _pg_cluster as cluster
 from ._pg_errors import translate
+from ._pg_statements import rows_json
 
 __all__ = ["DEFAULT_LEASE", "Membership", "default_node_name"]
 
@@ -87,11 +88,11 @@ class Membership:
             self.node,
             self.incarnation,
             self.shard_count,
-            shards,
-            [self.held[s] for s in shards],
-            names,
-            messages,
-            timers,
+            rows_json(shards),
+            rows_json([self.held[s] for s in shards]),
+            rows_json(names),
+            rows_json(messages),
+            rows_json(timers),
         )
 
     def wake(self) -> None:
