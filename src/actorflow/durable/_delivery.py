@@ -77,6 +77,7 @@ class JournaledCell(ActorCell):
         self.send_nowait = self._journal_first
         # Made once: every send's commit calls it (a bound method made per send is garbage).
         self._deliver_reserved = self._fill_reserved
+        self._unreserve = self._give_back
         self.writer = keeper.writer
         self.state_codec, self.message_codec = _codecs(spec.actor)
         self.committed_state: bytes | None = None  # the state as of the last commit
@@ -148,11 +149,14 @@ class JournaledCell(ActorCell):
             if first:
                 record.attempts = 1
                 envelope.claimed = True
-            await self.writer.tell(record, self._deliver_reserved, envelope)
+            commit = self.writer.tell(record, self._deliver_reserved, envelope, self._unreserve)
         except BaseException:
             if not mailbox.closed:
                 mailbox.release()
             raise
+        # From here the commit settles the place: its delivery fills it, or, if it fails,
+        # `_unreserve` gives it back; a sender cancelled meanwhile leaves it to them (A2).
+        await commit
 
     async def send_to_owner(self, envelope: Envelope, message_id: str | None) -> None:
         """Send to the actor where it runs (C4): to its cell here if this node runs it again,
@@ -181,6 +185,11 @@ class JournaledCell(ActorCell):
             envelope.trace,
         )
         await self.writer.append([record])
+
+    def _give_back(self, envelope: Envelope) -> None:
+        """A send's commit failed: give back the mailbox place it reserved (`Writer.tell`)."""
+        if not self.mailbox.closed:
+            self.mailbox.release()
 
     def _fill_reserved(self, envelope: Envelope, seq: int | None) -> None:
         """After the commit of a send: fill the place it reserved (`Delivery`)."""

@@ -99,6 +99,16 @@ class _Op(abc.ABC):
             self.future.set_result(None)
         return start
 
+    def fail(self, error: JournalError) -> None:
+        """Not committed. A chained op's future resolves all the same, its chain holding the
+        error (the actor that chained it looks there); any other's raises it."""
+        if self.chain is not None:
+            self.chain.fail(error)  # later turns of the chain are not written (J3)
+            if not self.future.done():
+                self.future.set_result(None)
+        elif not self.future.done():
+            self.future.set_exception(error)
+
 
 def _deliver(deliveries: Sequence[Delivery], seqs: list[int | None]) -> None:
     for deliver, seq in zip(deliveries, seqs, strict=True):
@@ -129,13 +139,24 @@ class _Append(_Op):
 
 
 class _One(_Op):
-    """One message appended, with its delivery: a tell's, without the lists of an `_Append`."""
+    """One message appended, with its delivery: a tell's, without the lists of an `_Append`.
 
-    __slots__ = ("deliver", "item", "record")
+    `undo(item)` runs instead of the delivery if the commit fails: the op, not its sender,
+    settles what the sender set aside for the message (a mailbox place), since the commit goes
+    on even when the sender stops waiting for it.
+    """
 
-    def __init__(self, record: MessageRecord, deliver: Deliver, item: Any) -> None:
+    __slots__ = ("deliver", "item", "record", "undo")
+
+    def __init__(
+        self,
+        record: MessageRecord,
+        deliver: Deliver,
+        item: Any,
+        undo: Callable[[Any], None] | None,
+    ) -> None:
         super().__init__()
-        self.record, self.deliver, self.item = record, deliver, item
+        self.record, self.deliver, self.item, self.undo = record, deliver, item, undo
 
     def add_to(self, batch: Batch) -> None:
         batch.appends.append(self.record)
@@ -148,6 +169,14 @@ class _One(_Op):
         if not self.future.done():
             self.future.set_result(None)
         return start + 1
+
+    def fail(self, error: JournalError) -> None:
+        super().fail(error)
+        if self.undo is not None:
+            try:
+                self.undo(self.item)
+            except Exception:  # never stop the writer
+                logger.exception("undoing an uncommitted message's delivery failed")
 
 
 class _Processed(_Append):
@@ -298,10 +327,20 @@ class Writer:
         result: list[int | None] = await op.future
         return result
 
-    def tell(self, record: MessageRecord, deliver: Deliver, item: Any) -> asyncio.Future[None]:
-        """Append one message (J2) and call ``deliver(item, seq)`` right after the commit;
-        returns the future of that commit, for the caller to await."""
-        return self._run(_One(record, deliver, item))
+    def tell(
+        self,
+        record: MessageRecord,
+        deliver: Deliver,
+        item: Any,
+        undo: Callable[[Any], None] | None = None,
+    ) -> asyncio.Future[None]:
+        """Append one message (J2) and call ``deliver(item, seq)`` right after the commit, or
+        ``undo(item)`` if it fails; returns the future of that commit, for the caller to await.
+
+        Both run whether or not the caller still waits: a caller cancelled meanwhile leaves
+        the rest to them.
+        """
+        return self._run(_One(record, deliver, item, undo))
 
     # The methods below return the future of their commit, for the caller to await: no
     # coroutine per call on a turn's path. They raise `JournalError` at once if the writer has
@@ -447,7 +486,7 @@ class Writer:
             self._fenced += isinstance(exc, OwnershipLost)
             logger.error("journal commit of %d operation(s) failed: %s", len(ops), exc)  # noqa: TRY400 (the typed error says it all; callers get it too)
             for op in ops:
-                _fail(op, exc)
+                op.fail(exc)
             return
         seconds = time.perf_counter() - started
         self._commits += 1
@@ -514,19 +553,8 @@ def _unbroken(ops: list[_Op]) -> list[_Op]:
         if error is None:
             kept.append(op)
         else:
-            _fail(op, error)
+            op.fail(error)
     return kept
-
-
-def _fail(op: _Op, error: JournalError) -> None:
-    """`op` was not committed. A chained op's future resolves all the same, its chain holding
-    the error (the actor that chained it looks there); any other's raises it."""
-    if op.chain is not None:
-        op.chain.fail(error)  # later turns of the chain are not written (J3)
-        if not op.future.done():
-            op.future.set_result(None)
-    elif not op.future.done():
-        op.future.set_exception(error)
 
 
 def _journal_error(exc: Exception) -> JournalError:
