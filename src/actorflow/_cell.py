@@ -217,6 +217,11 @@ class ActorCell(Inbox, Lifecycle):
                     return
                 if delay > 0:
                     await self.runtime.clock.sleep(delay)
+                    if self.phase is STOPPING:
+                        # Stopped as its backoff ended: the stop's cancellation reaches a task
+                        # only at its next wait, and this one had woken already.
+                        task_status.started()
+                        return
                     self.enter(STARTING)
                 try:
                     actor = await self._set_up(first)

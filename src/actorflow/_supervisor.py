@@ -159,6 +159,8 @@ class SupervisorCell(Lifecycle):
                     return  # stopped before it began
                 if delay > 0:
                     await self.tree.clock.sleep(delay)
+                    if self.phase is STOPPING:
+                        return  # stopped as its backoff ended (the cancellation came late)
                     self.enter(STARTING)
                 async with anyio.create_task_group() as tg:
                     try:
