@@ -45,8 +45,10 @@ browser-deps:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
+# Two worker processes, each taking whole test files (so a module's shared server or process is
+# made once): most tests wait on a process, a server or a disk, and two of them share the cores.
 test: lint browser-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The screenshots docs/ui.md shows, taken again by the browser test (make test leaves them be).
 screenshots: $(STAMP) browser-deps
