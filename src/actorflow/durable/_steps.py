@@ -25,7 +25,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, Final
 
-import anyio.to_thread
 import msgspec
 import tenacity
 
@@ -37,6 +36,7 @@ from .._tracing import llm_span, step_span
 from ..journal import StepRecord
 from ._cell import DurableCell
 from ._records import args_digest
+from ._workers import run_in_worker
 
 __all__ = ["call_step_function", "current_step", "mark_started", "return_type", "run_step"]
 
@@ -209,7 +209,7 @@ async def _once(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str,
         return await fn(*args, **kwargs)
     # A plain function (a blocking HTTP client, an SDK) runs in a worker thread, so the other
     # actors keep going meanwhile.
-    result = await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+    result = await run_in_worker(functools.partial(fn, *args, **kwargs))
     if inspect.isawaitable(result):
         return await result
     return result
