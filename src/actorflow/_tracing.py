@@ -130,13 +130,18 @@ def traced(
     return handle
 
 
-@contextlib.contextmanager
-def step_span(tracer: Any, actor: str, step: str) -> Iterator[Callable[[bool], None]]:
+def step_span(
+    tracer: Any, actor: str, step: str
+) -> contextlib.AbstractContextManager[Callable[[bool], None]]:
     """A child span for one step of `actor`; the callable records whether it was replayed
-    (J4). Without a `tracer`, nothing."""
+    (J4). Without a `tracer`, nothing (one shared context, not a generator per step)."""
     if tracer is None:
-        yield _ignore
-        return
+        return _NO_STEP_SPAN
+    return _step_span(tracer, actor, step)
+
+
+@contextlib.contextmanager
+def _step_span(tracer: Any, actor: str, step: str) -> Iterator[Callable[[bool], None]]:
     with tracer.start_as_current_span(
         f"step {step}", attributes={"actorflow.actor": actor, "actorflow.step": step}
     ) as span:
@@ -175,3 +180,7 @@ def llm_span(tracer: Any, call: LLMCall[Any]) -> Iterator[Callable[[Any], None]]
 
 def _ignore(_: bool) -> None:
     """Nothing to record: tracing is off."""
+
+
+_NO_STEP_SPAN: contextlib.nullcontext[Callable[[bool], None]] = contextlib.nullcontext(_ignore)
+"""`step_span` without a tracer: reusable, since a nullcontext holds nothing between uses."""
