@@ -15,6 +15,8 @@ import time
 from typing import Any
 
 import anyio
+import anyio.from_thread
+import anyio.lowlevel
 import anyio.to_thread
 import pytest
 from anyio.lowlevel import checkpoint
@@ -179,3 +181,18 @@ async def test_j4_a_pool_needs_a_thread_and_a_positive_idle_time() -> None:
         pool(limit=0)
     with pytest.raises(ValueError, match="idle_seconds"):
         pool(idle_seconds=0)
+
+
+async def test_j4_a_plain_function_calls_back_into_the_loop_with_its_token() -> None:
+    """What docs/agents.md tells a plain step function that needs the loop: the token."""
+    token = anyio.lowlevel.current_token()
+
+    async def on_the_loop() -> int:
+        await checkpoint()
+        return threading.get_ident()
+
+    def fn() -> int:
+        result: int = anyio.from_thread.run(on_the_loop, token=token)
+        return result
+
+    assert await run_in_worker(fn) == threading.get_ident()
