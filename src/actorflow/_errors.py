@@ -189,7 +189,10 @@ class SupervisorGaveUp(ActorflowError):
 
 
 class UnexpectedReply(ActorflowError, TypeError):
-    """Raised by ``ask(..., expect=T)`` when the reply is not an instance of ``T``."""
+    """Raised by ``ask(..., expect=T)`` when the reply is not an instance of ``T``.
+
+    Across nodes (C4), also when the reply does not decode as the type its handler declares.
+    """
 
 
 class EncodeError(ActorflowError):

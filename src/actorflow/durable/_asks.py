@@ -252,7 +252,9 @@ class Asks:
         """The system stops: every waiting asker hears `ActorStopped` (S9); their asks are
         deleted from the journal (or expire)."""
         self._closed = True
-        for waiting in list(self._waiting.values()):
+        waiting_now, self._waiting = self._waiting, {}
+        self._forgotten.extend(waiting_now)
+        for waiting in waiting_now.values():
             if not waiting.future.done():
                 waiting.future.set_exception(
                     ActorStopped(
