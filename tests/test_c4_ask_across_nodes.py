@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 
 import anyio
+import msgspec
 import psycopg
 import pytest
 
@@ -175,40 +176,69 @@ async def test_c4_an_ask_to_another_nodes_actor_returns_its_reply_or_its_failure
         assert ask_rows(url) == (0, 0)
 
 
-async def test_c4_an_ask_that_times_out_leaves_nothing_behind(postgres: PostgresServer) -> None:
+async def test_c4_an_ask_that_times_out_or_whose_system_stops_leaves_nothing_behind(
+    postgres: PostgresServer,
+) -> None:
     url = postgres.new_database()
-    async with node(url, "a") as (a, ja), node(url, "b") as (_, jb):
-        (there,) = await elsewhere(ja, jb)
-        ref = await a.spawn(Answerer, name=there)
-        key = f"timeout-{id(ref)}"
-        GATES[key], STARTED[key] = anyio.Event(), anyio.Event()
-        with pytest.raises(af.AskTimeout, match=f"{there} did not reply to Wait") as timed_out:
-            await ref.ask(Wait(key), timeout=0.3)
-        assert isinstance(timed_out.value, TimeoutError)  # A3
-        await STARTED[key].wait()  # b handles it all the same
-        # The asker deleted its ask at once: the late reply is not written at all.
-        await until(lambda: ask_rows(url) == (0, 0))
-        GATES[key].set()
-        await until(
-            lambda: (
-                rows(url, "SELECT status FROM messages WHERE type = 'c4ask.Wait'") == [("done",)]
-            )
-        )
+    stopped: list[BaseException] = []
+    async with node(url, "b") as (_, jb), anyio.create_task_group() as tg:
+        asker = node(url, "a")  # stops while its last ask waits
+        async with asker as (a, ja):
+            (there,) = await elsewhere(ja, jb)
+            ref = await a.spawn(Answerer, name=there)
+            key, last = f"timeout-{id(ref)}", f"stopping-{id(ref)}"
+            for k in (key, last):
+                GATES[k], STARTED[k] = anyio.Event(), anyio.Event()
+            with pytest.raises(af.AskTimeout, match=f"{there} did not reply to Wait") as timed_out:
+                await ref.ask(Wait(key), timeout=0.3)
+            assert isinstance(timed_out.value, TimeoutError)  # A3
+            await STARTED[key].wait()  # b handles it all the same
+            # The asker deleted its ask at once: the late reply is not written at all.
+            await until(lambda: ask_rows(url) == (0, 0))
+            GATES[key].set()
+            await until(lambda: done(url, key))
+            assert ask_rows(url) == (0, 0)
+            # An asker that died leaves its ask (and a reply that came): they expire with
+            # their timeout and the next ask of any node deletes them.
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    "INSERT INTO actorflow_asks VALUES ('ask-dead', 'gone', clock_timestamp(),"
+                    " clock_timestamp() - interval '1 s')"
+                )
+                conn.execute(
+                    "INSERT INTO actorflow_replies VALUES ('ask-dead', 'builtins.int', '\\x07',"
+                    " NULL, clock_timestamp() - interval '1 s')"
+                )
+            assert ask_rows(url) == (1, 1)
+            assert await ref.ask(Add(1), expect=Count) == Count(1)
+            assert ask_rows(url) == (0, 0)
+
+            # The asking system stops while an ask waits: its asker hears ActorStopped (S9)
+            # and the ask is deleted.
+            async def waits() -> None:
+                try:
+                    await ref.ask(Wait(last), timeout=30)
+                except af.ActorStopped as exc:
+                    stopped.append(exc)
+
+            tg.start_soon(waits)
+            await STARTED[last].wait()
+        assert len(stopped) == 1
         assert ask_rows(url) == (0, 0)
-        # An asker that died leaves its ask (and a reply that came): they expire with their
-        # timeout and the next ask of any node deletes them.
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(
-                "INSERT INTO actorflow_asks VALUES ('ask-dead', 'gone', clock_timestamp(),"
-                " clock_timestamp() - interval '1 s')"
-            )
-            conn.execute(
-                "INSERT INTO actorflow_replies VALUES ('ask-dead', 'builtins.int', '\\x07',"
-                " NULL, clock_timestamp() - interval '1 s')"
-            )
-        assert ask_rows(url) == (1, 1)
-        assert await ref.ask(Add(1), expect=Count) == Count(1)
+        GATES[last].set()  # b's turn commits, with no reply to write
+        await until(lambda: done(url, last))
         assert ask_rows(url) == (0, 0)
+
+
+def done(url: str, key: str) -> bool:
+    found = rows(
+        url, "SELECT status FROM messages WHERE type = 'c4ask.Wait' AND body = %s", _body(key)
+    )
+    return found == [("done",)]
+
+
+def _body(key: str) -> bytes:
+    return msgspec.msgpack.encode(Wait(key))
 
 
 async def test_c4_the_reply_arrives_when_the_actor_moves_while_the_ask_waits(
