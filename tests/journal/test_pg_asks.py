@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
+import anyio
 import psycopg
 import pytest
 
@@ -24,6 +25,7 @@ from actorflow.journal import (
     PostgresJournal,
     Reply,
     SQLiteJournal,
+    compact_before,
 )
 from actorflow.journal._pg_cluster import DEFAULT_SHARDS, shard_of
 
@@ -175,6 +177,12 @@ async def test_c4_asks_forgotten_or_expired_are_deleted_with_their_replies(
     sql(url, "UPDATE actorflow_replies SET expires_at = clock_timestamp() - interval '1 s'")
     await journal.compact(0.0)
     assert (count(url, "actorflow_asks"), count(url, "actorflow_replies")) == (0, 0)
+    # Compacting from outside (`actorflow journal compact`) deletes them too.
+    await journal.ask_out("ask-c", 30.0)
+    sql(url, "UPDATE actorflow_asks SET expires_at = clock_timestamp() - interval '1 s'")
+    assert count(url, "actorflow_asks") == 1
+    await anyio.to_thread.run_sync(compact_before, url, 0.0)
+    assert count(url, "actorflow_asks") == 0
 
 
 async def test_c4_only_a_node_registers_asks(postgres: PostgresServer) -> None:
