@@ -20,13 +20,14 @@ import anyio
 import psycopg
 import pytest
 
+import actorflow as af
 from actorflow import Codec
 from actorflow.durable._records import record_for
 from actorflow.journal import PostgresJournal
 from actorflow.journal._pg_cluster import DEFAULT_SHARDS, shard_of
 from actorflow.journal._pg_outside import append_outside
 
-from .apps.cluster import NAMES, Add, Seen
+from .apps.cluster import NAMES, Add, Counter, Seen
 from .journal.postgres_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -216,3 +217,50 @@ def test_c2_a_node_paused_past_its_lease_commits_nothing_for_what_it_lost_and_st
     assert "gave up" not in err
     assert "dead letter" not in err
     assert "retrying after restart" not in err
+
+
+@pytest.mark.timeout(120)
+def test_c4_an_ask_whose_owner_is_killed_mid_turn_gets_the_new_owners_reply(
+    postgres: PostgresServer,
+) -> None:
+    """C3 under an ask (C4): the node running the asked actor is SIGKILLed in the middle of
+    the handler; the asking node takes the actor over, handles the message again, and its
+    commit carries the reply, well within the ask's timeout."""
+    url = postgres.new_database()
+    asked = MOVING[0]
+
+    async def asking() -> None:
+        journal = PostgresJournal(url, node="n1", lease=float(LEASE))
+        async with af.ActorSystem(journal=journal) as system:
+            other = Node(url, "n2")
+            try:
+                await anyio.to_thread.run_sync(lambda: other.wait_for(lambda s: s == "ready"))
+                with anyio.fail_after(30):
+                    while journal.owns(asked):  # noqa: ASYNC110  # the shards: polled, bounded
+                        await anyio.sleep(0.05)
+                ref = await system.spawn(Counter, name=asked)  # a stand-in: n2 runs it
+                async with anyio.create_task_group() as tg:
+                    replies: list[object] = []
+
+                    async def ask() -> None:
+                        replies.append(await ref.ask(Add(1, slow=True), timeout=30))
+
+                    tg.start_soon(ask)
+                    await anyio.to_thread.run_sync(
+                        lambda: other.wait_for(lambda s: s == f"started {asked} 1")
+                    )
+                    other.proc.send_signal(signal.SIGKILL)
+                    killed = time.monotonic()
+                assert replies == [None]  # the handler's reply: None, as it declares
+                print(f"ask answered {time.monotonic() - killed:.3f} s after the SIGKILL")
+                assert journal.owns(asked)
+            finally:
+                other.stop()
+
+    anyio.run(asking)
+    assert states(url)[asked].numbers == [1]  # handled once as far as the journal knows
+    with psycopg.connect(url, autocommit=True) as conn:
+        left = conn.execute(
+            "SELECT (SELECT count(*) FROM actorflow_asks), (SELECT count(*) FROM actorflow_replies)"
+        ).fetchone()
+    assert left == (0, 0)

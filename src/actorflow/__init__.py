@@ -33,6 +33,7 @@ from ._errors import MessageStatusError as MessageStatusError
 from ._errors import MessageTypeError as MessageTypeError
 from ._errors import NodeNameTaken as NodeNameTaken
 from ._errors import OwnershipLost as OwnershipLost
+from ._errors import RemoteFailure as RemoteFailure
 from ._errors import ReplayError as ReplayError
 from ._errors import StartFailed as StartFailed
 from ._errors import StepOutcomeUnknown as StepOutcomeUnknown
@@ -107,6 +108,7 @@ __all__ = [
     "JournalUnavailable",
     "NodeNameTaken",
     "OwnershipLost",
+    "RemoteFailure",
     "MessageNotFound",
     "MessageStatusError",
     "ReplayError",

@@ -47,6 +47,16 @@ class Deadlines:
         bucket[future] = what
         return bucket
 
+    def left(self, future: asyncio.Future[Any]) -> float | None:
+        """The seconds left until `future`'s deadline, or None if it has none here.
+
+        A scan of the buckets: for the rare caller that must pass a deadline on (an ask across
+        nodes, C4), never on an ask's own path."""
+        for slot, bucket in self._buckets.items():
+            if future in bucket:
+                return max(slot * _RESOLUTION - self._loop.time(), 0.0)
+        return None
+
     def _expire(self, slot: int) -> None:
         for future, (actor, message_type, timeout) in self._buckets.pop(slot).items():
             if not future.done():

@@ -29,6 +29,7 @@ __all__ = [
     "MessageTypeError",
     "NodeNameTaken",
     "OwnershipLost",
+    "RemoteFailure",
     "ReplayError",
     "StartFailed",
     "StepOutcomeUnknown",
@@ -86,6 +87,36 @@ class ActorFailed(ActorflowError):
     def __init__(self, message: str, *, actor: str) -> None:
         super().__init__(message)
         self.actor = actor
+
+
+class RemoteFailure(ActorflowError):
+    """Raised to an asker on another node as the ``__cause__`` of its `ActorFailed` (C4): the
+    failure of the handler there, since the exception object itself cannot cross processes.
+
+    `actor` names the actor, `type_name` the exception's class (``ValueError``), `message` its
+    text; `remote_traceback` is the owner's formatted traceback when it recorded one.
+    """
+
+    def __init__(
+        self, message: str, *, actor: str, type_name: str, text: str, remote_traceback: str | None
+    ) -> None:
+        super().__init__(message)
+        self.actor = actor
+        self.type_name = type_name
+        self.message = text
+        self.remote_traceback = remote_traceback
+
+    @classmethod
+    def of(cls, actor: str, error: str | None, remote_traceback: str | None) -> RemoteFailure:
+        """From a dead letter's recorded error (``"ValueError: text"``)."""
+        type_name, _, text = (error or "Exception: (no error recorded)").partition(": ")
+        return cls(
+            f"{type_name}: {text} (raised by actor {actor} on another node)",
+            actor=actor,
+            type_name=type_name,
+            text=text,
+            remote_traceback=remote_traceback,
+        )
 
 
 class ActorStopped(ActorflowError):
@@ -158,7 +189,10 @@ class SupervisorGaveUp(ActorflowError):
 
 
 class UnexpectedReply(ActorflowError, TypeError):
-    """Raised by ``ask(..., expect=T)`` when the reply is not an instance of ``T``."""
+    """Raised by ``ask(..., expect=T)`` when the reply is not an instance of ``T``.
+
+    Across nodes (C4), also when the reply does not decode as the type its handler declares.
+    """
 
 
 class EncodeError(ActorflowError):

@@ -28,8 +28,9 @@ from .._lifecycle import PASSIVATED, PASSIVATING, RUNNING, is_fatal, is_requeste
 from .._runtime import Runtime, Supervising
 from .._spec import Child
 from ..journal import Done, Failed
+from ._asks import is_remote_ask
 from ._delivery import JournaledCell, Keeper
-from ._records import encode_reply
+from ._records import encode_reply, reply_of
 from ._turn import Turn
 from ._writer import Chain
 
@@ -231,9 +232,14 @@ class DurableCell(JournaledCell):
             claim = following.id  # its first attempt rides on this commit
             following.claimed = True
         recorded = self.keeper.record_turns
-        reply = None
-        if recorded and envelope.reply is not None and result is not None:
-            reply = encode_reply(result)  # only an ask's reply is kept (R1)
+        reply = answer = None
+        if envelope.reply is not None:
+            if recorded and result is not None:
+                reply = encode_reply(result)  # only an ask's reply is kept (R1)
+        elif is_remote_ask(envelope.id):
+            answer = reply_of(result)  # for the node that asked (C4)
+            if recorded and result is not None:
+                reply = encode_reply(result)
         done = Done(
             envelope.id,  # type: ignore[arg-type]  # journaled
             self.name,
@@ -243,6 +249,7 @@ class DurableCell(JournaledCell):
             before=self.before if recorded else None,
             reply=reply,
             recorded=recorded,
+            answer=answer,
         )
         self.before = state
         turn.state, turn.result = state, result

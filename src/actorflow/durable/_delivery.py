@@ -26,6 +26,7 @@ from .._message import Message
 from .._runtime import Runtime, Supervising
 from .._spec import Child
 from ..journal import ActorRecord, Failed, JournalBackend, MessageRecord, TimerRecord
+from ._asks import ASK_PREFIX
 from ._records import record_for
 from ._writer import Delivery, Writer
 
@@ -60,6 +61,14 @@ class Keeper(Protocol):
 
     def local(self, name: str) -> JournaledCell | None:
         """The cell of durable actor `name` running on this node, if any (C4)."""
+        ...
+
+    async def ask_elsewhere(
+        self, cell: JournaledCell, envelope: Envelope, record: MessageRecord
+    ) -> None:
+        """Ask the actor of `cell`, which another node owns (C4): append `record` (the
+        message of `envelope`, its id made by `ASK_PREFIX`) and have the owner's reply
+        settle the envelope's reply future (``durable/_asks``)."""
         ...
 
 
@@ -162,19 +171,15 @@ class JournaledCell(ActorCell):
         """Send to the actor where it runs (C4): to its cell here if this node runs it again,
         else committed by this node's writer, the journal leaving a notice for its owner.
 
-        An ask is refused with `ActorflowError`: its reply cannot travel back yet.
+        An ask's reply comes back through the journal (`Keeper.ask_elsewhere`).
         """
         local = self.keeper.local(self.name)
         if local is not None and local is not self:
             await local.send_durable(envelope, message_id)
             return
-        if envelope.reply is not None:
-            raise ActorflowError(
-                f"actor {self.name} runs on another node, and an ask across nodes is not"
-                " supported yet: tell it instead (it can answer with a tell)"
-            )
+        asked = envelope.reply is not None
         outbox = _outbox.current()
-        envelope.id = message_id or new_message_id()
+        envelope.id = (ASK_PREFIX + new_message_id()) if asked else message_id or new_message_id()
         record = record_for(
             envelope.message,
             self.name,
@@ -184,7 +189,10 @@ class JournaledCell(ActorCell):
             None if outbox is None else outbox.cause,
             envelope.trace,
         )
-        await self.writer.append([record])
+        if asked:
+            await self.keeper.ask_elsewhere(self, envelope, record)
+        else:
+            await self.writer.append([record])
 
     def _give_back(self, envelope: Envelope) -> None:
         """A send's commit failed: give back the mailbox place it reserved (`Writer.tell`)."""

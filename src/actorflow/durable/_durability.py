@@ -26,6 +26,7 @@ from .._message import Message
 from .._runtime import Runtime, Supervising
 from .._spec import Child
 from ..journal import (
+    AskChannel,
     Compacted,
     ConversationNode,
     JournalBackend,
@@ -33,6 +34,7 @@ from ..journal import (
     TimerRecord,
     conversation_tree,
 )
+from ._asks import Asks
 from ._cell import DurableCell
 from ._delivery import JournaledCell
 from ._outside import watch_notices
@@ -79,6 +81,12 @@ class Durability:
         self._writer_done: anyio.Event | None = None
         self._remotes: weakref.WeakValueDictionary[str, RemoteCell] = weakref.WeakValueDictionary()
         self._open = False
+        # Asks to other nodes' actors (C4): only a backend of several nodes carries them.
+        self.asks = (
+            Asks(backend, self.writer, backend.watch_notices, tree.background)
+            if isinstance(backend, AskChannel)
+            else None
+        )
 
     # -- open and close ------------------------------------------------------------------------
 
@@ -115,6 +123,9 @@ class Durability:
         if not self._open:
             return
         self._open = False
+        if self.asks is not None:
+            with anyio.CancelScope(shield=True):
+                await self.asks.close()  # its askers hear ActorStopped (S9)
         self.writer.close()
         # Shielded: also when the system is torn down by a cancellation (the root gave up, a
         # second signal), what is queued is committed or failed and the files are closed.
@@ -215,6 +226,21 @@ class Durability:
         """The cell of durable actor `name` running on this node, if any (C4)."""
         cell = self.tree.find(name)
         return cell if isinstance(cell, JournaledCell) else None
+
+    async def ask_elsewhere(
+        self, cell: JournaledCell, envelope: Envelope, record: MessageRecord
+    ) -> None:
+        """Ask `cell`'s actor, which another node owns (C4), through the journal."""
+        asks, reply = self.asks, envelope.reply
+        if asks is None:  # pragma: no cover - a backend of one node owns every actor
+            raise ActorflowError(
+                f"actor {cell.name} runs on another node and journal {self.backend!r} cannot"
+                " carry an ask across nodes"
+            )
+        assert reply is not None
+        await asks.ask(
+            record, type(envelope.message), cell.spec.actor, reply, cell.deadlines.left(reply)
+        )
 
     async def spawn_elsewhere(self, spec: Child, supervisor: str | None) -> RemoteCell | None:
         """Register durable actor `spec` for the node that owns it and return its stand-in

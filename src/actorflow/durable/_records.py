@@ -12,9 +12,18 @@ import msgspec
 
 from .._errors import DecodeError, EncodeError
 from .._message import Message
-from ..journal import MessageRecord
+from ..journal import MessageRecord, Reply
 
-__all__ = ["args_digest", "args_types", "decode_args", "encode_args", "encode_reply", "record_for"]
+__all__ = [
+    "args_digest",
+    "args_types",
+    "decode_args",
+    "encode_args",
+    "encode_reply",
+    "record_for",
+    "reply_of",
+    "type_tag",
+]
 
 _encode = msgspec.msgpack.Encoder().encode
 
@@ -104,6 +113,24 @@ def encode_reply(result: Any) -> bytes | None:
         return _encode(result)
     except (TypeError, ValueError, OverflowError):
         return None  # an unencodable reply is not compared by replays, only by its asker
+
+
+def type_tag(cls: type[Any]) -> str:
+    """The name of a reply's type as it travels between nodes (C4): a tagged Struct's tag (a
+    `Message`'s, M1), else ``module.qualname`` (``builtins.int``)."""
+    config = getattr(cls, "__struct_config__", None)
+    tag = None if config is None else config.tag
+    return tag if isinstance(tag, str) else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def reply_of(result: Any) -> Reply:
+    """A handler's reply to an ask from another node, as its turn commits it (C4): msgpack,
+    tagged with its type; one msgpack cannot encode keeps the reason instead."""
+    tag = type_tag(type(result))
+    try:
+        return Reply(tag, _encode(result))
+    except (TypeError, ValueError, OverflowError) as exc:
+        return Reply(tag, None, f"msgpack cannot encode it: {exc}")
 
 
 def args_digest(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes | None:

@@ -7,8 +7,9 @@ from a durable handler, the message leaves with the handler's commit (J3), like 
 If this node has come to run the actor since (it took the shard over), the message goes to the
 local actor instead, as if it had been sent to it (`JournaledCell.send_to_owner`).
 
-An ask across nodes is refused with a typed error (its reply would have to travel back through
-the journal: not built yet).
+An ask to it travels the same way, and its reply comes back through the journal: the owner's
+turn commits it with the done-mark, and this node takes it when notified, or polling
+(``durable/_asks``, with A3's semantics).
 """
 
 from __future__ import annotations

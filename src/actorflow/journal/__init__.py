@@ -7,6 +7,7 @@ and the operations (`append`, `requeue`, `cancel`, `compact_before`, then `wake`
 system) are what the CLI and the web UI use on a journal: a file, or a ``postgresql://`` URL.
 """
 
+from ._backend import AskChannel as AskChannel
 from ._backend import JournalBackend as JournalBackend
 from ._conversation import ConversationNode as ConversationNode
 from ._conversation import conversation_tree as conversation_tree
@@ -39,12 +40,14 @@ from ._reader import file_sizes as file_sizes
 from ._reader import journal_name as journal_name
 from ._reader import open_writable as open_writable
 from ._records import ActorRecord as ActorRecord
+from ._records import Answer as Answer
 from ._records import Batch as Batch
 from ._records import Compacted as Compacted
 from ._records import Done as Done
 from ._records import Failed as Failed
 from ._records import MessageRecord as MessageRecord
 from ._records import MessageStatus as MessageStatus
+from ._records import Reply as Reply
 from ._records import StepRecord as StepRecord
 from ._records import TimerRecord as TimerRecord
 from ._records import TurnRecord as TurnRecord
@@ -54,6 +57,7 @@ from ._sqlite import SQLiteJournal as SQLiteJournal
 
 __all__ = [
     "JournalBackend",
+    "AskChannel",
     "SQLiteJournal",
     "MemoryJournal",
     "PostgresJournal",
@@ -67,6 +71,8 @@ __all__ = [
     "ActorRecord",
     "Batch",
     "Done",
+    "Reply",
+    "Answer",
     "Failed",
     "StepRecord",
     "TimerRecord",

@@ -7,12 +7,20 @@ typed errors for rows that cannot be read while their neighbours stay readable.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, runtime_checkable
 
-from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord, TurnRecord
+from ._records import (
+    ActorRecord,
+    Answer,
+    Batch,
+    Compacted,
+    MessageRecord,
+    TimerRecord,
+    TurnRecord,
+)
 
-__all__ = ["JournalBackend"]
+__all__ = ["AskChannel", "JournalBackend"]
 
 
 class JournalBackend(Protocol):
@@ -138,4 +146,35 @@ class JournalBackend(Protocol):
 
     async def schema_version(self) -> int:
         """The schema version of the open journal."""
+        ...
+
+
+@runtime_checkable
+class AskChannel(Protocol):
+    """What a backend of several nodes adds for an ask across nodes (C4): the reply travels
+    through the database. A backend of one node (SQLite, memory) has no other node to ask,
+    and does not implement it.
+
+    The asking node registers the ask (`ask_out`) before it appends the message; the owner's
+    turn commits the reply with the message's done-mark, for a registered ask only (`Done.answer`,
+    J3), and wakes the other nodes after the commit (as `watch_notices` is woken); the asking
+    node takes its answers (`answers`), or gives up on asks (`forget_asks`).
+    """
+
+    async def ask_out(self, message_id: str, timeout: float) -> None:
+        """Register an ask of this node for message `message_id` (not appended yet), to expire
+        `timeout` seconds from now by the database's clock. Also deletes the expired asks of
+        any node, with their replies. Raises `JournalError` subclasses."""
+        ...
+
+    async def answers(self, message_ids: Sequence[str]) -> list[Answer]:
+        """Take the answers that have come for asks `message_ids`: a reply, or the message's
+        end without one (dead, cancelled). Each answer taken is deleted with its ask, in the
+        same transaction; asks not answered yet stay. Also deletes expired asks and replies.
+        """
+        ...
+
+    async def forget_asks(self, message_ids: Sequence[str]) -> None:
+        """Delete asks `message_ids` and whatever replies came for them (the asker stopped
+        waiting: timed out, cancelled)."""
         ...

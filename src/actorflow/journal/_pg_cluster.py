@@ -19,6 +19,11 @@ node), so they are versioned apart from the records' `SCHEMA_VERSION`, which bot
   commit in flight, then sees it), and raises SQLSTATE ``AFC01`` if the node's lease is not
   live by the database's clock, ``AFC02`` if it does not hold one of them at the epoch it
   claimed. Nothing of the batch lands then.
+- ``actorflow_asks`` and ``actorflow_replies`` (version 2): an ask from one node to an actor
+  another node owns (C4) and, once the owner's turn commits, its reply, written in that turn's
+  transaction (`_pg_asks`). Each row expires with its ask's timeout (the database's clock);
+  the asker deletes what it took or stopped waiting for, and expired rows are deleted by the
+  next ask of any node, by the asker's polls, and by `compact`.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ __all__ = [
     "shard_of",
 ]
 
-CLUSTER_VERSION: Final = 1
+CLUSTER_VERSION: Final = 2
 DEFAULT_SHARDS: Final = 64
 LEASE_LAPSED: Final = "AFC01"
 SHARD_NOT_HELD: Final = "AFC02"
@@ -129,6 +134,29 @@ CLUSTER_MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
         END
         $$
         """,
+    ),
+    # C4: asks across nodes, and their replies (`_pg_asks`). No foreign key from a reply to
+    # its ask: the owner's commit must never fail because its asker gave up at that moment.
+    2: (
+        """
+        CREATE TABLE actorflow_asks (
+            message_id TEXT PRIMARY KEY,
+            node TEXT NOT NULL,
+            asked_at TIMESTAMPTZ NOT NULL,
+            expires_at TIMESTAMPTZ NOT NULL
+        )
+        """,
+        "CREATE INDEX actorflow_asks_expiry ON actorflow_asks (expires_at)",
+        """
+        CREATE TABLE actorflow_replies (
+            message_id TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            body BYTEA,
+            error TEXT,
+            expires_at TIMESTAMPTZ NOT NULL
+        )
+        """,
+        "CREATE INDEX actorflow_replies_expiry ON actorflow_replies (expires_at)",
     ),
 }
 

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import psycopg
 
+from . import _pg_asks as asks
 from . import _pg_statements as sql
 from ._pg_connect import connect, shown
 from ._pg_dialect import bind, postgres_sql
@@ -126,6 +127,10 @@ class PostgresWrites:
         with self._translated() as conn, conn.transaction():
             steps = conn.execute(sql.DELETE_STEPS, {"before": before}).rowcount
             messages = conn.execute(sql.DELETE_DONE, {"before": before}).rowcount
+            there = conn.execute("SELECT to_regclass('actorflow_asks')").fetchone()
+            if there is not None and there[0] is not None:  # cluster version 2 on (C4)
+                conn.execute(asks.SWEEP_ASKS)  # asks of dead askers, and their replies
+                conn.execute(asks.SWEEP_REPLIES)
         return Compacted(messages=messages, steps=steps, before=before)
 
     def pin(self, conversation: str, pinned: bool) -> bool:

@@ -32,12 +32,21 @@ from .._errors import (
     JournalUnavailable,
     OwnershipLost,
 )
+from . import _pg_asks as asks
 from . import _rows
 from ._pg_cluster import CLUSTER_MIGRATIONS, CLUSTER_VERSION, LEASE_LAPSED, SHARD_NOT_HELD
 from ._pg_connect import shown
 from ._pg_dialect import bind, postgres_sql
 from ._pg_schema import MIGRATIONS, SCHEMA_VERSION
-from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord, TurnRecord
+from ._records import (
+    ActorRecord,
+    Answer,
+    Batch,
+    Compacted,
+    MessageRecord,
+    TimerRecord,
+    TurnRecord,
+)
 from ._rows import (
     ACTOR_COLUMNS,
     CONVERSATION_STEPS,
@@ -482,6 +491,10 @@ class PostgresJournal:
             if by_id is not None:
                 await conn.execute(sql.DONE_BY_ID, (by_id,))
             await conn.execute(sql.STATES, (sql.states_of(batch),))
+            replies = asks.reply_rows(batch.done)
+            if replies:  # C4: replies to other nodes' asks, with their done-marks (J3)
+                await conn.execute(asks.REPLIES, (sql.rows_json(replies),))
+                self._notify = True
         if batch.failed:
             async with conn.cursor() as cur:
                 await cur.executemany(
@@ -615,6 +628,8 @@ class PostgresJournal:
                 async with pool.connection() as conn, conn.transaction():
                     steps = await conn.execute(sql.DELETE_STEPS, {"before": before})
                     messages = await conn.execute(sql.DELETE_DONE, {"before": before})
+                    await conn.execute(asks.SWEEP_ASKS)  # asks of dead askers (C4)
+                    await conn.execute(asks.SWEEP_REPLIES)
                     return Compacted(
                         messages=messages.rowcount, steps=steps.rowcount, before=before
                     )
@@ -639,6 +654,56 @@ class PostgresJournal:
                 raise translate(exc, f"cannot pin in {self.name}") from exc
 
         return await self._retrying(once)
+
+    # -- asks across nodes (C4, `AskChannel`) ---------------------------------------------------
+
+    async def ask_out(self, message_id: str, timeout: float) -> None:
+        node = self.node if self._membership is not None else None
+        if node is None:
+            raise JournalError(f"journal {self.name}: only a node can ask across nodes")
+
+        async def once(conn: psycopg.AsyncConnection[Any]) -> None:
+            await conn.execute(asks.SWEEP_ASKS)
+            await conn.execute(asks.SWEEP_REPLIES)
+            await conn.execute(asks.ASK_OUT, (message_id, node, timeout))
+
+        await self._in_transaction(once, "cannot register an ask in")
+
+    async def answers(self, message_ids: Sequence[str]) -> list[Answer]:
+        found: list[Answer] = []
+
+        async def once(conn: psycopg.AsyncConnection[Any]) -> None:
+            await conn.execute(asks.SWEEP_ASKS)
+            await conn.execute(asks.SWEEP_REPLIES)
+            cur = await conn.execute(asks.ANSWERS, (list(message_ids),))
+            found[:] = [asks.answer_of(row) for row in await cur.fetchall()]
+
+        await self._in_transaction(once, "cannot read the answers to asks from")
+        return found
+
+    async def forget_asks(self, message_ids: Sequence[str]) -> None:
+        async def once(conn: psycopg.AsyncConnection[Any]) -> None:
+            await conn.execute(asks.FORGET, {"ids": list(message_ids)})
+
+        await self._in_transaction(once, "cannot forget asks in")
+
+    async def _in_transaction(
+        self, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[None]], doing: str
+    ) -> None:
+        """Run `work` in one transaction on a pooled connection, retried as reads are."""
+        pool = self._check_open()
+
+        async def once() -> None:
+            try:
+                async with (
+                    pool.connection(timeout=self.connect_timeout) as conn,
+                    conn.transaction(),
+                ):
+                    await work(conn)
+            except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+                raise translate(exc, f"{doing} {self.name}") from exc
+
+        await self._retrying(once)
 
     # -- reads ---------------------------------------------------------------------------------
 

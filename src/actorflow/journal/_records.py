@@ -8,12 +8,14 @@ import msgspec
 
 __all__ = [
     "ActorRecord",
+    "Answer",
     "Batch",
     "Compacted",
     "Done",
     "Failed",
     "MessageRecord",
     "MessageStatus",
+    "Reply",
     "StepRecord",
     "TimerRecord",
     "TurnRecord",
@@ -72,6 +74,31 @@ class ActorRecord(msgspec.Struct, gc=False):
     updated_at: float = 0.0
 
 
+class Reply(msgspec.Struct, frozen=True, gc=False):
+    """A handler's reply to an ask from another node (C4), as its turn commits it (J3).
+
+    `type` is the tag of the reply's type (a tagged Struct's tag, else ``module.qualname``),
+    `body` its msgpack encoding; `error` says why a reply that msgpack cannot encode has no
+    body."""
+
+    type: str
+    body: bytes | None
+    error: str | None = None
+
+
+class Answer(msgspec.Struct, frozen=True, gc=False):
+    """What an asking node learns of its ask to another node's actor (C4): the reply, or the
+    message's end without one (`status` ``dead``, with its `error` and `traceback`, or
+    ``cancelled``, by `cancelled_by`)."""
+
+    message_id: str
+    status: MessageStatus
+    reply: Reply | None = None
+    error: str | None = None
+    traceback: str | None = None
+    cancelled_by: str | None = None
+
+
 class Done(msgspec.Struct, gc=False):
     """A handled message (J3): its done-mark, its actor's new state (None: unchanged)."""
 
@@ -89,6 +116,10 @@ class Done(msgspec.Struct, gc=False):
     recorded: bool = True
     """Whether the turn is kept for replays (R2): `before`, `state` and `reply` stored with
     the message. False when the system was told not to record turns."""
+    answer: Reply | None = None
+    """The reply to an ask from another node (C4), committed with the done-mark for its asker
+    to read (J3: it exists iff the turn committed); None for any other message. Only a
+    journal of several nodes (PostgreSQL) stores it."""
 
 
 class Failed(msgspec.Struct, gc=False):
