@@ -241,3 +241,37 @@ async def test_c2_nodes_that_join_take_a_fair_share_and_a_leaving_node_hands_ove
         for journal in (first, second, third):
             if journal is not None:
                 await journal.close()
+
+
+async def test_c2_a_journal_of_cluster_version_1_migrates_and_its_fence_still_refuses(
+    postgres: PostgresServer,
+) -> None:
+    """Cluster version 2 (the fence given shards, not names) on a journal made by version 1:
+    opened, it gains the new fence, which refuses a stale epoch as the old one did."""
+    url = postgres.new_database()
+    created = PostgresJournal(url)
+    await created.open()
+    await created.close()
+    sql(url, "DROP FUNCTION actorflow_fence_shards")  # what version 1 left
+    sql(url, "UPDATE actorflow_meta SET value = '1' WHERE key = 'cluster_version'")
+    journal = await node(url, "one", lease=30.0)
+    try:
+        assert sql(url, "SELECT value FROM actorflow_meta WHERE key = 'cluster_version'") == [
+            ("2",)
+        ]
+        await journal.write(Batch(appends=[msg(1, "x")]))
+        sql(
+            url,
+            "INSERT INTO actorflow_nodes VALUES ('two', 'i', 'h', 1, clock_timestamp(),"
+            " clock_timestamp(), 3600)",
+        )
+        sql(
+            url,
+            "UPDATE actorflow_shards SET owner = 'two', epoch = epoch + 1"
+            f" WHERE shard = {shard_of('x', DEFAULT_SHARDS)}",
+        )
+        with pytest.raises(af.OwnershipLost, match="no longer holds shard"):
+            await journal.write(Batch(done=[Done("m1", "x", b"state", 1.0)]))
+        assert [m.id for m in await journal.pending()] == ["m1"]
+    finally:
+        await journal.close()

@@ -82,15 +82,18 @@ class Membership:
         return shard in self.held and shard not in self.releasing
 
     def fence(self, names: list[str], messages: list[str], timers: list[str]) -> tuple[Any, ...]:
-        """The parameters of `_pg_cluster.FENCE` for a batch writing these."""
+        """The parameters of `_pg_cluster.FENCE` for a batch writing these: the shards of
+        `names` computed here (`shard_of` is the database's ``actorflow_shard``)."""
         shards = sorted(self.held)
+        count = self.shard_count
+        touched = sorted({cluster.shard_of(name, count) for name in names})
         return (
             self.node,
             self.incarnation,
-            self.shard_count,
+            count,
             rows_json(shards),
             rows_json([self.held[s] for s in shards]),
-            rows_json(names),
+            rows_json(touched),
             rows_json(messages),
             rows_json(timers),
         )
