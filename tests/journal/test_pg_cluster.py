@@ -275,3 +275,40 @@ async def test_c2_a_journal_of_cluster_version_1_migrates_and_its_fence_still_re
         assert [m.id for m in await journal.pending()] == ["m1"]
     finally:
         await journal.close()
+
+
+async def test_c2_a_shard_lost_while_paused_is_not_claimed_back_before_the_system_is_told(
+    postgres: PostgresServer,
+) -> None:
+    """A node paused past its lease whose shard was taken, the taker dead since: the node
+    must see the loss (its actors stop, J3) before it claims the shard back, else its actors
+    would commit what they held before the loss at the new epoch, past the fence."""
+    url = postgres.new_database()
+    journal = PostgresJournal(url, node="one", lease=3.0)
+    await journal.open()
+    owned_when_told: list[bool] = []
+
+    async def changed() -> None:
+        owned_when_told.append(journal.owns("x"))
+
+    try:
+        await journal.join(changed)
+        await journal.write(Batch(appends=[msg(1, "x")]))
+        assert journal.owns("x")
+        # In one go: its lease lapsed (the pause), node two took x's shard and then died.
+        sql(
+            url,
+            "BEGIN;"
+            " UPDATE actorflow_nodes SET renewed_at = clock_timestamp() - interval '2 min';"
+            " INSERT INTO actorflow_nodes VALUES ('two', 'i', 'h', 1,"
+            " clock_timestamp() - interval '1 min', clock_timestamp() - interval '1 min', 3);"
+            " UPDATE actorflow_shards SET owner = 'two', epoch = epoch + 1"
+            f" WHERE shard = {shard_of('x', DEFAULT_SHARDS)};"
+            " COMMIT",
+        )
+        await until(lambda: bool(owned_when_told))
+        assert owned_when_told[0] is False  # told of the loss while not owning it
+        await until(lambda: len(owned_when_told) >= 2)  # claimed back afterwards, told again
+        assert journal.owns("x")
+    finally:
+        await journal.close()
