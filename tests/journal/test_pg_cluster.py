@@ -241,3 +241,74 @@ async def test_c2_nodes_that_join_take_a_fair_share_and_a_leaving_node_hands_ove
         for journal in (first, second, third):
             if journal is not None:
                 await journal.close()
+
+
+async def test_c2_a_journal_of_cluster_version_2_migrates_and_its_fence_still_refuses(
+    postgres: PostgresServer,
+) -> None:
+    """Cluster version 3 (the fence given shards, not names) on a journal made by version 2:
+    opened, it gains the new fence, which refuses a stale epoch as the old one did."""
+    url = postgres.new_database()
+    created = PostgresJournal(url)
+    await created.open()
+    await created.close()
+    sql(url, "DROP FUNCTION actorflow_fence_shards")  # what version 2 left
+    sql(url, "UPDATE actorflow_meta SET value = '2' WHERE key = 'cluster_version'")
+    journal = await node(url, "one", lease=30.0)
+    try:
+        assert sql(url, "SELECT value FROM actorflow_meta WHERE key = 'cluster_version'") == [
+            ("3",)
+        ]
+        await journal.write(Batch(appends=[msg(1, "x")]))
+        sql(
+            url,
+            "INSERT INTO actorflow_nodes VALUES ('two', 'i', 'h', 1, clock_timestamp(),"
+            " clock_timestamp(), 3600)",
+        )
+        sql(
+            url,
+            "UPDATE actorflow_shards SET owner = 'two', epoch = epoch + 1"
+            f" WHERE shard = {shard_of('x', DEFAULT_SHARDS)}",
+        )
+        with pytest.raises(af.OwnershipLost, match="no longer holds shard"):
+            await journal.write(Batch(done=[Done("m1", "x", b"state", 1.0)]))
+        assert [m.id for m in await journal.pending()] == ["m1"]
+    finally:
+        await journal.close()
+
+
+async def test_c2_a_shard_lost_while_paused_is_not_claimed_back_before_the_system_is_told(
+    postgres: PostgresServer,
+) -> None:
+    """A node paused past its lease whose shard was taken, the taker dead since: the node
+    must see the loss (its actors stop, J3) before it claims the shard back, else its actors
+    would commit what they held before the loss at the new epoch, past the fence."""
+    url = postgres.new_database()
+    journal = PostgresJournal(url, node="one", lease=3.0)
+    await journal.open()
+    owned_when_told: list[bool] = []
+
+    async def changed() -> None:
+        owned_when_told.append(journal.owns("x"))
+
+    try:
+        await journal.join(changed)
+        await journal.write(Batch(appends=[msg(1, "x")]))
+        assert journal.owns("x")
+        # In one go: its lease lapsed (the pause), node two took x's shard and then died.
+        sql(
+            url,
+            "BEGIN;"
+            " UPDATE actorflow_nodes SET renewed_at = clock_timestamp() - interval '2 min';"
+            " INSERT INTO actorflow_nodes VALUES ('two', 'i', 'h', 1,"
+            " clock_timestamp() - interval '1 min', clock_timestamp() - interval '1 min', 3);"
+            " UPDATE actorflow_shards SET owner = 'two', epoch = epoch + 1"
+            f" WHERE shard = {shard_of('x', DEFAULT_SHARDS)};"
+            " COMMIT",
+        )
+        await until(lambda: bool(owned_when_told))
+        assert owned_when_told[0] is False  # told of the loss while not owning it
+        await until(lambda: len(owned_when_told) >= 2)  # claimed back afterwards, told again
+        assert journal.owns("x")
+    finally:
+        await journal.close()

@@ -14,11 +14,15 @@ node), so they are versioned apart from the records' `SCHEMA_VERSION`, which bot
   UTF-8 name modulo the number of shards, so the server can compute it (owner-filtered reads,
   the fence) exactly as `shard_of` does in Python. (MD5 rather than BLAKE2b because PostgreSQL
   has MD5 built in; it only spreads names, it protects nothing.)
-- ``actorflow_fence(...)``: run first in every group commit of a node, in its transaction: it
-  takes the shards the batch writes for ``FOR SHARE`` (a claim by another node waits for the
-  commit in flight, then sees it), and raises SQLSTATE ``AFC01`` if the node's lease is not
-  live by the database's clock, ``AFC02`` if it does not hold one of them at the epoch it
-  claimed. Nothing of the batch lands then.
+- ``actorflow_fence_shards(...)`` (version 3): run first in every group commit of a node, in its
+  transaction: it takes the shards the batch writes for ``FOR SHARE`` (a claim by another node
+  waits for the commit in flight, then sees it), and raises SQLSTATE ``AFC01`` if the node's
+  lease is not live by the database's clock, ``AFC02`` if it does not hold one of them at the
+  epoch it claimed. Nothing of the batch lands then. The shards of the actors the batch names
+  come computed (`shard_of`, cached); those of the messages and timers it names by id, the
+  server looks up. (Versions 1 and 2's ``actorflow_fence`` took the names and hashed each on every
+  commit, ~35 us a message of the server's time; it stays for nodes of that version still
+  running while a newer one migrates.)
 - ``actorflow_asks`` and ``actorflow_replies`` (version 2): an ask from one node to an actor
   another node owns (C4) and, once the owner's turn commits, its reply, written in that turn's
   transaction (`_pg_asks`). Each row expires with its ask's timeout (the database's clock);
@@ -43,7 +47,7 @@ __all__ = [
     "shard_of",
 ]
 
-CLUSTER_VERSION: Final = 2
+CLUSTER_VERSION: Final = 3
 DEFAULT_SHARDS: Final = 64
 LEASE_LAPSED: Final = "AFC01"
 SHARD_NOT_HELD: Final = "AFC02"
@@ -158,6 +162,53 @@ CLUSTER_MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
         """,
         "CREATE INDEX actorflow_replies_expiry ON actorflow_replies (expires_at)",
     ),
+    # C2: the fence given the shards, computed by the node (the old function stays).
+    3: (
+        f"""
+        CREATE FUNCTION actorflow_fence_shards(
+            p_node TEXT, p_incarnation TEXT, p_shard_count INTEGER,
+            p_shards INTEGER[], p_epochs BIGINT[],
+            p_touched INTEGER[], p_messages TEXT[], p_timers TEXT[]
+        ) RETURNS VOID LANGUAGE plpgsql AS $$
+        DECLARE
+            touched INTEGER[] := p_touched;
+            stale INTEGER;
+        BEGIN
+            IF cardinality(p_messages) > 0 OR cardinality(p_timers) > 0 THEN
+                SELECT coalesce(array_agg(DISTINCT s), '{{}}') INTO touched FROM (
+                    SELECT unnest(p_touched)
+                    UNION ALL
+                    SELECT actorflow_shard(recipient, p_shard_count) FROM messages
+                        WHERE id = ANY(p_messages)
+                    UNION ALL
+                    SELECT actorflow_shard(recipient, p_shard_count) FROM timers
+                        WHERE id = ANY(p_timers)
+                ) AS t(s);
+            END IF;
+            IF cardinality(touched) = 0 THEN
+                RETURN;
+            END IF;
+            PERFORM 1 FROM actorflow_shards WHERE shard = ANY(touched) ORDER BY shard FOR SHARE;
+            PERFORM 1 FROM actorflow_nodes
+                WHERE node = p_node AND incarnation = p_incarnation
+                AND renewed_at + make_interval(secs => lease_seconds) > clock_timestamp();
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'node % holds no live lease', p_node
+                    USING ERRCODE = '{LEASE_LAPSED}';
+            END IF;
+            SELECT t.shard INTO stale FROM unnest(touched) AS t(shard)
+                LEFT JOIN unnest(p_shards, p_epochs) AS h(shard, epoch) ON h.shard = t.shard
+                LEFT JOIN actorflow_shards AS s ON s.shard = t.shard
+                WHERE h.epoch IS NULL OR s.owner IS DISTINCT FROM p_node OR s.epoch <> h.epoch
+                LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION 'node % no longer holds shard % at the epoch it claimed',
+                    p_node, stale USING ERRCODE = '{SHARD_NOT_HELD}';
+            END IF;
+        END
+        $$
+        """,
+    ),
 }
 
 if set(CLUSTER_MIGRATIONS) != set(range(1, CLUSTER_VERSION + 1)):  # pragma: no cover
@@ -206,10 +257,10 @@ LEAVE: Final = "DELETE FROM actorflow_nodes WHERE node = %s AND incarnation = %s
 # The lists go as JSON, unpacked by the server (psycopg would dump each array element by element
 # in Python, on every commit: see `_pg_statements`).
 FENCE: Final = (
-    "SELECT actorflow_fence(%s, %s, %s,"
+    "SELECT actorflow_fence_shards(%s, %s, %s,"
     " ARRAY(SELECT json_array_elements_text(%s::json)::integer),"
     " ARRAY(SELECT json_array_elements_text(%s::json)::bigint),"
-    " ARRAY(SELECT json_array_elements_text(%s::json)),"
+    " ARRAY(SELECT json_array_elements_text(%s::json)::integer),"
     " ARRAY(SELECT json_array_elements_text(%s::json)),"
     " ARRAY(SELECT json_array_elements_text(%s::json)))"
 )

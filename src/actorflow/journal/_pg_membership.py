@@ -64,6 +64,9 @@ class Membership:
         self.shard_count = cluster.DEFAULT_SHARDS
         self.held: dict[int, int] = {}  # shard -> the epoch it was claimed at
         self.releasing: set[int] = set()  # held, its actors stopping, about to be released
+        # Shards lost, and the request that tells the system so: not claimed again before the
+        # system has been told and its actors of them stopped (see `_look`).
+        self._lost_until: dict[int, int] = {}
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._changed: Callable[[], Awaitable[None]] | None = None
         self._wake = anyio.Event()
@@ -82,15 +85,18 @@ class Membership:
         return shard in self.held and shard not in self.releasing
 
     def fence(self, names: list[str], messages: list[str], timers: list[str]) -> tuple[Any, ...]:
-        """The parameters of `_pg_cluster.FENCE` for a batch writing these."""
+        """The parameters of `_pg_cluster.FENCE` for a batch writing these: the shards of
+        `names` computed here (`shard_of` is the database's ``actorflow_shard``)."""
         shards = sorted(self.held)
+        count = self.shard_count
+        touched = sorted({cluster.shard_of(name, count) for name in names})
         return (
             self.node,
             self.incarnation,
-            self.shard_count,
+            count,
             rows_json(shards),
             rows_json([self.held[s] for s in shards]),
-            rows_json(names),
+            rows_json(touched),
             rows_json(messages),
             rows_json(timers),
         )
@@ -277,6 +283,14 @@ class Membership:
             self.held = kept
             self.releasing -= lost
             changed = True
+            # The round's end asks to tell the system (`_round`): that request, the next one.
+            self._lost_until.update(dict.fromkeys(lost, self._asked + 1))
+        # A shard lost and claimed again in one round would leave the system believing it
+        # never lost it: its actors would keep the state and the mailbox they had before the
+        # loss, and commit them at the new epoch, past the fence (C2, J3; the cluster kill
+        # loop found it: a node paused past its lease, the node that took its shards killed).
+        # It is claimed again once the system has been told, and its actors stopped.
+        self._lost_until = {s: r for s, r in self._lost_until.items() if r > self._told_upto}
         if renewed is None:
             return changed
         quota = math.ceil(self.shard_count / max(len(live), 1))
@@ -289,6 +303,7 @@ class Membership:
                 int(s)
                 for s, owner, _ in rows
                 if int(s) not in self.held
+                and int(s) not in self._lost_until
                 and (owner is None or owner == self.node or owner not in live_set)
             ]
             if free and await self._claim(free[: quota - len(self.held)]):

@@ -451,8 +451,10 @@ class PostgresJournal:
         """Queue `batch` in the pipeline, in `Batch`'s order; the appends' cursor, if any."""
         now = time.time()
         membership = self._membership
+        mine: list[bool] = []  # whether this node owns each append's recipient (C2, C4)
         if membership is not None:
-            await conn.execute(cluster.FENCE, membership.fence(*_owned_by(batch, membership.owns)))
+            mine = [membership.owns(m.recipient) for m in batch.appends]
+            await conn.execute(cluster.FENCE, membership.fence(*_owned_by(batch, mine)))
         if batch.appends or batch.requeues:
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (sql.APPEND_LOCK,))
         if batch.actors:
@@ -478,7 +480,7 @@ class PostgresJournal:
             appended = await conn.execute(sql.APPEND, (sql.append_rows(batch.appends, now),))
             if membership is not None:
                 # C4: a message for an actor another node owns is that node's to take in.
-                foreign = [m.id for m in batch.appends if not membership.owns(m.recipient)]
+                foreign = [m.id for m, owned in zip(batch.appends, mine, strict=True) if not owned]
                 if foreign:
                     await conn.execute(cluster.NOTICES, (sql.rows_json(foreign),))
                     self._notify = True
@@ -793,15 +795,16 @@ class PostgresJournal:
         return f"<PostgresJournal {self.name} {state}>"
 
 
-def _owned_by(batch: Batch, owns: Callable[[str], bool]) -> tuple[list[str], list[str], list[str]]:
+def _owned_by(batch: Batch, mine: list[bool]) -> tuple[list[str], list[str], list[str]]:
     """What of `batch` needs its node to own the actors concerned (C2): the actors whose
     done-marks, states and timers it writes, and those it appends for believing it owns them
-    (it hands those messages to their mailboxes here, with no notice for another owner); the
-    messages it claims, fails, re-queues or records steps of; the timers it removes. Appends
+    (`mine`, one flag per append: it hands those messages to their mailboxes here, with no
+    notice for another owner); the messages it claims, fails, re-queues or records steps of;
+    the timers it removes. Appends
     for another node's actors (with a notice for it, C4) and registrations need no ownership."""
     names = {d.actor for d in batch.done}
     names.update(t.message.recipient for t in batch.timers)
-    names.update(m.recipient for m in batch.appends if owns(m.recipient))
+    names.update(m.recipient for m, owned in zip(batch.appends, mine, strict=True) if owned)
     messages = set(batch.claims)
     messages.update(f.message_id for f in batch.failed)
     messages.update(s.message_id for s in batch.steps)
