@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import anyio
 import psycopg
@@ -100,6 +101,42 @@ async def test_j11_outside_appends_notify_the_system_and_their_notices_are_taken
         assert await backend.take_notices() == []
     finally:
         stop()
+        await backend.close()
+
+
+class LosesOneTake(PostgresJournal):
+    """A journal whose first take of notices runs on the server, then loses its answer (as a
+    connection cut after the server committed, or a caller cancelled then, would)."""
+
+    lost = False
+
+    async def _fetch(self, query: str, params: tuple[Any, ...]) -> list[Any]:
+        rows = await super()._fetch(query, params)
+        if "DELETE FROM notices" in query and not self.lost:
+            self.lost = True
+            raise af.JournalUnavailable("the answer was lost on its way back (a test's fault)")
+        return rows
+
+
+async def test_j11_a1_notices_taken_by_a_take_whose_answer_was_lost_come_with_the_next_one(
+    postgres: PostgresServer,
+) -> None:
+    url = postgres.new_database()
+    backend = LosesOneTake(url)
+    await backend.open()
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert append_outside(conn, msg(1)) is not None
+            assert append_outside(conn, msg(2)) is not None
+        with pytest.raises(af.JournalUnavailable, match="lost"):
+            await backend.take_notices()
+        with psycopg.connect(url, autocommit=True) as conn:  # their notices are gone
+            assert conn.execute("SELECT count(*) FROM notices").fetchone() == (0,)
+            assert append_outside(conn, msg(3)) is not None
+        # The next take brings them back with the new one, in journal order.
+        assert [m.id for m in await backend.take_notices()] == ["m1", "m2", "m3"]
+        assert await backend.take_notices() == []  # and then only what is noticed again
+    finally:
         await backend.close()
 
 

@@ -361,13 +361,24 @@ class Membership:
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         try:
-            return await psycopg.AsyncConnection.connect(
+            conn = await psycopg.AsyncConnection.connect(
                 self.conninfo,
                 autocommit=True,
                 connect_timeout=max(1, round(self.connect_timeout)),
             )
         except psycopg.Error as exc:
             raise translate(exc, f"node {self.node} cannot connect to {self.journal}") from exc
+        try:
+            # A node cut off in the middle of a claim must not hold the shard rows it locked
+            # past a lease (C3): the server ends such a session, and the others can claim.
+            await conn.execute(
+                "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+                (f"{round(self.lease * 1000)}ms",),
+            )
+        except psycopg.Error as exc:
+            await conn.close()
+            raise translate(exc, f"node {self.node} cannot set up its connection") from exc
+        return conn
 
     async def _reconnect(self) -> None:
         conn = self._conn

@@ -165,6 +165,9 @@ class PostgresJournal:
         self._writer_id = ""
         self._commits = 0
         self._listeners: set[asyncio.Task[None]] = set()
+        # Set while a take of notices has not returned: its DELETE may have committed on the
+        # server with the answer lost on the way (a cut connection, a cancelled call).
+        self._notices_in_doubt = False
         if lease is not None and not lease > 0:
             raise ValueError(f"lease must be a positive number of seconds, not {lease!r}")
         self.node = node
@@ -576,6 +579,16 @@ class PostgresJournal:
     # -- notices (J11) -------------------------------------------------------------------------
 
     async def take_notices(self) -> list[MessageRecord]:
+        """The messages whose notices this takes (deleting them), in journal order.
+
+        Taking deletes the notices as it reads them, so a take that did not return (its answer
+        lost with a cut connection, or its caller cancelled) may have deleted notices whose
+        messages nobody got: they would stay pending unseen until the next restore, and later
+        ones would be handled first (A1, J11; found by the cluster kill loop's cuts). The take
+        after such a one also returns every pending message of the actors this node owns, in
+        order with what it took; the system takes in only those its actors do not hold yet.
+        """
+        in_doubt, self._notices_in_doubt = self._notices_in_doubt, True
         membership = self._membership
         if membership is None:
             rows = await self._fetch(sql.TAKE_NOTICES, ())
@@ -583,7 +596,14 @@ class PostgresJournal:
             rows = await self._fetch(
                 cluster.TAKE_OWNED_NOTICES, (membership.shard_count, membership.node)
             )
-        return [read_message_or_corrupt(row) for row in rows]
+        taken = [read_message_or_corrupt(row) for row in rows]
+        if in_doubt:
+            owns = self.owns
+            again = {m.id: m for m in await self.pending() if owns(m.recipient)}
+            again.update((m.id, m) for m in taken)
+            taken = sorted(again.values(), key=lambda m: m.seq)
+        self._notices_in_doubt = False
+        return taken
 
     def watch_notices(self, wake: Callable[[], None]) -> Callable[[], None]:
         task = asyncio.get_running_loop().create_task(self._listen(wake))
