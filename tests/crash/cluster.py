@@ -628,12 +628,20 @@ def check(url: str, acked: list[int], problems: list[str]) -> Outcome:
     if not audit:
         problems.append("no state was audited: the trigger saw no commit")
     last: dict[str, int] = {}
+    before: dict[str, RingState] = {}
     for name, state in audit:
-        turns = decode(state).turns
+        written = decode(state)
+        turns = written.turns
         if turns <= last.get(str(name), -1):
             duplicated += 1
             problems.append(f"{name}: a state of turn {turns} written after turn {last[name]}")
         last[str(name)] = max(turns, last.get(str(name), -1))
+        previous = before.get(str(name))
+        if previous is not None and (
+            written.gaps > previous.gaps or written.duplicates > previous.duplicates
+        ):  # where it went wrong: the states either side, and who wrote them
+            problems.append(f"{name}: {previous} then {written}")
+        before[str(name)] = written
     details = {
         "turns": sum(state.turns for state in states.values()),
         "states_audited": len(audit),
