@@ -28,7 +28,7 @@ import secrets
 import subprocess
 from dataclasses import dataclass, field
 
-SUBNETS = ipaddress.ip_network("10.231.0.0/16")
+SUBNETS = ipaddress.IPv4Network("10.231.0.0/16")
 """Where each node's /30 is picked, at random (never one a route already names)."""
 BLACKHOLE_METRIC = "4000"
 TRIES = 32
@@ -134,7 +134,7 @@ class Network:
         last: NetworkError | None = None
         for _ in range(TRIES):
             start = secrets.randbelow(SUBNETS.num_addresses // 4) * 4
-            subnet = ipaddress.ip_network(f"{SUBNETS.network_address + start}/30")
+            subnet = ipaddress.IPv4Network(f"{SUBNETS.network_address + start}/30")
             try:
                 ip("route", "add", "blackhole", str(subnet), "metric", BLACKHOLE_METRIC)
             except NetworkError as exc:  # another run's (File exists): pick another
