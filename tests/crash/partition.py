@@ -22,10 +22,13 @@ removes every link, route and namespace it made, whatever happened before (it ru
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import secrets
+import signal
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 SUBNETS = ipaddress.IPv4Network("10.231.0.0/16")
@@ -33,6 +36,22 @@ SUBNETS = ipaddress.IPv4Network("10.231.0.0/16")
 BLACKHOLE_METRIC = "4000"
 TRIES = 32
 """/30s tried before giving up: a taken one is refused by the kernel, another is picked."""
+
+
+HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGALRM}
+"""Signals held while links are made or removed: each made thing is written down before a
+Ctrl-C, a SIGTERM or pytest-timeout's alarm can interrupt (the first version leaked a route
+when a SIGTERM came between ``ip route add`` and its note)."""
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold `HELD` for the block (they are delivered at its end)."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 class NetworkError(RuntimeError):
@@ -51,20 +70,25 @@ def probe() -> str | None:
     if os.geteuid() != 0:
         return "not root (network namespaces and veth pairs need CAP_NET_ADMIN)"
     token = secrets.token_hex(3)
-    space, root_side, node_side = f"afprobe-{token}", f"afp{token}r", f"afp{token}n"
     try:
-        ip("netns", "add", space)
-        try:
-            ip("link", "add", root_side, "type", "veth", "peer", "name", node_side)
-            try:
-                ip("link", "set", node_side, "netns", space)
-            finally:
-                ip("link", "del", root_side)
-        finally:
-            ip("netns", "del", space)
+        with signals_held():
+            tried(f"afprobe-{token}", f"afp{token}r", f"afp{token}n")
     except (NetworkError, OSError, subprocess.TimeoutExpired) as exc:
         return f"network namespaces not allowed here: {exc}"
     return None
+
+
+def tried(space: str, root_side: str, node_side: str) -> None:
+    """Make a namespace and a veth pair into it, then remove both; raise what failed."""
+    ip("netns", "add", space)
+    try:
+        ip("link", "add", root_side, "type", "veth", "peer", "name", node_side)
+        try:
+            ip("link", "set", node_side, "netns", space)
+        finally:
+            ip("link", "del", root_side)
+    finally:
+        ip("netns", "del", space)
 
 
 @dataclass
@@ -112,6 +136,10 @@ class Network:
 
     def add(self, node: str, index: int) -> Link:
         """Make `node`'s namespace and link (`index` keeps interface names short and apart)."""
+        with signals_held():
+            return self._add(node, index)
+
+    def _add(self, node: str, index: int) -> Link:
         space = f"actorflow-{self.token}-{node}"
         root_side, node_side = f"af{self.token}{index}r", f"af{self.token}{index}n"
         subnet = self._claim()
@@ -155,6 +183,10 @@ class Network:
     def close(self) -> list[str]:
         """Remove every pair, namespace and route made, in that order; return what could not
         be removed (one line each; empty when everything went)."""
+        with signals_held():
+            return self._close()
+
+    def _close(self) -> list[str]:
         left = []
         for root_side in self.pairs:  # deleting one side deletes its peer, wherever it is
             try:
