@@ -336,6 +336,8 @@ class Pause:
     """The ring actors its node owned when the pause began."""
     taken: int = 0
     """How many of them other nodes owned at its end, by the journal's shards (C2, C3)."""
+    holding: str = ""
+    """What the node's sessions were doing at its end, as the server saw them (`holding`)."""
 
 
 def cli_names_nodes() -> bool:
@@ -521,6 +523,7 @@ def chaos(
             with pausing(node, event):
                 time.sleep(stop_seconds)  # longer than a lease: the others take its actors
                 now = owners(url)
+                pause.holding = holding(url, node)
                 pause.until = time.time()
             others = set().union(*(names for n, names in now.items() if n != node.name))
             pause.taken = len(pause.owned & others)
@@ -696,6 +699,35 @@ def failovers(logs: Path, killed: list[Kill]) -> list[str]:
     return told
 
 
+HOLDING = """
+SELECT a.state, extract(epoch FROM now() - a.xact_start),
+    (SELECT count(*) FROM pg_stat_activity AS w WHERE a.pid = ANY(pg_blocking_pids(w.pid))),
+    left(regexp_replace(a.query, '[[:space:]]+', ' ', 'g'), 80)
+FROM pg_stat_activity AS a
+WHERE a.client_addr = %s::inet AND a.xact_start IS NOT NULL
+"""
+"""The sessions of one node (by its link's address) inside a transaction: their state, how
+long the transaction has been open, how many other sessions wait for their locks, and the
+start of their last statement."""
+
+
+def holding(url: str, node: Node) -> str:
+    """What `node`'s sessions in a transaction are doing, as the server sees them; "" when
+    the node has no link (its sessions are not told apart) or the server cannot say."""
+    if node.link is None:
+        return ""
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            rows = conn.execute(HOLDING, (node.link.node_address,)).fetchall()
+    except psycopg.Error:
+        return ""
+    return "; ".join(
+        f"a session {state} for {float(age or 0):.1f} s, {int(waiting)} waiting on its locks"
+        f" (last statement: {query})"
+        for state, age, waiting, query in rows
+    )
+
+
 def taken_over(logs: Path, paused: list[Pause]) -> list[str]:
     """For each pause: how many of its node's ring actors other nodes owned at its end, and
     when another process first handled one of them; one line each."""
@@ -712,6 +744,8 @@ def taken_over(logs: Path, paused: list[Pause]) -> list[str]:
         ]
         if during:
             line += f", one handled by another process {during[0] - pause.at:.3f} s in"
+        if pause.holding:
+            line += f"; at its end, the server had {pause.holding}"
         told.append(line)
     return told
 
