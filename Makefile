@@ -84,9 +84,11 @@ crash: $(STAMP)
 	$(BIN)/python -m tests.crash.loop $(N)
 
 # The cluster kill loop (C2, C3, C4, J2, J3, J5): 3 nodes over one real PostgreSQL server, N
-# SIGKILLs of random nodes, one SIGSTOP past the lease and one server restart; then every
-# acknowledged message handled exactly once per hop, in order per actor, and the failover
-# times. `CLUSTER_ARGS=--nodes 1` runs one node; `make test` runs a short one.
+# SIGKILLs of random nodes, one SIGSTOP past the lease and one server restart; as root, with
+# network namespaces allowed, each node in a namespace of its own and one cut off (its veth
+# link down) past the lease besides (it prints which mode ran); then every acknowledged message
+# handled exactly once per hop, in order per actor, and the failover times. `CLUSTER_ARGS=--nodes
+# 1` runs one node, `--cuts 3 --stops 0` three cuts; `make test` runs a short one.
 crash-cluster: $(STAMP)
 	$(BIN)/python -m tests.crash.cluster $(N) $(CLUSTER_ARGS)
 

@@ -9,13 +9,21 @@ append, every `CLI_EVERY`-th through ``actorflow send``). Meanwhile it SIGKILLs 
 times (restarting it a moment later), SIGSTOPs one node for ``--stop-seconds`` (longer than a
 lease) before SIGCONT, and restarts the server once (``pg_ctl restart -m immediate``).
 
+Where the process is root and the kernel allows network namespaces (tests/crash/partition.py
+probes it), each node runs in a namespace of its own, joined to the root namespace by a veth
+pair, and reaches the server over TCP at its link's root-side address; the loop then also cuts
+one node off (its link down) for ``--stop-seconds`` and brings the link back, so the node's
+connections hang as in a partition (``--cuts`` of them, and ``--stops`` SIGSTOPs, in a random
+order among the kills). Elsewhere it runs SIGSTOPs only, and says why in one line. Each
+namespace, pair and route is removed at the end, also after a failure or Ctrl-C.
+
 At the end it waits until nothing is pending, stops the nodes and checks, from the actors'
 states and from the journal, that every acknowledged Work and every relay was handled exactly
 once, in order per actor. A trigger installed by the loop keeps every state an actor's row
 ever held: a commit that lands from a node that lost the actor (a stale owner) writes a state
 that does not move on from the one before it, and counts as duplicated. The final line:
 
-``kills=N stops=N acked=N lost=N duplicated=N fenced_commits_refused=N``
+``kills=N stops=N cuts=N acked=N lost=N duplicated=N fenced_commits_refused=N``
 
 after the failover times (from each SIGKILL to the first message handled by another process
 of one of the actors the killed one handled last). Exits 1 when anything is lost, duplicated
@@ -49,6 +57,7 @@ from actorflow.durable import record_for
 from actorflow.journal._pg_outside import append_outside
 
 from ..journal.postgres_server import PostgresServer, postgres_server
+from .partition import Link, Network, probe
 from .ring import ACTORS, HOPS, RingState, Work, ring_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +96,7 @@ CREATE TRIGGER ring_audit AFTER INSERT OR UPDATE OF state ON actors
 class Outcome:
     kills: int
     stops: int
+    cuts: int
     acked: int
     lost: int
     duplicated: int
@@ -95,6 +105,7 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     details: dict[str, int] = field(default_factory=dict)
     told: list[str] = field(default_factory=list)
+    mode: str = ""
 
     def failover_line(self) -> str:
         if not self.failovers:
@@ -111,7 +122,8 @@ class Outcome:
 
     def line(self) -> str:
         return (
-            f"kills={self.kills} stops={self.stops} acked={self.acked} lost={self.lost}"
+            f"kills={self.kills} stops={self.stops} cuts={self.cuts} acked={self.acked}"
+            f" lost={self.lost}"
             f" duplicated={self.duplicated} fenced_commits_refused={self.fenced}"
         )
 
@@ -121,10 +133,14 @@ class Outcome:
 
 
 class Node:
-    """One node process, started again after each kill under the same name."""
+    """One node process, started again after each kill under the same name; in its network
+    namespace when it has a link."""
 
-    def __init__(self, name: str, url: str, logs: Path, named: bool) -> None:
+    def __init__(
+        self, name: str, url: str, logs: Path, named: bool, link: Link | None = None
+    ) -> None:
         self.name, self.url, self.logs, self.named = name, url, logs, named
+        self.link = link
         self.proc: subprocess.Popen[str] | None = None
         self.ready = threading.Event()
         self.reader = threading.Thread()
@@ -137,9 +153,12 @@ class Node:
         self.starts += 1
         stderr = (self.logs / f"{self.name}-{self.starts}.err").open("w")
         self.ready = threading.Event()
-        command = ["run", "tests.crash.ring:main", "--journal", self.url, *node]
+        command = [sys.executable, "-m", "actorflow", "run", "tests.crash.ring:main"]
+        command += ["--journal", self.url, *node]
+        if self.link is not None:
+            command = self.link.command(command)  # ip netns exec: the pid is Python's
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "actorflow", *command],
+            command,
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -304,6 +323,23 @@ class Kill:
     failover: float | None = None
 
 
+@dataclass
+class Pause:
+    """A node SIGSTOPped (how="stop") or cut off (how="cut") from `at` to `until`."""
+
+    how: str
+    node: str
+    pid: int
+    at: float
+    until: float
+    owned: set[str]
+    """The ring actors its node owned when the pause began."""
+    taken: int = 0
+    """How many of them other nodes owned at its end, by the journal's shards (C2, C3)."""
+    holding: str = ""
+    """What the node's sessions were doing at its end, as the server saw them (`holding`)."""
+
+
 def cli_names_nodes() -> bool:
     """Whether ``actorflow run`` takes ``--node`` (the cluster) in this version."""
     shown = subprocess.run(
@@ -325,33 +361,93 @@ def run(
     *,
     rate: float = 150.0,
     stop_seconds: float = 8.0,
-    stop: bool = True,
+    stops: int = 1,
+    cuts: int = 1,
     restart_server: bool = True,
+    namespaces: bool = True,
 ) -> Outcome:
+    """The loop; `cuts` count only where nodes run in network namespaces (`namespaces` and
+    `partition.probe` allowing it): elsewhere there are none, and `Outcome.mode` says why."""
     rng = random.Random(seed)
     named = cli_names_nodes()
     if nodes > 1 and not named:
         raise RuntimeError("actorflow run has no --node option: several nodes need the cluster")
-    with postgres_server(synchronous_commit=True) as server:
-        url = server.url(server.create_database())
+    why_not = probe() if namespaces else "namespaces not asked for"
+    network = Network()
+    try:
+        if why_not is None:
+            for i in range(nodes):
+                network.add(f"n{i + 1}", i + 1)
+            mode = (
+                f"mode=namespaces: each node in a network namespace of its own, over TCP through"
+                f" a veth pair ({', '.join(network.subnets)}); a cut takes its link down"
+            )
+        else:
+            mode, cuts = f"mode=sigstop-only: {why_not}", 0
+        outcome = run_in(
+            network,
+            kills,
+            nodes,
+            rng,
+            workdir,
+            named,
+            rate=rate,
+            stop_seconds=stop_seconds,
+            stops=stops,
+            cuts=cuts,
+            restart_server=restart_server,
+        )
+    finally:
+        left = network.close()
+    outcome.mode = mode
+    outcome.problems += [f"not cleaned up: {line}" for line in left]
+    return outcome
+
+
+def run_in(
+    network: Network,
+    kills: int,
+    nodes: int,
+    rng: random.Random,
+    workdir: Path,
+    named: bool,
+    *,
+    rate: float,
+    stop_seconds: float,
+    stops: int,
+    cuts: int,
+    restart_server: bool,
+) -> Outcome:
+    """The loop over nodes in `network`'s namespaces (none when it has no links)."""
+    listen, trusted = network.server_addresses, network.subnets
+    with postgres_server(synchronous_commit=True, listen=listen, trusted=trusted) as server:
+        database = server.create_database()
+        url = server.url(database)
         server.execute(LOG_CODES)
         server.execute("SELECT pg_reload_conf()")
         logs = workdir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        ring = [Node(f"n{i + 1}", url, logs, named) for i in range(nodes)]
-        ring[0].start()
-        ring[0].wait_ready()  # the journal's schema is there, and the ring's actors
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(AUDIT)
-        for node in ring[1:]:
-            node.start()
-        for node in ring[1:]:
-            node.wait_ready()
-        producer = Producer(url, rate)
-        producer.start()
+        ring = []
+        for i in range(nodes):
+            name = f"n{i + 1}"
+            link = network.links.get(name)
+            node_url = url  # a node in a namespace reaches the server over TCP on its link
+            if link is not None:
+                node_url = f"postgresql://postgres@{link.server_address}:{server.port}/{database}"
+            ring.append(Node(name, node_url, logs, named, link))
         with stopping(ring):
-            killed, stops, refused = chaos(
-                rng, ring, server, url, kills, stop_seconds, stop, restart_server
+            ring[0].start()
+            ring[0].wait_ready()  # the journal's schema is there, and the ring's actors
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(AUDIT)
+            for node in ring[1:]:
+                node.start()
+            for node in ring[1:]:
+                node.wait_ready()
+            producer = Producer(url, rate)
+            producer.start()
+            killed, paused, refused = chaos(
+                rng, ring, server, url, kills, stop_seconds, stops, cuts, restart_server
             )
             producer.halt.set()
             producer.join(timeout=180)
@@ -361,8 +457,14 @@ def run(
             statuses = {node.name: node.stop() for node in ring}
         problems += [f"{n} exited with {s} on SIGTERM" for n, s in statuses.items() if s != 0]
         outcome = check(url, producer.acked, problems)
-        outcome.kills, outcome.stops = len(killed), stops
-        outcome.told = failovers(logs, killed)
+        outcome.kills = len(killed)
+        outcome.stops = len([p for p in paused if p.how == "stop"])
+        outcome.cuts = len([p for p in paused if p.how == "cut"])
+        outcome.told = failovers(logs, killed) + taken_over(logs, paused)
+        for how in ("stop", "cut"):
+            moved = [p.taken for p in paused if p.how == how]
+            if moved:
+                outcome.details[f"{how}_actors_taken_over"] = sum(moved)
         outcome.failovers = [kill.failover for kill in killed if kill.failover is not None]
         outcome.fenced = fenced_commits(server.root / "server.log")
         outcome.details["sent_by_cli"] = len(producer.acked) // CLI_EVERY
@@ -373,7 +475,8 @@ def run(
 
 @contextlib.contextmanager
 def stopping(ring: list[Node]) -> Iterator[None]:
-    """SIGCONT and SIGKILL whatever still runs when the loop fails."""
+    """SIGCONT and SIGKILL whatever still runs when the loop fails (before its namespace, if
+    any, is removed)."""
     try:
         yield
     except BaseException:
@@ -392,16 +495,19 @@ def chaos(
     url: str,
     kills: int,
     stop_seconds: float,
-    stop: bool,
+    stops: int,
+    cuts: int,
     restart_server: bool,
-) -> tuple[list[Kill], int, int]:
-    """Run the kills, one stop and one server restart (each unless told not to), in a random
-    order; return the kills, the number of stops and the restarts refused for a name still
-    held."""
-    events = ["kill"] * kills + ["stop"] * stop + ["restart-server"] * restart_server
+) -> tuple[list[Kill], list[Pause], int]:
+    """Run the kills, stops, cuts and the server restart (unless told not to), in a random
+    order; return the kills, the pauses (stops and cuts) and the restarts refused for a name
+    still held."""
+    events = ["kill"] * kills + ["stop"] * stops + ["cut"] * cuts
+    events += ["restart-server"] * restart_server
     rng.shuffle(events)
     killed: list[Kill] = []
-    stops = refused = 0
+    paused: list[Pause] = []
+    refused = 0
     for event in events:
         time.sleep(rng.uniform(0.3, 1.5))  # a random moment, not a wait for an event
         owned = owners(url)
@@ -412,15 +518,39 @@ def chaos(
             node.kill()
             time.sleep(rng.uniform(0.2, 2.0))  # down for a while
             refused += node.restart()
-        elif event == "stop":
-            assert node.proc is not None
-            node.proc.send_signal(signal.SIGSTOP)
-            time.sleep(stop_seconds)  # longer than a lease: the others take its actors
-            node.proc.send_signal(signal.SIGCONT)
-            stops += 1
+        elif event in ("stop", "cut"):
+            pause = Pause(event, node.name, node.pid, time.time(), 0.0, owned.get(node.name, set()))
+            with pausing(node, event):
+                time.sleep(stop_seconds)  # longer than a lease: the others take its actors
+                now = owners(url)
+                pause.holding = holding(url, node)
+                pause.until = time.time()
+            others = set().union(*(names for n, names in now.items() if n != node.name))
+            pause.taken = len(pause.owned & others)
+            paused.append(pause)
         else:
             server.restart()
-    return killed, stops, refused
+    return killed, paused, refused
+
+
+@contextlib.contextmanager
+def pausing(node: Node, how: str) -> Iterator[None]:
+    """SIGSTOP `node` or cut its link off (its TCP connections hang: nothing it sends gets
+    through, nothing reaches it) for the block; then SIGCONT it or bring the link back."""
+    assert node.proc is not None
+    if how == "stop":
+        node.proc.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            node.proc.send_signal(signal.SIGCONT)
+    else:
+        assert node.link is not None  # every node has one when there are cuts
+        node.link.cut()
+        try:
+            yield
+        finally:
+            node.link.heal()
 
 
 def settle(url: str, acked: int) -> list[str]:
@@ -501,18 +631,26 @@ def check(url: str, acked: list[int], problems: list[str]) -> Outcome:
     if not audit:
         problems.append("no state was audited: the trigger saw no commit")
     last: dict[str, int] = {}
+    before: dict[str, RingState] = {}
     for name, state in audit:
-        turns = decode(state).turns
+        written = decode(state)
+        turns = written.turns
         if turns <= last.get(str(name), -1):
             duplicated += 1
             problems.append(f"{name}: a state of turn {turns} written after turn {last[name]}")
         last[str(name)] = max(turns, last.get(str(name), -1))
+        previous = before.get(str(name))
+        if previous is not None and (
+            written.gaps > previous.gaps or written.duplicates > previous.duplicates
+        ):  # where it went wrong: the states either side, and who wrote them
+            problems.append(f"{name}: {previous} then {written}")
+        before[str(name)] = written
     details = {
         "turns": sum(state.turns for state in states.values()),
         "states_audited": len(audit),
         "done": int(statuses.get("done", 0)),
     }
-    return Outcome(0, 0, len(acked), lost, duplicated, 0, [], problems, details)
+    return Outcome(0, 0, 0, len(acked), lost, duplicated, 0, [], problems, details)
 
 
 def handled_lines(logs: Path) -> list[tuple[float, str, int]]:
@@ -561,6 +699,57 @@ def failovers(logs: Path, killed: list[Kill]) -> list[str]:
     return told
 
 
+HOLDING = """
+SELECT a.state, extract(epoch FROM now() - a.xact_start),
+    (SELECT count(*) FROM pg_stat_activity AS w WHERE a.pid = ANY(pg_blocking_pids(w.pid))),
+    left(regexp_replace(a.query, '[[:space:]]+', ' ', 'g'), 80)
+FROM pg_stat_activity AS a
+WHERE a.client_addr = %s::inet AND a.xact_start IS NOT NULL
+"""
+"""The sessions of one node (by its link's address) inside a transaction: their state, how
+long the transaction has been open, how many other sessions wait for their locks, and the
+start of their last statement."""
+
+
+def holding(url: str, node: Node) -> str:
+    """What `node`'s sessions in a transaction are doing, as the server sees them; "" when
+    the node has no link (its sessions are not told apart) or the server cannot say."""
+    if node.link is None:
+        return ""
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            rows = conn.execute(HOLDING, (node.link.node_address,)).fetchall()
+    except psycopg.Error:
+        return ""
+    return "; ".join(
+        f"a session {state} for {float(age or 0):.1f} s, {int(waiting)} waiting on its locks"
+        f" (last statement: {query})"
+        for state, age, waiting, query in rows
+    )
+
+
+def taken_over(logs: Path, paused: list[Pause]) -> list[str]:
+    """For each pause: how many of its node's ring actors other nodes owned at its end, and
+    when another process first handled one of them; one line each."""
+    lines = handled_lines(logs)
+    told = []
+    for pause in paused:
+        what = "SIGSTOP" if pause.how == "stop" else "cut off"
+        line = f"{pause.node} (pid {pause.pid}) {what} {pause.until - pause.at:.1f} s, owning"
+        line += f" {len(pause.owned)} ring actor(s): {pause.taken} owned by others at its end"
+        during = [
+            at
+            for at, actor, pid in lines
+            if pause.at < at <= pause.until and actor in pause.owned and pid != pause.pid
+        ]
+        if during:
+            line += f", one handled by another process {during[0] - pause.at:.3f} s in"
+        if pause.holding:
+            line += f"; at its end, the server had {pause.holding}"
+        told.append(line)
+    return told
+
+
 def fenced_commits(server_log: Path) -> int:
     """The commits the database refused for want of ownership, as its log counts them."""
     return sum(
@@ -570,16 +759,26 @@ def fenced_commits(server_log: Path) -> int:
     )
 
 
+def terminated(signum: int, frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("kills", type=int)
     parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--rate", type=float, default=150.0, help="Works per second")
-    parser.add_argument("--stop-seconds", type=float, default=8.0)
+    parser.add_argument("--stop-seconds", type=float, default=8.0, help="of each stop and cut")
+    parser.add_argument("--stops", type=int, default=1, help="SIGSTOPs past the lease")
+    parser.add_argument("--cuts", type=int, default=1, help="cuts past the lease (namespaces)")
+    parser.add_argument(
+        "--no-namespaces", action="store_true", help="nodes in this namespace, SIGSTOPs only"
+    )
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
     print(f"seed={args.seed} nodes={args.nodes}", flush=True)
+    signal.signal(signal.SIGTERM, terminated)  # the namespaces are removed on SIGTERM too
     with tempfile.TemporaryDirectory() as tmp:
         outcome = run(
             args.kills,
@@ -588,7 +787,11 @@ def main() -> None:
             args.dir or Path(tmp),
             rate=args.rate,
             stop_seconds=args.stop_seconds,
+            stops=args.stops,
+            cuts=args.cuts,
+            namespaces=not args.no_namespaces,
         )
+    print(outcome.mode)
     for line in outcome.told:
         print(line)
     for problem in outcome.problems:

@@ -5,6 +5,8 @@ root, so when the tests run as root the server runs as the ``postgres`` user, in
 directory made over to it. It listens on a Unix socket in that directory and on 127.0.0.1 (a
 free port), with ``fsync=on``. Local socket connections are trusted; over TCP the
 ``postgres`` superuser is trusted too, and every other role needs its password (SCRAM).
+``postgres_server(listen=..., trusted=...)`` adds addresses to listen on and networks whose
+connections are trusted (the cluster kill loop's links to its nodes' network namespaces).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import psycopg
@@ -54,8 +56,19 @@ def _free_port() -> int:
 class PostgresServer:
     """One running server: its data directory, socket directory and port."""
 
-    def __init__(self, root: Path, bindir: Path, port: int, *, synchronous_commit: bool) -> None:
+    def __init__(
+        self,
+        root: Path,
+        bindir: Path,
+        port: int,
+        *,
+        synchronous_commit: bool,
+        listen: Sequence[str] = (),
+        trusted: Sequence[str] = (),
+    ) -> None:
         self.root = root
+        self.listen = ["127.0.0.1", *listen]
+        self.trusted = list(trusted)
         self.data = root / "data"
         self.bindir = bindir
         self.port = port
@@ -88,9 +101,10 @@ class PostgresServer:
             "local all all trust\n"
             "host all postgres 127.0.0.1/32 trust\n"
             "host all all 127.0.0.1/32 scram-sha-256\n"
+            + "".join(f"host all all {network} trust\n" for network in self.trusted)
         )
         options = {
-            "listen_addresses": "'127.0.0.1'",
+            "listen_addresses": f"'{','.join(self.listen)}'",
             "port": str(self.port),
             "unix_socket_directories": f"'{self.root}'",
             "fsync": "on",
@@ -142,8 +156,12 @@ class PostgresServer:
 
 
 @contextlib.contextmanager
-def postgres_server(*, synchronous_commit: bool = True) -> Iterator[PostgresServer]:
-    """Start a server in a temporary directory; stop it and delete everything at the end."""
+def postgres_server(
+    *, synchronous_commit: bool = True, listen: Sequence[str] = (), trusted: Sequence[str] = ()
+) -> Iterator[PostgresServer]:
+    """Start a server in a temporary directory; stop it and delete everything at the end.
+    `listen` adds addresses beside 127.0.0.1; connections from the `trusted` networks (CIDR)
+    need no password."""
     bindir = _bindir()
     root = Path(tempfile.mkdtemp(prefix="actorflow-pg-"))
     try:
@@ -151,7 +169,14 @@ def postgres_server(*, synchronous_commit: bool = True) -> Iterator[PostgresServ
             postgres = pwd.getpwnam("postgres")
             os.chown(root, postgres.pw_uid, postgres.pw_gid)
         root.chmod(0o700)
-        server = PostgresServer(root, bindir, _free_port(), synchronous_commit=synchronous_commit)
+        server = PostgresServer(
+            root,
+            bindir,
+            _free_port(),
+            synchronous_commit=synchronous_commit,
+            listen=listen,
+            trusted=trusted,
+        )
         server.initdb()
         server.start()
         try:
