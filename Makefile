@@ -64,7 +64,7 @@ PEERS_VENV := .venv-peers
 PEERS_STAMP := $(PEERS_VENV)/.installed
 PEERS := pykka thespian langgraph langgraph-checkpoint-sqlite dbos matplotlib
 
-$(PEERS_STAMP):
+$(PEERS_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(PEERS_VENV)
 	$(PEERS_VENV)/bin/python -m pip install --quiet --upgrade "pip>=25.1"
 	$(PEERS_VENV)/bin/python -m pip install --quiet -e ".[postgres]"
