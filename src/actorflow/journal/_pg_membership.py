@@ -29,7 +29,7 @@ from . import _pg_cluster as cluster
 from ._pg_errors import translate
 from ._pg_statements import rows_json
 
-__all__ = ["DEFAULT_LEASE", "Membership", "default_node_name"]
+__all__ = ["DEFAULT_LEASE", "Membership", "default_node_name", "end_idle_transactions"]
 
 logger = logging.getLogger("actorflow")
 
@@ -371,10 +371,7 @@ class Membership:
         try:
             # A node cut off in the middle of a claim must not hold the shard rows it locked
             # past a lease (C3): the server ends such a session, and the others can claim.
-            await conn.execute(
-                "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
-                (f"{round(self.lease * 1000)}ms",),
-            )
+            await end_idle_transactions(conn, self.lease)
         except psycopg.Error as exc:
             await conn.close()
             raise translate(exc, f"node {self.node} cannot set up its connection") from exc
@@ -407,3 +404,13 @@ def _process_alive(pid: int) -> bool:
     except (OSError, IndexError):
         return True  # no /proc to ask: it answered the signal
     return state != "Z"
+
+
+async def end_idle_transactions(conn: psycopg.AsyncConnection[Any], seconds: float) -> None:
+    """Have the server end `conn`'s session when a transaction of it sits idle for `seconds`:
+    a node paused or cut off in the middle of one then holds its row locks no longer than
+    that (C2, C3), and the transaction does not land."""
+    await conn.execute(
+        "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+        (f"{round(seconds * 1000)}ms",),
+    )

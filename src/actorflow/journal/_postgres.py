@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from . import _pg_cluster as cluster
     from . import _pg_statements as sql
     from ._pg_errors import RETRYABLE, translate
-    from ._pg_membership import Membership
+    from ._pg_membership import Membership, end_idle_transactions
 
 __all__ = ["PostgresJournal", "is_postgres_url"]
 
@@ -99,6 +99,7 @@ def _load_driver() -> ImportError | None:
         sql=_pg_statements,
         cluster=_pg_cluster,
         Membership=_pg_membership.Membership,
+        end_idle_transactions=_pg_membership.end_idle_transactions,
         RETRYABLE=_pg_errors.RETRYABLE,
         translate=_pg_errors.translate,
     )
@@ -285,10 +286,7 @@ class PostgresJournal:
             await conn.execute("SET synchronous_commit TO on")
             # A node paused in the middle of a commit must not hold the shards it locked
             # (C2) past a lease: the server ends such a session and the commit does not land.
-            await conn.execute(
-                "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
-                (f"{round((self.lease or 3.0) * 1000)}ms",),
-            )
+            await end_idle_transactions(conn, self.lease or 3.0)
         except psycopg.Error as exc:
             await conn.close()
             raise translate(exc, f"cannot set up a connection to {self.name}") from exc
