@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -113,17 +114,32 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
 ENV = {"APPROVAL_WAIT_SECONDS": "0.2", "CHAT_SESSIONS": "500", "RALLY_TURNS": "50"}
 
 
+EXAMPLE_SECONDS = 50.0
+
+
 def run_example(name: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-W", "error", str(EXAMPLES / name), *args],
-        capture_output=True,
+    """Run an example to its end; one that does not end in `EXAMPLE_SECONDS` fails the test
+    with all it printed and where each of its threads was (faulthandler, on SIGABRT)."""
+    command = [sys.executable, "-X", "faulthandler", "-W", "error", str(EXAMPLES / name), *args]
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=50,
-        check=False,
         cwd=cwd,
         env={**os.environ, **ENV},
         stdin=subprocess.DEVNULL,  # a stdio MCP server ends when its input does
-    )
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=EXAMPLE_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            stdout, stderr = process.communicate()
+            raise AssertionError(
+                f"{name} did not end in {EXAMPLE_SECONDS:g} s"
+                f"\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}"
+            ) from None
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 @pytest.mark.timeout(60)
