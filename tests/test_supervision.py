@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import anyio
+import anyio.lowlevel
 import pytest
 import tenacity
 
@@ -459,3 +460,20 @@ async def test_a_root_child_failing_to_start_fails_the_system_start_with_start_f
     with pytest.raises(af.StartFailed, match=r"x \(Refuses\) failed to start: OSError: no"):
         async with af.ActorSystem(root=root):
             pass
+
+
+async def test_s5_s8_an_actor_stopped_just_as_its_backoff_ends_does_not_start() -> None:
+    """The backoff's sleep has ended (its task is ready to run) when the stop comes: the stop's
+    cancellation reaches the task only at its next wait, so the task itself must see that it
+    is stopping rather than start the actor (it used to enter STARTING from STOPPING)."""
+    clock = testing.FakeClock()
+    root = af.Supervisor(name="root", backoff=tenacity.wait_fixed(1.0))
+    async with af.ActorSystem(root=root, clock=clock) as system:
+        ref = await system.spawn(Counter, name="crashy", max_attempts=1)
+        await ref.tell(Fail("once"))
+        with anyio.fail_after(10):
+            while clock.sleepers == 0:  # the backoff has begun: polled
+                await anyio.lowlevel.checkpoint()
+        clock.advance(1.0)  # the backoff ends, and before its task runs, the stop comes
+        await cell_of(ref).shutdown()
+        assert ref.status == "stopping"
