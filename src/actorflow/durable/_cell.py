@@ -232,14 +232,13 @@ class DurableCell(JournaledCell):
             claim = following.id  # its first attempt rides on this commit
             following.claimed = True
         recorded = self.keeper.record_turns
-        reply = answer = None
-        if envelope.reply is not None:
-            if recorded and result is not None:
-                reply = encode_reply(result)  # only an ask's reply is kept (R1)
-        elif is_remote_ask(envelope.id):
-            answer = reply_of(result)  # for the node that asked (C4)
-            if recorded and result is not None:
-                reply = encode_reply(result)
+        # An ask from this node waits on `envelope.reply`; one from another node is known by
+        # its id, and its answer goes back with the done-mark (C4).
+        remote = envelope.reply is None and is_remote_ask(envelope.id)
+        answer = reply_of(result) if remote else None
+        reply = None
+        if recorded and result is not None and (remote or envelope.reply is not None):
+            reply = encode_reply(result)  # only an ask's reply is kept (R1)
         done = Done(
             envelope.id,  # type: ignore[arg-type]  # journaled
             self.name,
