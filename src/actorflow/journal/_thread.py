@@ -26,8 +26,14 @@ class WorkerThread:
 
     def __init__(self, name: str) -> None:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._unfinished = 0  # jobs submitted whose end the loop has not yet been told of
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
+
+    @property
+    def idle(self) -> bool:
+        """No job is queued or running: whatever the thread's jobs use is free (loop thread)."""
+        return self._unfinished == 0
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` in the thread and return its result (or raise its exception).
@@ -37,6 +43,7 @@ class WorkerThread:
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
+        self._unfinished += 1
         self._jobs.put((fn, args, loop, future))
         return await future
 
@@ -51,21 +58,21 @@ class WorkerThread:
             try:
                 result = fn(*args)
             except BaseException as exc:  # handed to the waiting task, whatever it is
-                _post(loop, _fail, future, exc)
+                _post(loop, self._failed, future, exc)
             else:
-                _post(loop, _succeed, future, result)
+                _post(loop, self._succeeded, future, result)
+
+    def _succeeded(self, future: asyncio.Future[Any], result: Any) -> None:
+        self._unfinished -= 1
+        if not future.done():
+            future.set_result(result)
+
+    def _failed(self, future: asyncio.Future[Any], exc: BaseException) -> None:
+        self._unfinished -= 1
+        if not future.done():
+            future.set_exception(exc)
 
 
 def _post(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
     with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
         loop.call_soon_threadsafe(fn, *args)
-
-
-def _succeed(future: asyncio.Future[Any], result: Any) -> None:
-    if not future.done():
-        future.set_result(result)
-
-
-def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
-    if not future.done():
-        future.set_exception(exc)
