@@ -73,6 +73,7 @@ BENCHMARKS: Sequence[Benchmark] = (
     lazy("web_ui", "ui_list_page"),
     lazy("mcp_calls", "mcp_call_overhead"),
     lazy("durable_postgres", "durable_throughput_postgres"),
+    lazy("nodes_latency", "tell_across_nodes_latency"),
     lazy("durable_postgres_nodes", "durable_throughput_postgres_nodes"),
     lazy("durable_postgres_nodes", "cluster_failover"),
 )
