@@ -387,17 +387,27 @@ class ActorSystem:
     def lookup(self, name: str) -> ActorRef[Any]:
         """Return the reference of the live actor called `name`; raises `ActorNotFound`.
 
-        Over a journal shared by several nodes (C2), a durable actor another node owns has a
-        reference too: a tell through it is committed here and handled there (C4).
+        A passivated durable actor is live: its reference brings it back with its next
+        message (J5). Over a journal shared by several nodes (C2), a durable actor another
+        node owns has a reference too: a tell through it is committed here and handled there
+        (C4).
         """
         cell = self._services.find(name)
-        if cell is None:
-            durability = self._services.durability
-            remote = None if durability is None else durability.elsewhere(normal_name(name))
-            if remote is None:
-                raise ActorNotFound(f"no live actor is called {name!r}")
-            return remote.ref
-        return cell.ref
+        if cell is not None:
+            return cell.ref
+        durability = self._services.durability
+        if durability is None:
+            raise ActorNotFound(f"no live actor is called {name!r}")
+        unloaded = durability.unloaded(normal_name(name))
+        if unloaded is not None:
+            return unloaded.ref
+        kind = durability.kind_of(normal_name(name))
+        if kind is not None:
+            raise ActorNotFound(
+                f"no live actor is called {name!r}; the journal holds a durable actor of that"
+                f" name (kind {kind!r}), which comes back when spawned by name"
+            )
+        raise ActorNotFound(f"no live actor is called {name!r}")
 
     def actors(self) -> list[ActorRef[Any]]:
         """Return the references of every live actor."""

@@ -74,6 +74,25 @@ async def test_j5_spawning_it_again_brings_it_back(journal: JournalBackend) -> N
         assert await again.ask(Say("back")) == ["hello", "back"]
 
 
+async def test_j5_lookup_finds_a_passivated_actor_and_a_message_through_it_brings_it_back(
+    journal: JournalBackend,
+) -> None:
+    async with af.ActorSystem(journal=journal) as system:
+        ref = await spawn_and_unload(system, "s4")
+        await wait_status(ref, "passivated")
+        found = system.lookup("s4")
+        assert found == ref
+        assert found.status == "passivated"
+        assert await found.ask(Say("found")) == ["hello", "found"]
+        assert [r.name for r in system.actors()] == ["s4"]
+    async with af.ActorSystem(journal=journal) as system:
+        # Left in the journal by the last run: the error says how to bring it back.
+        with pytest.raises(af.ActorNotFound, match=r"kind 'agents\.Session'.*spawned by name"):
+            system.lookup("s4")
+        with pytest.raises(af.ActorNotFound, match=r"^no live actor is called 'nobody'$"):
+            system.lookup("nobody")
+
+
 async def test_j5_a_restarted_system_leaves_idle_actors_in_the_journal(
     journal: JournalBackend,
 ) -> None:

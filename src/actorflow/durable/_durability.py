@@ -222,6 +222,20 @@ class Durability:
         )
         return remote
 
+    def unloaded(self, name: str) -> JournaledCell | None:
+        """The cell a reference to durable actor `name` goes through while it is not in memory
+        here: passivated (a message brings it back, J5), or owned by another node (its
+        stand-in, C4); None if neither."""
+        passivated = self.recovery.passivated.get(name)
+        if passivated is not None:
+            return passivated
+        return self.elsewhere(name)
+
+    def kind_of(self, name: str) -> str | None:
+        """The kind durable actor `name` is registered with, if the journal had it when last
+        read (or this system registered it since)."""
+        return self.recovery.kinds.get(name)
+
     def local(self, name: str) -> JournaledCell | None:
         """The cell of durable actor `name` running on this node, if any (C4)."""
         cell = self.tree.find(name)
