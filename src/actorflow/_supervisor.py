@@ -208,7 +208,16 @@ class SupervisorCell(Lifecycle):
         child.close()
 
     async def _stop_children(self) -> None:
-        for child in reversed(self.children):
+        """Stop every child, last started first (S8), each once.
+
+        It walks a copy of the list: a start still in flight (an actor coming back as shares
+        move, C3) stops its own child when it sees this supervisor stopping, and takes it off
+        `children` (`_start_last`). An iterator over the list itself ends as soon as the list
+        is shorter than its position, so the children before those were never stopped and
+        this supervisor's task group waited on them for ever. No child joins after the copy:
+        `_tg` is None by now, and `add` and `readd` refuse.
+        """
+        for child in list(reversed(self.children)):
             await child.shutdown()
 
     # -- its own children ----------------------------------------------------------------------
