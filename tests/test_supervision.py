@@ -537,3 +537,62 @@ async def test_s8_c3_a_stop_while_spawns_start_stops_every_child_and_ends() -> N
     assert sorted(log[:2]) == ["start k0", "start k1"]
     assert sorted(log[2:5]) == ["stop s0", "stop s1", "stop s2"]
     assert log[5:] == ["stop k1", "stop k0"]  # after the late ones, in reverse start order
+
+
+class SlowStop(af.Actor[None]):
+    """Its ``on_stop`` waits for its gate."""
+
+    def __init__(self, stopping: anyio.Event, gate: anyio.Event, log: list[str]) -> None:
+        self.stopping, self.gate, self.log = stopping, gate, log
+
+    async def on_stop(self) -> None:
+        self.stopping.set()
+        await self.gate.wait()
+        self.log.append(f"stop {self.ctx.name}")
+
+    def on_ping(self, msg: Ping) -> None:
+        return None
+
+
+async def test_s8_a_stop_asked_for_again_meanwhile_waits_for_the_first() -> None:
+    """The system's stop called again while the first one waits for an actor's ``on_stop``
+    (a second Ctrl-C's path, or a block's exit after an explicit stop): it ends with the
+    first, each actor stopped once; it used to raise "no transition from STOPPING to
+    STOPPING" from the root supervisor."""
+    stopping, gate, log = anyio.Event(), anyio.Event(), []
+    with anyio.fail_after(10):
+        async with af.ActorSystem() as system:
+            await system.spawn(SlowStop, stopping, gate, log, name="slow", shutdown_timeout=60)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(system.stop)
+                await stopping.wait()
+                tg.start_soon(system.stop)
+                await anyio.wait_all_tasks_blocked()
+                gate.set()
+    assert log == ["stop slow"]
+
+
+async def test_s8_c3_a_removal_cut_short_by_a_stop_returns_once_the_actor_stopped() -> None:
+    """An actor being removed (``ref.stop()``, or a durable actor whose share moved away, C3)
+    when its supervisor stops: the supervisor's stop takes the removal over, and the remover
+    returns once the actor has stopped (S8); it used to wait for ever, its removal dropped with
+    the supervisor's loop."""
+    stopping, gate, log = anyio.Event(), anyio.Event(), []
+    seen: list[list[str]] = []  # what had stopped when the removal returned
+    with anyio.fail_after(10):
+        async with af.ActorSystem() as system:
+            ref = await system.spawn(
+                SlowStop, stopping, gate, log, name="leaving", shutdown_timeout=60
+            )
+
+            async def remove() -> None:
+                await ref.stop()
+                seen.append(list(log))
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(remove)
+                await stopping.wait()  # the removal waits for on_stop
+                tg.start_soon(system.stop)
+                await anyio.wait_all_tasks_blocked()
+                gate.set()
+    assert seen == [["stop leaving"]]  # it returned, once the actor had stopped
