@@ -124,18 +124,18 @@ async def test_c2_three_nodes_share_the_actors(postgres: PostgresServer) -> None
             assert (await balance(first, name)).history == [1, 5]
 
 
-# name -> (its on_start has begun, the gate it then waits for): armed only for the actors a
-# test holds back as they come back on a node.
-RETURNING: dict[str, tuple[anyio.Event, anyio.Event]] = {}
+# name -> (the system it is held on, its on_start has begun there, the gate it then waits
+# for): armed only for the actors a test holds back as they come back on a node.
+RETURNING: dict[str, tuple[af.ActorSystem, anyio.Event, anyio.Event]] = {}
 
 
 class Returning(af.Actor[Ledger], kind="test.Returning"):
-    """A durable actor whose ``on_start`` waits at its gate in `RETURNING`, if it has one."""
+    """A durable actor whose ``on_start`` waits at its gate in `RETURNING`, on that system."""
 
     async def on_start(self) -> None:
         held = RETURNING.get(self.ctx.name)
-        if held is not None:
-            entered, gate = held
+        if held is not None and held[0] is self.ctx.system:
+            _, entered, gate = held
             entered.set()
             await gate.wait()
 
@@ -154,32 +154,37 @@ async def test_s8_c3_a_node_stopping_while_actors_come_back_stops_them_all(
     wait for them for ever."""
     url = postgres.new_database()
     try:
-        async with node(url, "a") as first:
-            for name in NAMES:
-                await first.spawn(Returning, name=name)
-            async with node(url, "b") as second:
-                await until(lambda: split(running(first), running(second)))
-                moved, kept = running(second), running(first)
-                assert len(moved) >= 3  # two give up while the stop waits on a third
-                for name in moved:  # armed once they run on b: held as they come back to a
-                    RETURNING[name] = (anyio.Event(), anyio.Event())
-            with anyio.fail_after(30):
+        with anyio.fail_after(45):
+            async with node(url, "a") as first:
+                for name in NAMES:
+                    await first.spawn(Returning, name=name)
+                async with node(url, "b") as second:
+                    await until(
+                        lambda: (
+                            split(running(first), running(second))
+                            and all(ref.status == "running" for ref in second.actors())
+                        )
+                    )
+                    moved, kept = running(second), running(first)
+                    assert len(moved) >= 3  # two give up while the stop waits on a third
+                    for name in moved:  # held on a as they come back to it
+                        RETURNING[name] = (first, anyio.Event(), anyio.Event())
                 for name in moved:
-                    await RETURNING[name][0].wait()
-            refs = {name: first.lookup(name) for name in NAMES}
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(first.stop)
-                # The stop begins with the last to start: one of those coming back, still in
-                # its on_start.
-                await until(lambda: any(refs[n].status == "stopping" for n in moved))
-                (last,) = (n for n in moved if refs[n].status == "stopping")
-                for name in moved - {last}:
-                    RETURNING[name][1].set()
-                await until(lambda: all(refs[n].status == "stopped" for n in moved - {last}))
-                RETURNING[last][1].set()
-                with anyio.fail_after(10):
-                    while any(refs[n].status != "stopped" for n in NAMES):  # noqa: ASYNC110  # polled, bounded
-                        await anyio.sleep(0.05)
-            assert all(refs[n].status == "stopped" for n in kept)
+                    await RETURNING[name][1].wait()
+                refs = {name: first.lookup(name) for name in NAMES}
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(first.stop)
+                    # The stop begins with the last to start: one of those coming back, still
+                    # in its on_start.
+                    await until(lambda: any(refs[n].status == "stopping" for n in moved))
+                    (last,) = (n for n in moved if refs[n].status == "stopping")
+                    for name in moved - {last}:
+                        RETURNING[name][2].set()
+                    await until(lambda: all(refs[n].status == "stopped" for n in moved - {last}))
+                    RETURNING[last][2].set()
+                    with anyio.fail_after(10):
+                        while any(refs[n].status != "stopped" for n in NAMES):  # noqa: ASYNC110  # polled, bounded
+                            await anyio.sleep(0.05)
+                assert all(refs[n].status == "stopped" for n in kept)
     finally:
         RETURNING.clear()
