@@ -122,3 +122,69 @@ async def test_c2_three_nodes_share_the_actors(postgres: PostgresServer) -> None
         await until(lambda: running(first) == set(NAMES))
         for name in NAMES:
             assert (await balance(first, name)).history == [1, 5]
+
+
+# name -> (the system it is held on, its on_start has begun there, the gate it then waits
+# for): armed only for the actors a test holds back as they come back on a node.
+RETURNING: dict[str, tuple[af.ActorSystem, anyio.Event, anyio.Event]] = {}
+
+
+class Returning(af.Actor[Ledger], kind="test.Returning"):
+    """A durable actor whose ``on_start`` waits at its gate in `RETURNING`, on that system."""
+
+    async def on_start(self) -> None:
+        held = RETURNING.get(self.ctx.name)
+        if held is not None and held[0] is self.ctx.system:
+            _, entered, gate = held
+            entered.set()
+            await gate.wait()
+
+    def on_balance(self, msg: Balance) -> Ledger:
+        return self.state
+
+
+async def test_s8_c3_a_node_stopping_while_actors_come_back_stops_them_all(
+    postgres: PostgresServer,
+) -> None:
+    """examples/two_nodes.py hung now and then as its first node stopped: the actors the other
+    node had handed back were still starting (C3) when the stop began. Here they are held in
+    their ``on_start`` until the stop has reached the last of them; the others are then let
+    through (each start sees the stop and stops its actor), then the last. The stop must end,
+    with every actor stopped (S8); it used to leave the ones the node had kept running, and
+    wait for them for ever."""
+    url = postgres.new_database()
+    try:
+        with anyio.fail_after(45):
+            async with node(url, "a") as first:
+                for name in NAMES:
+                    await first.spawn(Returning, name=name)
+                async with node(url, "b") as second:
+                    await until(
+                        lambda: (
+                            split(running(first), running(second))
+                            and all(ref.status == "running" for ref in second.actors())
+                        )
+                    )
+                    moved, kept = running(second), running(first)
+                    assert len(moved) >= 3  # two give up while the stop waits on a third
+                    for name in moved:  # held on a as they come back to it
+                        RETURNING[name] = (first, anyio.Event(), anyio.Event())
+                for name in moved:
+                    await RETURNING[name][1].wait()
+                refs = {name: first.lookup(name) for name in NAMES}
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(first.stop)
+                    # The stop begins with the last to start: one of those coming back, still
+                    # in its on_start.
+                    await until(lambda: any(refs[n].status == "stopping" for n in moved))
+                    (last,) = (n for n in moved if refs[n].status == "stopping")
+                    for name in moved - {last}:
+                        RETURNING[name][2].set()
+                    await until(lambda: all(refs[n].status == "stopped" for n in moved - {last}))
+                    RETURNING[last][2].set()
+                    with anyio.fail_after(10):
+                        while any(refs[n].status != "stopped" for n in NAMES):  # noqa: ASYNC110  # polled, bounded
+                            await anyio.sleep(0.05)
+                assert all(refs[n].status == "stopped" for n in kept)
+    finally:
+        RETURNING.clear()

@@ -477,3 +477,122 @@ async def test_s5_s8_an_actor_stopped_just_as_its_backoff_ends_does_not_start() 
         clock.advance(1.0)  # the backoff ends, and before its task runs, the stop comes
         await cell_of(ref).shutdown()
         assert ref.status == "stopping"
+
+
+class SlowStart(af.Actor[None]):
+    """Its ``on_start`` waits for its gate, so a spawn of it is still in flight meanwhile."""
+
+    def __init__(self, entered: anyio.Event, gate: anyio.Event, log: list[str]) -> None:
+        self.entered, self.gate, self.log = entered, gate, log
+
+    async def on_start(self) -> None:
+        self.entered.set()
+        await self.gate.wait()
+
+    async def on_stop(self) -> None:
+        self.log.append(f"stop {self.ctx.name}")
+
+    def on_ping(self, msg: Ping) -> None:
+        return None
+
+
+async def test_s8_c3_a_stop_while_spawns_start_stops_every_child_and_ends() -> None:
+    """Actors coming back as shares move (C3) are spawns in flight when their node stops. The
+    stop begins with the last one, still in its ``on_start``; the two before it get started
+    meanwhile, and each spawn, seeing the supervisor stopping, stops its actor and takes it off
+    the children. The children started before them must still stop, last first, and the stop
+    must end (S8): walking the shrinking list, the supervisor used to stop at those two and
+    wait for ever on the actors it had not stopped."""
+    log: list[str] = []
+    late = ["s0", "s1", "s2"]
+    entered = {name: anyio.Event() for name in late}
+    gates = {name: anyio.Event() for name in late}
+    refused: dict[str, BaseException] = {}
+    with anyio.fail_after(10):
+        async with af.ActorSystem() as system:
+            for name in ("k0", "k1"):
+                await system.spawn(Tracker, log, name=name)
+
+            async def spawn(name: str) -> None:
+                try:
+                    await system.spawn(SlowStart, entered[name], gates[name], log, name=name)
+                except af.ActorStopped as exc:
+                    refused[name] = exc
+
+            async with anyio.create_task_group() as spawns:
+                for name in late:  # appended to the children in this order
+                    spawns.start_soon(spawn, name)
+                    await entered[name].wait()
+                last = system.lookup("s2")
+                async with anyio.create_task_group() as stopping:
+                    stopping.start_soon(system.stop)
+                    while last.status != "stopping":  # the stop has reached s2: polled
+                        await anyio.lowlevel.checkpoint()
+                    gates["s0"].set()
+                    gates["s1"].set()
+                    while len(refused) < 2:  # both spawns gave up: polled
+                        await anyio.lowlevel.checkpoint()
+                    gates["s2"].set()
+    assert sorted(refused) == late
+    assert sorted(log[:2]) == ["start k0", "start k1"]
+    assert sorted(log[2:5]) == ["stop s0", "stop s1", "stop s2"]
+    assert log[5:] == ["stop k1", "stop k0"]  # after the late ones, in reverse start order
+
+
+class SlowStop(af.Actor[None]):
+    """Its ``on_stop`` waits for its gate."""
+
+    def __init__(self, stopping: anyio.Event, gate: anyio.Event, log: list[str]) -> None:
+        self.stopping, self.gate, self.log = stopping, gate, log
+
+    async def on_stop(self) -> None:
+        self.stopping.set()
+        await self.gate.wait()
+        self.log.append(f"stop {self.ctx.name}")
+
+    def on_ping(self, msg: Ping) -> None:
+        return None
+
+
+async def test_s8_a_stop_asked_for_again_meanwhile_waits_for_the_first() -> None:
+    """The system's stop called again while the first one waits for an actor's ``on_stop``
+    (a second Ctrl-C's path, or a block's exit after an explicit stop): it ends with the
+    first, each actor stopped once; it used to raise "no transition from STOPPING to
+    STOPPING" from the root supervisor."""
+    stopping, gate, log = anyio.Event(), anyio.Event(), []
+    with anyio.fail_after(10):
+        async with af.ActorSystem() as system:
+            await system.spawn(SlowStop, stopping, gate, log, name="slow", shutdown_timeout=60)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(system.stop)
+                await stopping.wait()
+                tg.start_soon(system.stop)
+                await anyio.wait_all_tasks_blocked()
+                gate.set()
+    assert log == ["stop slow"]
+
+
+async def test_s8_c3_a_removal_cut_short_by_a_stop_returns_once_the_actor_stopped() -> None:
+    """An actor being removed (``ref.stop()``, or a durable actor whose share moved away, C3)
+    when its supervisor stops: the supervisor's stop takes the removal over, and the remover
+    returns once the actor has stopped (S8); it used to wait for ever, its removal dropped with
+    the supervisor's loop."""
+    stopping, gate, log = anyio.Event(), anyio.Event(), []
+    seen: list[list[str]] = []  # what had stopped when the removal returned
+    with anyio.fail_after(10):
+        async with af.ActorSystem() as system:
+            ref = await system.spawn(
+                SlowStop, stopping, gate, log, name="leaving", shutdown_timeout=60
+            )
+
+            async def remove() -> None:
+                await ref.stop()
+                seen.append(list(log))
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(remove)
+                await stopping.wait()  # the removal waits for on_stop
+                tg.start_soon(system.stop)
+                await anyio.wait_all_tasks_blocked()
+                gate.set()
+    assert seen == [["stop leaving"]]  # it returned, once the actor had stopped

@@ -124,8 +124,15 @@ class SupervisorCell(Lifecycle):
         return self.launch(delay)
 
     async def shutdown(self) -> None:
-        """Stop every child in reverse start order, then end; works mid-restart too (S8)."""
+        """Stop every child in reverse start order, then end; works mid-restart too (S8).
+
+        A stop asked for again meanwhile (the system stopped twice, a removal racing its
+        parent's stop) waits for the first one to end.
+        """
         if not self.alive:
+            return
+        if self.phase is STOPPING:
+            await self.wait_ended()
             return
         self.enter(STOPPING)
         for scope in (self._loop_scope, self._scope if self._tg is None else None):
@@ -208,7 +215,16 @@ class SupervisorCell(Lifecycle):
         child.close()
 
     async def _stop_children(self) -> None:
-        for child in reversed(self.children):
+        """Stop every child, last started first (S8), each once.
+
+        It walks a copy of the list: a start still in flight (an actor coming back as shares
+        move, C3) stops its own child when it sees this supervisor stopping, and takes it off
+        `children` (`_start_last`). An iterator over the list itself ends as soon as the list
+        is shorter than its position, so the children before those were never stopped and
+        this supervisor's task group waited on them for ever. No child joins after the copy:
+        `_tg` is None by now, and `add` and `readd` refuse.
+        """
+        for child in list(reversed(self.children)):
             await child.shutdown()
 
     # -- its own children ----------------------------------------------------------------------
@@ -275,6 +291,8 @@ class SupervisorCell(Lifecycle):
         done = anyio.Event()
         self._post(_Remove(child, done))
         await done.wait()
+        # Had this supervisor stopped before the removal was done, its stop stops the child.
+        await child.wait_ended()
 
     def _post(self, event: _Exited | _Remove) -> None:
         self._events.append(event)
@@ -289,8 +307,10 @@ class SupervisorCell(Lifecycle):
                         await self._signal.wait()
                     event = self._events.popleft()
                     if isinstance(event, _Remove):
-                        await self._remove_now(event.child)
-                        event.done.set()
+                        try:
+                            await self._remove_now(event.child)
+                        finally:
+                            event.done.set()  # also if this supervisor stops meanwhile
                     else:
                         await self._on_exit(event)
             finally:
