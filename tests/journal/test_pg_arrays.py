@@ -53,6 +53,23 @@ def test_j12_arrays_come_back_as_sent_in_order_with_their_nulls(
     assert _back(conn, "int8[]", Int8Array(ints, "i")) == ints
 
 
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["bench.Add"] * 300,  # one value throughout: sent as one element repeated
+        [None] * 300,
+        ["x" * 255, "y" * 256, "z" * 70_000, "", None, "é" * 200],  # length words past the table
+        ["a", "a", "b"],
+    ],
+)
+def test_j12_repeated_and_long_values_come_back_as_sent(
+    conn: psycopg.Connection[Any], texts: list[str | None]
+) -> None:
+    assert _back(conn, "text[]", TextArray(texts, "t")) == texts
+    blobs = [None if t is None else t.encode() for t in texts]
+    assert _back(conn, "bytea[]", ByteaArray(blobs, "b")) == blobs
+
+
 def test_j12_unnest_with_ordinality_keeps_the_order_sent(conn: psycopg.Connection[Any]) -> None:
     ids = [f"m{i}" for i in range(300, 0, -1)]
     rows = conn.execute(

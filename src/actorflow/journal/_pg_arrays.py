@@ -11,14 +11,17 @@ psycopg's own list dumper writes an array element by element in Python (~1 ms fo
 columns of 256 appends). Here an array is one of the classes below, holding its values, and
 its dumper (registered for it alone, on psycopg's global adapters) writes PostgreSQL's binary
 array form (``array_send``: dimensions, element type, each element as its length and bytes,
--1 for NULL) with `struct` and `bytes.join` looping in C (~0.4 ms for the same columns).
+-1 for NULL) looping in C: one `struct` pack for the numbers, `bytes.join` for the rest, one
+element repeated for a column with one value throughout (a batch's message type, its NULLs).
+The parameters of 256 appends, their done-marks and states take ~0.7 ms of the client's CPU,
+against ~0.35 ms as JSON: ~1.5 us a message more, for ~45 us less on the server.
 """
 
 from __future__ import annotations
 
+import functools
 import struct
-from collections.abc import Sequence
-from itertools import chain, repeat
+from collections.abc import Callable, Sequence
 from typing import Any, Final, final
 
 import psycopg
@@ -41,24 +44,60 @@ _FLOAT8_OID: Final = 701
 _INT8_OID: Final = 20
 
 
-def _array(oid: int, elements: Sequence[bytes | None]) -> bytes:
-    """The binary form of a one-dimensional array of `elements` (each already in the
-    element type's binary form, or None for NULL)."""
-    count = len(elements)
+def _varlena(
+    oid: int, values: Sequence[Any], encode: Callable[[Any], bytes] | None = None
+) -> bytes:
+    """The binary form of a one-dimensional array of `values` (None for NULL), each element
+    `encode` (value) (the value itself when None) in the element type's binary form."""
+    count = len(values)
     if count == 0:
         return _EMPTY(0, 0, oid)
+    first = values[0]
+    if values.count(first) == count:  # one value throughout: a message type, NULLs
+        if first is None:
+            return _HEADER(1, 1, oid, count, 1) + _NULL * count
+        element = first if encode is None else encode(first)
+        return _HEADER(1, 0, oid, count, 1) + (_LENGTH(len(element)) + element) * count
+    elements: Sequence[Any] = (
+        values if encode is None else [None if v is None else encode(v) for v in values]
+    )
     if None not in elements:
-        lengths = map(_LENGTH, map(len, elements))  # type: ignore[arg-type]
-        body = b"".join(chain.from_iterable(zip(lengths, elements, strict=True)))  # type: ignore[arg-type]
-        return _HEADER(1, 0, oid, count, 1) + body
+        parts: list[bytes] = [b""] * (2 * count)
+        parts[0::2] = map(_prefix, map(len, elements))
+        parts[1::2] = elements
+        return _HEADER(1, 0, oid, count, 1) + b"".join(parts)
     parts = [_HEADER(1, 1, oid, count, 1)]
     for element in elements:
         if element is None:
             parts.append(_NULL)
         else:
-            parts.append(_LENGTH(len(element)))
+            parts.append(_prefix(len(element)))
             parts.append(element)
     return b"".join(parts)
+
+
+_PREFIXES: Final = [_LENGTH(length) for length in range(256)]
+
+
+def _prefix(length: int) -> bytes:
+    """An element's length word: a short one from `_PREFIXES`, packed once."""
+    return _PREFIXES[length] if length < 256 else _LENGTH(length)
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed(code: str, count: int) -> Callable[..., bytes]:
+    """The packer of `count` 8-byte elements of struct type `code`, each after its length."""
+    return struct.Struct(">" + f"i{code}" * count).pack
+
+
+def _fixed8(oid: int, code: str, values: Sequence[Any]) -> bytes:
+    """The binary form of a one-dimensional array of 8-byte `values` (no NULLs)."""
+    count = len(values)
+    if count == 0:
+        return _EMPTY(0, 0, oid)
+    words: list[Any] = [8] * (2 * count)
+    words[1::2] = values
+    return _HEADER(1, 0, oid, count, 1) + _fixed(code, count)(*words)
 
 
 class _Array:
@@ -164,15 +203,15 @@ class _TextArrayDumper(Dumper):
         super().__init__(cls, context)
         # The server reads a binary text element in the connection's client encoding.
         connection = self.connection
-        self._encoding = connection.info.encoding if connection is not None else "utf-8"
+        encoding = connection.info.encoding if connection is not None else "utf-8"
+        self._encoding = encoding
+        self._encode: Callable[[str], bytes] = functools.partial(str.encode, encoding=encoding)
 
     def dump(self, obj: TextArray) -> bytes:
-        encoding = self._encoding
         try:
-            encoded = [None if v is None else v.encode(encoding) for v in obj.values]
+            return _varlena(_TEXT_OID, obj.values, self._encode)
         except _FAULTS as exc:
-            raise obj.fault(exc, encoding) from exc
-        return _array(_TEXT_OID, encoded)
+            raise obj.fault(exc, self._encoding) from exc
 
 
 class _ByteaArrayDumper(Dumper):
@@ -181,7 +220,7 @@ class _ByteaArrayDumper(Dumper):
 
     def dump(self, obj: ByteaArray) -> bytes:
         try:
-            return _array(_BYTEA_OID, obj.values)
+            return _varlena(_BYTEA_OID, obj.values)
         except _FAULTS as exc:
             raise obj.fault(exc) from exc
 
@@ -191,14 +230,10 @@ class _Float8ArrayDumper(Dumper):
     oid = 1022  # float8[]
 
     def dump(self, obj: Float8Array) -> bytes:
-        values = obj.values
-        if not values:
-            return _EMPTY(0, 0, _FLOAT8_OID)
         try:
-            body = b"".join(map(_FLOAT8, repeat(8), values))
+            return _fixed8(_FLOAT8_OID, "d", obj.values)
         except _FAULTS as exc:
             raise obj.fault(exc) from exc
-        return _HEADER(1, 0, _FLOAT8_OID, len(values), 1) + body
 
 
 class _Int8ArrayDumper(Dumper):
@@ -206,14 +241,10 @@ class _Int8ArrayDumper(Dumper):
     oid = 1016  # int8[]
 
     def dump(self, obj: Int8Array) -> bytes:
-        values = obj.values
-        if not values:
-            return _EMPTY(0, 0, _INT8_OID)
         try:
-            body = b"".join(map(_INT8, repeat(8), values))
+            return _fixed8(_INT8_OID, "q", obj.values)
         except _FAULTS as exc:
             raise obj.fault(exc) from exc
-        return _HEADER(1, 0, _INT8_OID, len(values), 1) + body
 
 
 # Registered for these classes only, so every connection (the writer's, the readers', the
