@@ -13,12 +13,13 @@ its dumper (registered for it alone, on psycopg's global adapters) writes Postgr
 array form (``array_send``: dimensions, element type, each element as its length and bytes,
 -1 for NULL) looping in C: one `struct` pack for the numbers, `bytes.join` for the rest, one
 element repeated for a column with one value throughout (a batch's message type, its NULLs).
-The parameters of 256 appends, their done-marks and states take ~0.7 ms of the client's CPU,
-against ~0.35 ms as JSON: ~1.5 us a message more, for ~45 us less on the server.
+The parameters of 256 appends, their done-marks and states take ~0.5 ms of the client's CPU,
+against ~0.35 ms as JSON: ~0.7 us a message more, for ~45 us less on the server.
 """
 
 from __future__ import annotations
 
+import codecs
 import functools
 import struct
 from collections.abc import Callable, Sequence
@@ -45,10 +46,14 @@ _INT8_OID: Final = 20
 
 
 def _varlena(
-    oid: int, values: Sequence[Any], encode: Callable[[Any], bytes] | None = None
+    oid: int,
+    values: Sequence[Any],
+    encode: Callable[[Any], bytes] | None = None,
+    encode_all: Callable[[Sequence[Any]], list[Any]] | None = None,
 ) -> bytes:
     """The binary form of a one-dimensional array of `values` (None for NULL), each element
-    `encode` (value) (the value itself when None) in the element type's binary form."""
+    in the element type's binary form: `encode` (value) for one, `encode_all` (values) for
+    all of them (NULLs kept), the values themselves when those are None."""
     count = len(values)
     if count == 0:
         return _EMPTY(0, 0, oid)
@@ -58,12 +63,12 @@ def _varlena(
             return _HEADER(1, 1, oid, count, 1) + _NULL * count
         element = first if encode is None else encode(first)
         return _HEADER(1, 0, oid, count, 1) + (_LENGTH(len(element)) + element) * count
-    elements: Sequence[Any] = (
-        values if encode is None else [None if v is None else encode(v) for v in values]
-    )
+    elements = values if encode_all is None else encode_all(values)
     if None not in elements:
+        lengths = list(map(len, elements))
+        short = max(lengths) < len(_PREFIXES)
         parts: list[bytes] = [b""] * (2 * count)
-        parts[0::2] = map(_prefix, map(len, elements))
+        parts[0::2] = map(_PREFIXES.__getitem__ if short else _LENGTH, lengths)
         parts[1::2] = elements
         return _HEADER(1, 0, oid, count, 1) + b"".join(parts)
     parts = [_HEADER(1, 1, oid, count, 1)]
@@ -71,17 +76,20 @@ def _varlena(
         if element is None:
             parts.append(_NULL)
         else:
-            parts.append(_prefix(len(element)))
+            parts.append(_LENGTH(len(element)))
             parts.append(element)
     return b"".join(parts)
 
 
 _PREFIXES: Final = [_LENGTH(length) for length in range(256)]
+"""The length words of short elements, packed once."""
 
 
-def _prefix(length: int) -> bytes:
-    """An element's length word: a short one from `_PREFIXES`, packed once."""
-    return _PREFIXES[length] if length < 256 else _LENGTH(length)
+def _utf8(values: Sequence[str | None]) -> list[bytes | None]:
+    """`values` in UTF-8, NULLs kept (`str.encode` mapped in C when there are none)."""
+    if None not in values:
+        return list(map(str.encode, values))  # type: ignore[arg-type]
+    return [None if v is None else v.encode() for v in values]
 
 
 @functools.lru_cache(maxsize=64)
@@ -205,11 +213,15 @@ class _TextArrayDumper(Dumper):
         connection = self.connection
         encoding = connection.info.encoding if connection is not None else "utf-8"
         self._encoding = encoding
-        self._encode: Callable[[str], bytes] = functools.partial(str.encode, encoding=encoding)
+        self._encode = functools.partial(str.encode, encoding=encoding)
+        self._encode_all = _utf8 if codecs.lookup(encoding).name == "utf-8" else self._other
+
+    def _other(self, values: Sequence[str | None]) -> list[bytes | None]:
+        return [None if v is None else v.encode(self._encoding) for v in values]
 
     def dump(self, obj: TextArray) -> bytes:
         try:
-            return _varlena(_TEXT_OID, obj.values, self._encode)
+            return _varlena(_TEXT_OID, obj.values, self._encode, self._encode_all)
         except _FAULTS as exc:
             raise obj.fault(exc, self._encoding) from exc
 
