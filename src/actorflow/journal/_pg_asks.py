@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from ._pg_arrays import ByteaArray, TextArray
 from ._records import Answer, Done, Reply
 
 __all__ = [
@@ -33,7 +34,7 @@ __all__ = [
     "SWEEP_ASKS",
     "SWEEP_REPLIES",
     "answer_of",
-    "reply_rows",
+    "reply_params",
 ]
 
 ASK_OUT: Final = (
@@ -43,12 +44,11 @@ ASK_OUT: Final = (
 )
 SWEEP_ASKS: Final = "DELETE FROM actorflow_asks WHERE expires_at < clock_timestamp()"
 SWEEP_REPLIES: Final = "DELETE FROM actorflow_replies WHERE expires_at < clock_timestamp()"
-# In the owner's group commit: rows [message id, reply type, body (base64), error] as JSON.
+# In the owner's group commit: the replies' message ids, types, bodies and errors, as arrays.
 REPLIES: Final = (
     "INSERT INTO actorflow_replies (message_id, type, body, error, expires_at)"
     " SELECT a.message_id, v.type, v.body, v.error, a.expires_at FROM"
-    " (SELECT r->>0 AS id, r->>1 AS type, decode(r->>2, 'base64') AS body, r->>3 AS error"
-    " FROM json_array_elements(%s::json) AS r) AS v"
+    " unnest(%b::text[], %b::text[], %b::bytea[], %b::text[]) AS v(id, type, body, error)"
     " JOIN actorflow_asks AS a ON a.message_id = v.id"
     " ON CONFLICT (message_id) DO NOTHING"
 )
@@ -72,13 +72,18 @@ FORGET: Final = (
 )
 
 
-def reply_rows(done: list[Done]) -> list[tuple[str, str, bytes | None, str | None]]:
-    """The rows of `REPLIES` for the done-marks of `done` that carry a reply to an ask."""
-    return [
-        (d.message_id, d.answer.type, d.answer.body, d.answer.error)
-        for d in done
-        if d.answer is not None
-    ]
+def reply_params(done: list[Done]) -> tuple[object, ...] | None:
+    """The parameters of `REPLIES` for the done-marks of `done` that carry a reply to an ask,
+    or None when none does."""
+    answered = [(d.message_id, d.answer) for d in done if d.answer is not None]
+    if not answered:
+        return None
+    return (
+        TextArray([m_id for m_id, _ in answered], "actorflow_replies.message_id"),
+        TextArray([a.type for _, a in answered], "actorflow_replies.type"),
+        ByteaArray([a.body for _, a in answered], "actorflow_replies.body"),
+        TextArray([a.error for _, a in answered], "actorflow_replies.error"),
+    )
 
 
 def answer_of(row: Any) -> Answer:

@@ -254,15 +254,10 @@ RELEASE: Final = (
 ORPHANED: Final = "UPDATE actorflow_shards SET owner = NULL WHERE owner = %s"
 """Run by a joining node under its name: what a dead incarnation of the name held is free."""
 LEAVE: Final = "DELETE FROM actorflow_nodes WHERE node = %s AND incarnation = %s"
-# The lists go as JSON, unpacked by the server (psycopg would dump each array element by element
-# in Python, on every commit: see `_pg_statements`).
+# The lists go as arrays in binary (`_pg_arrays`); the shards as bigint[], cast on the server.
 FENCE: Final = (
-    "SELECT actorflow_fence_shards(%s, %s, %s,"
-    " ARRAY(SELECT json_array_elements_text(%s::json)::integer),"
-    " ARRAY(SELECT json_array_elements_text(%s::json)::bigint),"
-    " ARRAY(SELECT json_array_elements_text(%s::json)::integer),"
-    " ARRAY(SELECT json_array_elements_text(%s::json)),"
-    " ARRAY(SELECT json_array_elements_text(%s::json)))"
+    "SELECT actorflow_fence_shards(%s, %s, %s, %b::int8[]::integer[], %b::int8[],"
+    " %b::int8[]::integer[], %b::text[], %b::text[])"
 )
 NODES: Final = (
     "SELECT n.node, n.host, n.pid, extract(epoch FROM n.started_at),"
@@ -289,5 +284,5 @@ TAKE_OWNED_NOTICES: Final = (
     f" SELECT {MESSAGE_COLUMNS} FROM messages WHERE status IN ('pending', 'cancelled')"
     " AND id IN (SELECT message_id FROM taken) ORDER BY seq"
 )
-NOTICES: Final = "INSERT INTO notices (message_id) SELECT json_array_elements_text(%s::json)"
+NOTICES: Final = "INSERT INTO notices (message_id) SELECT unnest(%b::text[])"
 """Notices for messages appended for actors of other nodes, in the appending commit (C4)."""

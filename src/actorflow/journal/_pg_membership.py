@@ -26,8 +26,8 @@ import psycopg
 
 from .._errors import JournalError, NodeNameTaken
 from . import _pg_cluster as cluster
+from ._pg_arrays import Int8Array, TextArray
 from ._pg_errors import translate
-from ._pg_statements import rows_json
 
 __all__ = ["DEFAULT_LEASE", "Membership", "default_node_name", "end_idle_transactions"]
 
@@ -94,11 +94,11 @@ class Membership:
             self.node,
             self.incarnation,
             count,
-            rows_json(shards),
-            rows_json([self.held[s] for s in shards]),
-            rows_json(touched),
-            rows_json(messages),
-            rows_json(timers),
+            Int8Array(shards, "a held shard"),
+            Int8Array([self.held[s] for s in shards], "a held epoch"),
+            Int8Array(touched, "a shard written"),
+            TextArray(messages, "a message id"),
+            TextArray(timers, "a timer id"),
         )
 
     def wake(self) -> None:

@@ -29,7 +29,7 @@ def append_outside(
     try:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (sql.APPEND_LOCK,))
-            cur = conn.execute(sql.APPEND, (sql.append_rows([message], time.time()),))
+            cur = conn.execute(sql.APPEND, sql.append_params([message], time.time()))
             row = cur.fetchone()
             if row is not None:
                 conn.execute(sql.NOTICE, (message.id,))

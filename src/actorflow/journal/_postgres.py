@@ -32,7 +32,6 @@ from .._errors import (
     JournalUnavailable,
     OwnershipLost,
 )
-from . import _pg_asks as asks
 from . import _rows
 from ._pg_cluster import CLUSTER_MIGRATIONS, CLUSTER_VERSION, LEASE_LAPSED, SHARD_NOT_HELD
 from ._pg_connect import shown
@@ -60,6 +59,7 @@ if TYPE_CHECKING:
     import psycopg
     import psycopg_pool
 
+    from . import _pg_asks as asks
     from . import _pg_cluster as cluster
     from . import _pg_statements as sql
     from ._pg_errors import RETRYABLE, translate
@@ -90,12 +90,13 @@ def _load_driver() -> ImportError | None:
         import psycopg.conninfo
         import psycopg_pool
 
-        from . import _pg_cluster, _pg_errors, _pg_membership, _pg_statements
+        from . import _pg_asks, _pg_cluster, _pg_errors, _pg_membership, _pg_statements
     except ImportError as missing:
         return missing
     globals().update(
         psycopg=psycopg,
         psycopg_pool=psycopg_pool,
+        asks=_pg_asks,
         sql=_pg_statements,
         cluster=_pg_cluster,
         Membership=_pg_membership.Membership,
@@ -478,25 +479,27 @@ class PostgresJournal:
                 )
         appended = None
         if batch.appends:
-            appended = await conn.execute(sql.APPEND, (sql.append_rows(batch.appends, now),))
+            appended = await conn.execute(sql.APPEND, sql.append_params(batch.appends, now))
             if membership is not None:
                 # C4: a message for an actor another node owns is that node's to take in.
                 foreign = [m.id for m, owned in zip(batch.appends, mine, strict=True) if not owned]
                 if foreign:
-                    await conn.execute(cluster.NOTICES, (sql.rows_json(foreign),))
+                    await conn.execute(
+                        cluster.NOTICES, (sql.text_array(foreign, "notices.message_id"),)
+                    )
                     self._notify = True
         if batch.claims:
-            await conn.execute(sql.CLAIM, (sql.rows_json(batch.claims),))
+            await conn.execute(sql.CLAIM, (sql.text_array(batch.claims, "messages.id"),))
         if batch.done:
-            by_seq, by_id = sql.done_rows(batch.done)
+            by_seq, by_id = sql.done_params(batch.done)
             if by_seq is not None:
-                await conn.execute(sql.DONE_BY_SEQ, (by_seq,))
+                await conn.execute(sql.DONE_BY_SEQ, by_seq)
             if by_id is not None:
-                await conn.execute(sql.DONE_BY_ID, (by_id,))
-            await conn.execute(sql.STATES, (sql.states_of(batch),))
-            replies = asks.reply_rows(batch.done)
-            if replies:  # C4: replies to other nodes' asks, with their done-marks (J3)
-                await conn.execute(asks.REPLIES, (sql.rows_json(replies),))
+                await conn.execute(sql.DONE_BY_ID, by_id)
+            await conn.execute(sql.STATES, sql.states_params(batch))
+            replies = asks.reply_params(batch.done)
+            if replies is not None:  # C4: replies to other nodes' asks, with their done-marks
+                await conn.execute(asks.REPLIES, replies)
                 self._notify = True
         if batch.failed:
             async with conn.cursor() as cur:
@@ -511,11 +514,11 @@ class PostgresJournal:
             async with conn.cursor() as cur:
                 await cur.executemany(sql.REQUEUE, [(m,) for m in batch.requeues])
         if batch.steps:
-            await conn.execute(sql.STEPS, (sql.step_rows(batch.steps, now),))
+            await conn.execute(sql.STEPS, sql.step_params(batch.steps, now))
         if batch.timers:
-            await conn.execute(sql.TIMERS, (sql.timer_rows(batch.timers, now),))
+            await conn.execute(sql.TIMERS, sql.timer_params(batch.timers, now))
         if batch.cancels:
-            await conn.execute(sql.CANCEL, (sql.rows_json(batch.cancels),))
+            await conn.execute(sql.CANCEL, (sql.text_array(batch.cancels, "timers.id"),))
         await conn.execute(sql.COMMIT_NUMBER, (number, self._writer_id))
         return appended
 
