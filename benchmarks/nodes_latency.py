@@ -17,12 +17,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import ClassVar
 
 import psycopg
 
 import actorflow as af
 from harness import Row, Sizes, at_most, expect
+from outside import Receiver, Stamped  # the same stamped message and receiver
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' server helper
 from tests.journal.postgres_server import postgres_server
@@ -38,25 +38,6 @@ WARMUP = 3
 
 TIMEOUT = 30.0
 """Seconds the shares may take to settle, or one tell to be handled, before the run fails."""
-
-
-class Stamped(af.Message, tag="bench.nodes.Stamped"):
-    """Told from one node: `sent_at` is its ``time.time()`` just before the tell."""
-
-    n: int
-    sent_at: float
-
-
-class Receiver(af.Actor[None], kind="bench.nodes.receiver"):
-    """Notes when it handles each `Stamped` message, and wakes whoever waits for it."""
-
-    handled: ClassVar[asyncio.Queue[tuple[Stamped, float]] | None] = None
-
-    def on_stamped(self, msg: Stamped) -> None:
-        handled_at = time.time()
-        queue = Receiver.handled
-        if queue is not None:
-            queue.put_nowait((msg, handled_at))
 
 
 async def tell_across_nodes_latency(sizes: Sizes) -> list[Row]:
