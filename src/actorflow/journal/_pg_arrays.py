@@ -19,6 +19,7 @@ against ~0.35 ms as JSON: ~0.7 us a message more, for ~45 us less on the server.
 
 from __future__ import annotations
 
+import abc
 import codecs
 import functools
 import struct
@@ -108,12 +109,13 @@ def _fixed8(oid: int, code: str, values: Sequence[Any]) -> bytes:
     return _HEADER(1, 0, oid, count, 1) + _fixed(code, count)(*words)
 
 
-class _Array:
+class _Array(abc.ABC):
     """A one-dimensional array parameter: `values` in order, for the column `name` (which an
     error about one of them names)."""
 
     __slots__ = ("name", "values")
-    sql_type = ""
+    sql_type: str
+    oid: int  # of the array type
 
     def __init__(self, values: Sequence[Any], name: str) -> None:
         self.values = values
@@ -129,9 +131,13 @@ class _Array:
         index, why = next(found, (0, f"cannot be sent ({exc})"))
         return psycopg.DataError(f"{self.name} #{index} of a {self.sql_type} parameter {why}")
 
+    @abc.abstractmethod
+    def binary(self, encoding: str) -> bytes:
+        """PostgreSQL's binary form of the array; text in `encoding`, the connection's."""
+
+    @abc.abstractmethod
     def problem(self, value: object, encoding: str) -> str | None:
         """Why `value` cannot be an element, or None if it can."""
-        raise NotImplementedError  # pragma: no cover - each array type says
 
 
 def _not(value: object, wanted: str) -> str:
@@ -144,6 +150,10 @@ class TextArray(_Array):
 
     __slots__ = ()
     sql_type = "text[]"
+    oid = 1009
+
+    def binary(self, encoding: str) -> bytes:
+        return _varlena(_TEXT_OID, self.values, *_text_encoders(encoding))
 
     def problem(self, value: object, encoding: str) -> str | None:
         if value is None:
@@ -163,6 +173,10 @@ class ByteaArray(_Array):
 
     __slots__ = ()
     sql_type = "bytea[]"
+    oid = 1001
+
+    def binary(self, encoding: str) -> bytes:
+        return _varlena(_BYTEA_OID, self.values)
 
     def problem(self, value: object, encoding: str) -> str | None:
         ok = value is None or isinstance(value, bytes)
@@ -175,6 +189,10 @@ class Float8Array(_Array):
 
     __slots__ = ()
     sql_type = "float8[]"
+    oid = 1022
+
+    def binary(self, encoding: str) -> bytes:
+        return _fixed8(_FLOAT8_OID, "d", self.values)
 
     def problem(self, value: object, encoding: str) -> str | None:
         try:
@@ -190,6 +208,10 @@ class Int8Array(_Array):
 
     __slots__ = ()
     sql_type = "bigint[]"
+    oid = 1016
+
+    def binary(self, encoding: str) -> bytes:
+        return _fixed8(_INT8_OID, "q", self.values)
 
     def problem(self, value: object, encoding: str) -> str | None:
         try:
@@ -203,65 +225,44 @@ class Int8Array(_Array):
 _FAULTS: Final = (TypeError, ValueError, AttributeError, OverflowError, struct.error)
 
 
-class _TextArrayDumper(Dumper):
+@functools.lru_cache(maxsize=8)
+def _text_encoders(
+    encoding: str,
+) -> tuple[Callable[[str], bytes], Callable[[Sequence[str | None]], list[bytes | None]]]:
+    """How text goes into `encoding`: one value, and all of a column's (NULLs kept)."""
+    if codecs.lookup(encoding).name == "utf-8":
+        return str.encode, _utf8
+    encode = functools.partial(str.encode, encoding=encoding)
+    return encode, functools.partial(_encoded, encode)
+
+
+def _encoded(encode: Callable[[str], bytes], values: Sequence[str | None]) -> list[bytes | None]:
+    return [None if v is None else encode(v) for v in values]
+
+
+class _ArrayDumper(Dumper):
+    """Dumps an `_Array` in binary; a value that cannot be sent is a `psycopg.DataError`
+    naming its column, its position and why."""
+
     format = Format.BINARY
-    oid = 1009  # text[]
 
     def __init__(self, cls: type, context: Any = None) -> None:
         super().__init__(cls, context)
         # The server reads a binary text element in the connection's client encoding.
         connection = self.connection
-        encoding = connection.info.encoding if connection is not None else "utf-8"
-        self._encoding = encoding
-        self._encode = functools.partial(str.encode, encoding=encoding)
-        self._encode_all = _utf8 if codecs.lookup(encoding).name == "utf-8" else self._other
+        self._encoding = connection.info.encoding if connection is not None else "utf-8"
 
-    def _other(self, values: Sequence[str | None]) -> list[bytes | None]:
-        return [None if v is None else v.encode(self._encoding) for v in values]
-
-    def dump(self, obj: TextArray) -> bytes:
+    def dump(self, obj: _Array) -> bytes:
         try:
-            return _varlena(_TEXT_OID, obj.values, self._encode, self._encode_all)
+            return obj.binary(self._encoding)
         except _FAULTS as exc:
             raise obj.fault(exc, self._encoding) from exc
 
 
-class _ByteaArrayDumper(Dumper):
-    format = Format.BINARY
-    oid = 1001  # bytea[]
-
-    def dump(self, obj: ByteaArray) -> bytes:
-        try:
-            return _varlena(_BYTEA_OID, obj.values)
-        except _FAULTS as exc:
-            raise obj.fault(exc) from exc
-
-
-class _Float8ArrayDumper(Dumper):
-    format = Format.BINARY
-    oid = 1022  # float8[]
-
-    def dump(self, obj: Float8Array) -> bytes:
-        try:
-            return _fixed8(_FLOAT8_OID, "d", obj.values)
-        except _FAULTS as exc:
-            raise obj.fault(exc) from exc
-
-
-class _Int8ArrayDumper(Dumper):
-    format = Format.BINARY
-    oid = 1016  # int8[]
-
-    def dump(self, obj: Int8Array) -> bytes:
-        try:
-            return _fixed8(_INT8_OID, "q", obj.values)
-        except _FAULTS as exc:
-            raise obj.fault(exc) from exc
-
-
 # Registered for these classes only, so every connection (the writer's, the readers', the
-# CLI's) sends them the same way and nothing else psycopg dumps changes.
-psycopg.adapters.register_dumper(TextArray, _TextArrayDumper)
-psycopg.adapters.register_dumper(ByteaArray, _ByteaArrayDumper)
-psycopg.adapters.register_dumper(Float8Array, _Float8ArrayDumper)
-psycopg.adapters.register_dumper(Int8Array, _Int8ArrayDumper)
+# CLI's) sends them the same way and nothing else psycopg dumps changes. psycopg reads a
+# dumper's type from its class, hence one subclass per array type.
+for _cls in (TextArray, ByteaArray, Float8Array, Int8Array):
+    psycopg.adapters.register_dumper(
+        _cls, type(f"_{_cls.__name__}Dumper", (_ArrayDumper,), {"oid": _cls.oid})
+    )
