@@ -27,9 +27,9 @@ from actorflow.journal import (
     SQLiteJournal,
     compact_before,
 )
-from actorflow.journal._pg_cluster import DEFAULT_SHARDS, shard_of
 
 from .postgres_server import PostgresServer
+from .shards import another_node_takes
 
 pytestmark = pytest.mark.anyio
 
@@ -100,16 +100,7 @@ async def test_c4_a_refused_commit_writes_no_reply(joined: tuple[str, PostgresJo
     url, journal = joined
     await journal.ask_out("ask-f", 30.0)
     await journal.write(Batch(appends=[msg("ask-f")]))
-    sql(
-        url,
-        "INSERT INTO actorflow_nodes VALUES ('two', 'i', 'h', 1, clock_timestamp(),"
-        " clock_timestamp(), 3600)",
-    )
-    sql(
-        url,
-        "UPDATE actorflow_shards SET owner = 'two', epoch = epoch + 1"
-        f" WHERE shard = {shard_of('x', DEFAULT_SHARDS)}",
-    )
+    another_node_takes(url, "x")
     with pytest.raises(af.OwnershipLost):
         await journal.write(
             Batch(done=[Done("ask-f", "x", None, time.time(), answer=Reply("t", b"\xc0"))])

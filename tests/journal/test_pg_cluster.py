@@ -19,6 +19,7 @@ from actorflow.journal import Batch, Done, MessageRecord, PostgresJournal, StepR
 from actorflow.journal._pg_cluster import DEFAULT_SHARDS, LIVE, shard_of
 
 from .postgres_server import PostgresServer
+from .shards import another_node_takes
 
 pytestmark = pytest.mark.anyio
 
@@ -116,16 +117,7 @@ async def test_c2_a_commit_with_a_stale_epoch_is_refused_and_writes_nothing(
     try:
         await journal.write(Batch(appends=[msg(1, "x")]))
         # Another, live, node claims x's shard (what a claim after a lapsed lease does).
-        sql(
-            url,
-            "INSERT INTO actorflow_nodes VALUES ('two', 'i', 'h', 1, clock_timestamp(),"
-            " clock_timestamp(), 3600)",
-        )
-        sql(
-            url,
-            "UPDATE actorflow_shards SET owner = 'two', epoch = epoch + 1"
-            f" WHERE shard = {shard_of('x', DEFAULT_SHARDS)}",
-        )
+        another_node_takes(url, "x")
         with pytest.raises(af.OwnershipLost, match="no longer holds shard"):
             await journal.write(
                 Batch(
@@ -162,16 +154,7 @@ async def test_c2_a_commit_after_the_lease_lapsed_and_the_shard_was_taken_is_ref
         await journal.write(Batch(appends=[msg(1, "x")]))
         # Its lease lapses (a pause), and a live node takes x's shard meanwhile.
         sql(url, "UPDATE actorflow_nodes SET renewed_at = clock_timestamp() - interval '2 min'")
-        sql(
-            url,
-            "INSERT INTO actorflow_nodes VALUES ('two', 'i', 'h', 1, clock_timestamp(),"
-            " clock_timestamp(), 3600)",
-        )
-        sql(
-            url,
-            "UPDATE actorflow_shards SET owner = 'two', epoch = epoch + 1"
-            f" WHERE shard = {shard_of('x', DEFAULT_SHARDS)}",
-        )
+        another_node_takes(url, "x")
         with pytest.raises(af.OwnershipLost, match="no live lease"):
             await journal.write(Batch(done=[Done("m1", "x", b"state", 1.0)]))
         assert [m.id for m in await journal.pending()] == ["m1"]
@@ -260,16 +243,7 @@ async def test_c2_a_journal_of_cluster_version_2_migrates_and_its_fence_still_re
             ("3",)
         ]
         await journal.write(Batch(appends=[msg(1, "x")]))
-        sql(
-            url,
-            "INSERT INTO actorflow_nodes VALUES ('two', 'i', 'h', 1, clock_timestamp(),"
-            " clock_timestamp(), 3600)",
-        )
-        sql(
-            url,
-            "UPDATE actorflow_shards SET owner = 'two', epoch = epoch + 1"
-            f" WHERE shard = {shard_of('x', DEFAULT_SHARDS)}",
-        )
+        another_node_takes(url, "x")
         with pytest.raises(af.OwnershipLost, match="no longer holds shard"):
             await journal.write(Batch(done=[Done("m1", "x", b"state", 1.0)]))
         assert [m.id for m in await journal.pending()] == ["m1"]
