@@ -120,13 +120,13 @@ _FEW_ROWS: Final = 4
 _UPDATE_FROM: Final = sqlite3.sqlite_version_info >= (3, 33, 0)
 _DONE_FROM: Final = (
     "UPDATE messages SET status = 'done', done_at = v.column2, turn = v.column3"
-    " FROM (VALUES {rows}) AS v"
+    " FROM (VALUES (?, ?, ?)) AS v"
     " WHERE messages.seq = v.column1 AND messages.status IN ('pending', 'cancelled')"
 )
 _STATE_FROM: Final = (
     "UPDATE actors SET state = coalesce(v.column2, actors.state),"
     " handled = actors.handled + v.column3, updated_at = v.column4"
-    " FROM (VALUES {rows}) AS v WHERE actors.name = v.column1"
+    " FROM (VALUES (?, ?, ?, ?)) AS v WHERE actors.name = v.column1"
 )
 
 # The WAL's bounds in normal running (J8): SQLite checkpoints it (PASSIVE, in the commit that
@@ -281,7 +281,7 @@ class SQLiteJournal:
         thread = self._thread
         if thread is None:
             raise JournalError(f"journal {self.path} is not open")
-        if thread.idle and len(batch) <= _INLINE_OPS and self._last_write < _INLINE_SECONDS:
+        if thread.idle and self._last_write < _INLINE_SECONDS and len(batch) <= _INLINE_OPS:
             # Nothing awaited from here to the end of the commit: no cancellation cuts it.
             with contextlib.suppress(JournalLocked):  # another process's write: wait in the thread
                 return self._write(batch, waits=False)
@@ -583,8 +583,8 @@ def _mark_done(conn: sqlite3.Connection, batch: Batch) -> None:
         row[2] += 1
         row[3] = d.at
     for one, many, rows in (
-        (_DONE_BY_SEQ, _DONE_FROM.format(rows="(?, ?, ?)"), by_seq),
-        (_STATE, _STATE_FROM.format(rows="(?, ?, ?, ?)"), list(states.values())),
+        (_DONE_BY_SEQ, _DONE_FROM, by_seq),
+        (_STATE, _STATE_FROM, list(states.values())),
     ):
         if _UPDATE_FROM and len(rows) > _FEW_ROWS:
             _in_chunks(conn, many, rows)
