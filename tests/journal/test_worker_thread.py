@@ -16,7 +16,7 @@ from actorflow.journal._thread import WorkerThread
 pytestmark = pytest.mark.anyio
 
 
-async def test_jobs_run_in_order_in_one_thread_that_is_not_the_loops() -> None:
+async def test_j8_jobs_run_in_order_in_one_thread_that_is_not_the_loops() -> None:
     worker = WorkerThread("test worker")
     try:
         seen: list[tuple[int, int]] = []
