@@ -20,7 +20,7 @@ import pytest
 import actorflow as af
 from actorflow.journal import PostgresJournal
 
-from .durable_support import Account, Balance, Deposit, Ledger
+from .durable_support import Account, Balance, Deposit, Ledger, Transfer
 from .journal.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.anyio
@@ -107,5 +107,48 @@ async def test_c3_c4_lookup_of_an_actor_whose_shard_was_just_taken_over_gives_a_
                         assert history == ([1, 5] if name == told else [1, 7])
                     assert deposits(url, told) == [("done", 1), ("done", 1)]
                     assert deposits(url, asked) == [("done", 1), ("done", 1)]
+            finally:
+                journal_b.gate.set()
+
+
+async def test_c3_c4_a_passivating_actor_taken_over_comes_back_for_its_next_message(
+    postgres: PostgresServer,
+) -> None:
+    """An actor that passivates is not brought back by a takeover unless a message waits for
+    it (J5): it comes back with its next message. That message may come through a ref held
+    from before the takeover, from `lookup` after it, or from a handler's turn here (J3): each
+    brings the actor back on the node that owns it now, and is handled once. (A ref held from
+    before used to commit the message with no notice, the node owning it, and leave it pending
+    unseen; from a handler the same.)"""
+    url = postgres.new_database()
+    journal_b = HeldBack(url, "b")
+    with anyio.fail_after(60):
+        async with af.ActorSystem(journal=PostgresJournal(url, node="a", lease=LEASE)) as a:
+            for name in NAMES:
+                ref = await a.spawn(Account, name, name=name, passivate_after=600)
+                await ref.tell(Deposit(1))
+            try:
+                async with af.ActorSystem(journal=journal_b) as b:
+                    held = {name: b.lookup(name) for name in NAMES}  # a runs them all: stand-ins
+                    await until(lambda: sum(journal_b.owns(n) for n in NAMES) >= 4)
+                    moved = sorted(n for n in NAMES if journal_b.owns(n))
+                    journal_b.gate.set()  # b brings back what it took, but those, which passivate
+                    await journal_b.told.wait()
+                    await until(lambda: {*moved[:3]}.isdisjoint(running(a) | running(b)))
+                    through_held, through_lookup, from_handler, sender = moved[:4]
+                    assert sender not in running(b)
+
+                    await held[through_held].tell(Deposit(5))
+                    await b.lookup(through_lookup).tell(Deposit(6))
+                    assert {through_held, through_lookup} <= running(b)
+                    # From a handler here: the sender's Transfer looks `from_handler` up, and
+                    # the Deposit leaves with the sender's commit, which alone brings it back.
+                    await b.lookup(sender).tell(Transfer(from_handler, 7))
+                    assert (await b.lookup(sender).ask(Balance(), expect=Ledger)).balance == -6
+                    await until(lambda: from_handler in running(b))
+                    for name, amount in ((through_held, 5), (through_lookup, 6), (from_handler, 7)):
+                        ledger = await b.lookup(name).ask(Balance(), expect=Ledger)
+                        assert ledger.history == [1, amount], name
+                        assert deposits(url, name) == [("done", 1), ("done", 1)]
             finally:
                 journal_b.gate.set()

@@ -68,6 +68,11 @@ class Keeper(Protocol):
         not run it (C3, J5); None if another node owns it, or it cannot come back."""
         ...
 
+    def arrived(self, name: str) -> None:
+        """A message for `name` was committed through its stand-in: if this node owns the
+        actor and does not run it, it comes back (in the background) to read it (C3, J5)."""
+        ...
+
     async def ask_elsewhere(
         self, cell: JournaledCell, envelope: Envelope, record: MessageRecord
     ) -> None:
@@ -230,12 +235,15 @@ class JournaledCell(ActorCell):
     def _owner_delivery(self, envelope: Envelope) -> Delivery:
         """After the commit: the owner takes the message from its notice (C4); if this node
         runs the actor again by now, its cell here gets it (a notice taken later finds it
-        held)."""
+        held); if it owns the actor and does not run it yet (C3), the actor comes back and
+        reads it from the journal."""
 
         def deliver(seq: int | None) -> None:
             local = self.keeper.local(self.name)
             if local is not None and local is not self and seq is not None:
                 local.committed_delivery(envelope)(seq)
+            elif local is None and seq is not None:
+                self.keeper.arrived(self.name)  # this node may own it, and not run it yet
 
         return deliver
 

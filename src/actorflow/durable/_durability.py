@@ -249,6 +249,17 @@ class Durability:
             return None
         return await self.recovery.bring_here(name)
 
+    def arrived(self, name: str) -> None:
+        """A message for durable actor `name` was committed through its stand-in (from a
+        handler's turn, C4): if this node owns the actor, that commit left no notice for
+        another node, so unless it runs here it comes back now (in the background) and reads
+        the message from the journal (C3, J5)."""
+        if self.backend.owns(name) and self.local(name) is None:
+            self.tree.background(self._come_here, name)
+
+    async def _come_here(self, name: str) -> None:
+        await self.bring_here(name)
+
     def kind_of(self, name: str) -> str | None:
         """The kind durable actor `name` is registered with, if the journal had it when last
         read (or this system registered it since)."""
