@@ -264,3 +264,82 @@ def test_c4_an_ask_whose_owner_is_killed_mid_turn_gets_the_new_owners_reply(
             "SELECT (SELECT count(*) FROM actorflow_asks), (SELECT count(*) FROM actorflow_replies)"
         ).fetchone()
     assert left == (0, 0)
+
+
+def shards_held(url: str) -> dict[str | None, int]:
+    """How many shards each node holds (None: nobody)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute("SELECT owner, count(*) FROM actorflow_shards GROUP BY owner")
+        return {None if o is None else str(o): int(c) for o, c in rows.fetchall()}
+
+
+@pytest.mark.timeout(120)
+def test_c3_c4_a3_an_ask_from_a_third_node_is_answered_by_the_node_that_takes_over(
+    postgres: PostgresServer,
+) -> None:
+    """C3 under an ask from a node that is neither the old owner nor the new one: node c (this
+    process) asks an actor of node n1; n1 is SIGKILLed in the middle of the handler; n2 takes
+    the shard over, handles the message once, and its commit carries the reply to c through
+    the journal. An ask that cannot be answered within its timeout (the handler alone takes a
+    second) raises AskTimeout, a TimeoutError (A3); its message is still handled once.
+
+    Who takes the shard is made certain, not left to a race: c renews its lease every 200 s
+    (a 600 s lease), so it looks at the shards only when it joins, when n1 and n2 hold them
+    all, and claims none during the test; n2 is the one node left to claim n1's. The shards
+    are claimed lowest first, and the asked actor's is shard 0, which n1 keeps when c joins."""
+    url = postgres.new_database()
+    asked = "counter-7"
+    assert shard_of(asked, DEFAULT_SHARDS) == 0
+    first, second = two_nodes(url)
+    try:
+
+        async def asking() -> None:
+            journal = PostgresJournal(url, node="c", lease=600.0)
+            async with af.ActorSystem(journal=journal) as system:
+                # The other two give up a share for c (which claims none: see above): n2 has
+                # room for n1's shards once n1 is gone.
+                await anyio.to_thread.run_sync(
+                    until, lambda: shards_held(url) == {"n1": 22, "n2": 22, None: 20}
+                )
+                assert owners(url)[asked] == "n1"
+                ref = system.lookup(asked)  # a stand-in: n1 runs it
+                async with anyio.create_task_group() as tg:
+                    replies: list[object] = []
+
+                    async def ask() -> None:
+                        replies.append(await ref.ask(Add(1, slow=True), timeout=30))
+
+                    tg.start_soon(ask)
+                    await anyio.to_thread.run_sync(
+                        lambda: first.wait_for(lambda s: s == f"started {asked} 1")
+                    )
+                    first.proc.send_signal(signal.SIGKILL)
+                    killed = time.monotonic()
+                    with pytest.raises(af.AskTimeout) as timed_out:
+                        await ref.ask(Add(2, slow=True), timeout=0.3)
+                    assert isinstance(timed_out.value, TimeoutError)
+                assert replies == [None]  # the handler's reply (it declares None)
+                print(f"ask from a third node answered {time.monotonic() - killed:.3f} s after")
+                assert not journal.owns(asked)
+
+        anyio.run(asking)
+        until(lambda: states(url)[asked].numbers == [1, 2])
+        assert owners(url)[asked] == "n2"
+        second.wait_for(lambda line: line.startswith(f"handled {asked} 2 "))
+        # Once each, by n2; n1 was killed before it finished the first.
+        handled = [
+            (node.name, line.split(" at=")[0])
+            for node in (first, second)
+            for _, line in node.lines
+            if line.startswith(f"handled {asked} ")
+        ]
+        assert handled == [("n2", f"handled {asked} 1"), ("n2", f"handled {asked} 2")]
+        with psycopg.connect(url, autocommit=True) as conn:
+            left = conn.execute(
+                "SELECT (SELECT count(*) FROM actorflow_asks),"
+                " (SELECT count(*) FROM actorflow_replies)"
+            ).fetchone()
+        assert left == (0, 0)
+    finally:
+        first.stop()
+        second.stop()

@@ -390,7 +390,8 @@ class ActorSystem:
         A passivated durable actor is live: its reference brings it back with its next
         message (J5). Over a journal shared by several nodes (C2), a durable actor another
         node owns has a reference too: a tell through it is committed here and handled there
-        (C4).
+        (C4); so has one this node owns and does not run (its shard just taken over, C3, or
+        left passivated in the journal): the first message through it brings it back here.
         """
         cell = self._services.find(name)
         if cell is not None:

@@ -63,6 +63,16 @@ class Keeper(Protocol):
         """The cell of durable actor `name` running on this node, if any (C4)."""
         ...
 
+    async def bring_here(self, name: str) -> JournaledCell | None:
+        """The cell of durable actor `name` here, brought back if this node owns it and does
+        not run it (C3, J5); None if another node owns it, or it cannot come back."""
+        ...
+
+    def arrived(self, name: str) -> None:
+        """A message for `name` was committed through its stand-in: if this node owns the
+        actor and does not run it, it comes back (in the background) to read it (C3, J5)."""
+        ...
+
     async def ask_elsewhere(
         self, cell: JournaledCell, envelope: Envelope, record: MessageRecord
     ) -> None:
@@ -168,12 +178,15 @@ class JournaledCell(ActorCell):
         await commit
 
     async def send_to_owner(self, envelope: Envelope, message_id: str | None) -> None:
-        """Send to the actor where it runs (C4): to its cell here if this node runs it again,
+        """Send to the actor where it runs (C4): to its cell here if this node runs it again
+        (or owns it and brings it back for this message: its shard just taken over, C3),
         else committed by this node's writer, the journal leaving a notice for its owner.
 
         An ask's reply comes back through the journal (`Keeper.ask_elsewhere`).
         """
         local = self.keeper.local(self.name)
+        if local is None:  # this node may own it and not run it yet (C3): then it comes here
+            local = await self.keeper.bring_here(self.name)
         if local is not None and local is not self:
             await local.send_durable(envelope, message_id)
             return
@@ -222,12 +235,15 @@ class JournaledCell(ActorCell):
     def _owner_delivery(self, envelope: Envelope) -> Delivery:
         """After the commit: the owner takes the message from its notice (C4); if this node
         runs the actor again by now, its cell here gets it (a notice taken later finds it
-        held)."""
+        held); if it owns the actor and does not run it yet (C3), the actor comes back and
+        reads it from the journal."""
 
         def deliver(seq: int | None) -> None:
             local = self.keeper.local(self.name)
             if local is not None and local is not self and seq is not None:
                 local.committed_delivery(envelope)(seq)
+            elif local is None and seq is not None:
+                self.keeper.arrived(self.name)  # this node may own it, and not run it yet
 
         return deliver
 

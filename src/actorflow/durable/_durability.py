@@ -206,6 +206,11 @@ class Durability:
         journal had no such actor when last read."""
         if self.backend.owns(name):
             return None
+        return self._stand_in(name, cls)
+
+    def _stand_in(self, name: str, cls: type[Any] | None) -> RemoteCell | None:
+        """The stand-in of durable actor `name` (see `elsewhere`), wherever it runs: what is
+        sent through it goes to the actor where it runs at send time."""
         known = self._remotes.get(name)
         if known is not None and (cls is None or known.spec.actor is cls):
             return known  # one stand-in per actor while refs hold it: refs compare equal
@@ -224,12 +229,36 @@ class Durability:
 
     def unloaded(self, name: str) -> JournaledCell | None:
         """The cell a reference to durable actor `name` goes through while it is not in memory
-        here: passivated (a message brings it back, J5), or owned by another node (its
-        stand-in, C4); None if neither."""
+        here: passivated (a message brings it back, J5), or, over a journal of several nodes,
+        its stand-in (C4) wherever it runs: on another node, or on none yet, its shard just
+        taken over by this node (C3; its first message brings it here, `bring_here`); None if
+        neither."""
         passivated = self.recovery.passivated.get(name)
         if passivated is not None:
             return passivated
+        if self.asks is not None:  # only a journal of several nodes carries asks (C4)
+            return self._stand_in(name, None)
         return self.elsewhere(name)
+
+    async def bring_here(self, name: str) -> JournaledCell | None:
+        """The cell of durable actor `name` on this node, brought back for a message on its
+        way if this node owns it and does not run it (its shard just taken over, C3, or it
+        was left passivated in the journal, J5); None if another node owns it, or it cannot
+        come back here (logged: the message then waits in the journal)."""
+        if not self.backend.owns(name):
+            return None
+        return await self.recovery.bring_here(name)
+
+    def arrived(self, name: str) -> None:
+        """A message for durable actor `name` was committed through its stand-in (from a
+        handler's turn, C4): if this node owns the actor, that commit left no notice for
+        another node, so unless it runs here it comes back now (in the background) and reads
+        the message from the journal (C3, J5)."""
+        if self.backend.owns(name) and self.local(name) is None:
+            self.tree.background(self._come_here, name)
+
+    async def _come_here(self, name: str) -> None:
+        await self.bring_here(name)
 
     def kind_of(self, name: str) -> str | None:
         """The kind durable actor `name` is registered with, if the journal had it when last

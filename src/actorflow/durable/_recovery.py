@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import anyio
 
 from .._cell import ActorCell, CannotStart
-from .._errors import ActorStopped, JournalError
+from .._errors import ActorStopped, JournalError, StartFailed
 from .._handlers import actor_kind
 from .._names import normal_name
 from .._spec import Child
@@ -291,6 +291,24 @@ class Recovery:
         finally:
             del self.activating[name]
             done.set()
+
+    async def bring_here(self, name: str) -> JournaledCell | None:
+        """Bring back durable actor `name`, which this node owns, for a message on its way
+        to it: activated now if nothing is bringing it back yet (its shard taken over but its
+        actors not activated yet, C3; or left passivated in the journal, J5), else waited for;
+        its live cell, or None if it cannot come back here (logged; the message then waits in
+        the journal for an actor of that name to start)."""
+        try:
+            await self.activate(name)
+            activating = self.activating.get(name)
+            if activating is not None:
+                await activating.wait()  # a takeover, or another message, is bringing it back
+        except StartFailed as exc:
+            # Its supervisor has logged why; the sender is not told of a start that failed.
+            logger.warning("actor %s could not come back here: %s", name, exc)
+            return None
+        cell = self.tree.find(name)
+        return cell if isinstance(cell, JournaledCell) else None
 
     async def _activate(self, name: str) -> None:
         if not self.backend.owns(name):

@@ -5,7 +5,9 @@ journal leaves a notice for the owner, who takes the message in and hands it to 
 order (J11's machinery: notices, then NOTIFY after the commit, polling as the fallback). Sent
 from a durable handler, the message leaves with the handler's commit (J3), like any other.
 If this node has come to run the actor since (it took the shard over), the message goes to the
-local actor instead, as if it had been sent to it (`JournaledCell.send_to_owner`).
+local actor instead, as if it had been sent to it (`JournaledCell.send_to_owner`); if it owns
+the actor and does not run it yet (its shard just taken over, C3, or left passivated in the
+journal), the message brings it back here first. So `lookup` gives a stand-in for those too.
 
 An ask to it travels the same way, and its reply comes back through the journal: the owner's
 turn commits it with the done-mark, and this node takes it when notified, or polling
@@ -23,7 +25,8 @@ __all__ = ["RemoteCell"]
 
 
 class RemoteCell(JournaledCell):
-    """The stand-in of a durable actor owned by another node (never started here)."""
+    """The stand-in of a durable actor not in memory here, owned by another node or not yet
+    brought back by this one (never started itself)."""
 
     moved = True
 
