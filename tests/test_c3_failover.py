@@ -15,8 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
+import anyio.abc
 import psycopg
 import pytest
 
@@ -240,17 +242,7 @@ def test_c4_an_ask_whose_owner_is_killed_mid_turn_gets_the_new_owners_reply(
                         await anyio.sleep(0.05)
                 ref = await system.spawn(Counter, name=asked)  # a stand-in: n2 runs it
                 async with anyio.create_task_group() as tg:
-                    replies: list[object] = []
-
-                    async def ask() -> None:
-                        replies.append(await ref.ask(Add(1, slow=True), timeout=30))
-
-                    tg.start_soon(ask)
-                    await anyio.to_thread.run_sync(
-                        lambda: other.wait_for(lambda s: s == f"started {asked} 1")
-                    )
-                    other.proc.send_signal(signal.SIGKILL)
-                    killed = time.monotonic()
+                    replies, killed = await kill_mid_ask(tg, ref, other, asked)
                 assert replies == [None]  # the handler's reply: None, as it declares
                 print(f"ask answered {time.monotonic() - killed:.3f} s after the SIGKILL")
                 assert journal.owns(asked)
@@ -264,6 +256,23 @@ def test_c4_an_ask_whose_owner_is_killed_mid_turn_gets_the_new_owners_reply(
             "SELECT (SELECT count(*) FROM actorflow_asks), (SELECT count(*) FROM actorflow_replies)"
         ).fetchone()
     assert left == (0, 0)
+
+
+async def kill_mid_ask(
+    tg: anyio.abc.TaskGroup, ref: af.ActorRef[Any], node: Node, asked: str
+) -> tuple[list[object], float]:
+    """Ask `asked` (run by `node`) a slow ``Add(1)`` in `tg`, and SIGKILL `node` once its
+    handler has started; returns the list the reply goes into when the ask returns, and
+    when the kill was sent."""
+    replies: list[object] = []
+
+    async def ask() -> None:
+        replies.append(await ref.ask(Add(1, slow=True), timeout=30))
+
+    tg.start_soon(ask)
+    await anyio.to_thread.run_sync(lambda: node.wait_for(lambda s: s == f"started {asked} 1"))
+    node.proc.send_signal(signal.SIGKILL)
+    return replies, time.monotonic()
 
 
 def shards_held(url: str) -> dict[str | None, int]:
@@ -304,17 +313,7 @@ def test_c3_c4_a3_an_ask_from_a_third_node_is_answered_by_the_node_that_takes_ov
                 assert owners(url)[asked] == "n1"
                 ref = system.lookup(asked)  # a stand-in: n1 runs it
                 async with anyio.create_task_group() as tg:
-                    replies: list[object] = []
-
-                    async def ask() -> None:
-                        replies.append(await ref.ask(Add(1, slow=True), timeout=30))
-
-                    tg.start_soon(ask)
-                    await anyio.to_thread.run_sync(
-                        lambda: first.wait_for(lambda s: s == f"started {asked} 1")
-                    )
-                    first.proc.send_signal(signal.SIGKILL)
-                    killed = time.monotonic()
+                    replies, killed = await kill_mid_ask(tg, ref, first, asked)
                     with pytest.raises(af.AskTimeout) as timed_out:
                         await ref.ask(Add(2, slow=True), timeout=0.3)
                     assert isinstance(timed_out.value, TimeoutError)
