@@ -70,6 +70,23 @@ def test_j12_repeated_and_long_values_come_back_as_sent(
     assert _back(conn, "bytea[]", ByteaArray(blobs, "b")) == blobs
 
 
+def test_j12_text_goes_in_the_connections_client_encoding(postgres: PostgresServer) -> None:
+    """The server reads a binary text element in the connection's client encoding: on a
+    LATIN1 connection text is encoded in it (one value repeated too), and a value it cannot
+    hold is one error naming its column and position."""
+    url = postgres.new_database()
+    with psycopg.connect(url, autocommit=True, options="-c client_encoding=LATIN1") as latin:
+        encoding = latin.info.encoding
+        assert encoding != "utf-8"
+        for texts in (["é", None, "ab"], ["é"] * 3, [None, "ü"]):
+            assert _back(latin, "text[]", TextArray(texts, "t")) == texts
+        with pytest.raises(
+            psycopg.DataError,
+            match=rf"^t #1 of a text\[\] parameter cannot be encoded in {encoding}",
+        ):
+            _back(latin, "text[]", TextArray(["a", "€"], "t"))
+
+
 def test_j12_unnest_with_ordinality_keeps_the_order_sent(conn: psycopg.Connection[Any]) -> None:
     ids = [f"m{i}" for i in range(300, 0, -1)]
     rows = conn.execute(
