@@ -399,10 +399,11 @@ class ActorSystem:
         durability = self._services.durability
         if durability is None:
             raise ActorNotFound(f"no live actor is called {name!r}")
-        unloaded = durability.unloaded(normal_name(name))
+        normal = normal_name(name)
+        unloaded = durability.unloaded(normal)
         if unloaded is not None:
             return unloaded.ref
-        kind = durability.kind_of(normal_name(name))
+        kind = durability.kind_of(normal)
         if kind is not None:
             raise ActorNotFound(
                 f"no live actor is called {name!r}; the journal holds a durable actor of that"

@@ -255,10 +255,8 @@ class Durability:
         another node, so unless it runs here it comes back now (in the background) and reads
         the message from the journal (C3, J5)."""
         if self.backend.owns(name) and self.local(name) is None:
-            self.tree.background(self._come_here, name)
-
-    async def _come_here(self, name: str) -> None:
-        await self.bring_here(name)
+            # As for a message another process appended (`Recovery.take_in`).
+            self.tree.background(self.recovery.activate, name)
 
     def kind_of(self, name: str) -> str | None:
         """The kind durable actor `name` is registered with, if the journal had it when last
