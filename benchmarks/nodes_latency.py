@@ -22,7 +22,7 @@ import psycopg
 
 import actorflow as af
 from harness import Row, Sizes, at_most, expect
-from outside import Receiver, Stamped  # the same stamped message and receiver
+from outside import Receiver, Stamped, next_handled  # the same message and receiver
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' server helper
 from tests.journal.postgres_server import postgres_server
@@ -78,12 +78,7 @@ async def _across_nodes(url: str, count: int) -> list[float]:
                 delays = []
                 for n in range(WARMUP + count):
                     await ref.tell(Stamped(n, time.time()))
-                    try:
-                        msg, handled_at = await asyncio.wait_for(queue.get(), TIMEOUT)
-                    except TimeoutError:
-                        raise RuntimeError(
-                            f"a tell across nodes was not handled within {TIMEOUT:g} s"
-                        ) from None
+                    msg, handled_at = await next_handled(queue, TIMEOUT, "a tell across nodes")
                     expect("message handled on the other node", msg.n, n)
                     if n >= WARMUP:
                         delays.append((handled_at - msg.sent_at) * 1e3)

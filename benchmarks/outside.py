@@ -61,6 +61,17 @@ class Receiver(af.Actor[None], kind="bench.receiver"):
             queue.put_nowait((msg, handled_at))
 
 
+async def next_handled(
+    queue: asyncio.Queue[tuple[Stamped, float]], timeout: float, what: str
+) -> tuple[Stamped, float]:
+    """The next message a `Receiver` handled, and when (``time.time()``); a RuntimeError
+    saying `what` was not handled if none comes within `timeout` seconds."""
+    try:
+        return await asyncio.wait_for(queue.get(), timeout)
+    except TimeoutError:
+        raise RuntimeError(f"{what} not handled within {timeout:g} s") from None
+
+
 async def outside_pickup_latency(sizes: Sizes) -> list[Row]:
     with scratch_directory() as directory:
         path = directory / "outside.db"
@@ -129,12 +140,9 @@ async def pickups(
         if mode == "quiet" and n >= warmup:
             await asyncio.sleep(pauses[n - warmup])
         await producer.send(mode)
-        try:
-            msg, handled_at = await asyncio.wait_for(queue.get(), PICKUP_TIMEOUT)
-        except TimeoutError:
-            raise RuntimeError(
-                f"outside pickup ({mode}): message {n} not handled after {PICKUP_TIMEOUT:g} s"
-            ) from None
+        msg, handled_at = await next_handled(
+            queue, PICKUP_TIMEOUT, f"outside pickup ({mode}): message {n}"
+        )
         expect("outside message handled", msg.n, producer.sent)
         if n >= warmup:
             delays.append((handled_at - msg.sent_at) * 1e3)
