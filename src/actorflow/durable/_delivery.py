@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Coroutine, Iterable
+from asyncio import Future
+from collections.abc import Awaitable, Iterable
 from typing import Any, Protocol
 
 from .. import _outbox
@@ -113,9 +114,15 @@ class JournaledCell(ActorCell):
 
     # -- senders' doors ------------------------------------------------------------------------
 
-    def _journal_first(self, envelope: Envelope) -> Coroutine[Any, Any, None]:
-        """Never at once: the send to await, which commits the message first (J2)."""
-        return self.send_durable(envelope, None)
+    def _journal_first(self, envelope: Envelope) -> Awaitable[None]:
+        """Never at once: the send to await, which commits the message first (J2).
+
+        With room in the mailbox, and the actor here, that is the commit's own future (no
+        coroutine made per send); raises the mailbox's `Closed` as `send_nowait` may.
+        """
+        if self.moved or not self.mailbox.reserve_nowait():
+            return self.send_durable(envelope, None)
+        return self._commit_reserved(envelope, None)
 
     async def send(self, envelope: Envelope) -> None:
         await self.send_durable(envelope, None)
@@ -147,6 +154,15 @@ class JournaledCell(ActorCell):
                 await mailbox.reserve()
         except Closed:
             raise self.stopped_error() from None
+        await self._commit_reserved(envelope, message_id)
+
+    def _commit_reserved(self, envelope: Envelope, message_id: str | None) -> Future[None]:
+        """Queue the commit of a send that has its mailbox place; its future, to await.
+
+        From here the commit settles the place: its delivery fills it, or, if it fails,
+        `_unreserve` gives it back; a sender cancelled meanwhile leaves it to them (A2).
+        """
+        mailbox = self.mailbox
         # When this one is next in line (the actor idle, or only committing what it handled),
         # its first attempt is counted in the same commit: no separate claim (S7).
         first = not len(mailbox) and mailbox.reserved == 1 and self.current is None
@@ -168,14 +184,11 @@ class JournaledCell(ActorCell):
             if first:
                 record.attempts = 1
                 envelope.claimed = True
-            commit = self.writer.tell(record, self._deliver_reserved, envelope, self._unreserve)
+            return self.writer.tell(record, self._deliver_reserved, envelope, self._unreserve)
         except BaseException:
             if not mailbox.closed:
                 mailbox.release()
             raise
-        # From here the commit settles the place: its delivery fills it, or, if it fails,
-        # `_unreserve` gives it back; a sender cancelled meanwhile leaves it to them (A2).
-        await commit
 
     async def send_to_owner(self, envelope: Envelope, message_id: str | None) -> None:
         """Send to the actor where it runs (C4): to its cell here if this node runs it again
