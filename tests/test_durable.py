@@ -366,3 +366,27 @@ async def test_o2_journal_counters_are_readable_without_opentelemetry(
     assert (stats.retries, stats.failures) == (0, 0)
     assert (counters.handled, counters.failed) == (11, 0)
     assert ref.statistics().handled == 11
+
+
+async def test_j2_a2_a_durable_tell_waits_for_room_then_commits_and_a_stopped_actor_refuses(
+    journal: JournalBackend,
+) -> None:
+    """A tell with room commits at once (its commit's future is what it awaits); one that finds
+    the mailbox full waits for room first and commits after; once the actor has stopped, a
+    tell raises `ActorStopped` and nothing more is appended."""
+    async with af.ActorSystem(journal=journal) as system:
+        gate = GATES["room"] = anyio.Event()
+        ref = await system.spawn(Account, "ann", name="room", mailbox_size=1)
+        await ref.tell(Hold())
+        await anyio.wait_all_tasks_blocked()  # Hold's handler runs, waiting at the gate
+        await ref.tell(Deposit(1))  # takes the one place
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ref.tell, Deposit(2))
+            await anyio.wait_all_tasks_blocked()
+            assert [m.type for m in await journal.pending()] == ["test.Hold", "test.Deposit"]
+            gate.set()  # room again: the waiting tell commits and goes in
+        assert (await balance(ref)).history == [1, 2]
+        await ref.stop()
+        with pytest.raises(af.ActorStopped, match="room"):
+            await ref.tell(Deposit(3))
+        assert [m.type for m in await journal.pending()] == []
