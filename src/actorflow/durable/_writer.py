@@ -349,14 +349,7 @@ class Writer:
         Both run whether or not the caller still waits: a caller cancelled meanwhile leaves
         the rest to them.
         """
-        op = _One(record, deliver, item, undo)
-        if self._closing:  # `_submit` inline: this is every tell's path
-            raise JournalError("the journal writer has stopped")
-        self._queue.append(op)
-        if self._idle is not None:
-            self._wake()
-        future: asyncio.Future[None] = op.future
-        return future
+        return self._run(_One(record, deliver, item, undo))
 
     # The methods below return the future of their commit, for the caller to await: no
     # coroutine per call on a turn's path. They raise `JournalError` at once if the writer has
@@ -380,14 +373,9 @@ class Writer:
         ``after(handled)`` runs right after the commit, in the writer, before anything later
         commits; with a `chain`, the commit is refused once an earlier one of the chain failed.
         """
-        op = _Processed(done, outbox, deliveries, claim, timers, cancels, chain, after, handled)
-        if self._closing:
-            raise JournalError("the journal writer has stopped")
-        self._queue.append(op)
-        if self._idle is not None:
-            self._wake()
-        future: asyncio.Future[None] = op.future
-        return future
+        return self._run(
+            _Processed(done, outbox, deliveries, claim, timers, cancels, chain, after, handled)
+        )
 
     def claim(self, message_id: str) -> asyncio.Future[None]:
         """Count an attempt at a message before it starts (S7: survives a process crash)."""
@@ -458,7 +446,7 @@ class Writer:
         if self._closing:
             raise JournalError("the journal writer has stopped")
         self._queue.append(op)
-        if self._idle is not None:
+        if self._idle is not None:  # the writer task waits for work: this wakes it
             self._wake()
 
     def _wake(self) -> None:
