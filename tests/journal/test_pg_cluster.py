@@ -138,7 +138,10 @@ async def test_c2_a_commit_with_a_stale_epoch_is_refused_and_writes_nothing(
             with pytest.raises(af.OwnershipLost):
                 await journal.write(batch)
         assert journal.fenced == 4
-        # Appends to x need no ownership (the sender commits them, C4).
+        # Appends to x need no ownership (the sender commits them, C4), once the node knows it
+        # lost x: the refusals woke its look at the shards, which runs in the background; until
+        # it has run, the node still takes x's messages for its own, and that is refused.
+        await until(lambda: not journal.owns("x"))
         (seq,) = await journal.write(Batch(appends=[msg(4, "x")]))
         assert seq is not None
     finally:
