@@ -175,13 +175,10 @@ class DurableCell(JournaledCell):
         mailbox = self.mailbox
         max_attempts = self.spec.max_attempts
         passivate_after = self.spec.passivate_after
-        chain = self.chain
-        assert chain is not None  # set by `_serve`
         while self.phase is RUNNING:
-            if chain.error is not None:  # a commit of this incarnation failed (J3)
-                broken = self._rewind_if_broken()
-                if broken is not None:
-                    raise broken
+            broken = self._rewind_if_broken()
+            if broken is not None:
+                raise broken
             envelope = self.current
             if envelope is None:
                 envelope = mailbox.get_nowait()

@@ -254,8 +254,9 @@ class Durability:
         handler's turn, C4): if this node owns the actor, that commit left no notice for
         another node, so unless it runs here it comes back now (in the background) and reads
         the message from the journal (C3, J5)."""
-        if self.backend.owns(name) and self.local(name) is None:
-            # As for a message another process appended (`Recovery.take_in`).
+        if self.backend.owns(name):
+            # As for a message another process appended (`Recovery.take_in`); `activate`
+            # leaves an actor that is in memory, or on its way back, alone.
             self.tree.background(self.recovery.activate, name)
 
     def kind_of(self, name: str) -> str | None:

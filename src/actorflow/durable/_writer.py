@@ -446,8 +446,7 @@ class Writer:
         if self._closing:
             raise JournalError("the journal writer has stopped")
         self._queue.append(op)
-        if self._idle is not None:  # the writer task waits for work: this wakes it
-            self._wake()
+        self._wake()
 
     def _wake(self) -> None:
         idle, self._idle = self._idle, None
@@ -482,8 +481,7 @@ class Writer:
         self._wake()
 
     async def _commit(self, ops: list[_Op]) -> None:
-        if self._failures:  # a chain fails only with a commit: until one has, none has
-            ops = _unbroken(ops)
+        ops = _unbroken(ops)
         batch = Batch(actors=[], appends=[], claims=[], done=[], failed=[], requeues=[])
         for op in ops:
             op.add_to(batch)
