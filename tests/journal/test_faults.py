@@ -80,12 +80,15 @@ async def test_j9_a_locked_journal_raises_journal_locked_then_works_again(tmp_pa
             assert await acct.ask(Balance(), expect=Ledger) == Ledger(balance=2, history=[2])
 
 
+@pytest.mark.parametrize("senders", [1, 20])
 async def test_j8_a_commit_waiting_for_another_process_lock_leaves_the_loop_running(
-    tmp_path: Path,
+    tmp_path: Path, senders: int
 ) -> None:
-    """A small commit runs on the loop's thread when the writer thread is idle; one that finds
-    another process's write lock goes to the thread to wait for it, so the loop runs on."""
+    """A small commit runs on the loop's thread when the writer thread is idle: one tell's, or
+    the tells of 20 senders at once (20 operations: up to 64 go there); one that finds another
+    process's write lock goes to the thread to wait for it, so the loop runs on."""
     path = tmp_path / "waiting.db"
+    amounts = list(range(2, 2 + senders))
     async with af.ActorSystem(journal=SQLiteJournal(path, busy_timeout=20)) as system:
         acct = await system.spawn(Account, "ann", name="acct")
         sink = await system.spawn(Sink, name="sink", ephemeral=True)  # needs the loop only
@@ -94,23 +97,25 @@ async def test_j8_a_commit_waiting_for_another_process_lock_leaves_the_loop_runn
             assert locker.stdout is not None
             assert locker.stdin is not None
             assert (await locker.stdout.receive()).strip() == b"locked"
-            told = anyio.Event()
+            told: list[int] = []
 
-            async def tell() -> None:
-                await acct.tell(Deposit(2))
-                told.set()
+            async def tell(amount: int) -> None:
+                await acct.tell(Deposit(amount))
+                told.append(amount)
 
             async with anyio.create_task_group() as tg:
-                tg.start_soon(tell)
+                for amount in amounts:
+                    tg.start_soon(tell, amount)
                 # Blocked in SQLite's busy handler, the loop would answer none of these.
                 with anyio.fail_after(5):
                     for n in range(1, 21):
                         assert await sink.ask(Big(b"")) == n
-                assert not told.is_set()  # the lock is still held: its commit waits
+                assert not told  # the lock is still held: the commit waits
                 await locker.stdin.send(b"\n")
                 assert await locker.wait() == 0
-            assert told.is_set()
-        assert await acct.ask(Balance(), expect=Ledger) == Ledger(balance=3, history=[1, 2])
+            assert sorted(told) == amounts
+        expected = Ledger(balance=1 + sum(amounts), history=[1, *amounts])
+        assert await acct.ask(Balance(), expect=Ledger) == expected
 
 
 async def test_j8_a_journal_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
