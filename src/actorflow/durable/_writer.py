@@ -482,6 +482,22 @@ class Writer:
 
     async def _commit(self, ops: list[_Op]) -> None:
         ops = _unbroken(ops)
+        await self._land(ops)
+        reads = [op for op in ops if isinstance(op, _Read)]
+        if len(reads) == 1:
+            await self._read(reads[0])
+        elif reads:
+            async with anyio.create_task_group() as tg:  # overlapped; no commit until all end
+                for op in reads:
+                    tg.start_soon(self._read, op)
+
+    async def _land(self, ops: list[_Op]) -> JournalError | None:
+        """Commit `ops` in one transaction and resolve them; or fail them, returning the error.
+
+        A commit refused because this node no longer owns some of what it wrote (C2) is made
+        again without what it lost (`_land_apart`): the other actors' turns are no fault of
+        theirs.
+        """
         batch = Batch(actors=[], appends=[], claims=[], done=[], failed=[], requeues=[])
         for op in ops:
             op.add_to(batch)
@@ -492,11 +508,20 @@ class Writer:
             # A backend's own bug must still fail every waiter, never stop the writer.
             exc = _journal_error(raised)
             self._failures += 1
-            self._fenced += isinstance(exc, OwnershipLost)
+            if isinstance(exc, OwnershipLost):
+                self._fenced += 1
+                if len(ops) > 1:
+                    logger.warning(
+                        "journal commit of %d operation(s) refused (%s): committing apart what"
+                        " this node still owns",
+                        len(ops),
+                        exc,
+                    )
+                    return await self._land_apart(ops, exc)
             logger.error("journal commit of %d operation(s) failed: %s", len(ops), exc)  # noqa: TRY400 (the typed error says it all; callers get it too)
             for op in ops:
                 op.fail(exc)
-            return
+            return exc
         seconds = time.perf_counter() - started
         self._commits += 1
         self._operations += len(ops)
@@ -506,13 +531,40 @@ class Writer:
         index = 0
         for op in ops:
             index = op.complete(seqs, index)
-        reads = [op for op in ops if isinstance(op, _Read)]
-        if len(reads) == 1:
-            await self._read(reads[0])
-        elif reads:
-            async with anyio.create_task_group() as tg:  # overlapped; no commit until all end
-                for op in reads:
-                    tg.start_soon(self._read, op)
+        return None
+
+    async def _land_apart(self, ops: list[_Op], refusal: OwnershipLost) -> JournalError | None:
+        """Commit `ops`, refused with `refusal`, without what this node lost (C2).
+
+        The refusal has made the backend look at what it owns: a handled message of an actor
+        it no longer owns fails at once with `refusal`, and the rest is committed again
+        together. Refused again (a claim, step or failure names its actor only by a message
+        id), it is committed in two halves, in order, each split again if refused, until a
+        refused operation is alone (it fails) or a half lands. The later turns of a failed
+        turn's chain are not written (J3). An error other than a refusal fails what is left.
+        Reads are not written: `_commit` runs them after all of it.
+        """
+        owns = self.backend.owns
+        kept: list[_Op] = []
+        dropped = False
+        for op in ops:
+            if isinstance(op, _Processed) and not owns(op.done.actor):
+                op.fail(refusal)
+                dropped = True
+            elif not isinstance(op, _Read):
+                kept.append(op)
+        kept = _unbroken(kept)
+        if dropped or len(kept) < 2:
+            return await self._land(kept) if kept else None
+        middle = len(kept) // 2
+        first, second = kept[:middle], kept[middle:]
+        error = await self._land(first)
+        if error is not None and not isinstance(error, OwnershipLost):
+            for op in _unbroken(second):
+                op.fail(error)
+            return error
+        second = _unbroken(second)  # a chain that failed in `first` writes nothing more (J3)
+        return await self._land(second) if second else None
 
     async def _read(self, op: _Read) -> None:
         # The writer task makes every commit, so none lands while it waits here.

@@ -382,28 +382,43 @@ class PostgresJournal:
                 ) from exc
 
     async def _written(self, batch: Batch, unsure: list[int]) -> list[int | None]:
-        """`_write_once`; a commit refused only because the node's lease had lapsed is sent
-        again once the lease is renewed, if the node still holds its shards at the epochs it
-        claimed (nobody took them meanwhile: the fence of the next attempt checks it). A
-        lapse is what a server restart longer than the lease leaves, and no fault of the
-        node's."""
+        """`_write_once`; after a refusal the node looks at its shards before it raises, so
+        that `owns` answers anew for whoever commits apart what it still holds (the writer
+        does). A commit refused only because the node's lease had lapsed is sent again once
+        the lease is renewed, if the node still holds its shards at the epochs it claimed
+        (nobody took them meanwhile: the fence of the next attempt checks it). A lapse is what
+        a server restart longer than the lease leaves, and no fault of the node's."""
         for attempt in range(_LAPSED_ATTEMPTS):
             try:
                 return await self._write_once(batch, unsure)
             except OwnershipLost as exc:
                 membership = self._membership
+                if membership is None:
+                    self.fenced += 1
+                    raise
                 lapsed = isinstance(exc.__cause__, psycopg.Error) and (
                     exc.__cause__.sqlstate == LEASE_LAPSED
                 )
-                if membership is None or not lapsed or attempt == _LAPSED_ATTEMPTS - 1:
+                kept = await self._look_at_shards(membership)
+                if not lapsed or not kept or attempt == _LAPSED_ATTEMPTS - 1:
                     self.fenced += 1
                     raise
-                before = dict(membership.held)
-                await membership.renew()
-                if any(membership.held.get(s) != e for s, e in before.items()):
-                    self.fenced += 1
-                    raise  # it lost shards while its lease was lapsed
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _look_at_shards(self, membership: Membership) -> bool:
+        """Renew and look at the shards now (a commit was refused), which also stops the
+        actors of those lost; whether the node still holds every shard it held at its epoch.
+        If the server cannot be reached, the background round looks as soon as it can."""
+        before = dict(membership.held)
+        try:
+            await membership.renew()
+        except JournalError as exc:
+            logger.warning(
+                "journal %s: cannot look at the shards after a refusal: %s", self.name, exc
+            )
+            membership.wake()
+            return False
+        return all(membership.held.get(s) == e for s, e in before.items())
 
     async def _write_once(self, batch: Batch, unsure: list[int]) -> list[int | None]:
         conn = await self._writer_connection()
@@ -424,8 +439,6 @@ class PostgresJournal:
                 await self._notify_owners(conn)
         except psycopg.Error as exc:
             if exc.sqlstate in (LEASE_LAPSED, SHARD_NOT_HELD):
-                if self._membership is not None and exc.sqlstate == SHARD_NOT_HELD:
-                    self._membership.wake()  # find out what was lost, and stop its actors
                 raise OwnershipLost(
                     f"journal {self.name}: the commit was refused and nothing of it landed:"
                     f" {_first_line(exc)}"
