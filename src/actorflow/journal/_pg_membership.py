@@ -69,7 +69,6 @@ class Membership:
         self._lost_until: dict[int, int] = {}
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._changed: Callable[[], Awaitable[None]] | None = None
-        self._wake = anyio.Event()
         self._db = anyio.Lock()  # one transaction at a time on its connection
         self._tasks: anyio.abc.TaskGroup | None = None
         self._asked = 0  # requests to tell the system of a change, so far
@@ -100,10 +99,6 @@ class Membership:
             TextArray(messages, "a message id"),
             TextArray(timers, "a timer id"),
         )
-
-    def wake(self) -> None:
-        """Look at the shards again now (a commit was fenced: something was lost)."""
-        self._wake.set()
 
     # -- joining and leaving -------------------------------------------------------------------
 
@@ -173,9 +168,7 @@ class Membership:
             self._tasks = tg
             tg.start_soon(self._tell_changes)
             while True:
-                with anyio.move_on_after(self.lease / 3):
-                    await self._wake.wait()
-                self._wake = anyio.Event()
+                await anyio.sleep(self.lease / 3)
                 try:
                     await self._round(initial=False)
                 except JournalError as exc:

@@ -408,16 +408,9 @@ class PostgresJournal:
     async def _look_at_shards(self, membership: Membership) -> bool:
         """Renew and look at the shards now (a commit was refused), which also stops the
         actors of those lost; whether the node still holds every shard it held at its epoch.
-        If the server cannot be reached, the background round looks as soon as it can."""
+        If the server cannot be reached, the `JournalError` is the write's (retried)."""
         before = dict(membership.held)
-        try:
-            await membership.renew()
-        except JournalError as exc:
-            logger.warning(
-                "journal %s: cannot look at the shards after a refusal: %s", self.name, exc
-            )
-            membership.wake()
-            return False
+        await membership.renew()
         return all(membership.held.get(s) == e for s, e in before.items())
 
     async def _write_once(self, batch: Batch, unsure: list[int]) -> list[int | None]:
