@@ -7,10 +7,11 @@ reached. Unarmed (always, outside such tests) a point costs one global lookup.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 
-__all__ = ["POINTS", "crash_point"]
+__all__ = ["POINTS", "crash_point", "crash_together_with"]
 
 POINTS = frozenset(
     {
@@ -34,6 +35,14 @@ def _parse(spec: str) -> dict[str, int]:
 
 
 _armed = _parse(os.environ.get("ACTORFLOW_CRASH_AT", ""))
+_together: list[int] = []  # processes killed first at a crash point: see `crash_together_with`
+
+
+def crash_together_with(pid: int) -> None:
+    """Kill process `pid` too at a crash point of this one: a helper process (the SQLite
+    journal's writer process) dies with the process it serves, as a thread would. Each process
+    counts its own arrivals at a point."""
+    _together.append(pid)
 
 
 def crash_point(name: str) -> None:
@@ -42,4 +51,7 @@ def crash_point(name: str) -> None:
         return
     _armed[name] -= 1
     if _armed[name] <= 0:
+        for pid in _together:
+            with contextlib.suppress(OSError):  # gone already
+                os.kill(pid, signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)

@@ -28,7 +28,7 @@ from actorflow.journal import (
     StepRecord,
     TimerRecord,
     TurnRecord,
-    _sqlite,
+    _sqlite_writer,
     conversation_tree,
 )
 from actorflow.journal._pg_outside import cancel_outside as pg_cancel_outside
@@ -437,11 +437,12 @@ async def test_j3_large_batches_in_chunks_and_without_update_from(
 ) -> None:
     """Batches bigger than a chunk of rows (and SQLite without UPDATE ... FROM, before 3.33)
     append, mark done and keep each actor's last state exactly as small ones do."""
-    monkeypatch.setattr(_sqlite, "_UPDATE_FROM", update_from)
-    backend = SQLiteJournal(tmp_path / "chunks.db")
+    monkeypatch.setattr(_sqlite_writer, "_UPDATE_FROM", update_from)
+    # In this process: a writer process would not see the patched module.
+    backend = SQLiteJournal(tmp_path / "chunks.db", writer_process=False)
     await backend.open()
     try:
-        count = 2 * _sqlite._CHUNK + 3
+        count = 2 * _sqlite_writer._CHUNK + 3
         names = ("a", "b", "c")
         await backend.write(Batch(actors=[ActorRecord(n, "k", b"\x90") for n in names]))
         seqs = await backend.write(

@@ -27,7 +27,7 @@ from .._errors import JournalError, MessageNotFound, MessageStatusError
 from ._reader import DeadLetterFilters, is_postgres_url, open_writable, unknown_message
 from ._records import Compacted, MessageRecord, TimerRecord
 from ._rows import MESSAGE_COLUMNS, read_message
-from ._sqlite import translate
+from ._sqlite_writer import translate
 from ._statements import (
     Cancellation,
     CancelOrder,

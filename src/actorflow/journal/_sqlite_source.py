@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from .._errors import JournalCorrupt, JournalError, JournalSchemaError
 from ._schema import SCHEMA_VERSION
-from ._sqlite import empty_database, empty_file, translate
+from ._sqlite_writer import empty_database, empty_file, translate
 
 __all__ = ["BUSY_TIMEOUT", "SQLiteSource", "connect", "file_sizes"]
 

@@ -1,0 +1,63 @@
+"""The SQLite journal's writer process itself (`_writer_process`): ``python -m
+actorflow.journal._writer_child PATH SYNCHRONOUS BUSY_TIMEOUT MAX_BYTES``.
+
+It opens its own writer connection (`SQLiteWriter`), answers that it did (or why not), then
+commits each batch it reads from stdin and answers with the sequence numbers, until stdin ends.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Literal, cast
+
+import msgspec
+
+from .._crashpoints import crash_together_with
+from .._errors import JournalError
+from ._records import Batch
+from ._sqlite_writer import SQLiteWriter
+from ._writer_process import Reply, read_frame, write_frame
+
+__all__ = ["main"]
+
+
+def main(argv: list[str]) -> int:
+    path, synchronous, busy_timeout, max_bytes = argv
+    # The parent stops on these and still commits meanwhile; the end of stdin ends this one.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    crash_together_with(os.getppid())  # a crash point here kills the journal's process too
+    stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
+    encode = msgspec.msgpack.Encoder().encode
+    decode = msgspec.msgpack.Decoder(Batch).decode
+    writer = SQLiteWriter(
+        Path(path),
+        synchronous=cast(Literal["FULL", "NORMAL"], synchronous),
+        busy_timeout=float(busy_timeout),
+        max_bytes=int(max_bytes) or None,
+    )
+    try:
+        writer.open()
+    except JournalError as exc:
+        write_frame(stdout, encode(Reply(error=type(exc).__name__, message=str(exc))))
+        return 1
+    write_frame(stdout, encode(Reply()))
+    try:
+        while (frame := read_frame(stdin)) is not None:
+            try:
+                seqs = writer.write(decode(frame))
+            except Exception as exc:  # every error goes back to the commit's waiters, typed
+                reply = Reply(seconds=writer.last_write, error=type(exc).__name__, message=str(exc))
+            else:
+                reply = Reply(seqs, writer.last_write)
+            write_frame(stdout, encode(reply))
+    finally:
+        writer.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
