@@ -8,8 +8,10 @@ Real child processes, real SIGKILLs and SIGSTOPs.
 from __future__ import annotations
 
 import os
+import random
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -200,6 +202,84 @@ def test_j2_the_writer_process_ends_when_its_process_is_killed(tmp_path: Path) -
             assert readable, "the writer process outlived its process by 30 s"
         finally:
             os.close(gone)
+
+
+KILLED_AND_STARTED_AGAIN = """
+import sys, anyio
+from pathlib import Path
+from actorflow.journal import Batch, MessageRecord, SQLiteJournal
+async def main():
+    journal = SQLiteJournal(sys.argv[1])
+    acks = Path(sys.argv[2])
+    await journal.open()
+    done = [int(line) for line in acks.read_text().split()] if acks.exists() else []
+    n = max(done, default=-1)
+    with acks.open("a") as out:
+        while True:
+            n += 1
+            await journal.write(Batch(appends=[
+                MessageRecord(id=f"b{n}-{i}", recipient=f"a{i}", type="T", body=b"\\x80")
+                for i in range(100)]))
+            out.write(f"{n}\\n")
+            out.flush()
+            print(journal.writer_pid or 0, flush=True)
+anyio.run(main)
+"""
+
+
+def kills() -> int:
+    return int(os.environ.get("AF_WRITER_PROCESS_KILLS", "6"))
+
+
+def test_j2_sigkills_of_a_process_committing_through_its_writer_process_lose_nothing(
+    tmp_path: Path,
+) -> None:
+    """Each run commits batches of 100 messages (through the writer process once it is ready)
+    and records each batch once its write returned; it is SIGKILLed after a random number of
+    them. At the end every recorded batch is in the journal whole, the file is intact, and no
+    writer process outlived its run."""
+    rng = random.Random(int(os.environ.get("AF_SEED", "0")) or None)
+    journal, acks = tmp_path / "j.db", tmp_path / "acks.txt"
+    children: set[int] = set()
+    for _ in range(kills()):
+        parent = subprocess.Popen(
+            [sys.executable, "-c", KILLED_AND_STARTED_AGAIN, str(journal), str(acks)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert parent.stdout is not None
+            through_child = 0
+            while through_child < rng.randint(1, 15):
+                pid = int(parent.stdout.readline())
+                if pid:
+                    children.add(pid)
+                    through_child += 1
+        finally:
+            parent.kill()
+            parent.wait(timeout=30)
+            if parent.stdout is not None:
+                parent.stdout.close()
+    for pid in children:
+        gone = os.pidfd_open(pid) if alive(pid) else None
+        if gone is not None:
+            try:
+                readable, _, _ = select.select([gone], [], [], 30)
+                assert readable, f"writer process {pid} outlived its process by 30 s"
+            finally:
+                os.close(gone)
+    recorded = {int(line) for line in acks.read_text().split()}
+    with sqlite3.connect(journal) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        ids = [row[0] for row in conn.execute("SELECT id FROM messages")]
+    landed: dict[int, int] = {}
+    for message_id in ids:
+        number = int(message_id[1:].split("-")[0])
+        landed[number] = landed.get(number, 0) + 1
+    assert all(landed.get(n) == 100 for n in recorded)  # nothing acknowledged was lost
+    assert set(landed.values()) == {100}  # every batch whole or not at all
+    assert len(children) >= 1
 
 
 CRASH_IN_CHILD = """
