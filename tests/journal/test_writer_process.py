@@ -161,6 +161,39 @@ async def test_j2_a_writer_process_killed_mid_commit_stops_all_writing_with_a_ty
         await reopened.close()
 
 
+async def test_j2_closing_the_journal_waits_for_the_commit_its_writer_process_is_making(
+    tmp_path: Path,
+) -> None:
+    journal = SQLiteJournal(tmp_path / "j.db")
+    await journal.open()
+    pid = await with_writer_process(journal)
+    os.kill(pid, signal.SIGSTOP)  # the commit sent next waits in the pipe
+    seqs: list[list[int | None]] = []
+
+    async def commit() -> None:
+        seqs.append(await journal.write(batch(1)))
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(commit)
+            await anyio.wait_all_tasks_blocked()
+            tg.start_soon(journal.close)  # closes its input; waits for its answers
+            await anyio.wait_all_tasks_blocked()
+            assert seqs == []
+            os.kill(pid, signal.SIGCONT)
+    finally:
+        if alive(pid):
+            os.kill(pid, signal.SIGCONT)
+    assert seqs == [list(range(LARGE + 1, 2 * LARGE + 1))]
+    assert not alive(pid)
+    reopened = SQLiteJournal(tmp_path / "j.db")
+    await reopened.open()
+    try:
+        assert len(await reopened.pending("a")) == LARGE
+    finally:
+        await reopened.close()
+
+
 WRITE_UNTIL_KILLED = """
 import sys, anyio
 from actorflow.journal import Batch, MessageRecord, SQLiteJournal

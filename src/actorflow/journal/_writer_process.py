@@ -144,6 +144,7 @@ class WriterProcess:
         self._decode = msgspec.msgpack.Decoder(Reply).decode
         self._encode = msgspec.msgpack.Encoder().encode
         self._opened: asyncio.Future[Reply] | None = None
+        self._output_ended: asyncio.Future[None] | None = None
 
     @property
     def pid(self) -> int | None:
@@ -186,6 +187,7 @@ class WriterProcess:
         os.set_blocking(self._to_child, False)
         os.set_blocking(self._from_child, False)
         loop.add_reader(self._from_child, self._readable)
+        self._output_ended = loop.create_future()
         opened = self._opened = loop.create_future()
         self._waiting.append(opened)
         opened.add_done_callback(self._started)
@@ -205,20 +207,19 @@ class WriterProcess:
 
     async def stop(self) -> None:
         """End the child once it has answered what it was sent, and wait for it to exit."""
-        process, self._process = self._process, None
-        self.ready = False
-        if process is None:
+        process, loop, ended = self._process, self._loop, self._output_ended
+        self.ready = False  # nothing more is sent
+        if process is None or loop is None or ended is None:
             return
-        to_child, from_child = self._to_child, self._from_child
-        self._to_child = self._from_child = -1
         with anyio.CancelScope(shield=True):
-            loop = self._loop
-            if loop is not None and not loop.is_closed():
-                loop.remove_writer(to_child)
-                loop.remove_reader(from_child)
-            os.close(to_child)  # its end of input: it exits after its last answer
+            loop.remove_writer(self._to_child)
+            os.close(self._to_child)  # its end of input: it exits after its last answer
+            self._to_child = -1
+            await ended  # its answers to what is in flight were read before it
             await anyio.to_thread.run_sync(process.wait)
-            os.close(from_child)
+            os.close(self._from_child)
+            self._from_child = -1
+            self._process = None
 
     # -- on the loop ------------------------------------------------------------------------
 
@@ -283,6 +284,8 @@ class WriterProcess:
         """The child's output ended: it exited, or was killed."""
         if self._from_child >= 0 and self._loop is not None:
             self._loop.remove_reader(self._from_child)
+        if self._output_ended is not None and not self._output_ended.done():
+            self._output_ended.set_result(None)
         self.ready, self.dead = False, True
         waiting = [f for f in self._waiting if f is not self._opened]
         self.lost = bool(waiting)
