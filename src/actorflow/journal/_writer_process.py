@@ -118,8 +118,8 @@ class WriterProcess:
     """The parent's side: starts the child, sends it batches, and hands back its answers.
 
     `start` returns at once; the child is `ready` once it has opened the file (a few hundred
-    milliseconds: it imports actorflow). It is `dead` if it could not, or ended while it had
-    a commit to make; `lost` then says whether that commit's outcome is unknown.
+    milliseconds: it imports actorflow). It is `dead` once it has ended (or could not start or
+    open the file), and `lost` if it ended with a commit in flight, whose outcome is unknown.
     """
 
     def __init__(
@@ -145,6 +145,7 @@ class WriterProcess:
         self._encode = msgspec.msgpack.Encoder().encode
         self._opened: asyncio.Future[Reply] | None = None
         self._output_ended: asyncio.Future[None] | None = None
+        self._stopping = False
 
     @property
     def pid(self) -> int | None:
@@ -208,7 +209,7 @@ class WriterProcess:
     async def stop(self) -> None:
         """End the child once it has answered what it was sent, and wait for it to exit."""
         process, loop, ended = self._process, self._loop, self._output_ended
-        self.ready = False  # nothing more is sent
+        self.ready, self._stopping = False, True  # nothing more is sent
         if process is None or loop is None or ended is None:
             return
         with anyio.CancelScope(shield=True):
@@ -277,8 +278,12 @@ class WriterProcess:
             body = bytes(received[_LENGTH.size : end])
             del received[:end]
             future = self._waiting.popleft()
-            if not future.done():
+            if future.done():
+                continue  # its caller stopped waiting
+            try:
                 future.set_result(self._decode(body))
+            except msgspec.DecodeError as exc:  # never: both ends are this package's
+                future.set_exception(JournalError(f"journal {self.path}: {exc}"))
 
     def _ended(self) -> None:
         """The child's output ended: it exited, or was killed."""
@@ -296,11 +301,9 @@ class WriterProcess:
         )
         if waiting:
             logger.error("%s", error)
-        elif self._opened is not None and not self._opened.done():
+        elif not self._stopping:
             logger.warning(
-                "journal %s: its writer process ended before it opened the file; commits stay"
-                " in this process",
-                self.path,
+                "journal %s: its writer process ended; commits stay in this process", self.path
             )
         while self._waiting:
             future = self._waiting.popleft()
