@@ -56,6 +56,26 @@ async def with_writer_process(journal: SQLiteJournal) -> int:
     return pid
 
 
+async def with_a_stopped_writer_process(path: Path) -> tuple[SQLiteJournal, int]:
+    """A journal whose writer process is ready, then SIGSTOPped: the commit sent next waits in
+    its pipe."""
+    journal = SQLiteJournal(path)
+    await journal.open()
+    pid = await with_writer_process(journal)
+    os.kill(pid, signal.SIGSTOP)
+    return journal, pid
+
+
+async def pending_when_reopened(path: Path, recipient: str | None = None) -> int:
+    """How many messages (of `recipient`) are pending in the journal at `path`, opened anew."""
+    journal = SQLiteJournal(path)
+    await journal.open()
+    try:
+        return len(await journal.pending(recipient))
+    finally:
+        await journal.close()
+
+
 def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -127,10 +147,7 @@ async def test_j2_a_writer_process_killed_while_idle_leaves_commits_to_this_proc
 async def test_j2_a_writer_process_killed_mid_commit_stops_all_writing_with_a_typed_error(
     tmp_path: Path,
 ) -> None:
-    journal = SQLiteJournal(tmp_path / "j.db")
-    await journal.open()
-    pid = await with_writer_process(journal)
-    os.kill(pid, signal.SIGSTOP)  # the commit sent next waits in the pipe
+    journal, pid = await with_a_stopped_writer_process(tmp_path / "j.db")
     try:
         outcome: list[BaseException] = []
 
@@ -152,22 +169,14 @@ async def test_j2_a_writer_process_killed_mid_commit_stops_all_writing_with_a_ty
                 await journal.write(later)
     finally:
         await journal.close()
-    reopened = SQLiteJournal(tmp_path / "j.db")
-    await reopened.open()
-    try:
-        # It never read the commit: only the warm-up is there, whole.
-        assert len(await reopened.pending()) == LARGE
-    finally:
-        await reopened.close()
+    # It never read the commit: only the warm-up is there, whole.
+    assert await pending_when_reopened(tmp_path / "j.db") == LARGE
 
 
 async def test_j2_closing_the_journal_waits_for_the_commit_its_writer_process_is_making(
     tmp_path: Path,
 ) -> None:
-    journal = SQLiteJournal(tmp_path / "j.db")
-    await journal.open()
-    pid = await with_writer_process(journal)
-    os.kill(pid, signal.SIGSTOP)  # the commit sent next waits in the pipe
+    journal, pid = await with_a_stopped_writer_process(tmp_path / "j.db")
     seqs: list[list[int | None]] = []
 
     async def commit() -> None:
@@ -186,12 +195,7 @@ async def test_j2_closing_the_journal_waits_for_the_commit_its_writer_process_is
             os.kill(pid, signal.SIGCONT)
     assert seqs == [list(range(LARGE + 1, 2 * LARGE + 1))]
     assert not alive(pid)
-    reopened = SQLiteJournal(tmp_path / "j.db")
-    await reopened.open()
-    try:
-        assert len(await reopened.pending("a")) == LARGE
-    finally:
-        await reopened.close()
+    assert await pending_when_reopened(tmp_path / "j.db", "a") == LARGE
 
 
 WRITE_UNTIL_KILLED = """

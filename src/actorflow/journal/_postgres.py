@@ -50,6 +50,7 @@ from ._rows import (
     ACTOR_COLUMNS,
     CONVERSATION_STEPS,
     CONVERSATION_TURNS,
+    actor_row,
     read_actor,
     read_message_or_corrupt,
     turns_of,
@@ -469,19 +470,7 @@ class PostgresJournal:
             async with conn.cursor() as cur:
                 await cur.executemany(
                     sql.UPSERT_ACTOR,
-                    [
-                        (
-                            a.name,
-                            a.kind,
-                            a.args,
-                            a.options,
-                            a.state,
-                            a.supervisor,
-                            a.created_at or now,
-                            now,
-                        )
-                        for a in batch.actors
-                    ],
+                    [actor_row(a, now) for a in batch.actors],
                 )
         appended = None
         if batch.appends:

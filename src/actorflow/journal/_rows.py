@@ -34,6 +34,7 @@ __all__ = [
     "STATUSES",
     "STEP_COLUMNS",
     "TIMER_COLUMNS",
+    "actor_row",
     "field",
     "listed",
     "message_row",
@@ -277,6 +278,12 @@ def turns_of(turn_rows: list[Any], step_rows: list[Any]) -> list[TurnRecord]:
         step = read_step(row)
         steps.setdefault(step.message_id, []).append(step)
     return [read_turn(m_id, actor, blob, steps.get(m_id, [])) for m_id, actor, blob in turn_rows]
+
+
+def actor_row(a: ActorRecord, now: float) -> tuple[object, ...]:
+    """An actors row for registering `a`, in the parameter order of the upserts (SQLite's and
+    PostgreSQL's `UPSERT_ACTOR`): name, kind, args, options, state, supervisor, created, updated."""
+    return (a.name, a.kind, a.args, a.options, a.state, a.supervisor, a.created_at or now, now)
 
 
 def message_row(m: MessageRecord, now: float) -> tuple[object, ...]:

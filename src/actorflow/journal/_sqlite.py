@@ -29,7 +29,7 @@ from . import _rows
 from ._lane import Lane
 from ._records import ActorRecord, Batch, Compacted, MessageRecord, TimerRecord, TurnRecord
 from ._rows import ACTOR_COLUMNS, CONVERSATION_STEPS, CONVERSATION_TURNS, read_actor, turns_of
-from ._sqlite_writer import SQLiteWriter, translate
+from ._sqlite_writer import SQLiteWriter, WriterSettings, translate
 from ._thread import WorkerThread
 from ._wake import WakeListener
 from ._writer_process import WriterProcess
@@ -94,6 +94,7 @@ class SQLiteJournal:
         self.busy_timeout = busy_timeout
         self.max_bytes = max_bytes
         self.writer_process = writer_process
+        self._settings = WriterSettings(self.path, synchronous, busy_timeout, max_bytes)
         self._writer: SQLiteWriter | None = None
         self._reader: aiosqlite.Connection | None = None
         self._thread: WorkerThread | None = None
@@ -114,12 +115,7 @@ class SQLiteJournal:
     async def open(self) -> None:
         if self._writer is not None:
             return
-        writer = SQLiteWriter(
-            self.path,
-            synchronous=self.synchronous,
-            busy_timeout=self.busy_timeout,
-            max_bytes=self.max_bytes,
-        )
+        writer = SQLiteWriter(self._settings)
         self._thread = WorkerThread(f"actorflow journal writer {self.path.name}")
         try:
             await self._thread.run(writer.open)
@@ -172,12 +168,7 @@ class SQLiteJournal:
                 finally:
                     self._last_write = writer.last_write
         if process is None and not small and self.writer_process:
-            process = self._process = WriterProcess(
-                self.path,
-                synchronous=self.synchronous,
-                busy_timeout=self.busy_timeout,
-                max_bytes=self.max_bytes,
-            )
+            process = self._process = WriterProcess(self._settings)
             process.start()  # ready in a few hundred ms; the thread commits until then
         async with lane:
             if process is not None and process.ready:

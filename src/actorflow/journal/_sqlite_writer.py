@@ -16,6 +16,7 @@ import os
 import secrets
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, final
 
@@ -32,6 +33,7 @@ from ._rows import (
     MESSAGE_COLUMNS,
     REQUEUE,
     TIMER_COLUMNS,
+    actor_row,
     message_row,
     read_message_or_corrupt,
     timer_row,
@@ -40,7 +42,7 @@ from ._rows import (
 from ._schema import MIGRATIONS, SCHEMA_VERSION
 from ._statements import INSERT_MESSAGE, compact, immediate, pin
 
-__all__ = ["SQLiteWriter", "empty_database", "empty_file", "translate"]
+__all__ = ["SQLiteWriter", "WriterSettings", "empty_database", "empty_file", "translate"]
 
 _UPSERT_ACTOR: Final = (
     "INSERT INTO actors"
@@ -137,22 +139,26 @@ _BUSY, _LOCKED, _FULL, _CORRUPT, _NOTADB = 5, 6, 13, 11, 26
 
 
 @final
-class SQLiteWriter:
-    """The writer connection of the journal at `path` (`SQLiteJournal`'s settings), used by one
-    thread at a time; `last_write` is how many seconds its last write transaction took."""
+@dataclass(frozen=True, slots=True)
+class WriterSettings:
+    """How a writer connection to a SQLite journal is opened: `SQLiteJournal`'s arguments."""
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        synchronous: Literal["FULL", "NORMAL"],
-        busy_timeout: float,
-        max_bytes: int | None,
-    ) -> None:
-        self.path = path
-        self.synchronous = synchronous
-        self.busy_timeout = busy_timeout
-        self.max_bytes = max_bytes
+    path: Path
+    synchronous: Literal["FULL", "NORMAL"]
+    busy_timeout: float
+    max_bytes: int | None
+
+
+@final
+class SQLiteWriter:
+    """The writer connection of a journal, used by one thread at a time; `last_write` is how
+    many seconds its last write transaction took."""
+
+    def __init__(self, settings: WriterSettings) -> None:
+        self.path = settings.path
+        self.synchronous = settings.synchronous
+        self.busy_timeout = settings.busy_timeout
+        self.max_bytes = settings.max_bytes
         self.last_write = 0.0
         self._conn: sqlite3.Connection | None = None
         # Since a JournalFull, a TRUNCATE checkpoint is owed (it could not finish yet), and the
@@ -296,19 +302,7 @@ class SQLiteWriter:
         if batch.actors:
             conn.executemany(
                 _UPSERT_ACTOR,
-                [
-                    (
-                        a.name,
-                        a.kind,
-                        a.args,
-                        a.options,
-                        a.state,
-                        a.supervisor,
-                        a.created_at or now,
-                        now,
-                    )
-                    for a in batch.actors
-                ],
+                [actor_row(a, now) for a in batch.actors],
             )
         seqs = _append(conn, batch.appends, now) if batch.appends else []
         if batch.claims:

@@ -18,7 +18,7 @@ import msgspec
 from .._crashpoints import crash_together_with
 from .._errors import JournalError
 from ._records import Batch
-from ._sqlite_writer import SQLiteWriter
+from ._sqlite_writer import SQLiteWriter, WriterSettings
 from ._writer_process import Reply, read_frame, write_frame
 
 __all__ = ["main"]
@@ -34,10 +34,12 @@ def main(argv: list[str]) -> int:
     encode = msgspec.msgpack.Encoder().encode
     decode = msgspec.msgpack.Decoder(Batch).decode
     writer = SQLiteWriter(
-        Path(path),
-        synchronous=cast(Literal["FULL", "NORMAL"], synchronous),
-        busy_timeout=float(busy_timeout),
-        max_bytes=int(max_bytes) or None,
+        WriterSettings(
+            Path(path),
+            cast(Literal["FULL", "NORMAL"], synchronous),
+            float(busy_timeout),
+            int(max_bytes) or None,
+        )
     )
     try:
         writer.open()

@@ -31,7 +31,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import Final, Literal, final
+from typing import Final, final
 
 import anyio
 import anyio.to_thread
@@ -46,6 +46,7 @@ from .._errors import (
     JournalUnavailable,
 )
 from ._records import Batch
+from ._sqlite_writer import WriterSettings
 
 __all__ = ["Reply", "WriterProcess", "read_frame", "write_frame"]
 
@@ -122,19 +123,17 @@ class WriterProcess:
     open the file), and `lost` if it ended with a commit in flight, whose outcome is unknown.
     """
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        synchronous: Literal["FULL", "NORMAL"],
-        busy_timeout: float,
-        max_bytes: int | None,
-    ) -> None:
-        self.path = path
+    def __init__(self, settings: WriterSettings) -> None:
+        self.path = path = settings.path
         self.ready = False
         self.dead = False
         self.lost = False  # it ended with a commit in flight
-        self._arguments = [str(path), synchronous, repr(busy_timeout), str(max_bytes or 0)]
+        self._arguments = [
+            str(path),
+            settings.synchronous,
+            repr(settings.busy_timeout),
+            str(settings.max_bytes or 0),
+        ]
         self._process: subprocess.Popen[bytes] | None = None
         self._to_child = self._from_child = -1  # the pipes' ends of this process
         self._loop: asyncio.AbstractEventLoop | None = None
