@@ -54,7 +54,7 @@ logger = logging.getLogger("actorflow")
 
 _LENGTH: Final = struct.Struct("<I")
 _PIPE_BYTES: Final = 1 << 20  # F_SETPIPE_SZ: a group commit of 512 operations in one write
-_F_SETPIPE_SZ: Final = 1031  # Linux's fcntl; elsewhere the pipe keeps its size
+_F_SETPIPE_SZ: Final = 1031  # Linux's fcntl command; elsewhere the pipe keeps its size
 
 # The errors a commit can end with, by name across the pipe; any other is the child's bug.
 _ERRORS: Final[dict[str, type[JournalError]]] = {
@@ -182,8 +182,9 @@ class WriterProcess:
         finally:
             os.close(to_child)
             os.close(from_child)
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(self._to_child, _F_SETPIPE_SZ, _PIPE_BYTES)
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError):  # over /proc/sys/fs/pipe-max-size: as it is
+                fcntl.fcntl(self._to_child, _F_SETPIPE_SZ, _PIPE_BYTES)
         os.set_blocking(self._to_child, False)
         os.set_blocking(self._from_child, False)
         loop.add_reader(self._from_child, self._readable)
