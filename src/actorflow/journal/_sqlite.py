@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import sqlite3
 import urllib.parse
@@ -35,8 +34,6 @@ from ._wake import WakeListener
 from ._writer_process import WriterProcess
 
 __all__ = ["SQLiteJournal"]
-
-logger = logging.getLogger("actorflow")
 
 # A small commit made while the writer thread has nothing to do runs on the event loop's own
 # thread: a sequential turn or a step commits one or two operations, and sending them to the
@@ -162,7 +159,7 @@ class SQLiteJournal:
         small = len(batch) <= _INLINE_OPS
         if small and not lane.locked() and thread.idle and self._last_write < _INLINE_SECONDS:
             # Nothing awaited from here to the end of the commit: no cancellation cuts it.
-            with contextlib.suppress(JournalLocked):  # another process's write: wait in the thread
+            with contextlib.suppress(JournalLocked):  # another's write lock: wait for it elsewhere
                 try:
                     return writer.write(batch, waits=False)
                 finally:
