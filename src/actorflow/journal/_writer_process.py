@@ -56,6 +56,18 @@ _LENGTH: Final = struct.Struct("<I")
 _PIPE_BYTES: Final = 1 << 20  # F_SETPIPE_SZ: a group commit of 512 operations in one write
 _F_SETPIPE_SZ: Final = 1031  # Linux's fcntl command; elsewhere the pipe keeps its size
 
+# The child's program: this actorflow, found where this process found it. Its directory goes
+# first on the child's path only if the child would not search it anyway (a source checkout
+# put on `sys.path` by hand); a site-packages directory stays where it is, after the stdlib.
+_CHILD: Final = """\
+import sys
+where = sys.argv.pop(1)
+if where not in sys.path:
+    sys.path.insert(0, where)
+from actorflow.journal._writer_child import main
+sys.exit(main(sys.argv[1:]))
+"""
+
 # The errors a commit can end with, by name across the pipe; any other is the child's bug.
 _ERRORS: Final[dict[str, type[JournalError]]] = {
     cls.__name__: cls
@@ -159,17 +171,14 @@ class WriterProcess:
     def start(self) -> None:
         """Start the child (on the event loop's thread); `ready` once it has opened the file."""
         loop = self._loop = asyncio.get_running_loop()
-        package = Path(__file__).resolve().parents[2]  # where this actorflow is imported from
-        paths = [str(package), *filter(None, [os.environ.get("PYTHONPATH")])]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+        package = str(Path(__file__).resolve().parents[2])  # where this actorflow came from
         to_child, self._to_child = os.pipe()
         self._from_child, from_child = os.pipe()
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "actorflow.journal._writer_child", *self._arguments],
+                [sys.executable, "-c", _CHILD, package, *self._arguments],
                 stdin=to_child,
                 stdout=from_child,
-                env=env,
                 close_fds=True,
             )
         except OSError as exc:
