@@ -29,6 +29,7 @@ import anyio
 import uvloop
 
 import actorflow as af
+from actorflow.journal import SQLiteJournal
 from durable import scratch_directory
 from harness import REPORT, Row, Sizes, at_most, expect, now_ns
 from memory import rss_bytes
@@ -58,6 +59,7 @@ class Found(TypedDict):
     """What the probe prints (as JSON): sizes in MB, times in seconds and milliseconds."""
 
     rss_mb: float
+    writer_rss_mb: float
     wave_rss_mb: float
     last_wave_rss_mb: float
     start_rss_mb: float
@@ -95,7 +97,9 @@ async def idle_conversations_memory(sizes: Sizes) -> list[Row]:
     resume_ms = found["resume_ms"]
     note = (
         f"{count:,} durable sessions spawned with passivate_after={PASSIVATE_AFTER:g} s and"
-        f" asked once each, {WAVE:,} at a time, all passivated, then gc.collect(); RSS right"
+        f" asked once each, {WAVE:,} at a time, all passivated, then gc.collect(); RSS of the"
+        f" process and its journal's writer process ({found['writer_rss_mb']:.1f} MB of it);"
+        f" RSS right"
         f" after the last wave of spawns {found['last_wave_rss_mb']:.1f} MB (highest after a"
         f" wave {found['wave_rss_mb']:.1f} MB), before the first {found['start_rss_mb']:.1f} MB;"
         f" {found['journal_conversations']:,} conversations in the journal; spawns"
@@ -145,7 +149,8 @@ def _percentile(samples: list[float], fraction: float) -> float:
 async def measure(count: int) -> Found:
     with scratch_directory() as directory:
         path = directory / "conversations.db"
-        async with af.ActorSystem(journal=path) as system:
+        journal = SQLiteJournal(path)
+        async with af.ActorSystem(journal=journal) as system:
             gc.collect()
             start_rss = rss_bytes()
             start = now_ns()
@@ -163,7 +168,9 @@ async def measure(count: int) -> Found:
                     await anyio.sleep(0.01)
             passivated = now_ns()
             gc.collect()
-            rss = rss_bytes()
+            writer = journal.writer_pid  # the writer process, if large commits started it
+            writer_rss = 0 if writer is None else rss_bytes(writer)
+            rss = rss_bytes() + writer_rss
             conversations = journal_sessions(path)
             resume_ms = []
             for i in random.Random(0).sample(range(count), min(RESUMES, count)):
@@ -173,6 +180,7 @@ async def measure(count: int) -> Found:
     expect("conversations in the journal", conversations, count)
     return {
         "rss_mb": rss / MB,
+        "writer_rss_mb": writer_rss / MB,
         "wave_rss_mb": wave_rss / MB,
         "last_wave_rss_mb": last_wave_rss / MB,
         "start_rss_mb": start_rss / MB,

@@ -75,9 +75,10 @@ async def probe(kind: Kind, method: Method, count: int) -> float:
 # -- the probe (in its own process) ------------------------------------------------------------
 
 
-def rss_bytes() -> int:
-    """The resident set size now, or the peak where /proc is missing (it only grows here)."""
-    statm = Path("/proc/self/statm")
+def rss_bytes(pid: int | str = "self") -> int:
+    """The resident set size of this process (or of process `pid`) now, or this process's peak
+    where /proc is missing (it only grows here)."""
+    statm = Path(f"/proc/{pid}/statm")
     if statm.exists():
         return int(statm.read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
