@@ -14,7 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import anyio
@@ -129,19 +129,24 @@ async def test_j9_a_full_journal_in_the_writer_process_is_journal_full_and_nothi
         await journal.close()
 
 
-async def test_j2_a_writer_process_killed_while_idle_leaves_commits_to_this_process(
-    tmp_path: Path,
-) -> None:
-    journal = SQLiteJournal(tmp_path / "j.db")
-    await journal.open()
+@pytest.fixture
+async def journal(tmp_path: Path) -> AsyncIterator[SQLiteJournal]:
+    opened = SQLiteJournal(tmp_path / "j.db")
+    await opened.open()
     try:
-        pid = await with_writer_process(journal)
-        os.kill(pid, signal.SIGKILL)
-        await until(lambda: journal.writer_pid is None)
-        assert await journal.write(batch(1)) == list(range(LARGE + 1, 2 * LARGE + 1))
-        assert journal.writer_pid is None  # not started again: the thread commits
+        yield opened
     finally:
-        await journal.close()
+        await opened.close()
+
+
+async def test_j2_a_writer_process_killed_while_idle_leaves_commits_to_this_process(
+    journal: SQLiteJournal,
+) -> None:
+    pid = await with_writer_process(journal)
+    os.kill(pid, signal.SIGKILL)
+    await until(lambda: journal.writer_pid is None)
+    assert await journal.write(batch(1)) == list(range(LARGE + 1, 2 * LARGE + 1))
+    assert journal.writer_pid is None  # not started again: the thread commits
 
 
 async def test_j2_a_writer_process_killed_mid_commit_stops_all_writing_with_a_typed_error(
