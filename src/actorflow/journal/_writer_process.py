@@ -131,14 +131,13 @@ class WriterProcess:
     """The parent's side: starts the child, sends it batches, and hands back its answers.
 
     `start` returns at once; the child is `ready` once it has opened the file (a few hundred
-    milliseconds: it imports actorflow). It is `dead` once it has ended (or could not start or
-    open the file), and `lost` if it ended with a commit in flight, whose outcome is unknown.
+    milliseconds: it imports actorflow), and stays so until it ends; it is `lost` if it ended
+    with a commit in flight, whose outcome is unknown.
     """
 
     def __init__(self, settings: WriterSettings) -> None:
         self.path = path = settings.path
         self.ready = False
-        self.dead = False
         self.lost = False  # it ended with a commit in flight
         self._arguments = [
             str(path),
@@ -163,11 +162,6 @@ class WriterProcess:
         """The child's pid, once started."""
         return None if self._process is None else self._process.pid
 
-    @property
-    def idle(self) -> bool:
-        """No commit is in flight."""
-        return not self._waiting
-
     def start(self) -> None:
         """Start the child (on the event loop's thread); `ready` once it has opened the file."""
         loop = self._loop = asyncio.get_running_loop()
@@ -183,7 +177,6 @@ class WriterProcess:
             )
         except OSError as exc:
             logger.warning("journal %s: cannot start its writer process: %s", self.path, exc)
-            self.dead = True
             for fd in (self._to_child, self._from_child):
                 os.close(fd)
             self._to_child = self._from_child = -1
@@ -240,7 +233,6 @@ class WriterProcess:
         if reply.error is None:
             self.ready = True
         else:
-            self.dead = True
             logger.warning(
                 "journal %s: its writer process cannot open it (%s); commits stay in this process",
                 self.path,
@@ -300,7 +292,7 @@ class WriterProcess:
             self._loop.remove_reader(self._from_child)
         if self._output_ended is not None and not self._output_ended.done():
             self._output_ended.set_result(None)
-        self.ready, self.dead = False, True
+        self.ready = False
         waiting = [f for f in self._waiting if f is not self._opened]
         self.lost = bool(waiting)
         error = JournalUnavailable(
