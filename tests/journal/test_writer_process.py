@@ -84,7 +84,7 @@ def alive(pid: int) -> bool:
         return False
 
 
-async def test_j2_a_large_commit_is_made_by_the_writer_process_and_read_back_here(
+async def test_j8_j2_a_large_commit_is_made_by_the_writer_process_and_read_back_here(
     tmp_path: Path,
 ) -> None:
     journal = SQLiteJournal(tmp_path / "j.db")
