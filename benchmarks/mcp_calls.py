@@ -16,7 +16,7 @@ a commit costs on this machine. The note gives the back-to-back bare call too.
 
 The contenders take turns in `BLOCKS` blocks of calls over connections opened once, and each
 row is the median of its blocks. A bare call's time moves by 2x within minutes on these shared
-machines (0.6 to 4 ms), so rounds of thousands of calls, each with its own journal and server,
+machines (0.6 to 5 ms), so rounds of thousands of calls, each with its own journal and server,
 compared stretches of different noise: the same code measured 1.03 and 1.57 in two runs.
 """
 
