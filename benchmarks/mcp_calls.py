@@ -80,7 +80,7 @@ kept open: 100 calls a block at full size, 15 in a quick run."""
 class _Recorded:
     """A durable actor over a SQLite journal, making recorded calls (or empty steps) on demand."""
 
-    def __init__(self, caller: af.ActorRef) -> None:
+    def __init__(self, caller: af.ActorRef[Caller]) -> None:
         self.caller = caller
 
     async def calls(self, count: int) -> float:
