@@ -68,7 +68,7 @@ class SQLiteJournal:
     freed on a full disk goes to new writes instead of back to the WAL.
 
     With `writer_process` (the default), the first commit too large for the loop's thread
-    starts the writer process (`WriterProcess`: a Python child running `_writer_child`,
+    starts the writer process (`WriterProcess`: a Python child running `_writer_child.main`,
     a second writer connection), and such commits are made there once it is ready; it exits
     when the journal closes or this process dies. If it ends with a commit in flight, whether
     that commit landed is unknown: every later write raises `JournalError`, and the process

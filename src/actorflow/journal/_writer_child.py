@@ -1,5 +1,5 @@
-"""The SQLite journal's writer process itself (`_writer_process`): ``python -m
-actorflow.journal._writer_child PATH SYNCHRONOUS BUSY_TIMEOUT MAX_BYTES``.
+"""The SQLite journal's writer process itself: `main` is what the child that `WriterProcess`
+starts runs, given ``PATH SYNCHRONOUS BUSY_TIMEOUT MAX_BYTES``.
 
 It opens its own writer connection (`SQLiteWriter`), answers that it did (or why not), then
 commits each batch it reads from stdin and answers with the sequence numbers, until stdin ends.
@@ -59,7 +59,3 @@ def main(argv: list[str]) -> int:
     finally:
         writer.close()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
