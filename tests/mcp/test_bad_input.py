@@ -168,3 +168,41 @@ async def test_t2_an_http_server_that_dies_mid_call_is_a_typed_error_and_no_succ
     finally:
         await backend.close()
     assert [c["tool"] for c in calls(call_log)] == ["die"]
+
+
+async def test_t2_a_call_answered_too_late_is_lost_and_the_connection_kept(
+    tmp_path: Path, call_log: Path
+) -> None:
+    """A server slower than its `timeout`: the call is lost (T2: not repeated for a tool that
+    may not repeat, its started marker stays), and the connection serves the next call."""
+    hold = tmp_path / "hold"  # while it exists, the server counts each call, then holds it
+    REGISTRY["slow"] = mcp.Servers(
+        tools=stdio_server(call_log, env={"MCP_TEST_HOLD": str(hold)}, timeout=3)
+    )
+    backend = SQLiteJournal(tmp_path / "journal.db")
+    try:
+        async with af.ActorSystem(journal=backend) as system:
+            caller = await system.spawn(Caller, "slow", name="caller", max_attempts=1)
+            assert await caller.ask(Call("tools", "lookup", {"q": "warm"}), timeout=50) == (
+                "found warm"
+            )  # connected: the listing and the first call are not what times out below
+            hold.touch()
+            with pytest.raises(af.ActorFailed) as failed:
+                await caller.ask(Call("tools", "charge", {"amount": 1}), timeout=50)
+            hold.unlink()
+            assert await caller.ask(Call("tools", "lookup", {"q": "after"}), timeout=50) == (
+                "found after"
+            )
+    finally:
+        del REGISTRY["slow"]
+    error = failed.value.__cause__
+    assert isinstance(error, mcp.ToolOutcomeUnknown)
+    assert (error.server, error.tool) == ("tools", "charge")
+    assert "no answer within 3 s" in str(error)
+    assert [call["tool"] for call in calls(call_log)] == ["lookup", "charge", "lookup"]
+    await backend.open()
+    try:
+        (letter,) = await backend.dead_letters()
+        assert await backend.steps(letter.id) == {"mcp tools/charge": b""}  # started, no result
+    finally:
+        await backend.close()

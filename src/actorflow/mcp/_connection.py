@@ -8,12 +8,12 @@ import logging
 from typing import Any
 
 import anyio
-import jsonschema
 import mcp_types
 from anyio.abc import TaskGroup
 from mcp.client import Client
 from mcp.shared.exceptions import MCPError as SDKError
 
+from ._arguments import ArgumentCheck
 from ._config import Server, describe_error
 from ._errors import ServerUnavailable, ToolArgumentsInvalid, UnknownTool
 from ._results import ToolInfo, ToolResult
@@ -21,10 +21,6 @@ from ._results import ToolInfo, ToolResult
 __all__ = ["Connection", "Lost"]
 
 logger = logging.getLogger("actorflow.mcp")
-
-# JSON-RPC errors that mean the connection, not the server, failed: the call may or may not
-# have run.
-_TRANSPORT_CODES = frozenset({mcp_types.CONNECTION_CLOSED, mcp_types.REQUEST_TIMEOUT})
 
 
 class Lost(Exception):
@@ -47,7 +43,7 @@ class _Session:
         self.scope = anyio.CancelScope()
         self.client: Client | None = None
         self.error: BaseException | None = None
-        self.tools: dict[str, tuple[ToolInfo, Any]] | None = None  # name: (info, validator)
+        self.tools: dict[str, tuple[ToolInfo, ArgumentCheck]] | None = None
 
     async def hold(self, client: Client) -> None:
         try:
@@ -153,7 +149,7 @@ class Connection:
         session = await self._open()
         assert session.tools is not None
         found = session.tools.get(tool)
-        if found is not None and found[1].is_valid(arguments):
+        if found is not None and found[1].valid(arguments):
             return found[0]  # the usual case
         await self._list_again(session)
         found = session.tools.get(tool)
@@ -164,8 +160,8 @@ class Connection:
                 server=self.name,
                 tool=tool,
             )
-        info, validator = found
-        problems = sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))
+        info, check = found
+        problems = check.problems(arguments)
         if problems:
             first = problems[0]
             where = "/".join(str(part) for part in first.absolute_path) or "(the arguments)"
@@ -202,13 +198,23 @@ class Connection:
         if client is None:  # it broke between opening and now: nothing was sent
             self._broken(session)
             raise self._unavailable("closed its connection", session.error)
+        timeout = self.server.timeout
         try:
-            with anyio.fail_after(self.server.timeout):
-                answer = await client.call_tool(tool, arguments, meta=meta)  # type: ignore[arg-type]
-        except TimeoutError:
-            raise Lost(f"no answer within {self.server.timeout:g} s") from None
+            # The SDK's own clock times the answer (from when the request is written; when it
+            # runs out, the SDK tells the server the request is abandoned), so no scope of ours.
+            answer = await client.call_tool(
+                tool,
+                arguments,
+                read_timeout_seconds=timeout,
+                meta=meta,  # type: ignore[arg-type]
+            )
+        except TimeoutError as exc:  # the transport's own bound on writing the request
+            self._broken(session)
+            raise Lost(f"the request could not be written: {describe_error(exc)}") from exc
         except SDKError as exc:
-            if exc.code in _TRANSPORT_CODES:
+            if exc.code == mcp_types.REQUEST_TIMEOUT:  # a slow answer; the connection is sound
+                raise Lost(f"no answer within {timeout:g} s") from None
+            if exc.code == mcp_types.CONNECTION_CLOSED:  # the call may or may not have run
                 self._broken(session)
                 raise Lost(f"{exc.message} (JSON-RPC error {exc.code})") from exc
             return ToolResult(
@@ -234,8 +240,8 @@ class Connection:
         self._session = None
 
 
-async def _list(client: Client) -> dict[str, tuple[ToolInfo, Any]]:
-    tools: dict[str, tuple[ToolInfo, Any]] = {}
+async def _list(client: Client) -> dict[str, tuple[ToolInfo, ArgumentCheck]]:
+    tools: dict[str, tuple[ToolInfo, ArgumentCheck]] = {}
     cursor: str | None = None
     for _ in range(1000):  # a paginator that never ends cannot hang the connection
         page = await client.list_tools(cursor=cursor)
@@ -250,8 +256,7 @@ async def _list(client: Client) -> dict[str, tuple[ToolInfo, Any]]:
                 idempotent=bool(hints and hints.idempotent_hint),
                 destructive=not (hints and hints.destructive_hint is False),
             )
-            validator_class = jsonschema.validators.validator_for(tool.input_schema)
-            tools[tool.name] = (info, validator_class(tool.input_schema))
+            tools[tool.name] = (info, ArgumentCheck(tool.input_schema))
         cursor = page.next_cursor
         if cursor is None:
             break
