@@ -28,6 +28,7 @@ from actorflow.journal import (
     compact_before,
 )
 
+from .cutting_proxy import cutting_proxy
 from .postgres_server import PostgresServer
 from .shards import another_node_takes
 
@@ -50,17 +51,18 @@ def sql(url: str, statement: str) -> None:
         conn.execute(statement)  # type: ignore[call-overload]
 
 
+async def nothing_changed() -> None:
+    return None
+
+
 @pytest.fixture
 async def joined(postgres: PostgresServer) -> AsyncIterator[tuple[str, PostgresJournal]]:
     url = postgres.new_database()
     journal = PostgresJournal(url, node="one", lease=30.0)
     await journal.open()
 
-    async def changed() -> None:
-        return None
-
     try:
-        await journal.join(changed)
+        await journal.join(nothing_changed)
         yield url, journal
     finally:
         await journal.close()
@@ -94,6 +96,31 @@ async def test_c4_the_reply_of_a_registered_ask_commits_with_its_done_mark_and_i
     assert (answer.message_id, answer.status, answer.reply) == ("ask-1", "done", reply)
     assert (count(url, "actorflow_asks"), count(url, "actorflow_replies")) == (0, 0)
     assert await journal.answers(["ask-1"]) == []  # taken once
+
+
+async def test_c4_an_answer_cut_off_on_its_way_is_read_again_then_deleted(
+    postgres: PostgresServer,
+) -> None:
+    """The connection goes after the server has committed the read of the answers, before its
+    answer arrives: the read, tried again, finds the reply still there (a read that deleted
+    what it read would have lost it, and its asker would have timed out)."""
+    url = postgres.new_database()
+    async with cutting_proxy(postgres, url) as proxy:
+        journal = PostgresJournal(proxy.url, node="one", lease=30.0)
+        await journal.open()
+        try:
+            await journal.join(nothing_changed)
+            await journal.ask_out("ask-cut", 30.0)
+            await journal.write(Batch(appends=[msg("ask-cut")]))
+            reply = Reply("builtins.int", b"\x07")
+            await journal.write(Batch(done=[Done("ask-cut", "x", None, time.time(), answer=reply)]))
+            proxy.cut_after(b"LEFT JOIN actorflow_replies", b"COMMIT")  # after the commit
+            (answer,) = await journal.answers(["ask-cut"])
+            assert proxy.cuts == 1
+            assert (answer.message_id, answer.status, answer.reply) == ("ask-cut", "done", reply)
+            assert (count(url, "actorflow_asks"), count(url, "actorflow_replies")) == (0, 0)
+        finally:
+            await journal.close()
 
 
 async def test_c4_a_refused_commit_writes_no_reply(joined: tuple[str, PostgresJournal]) -> None:

@@ -169,8 +169,9 @@ class AskChannel(Protocol):
 
     async def answers(self, message_ids: Sequence[str]) -> list[Answer]:
         """Take the answers that have come for asks `message_ids`: a reply, or the message's
-        end without one (dead, cancelled). Each answer taken is deleted with its ask, in the
-        same transaction; asks not answered yet stay. Also deletes expired asks and replies.
+        end without one (dead, cancelled). Each answer taken is deleted with its ask once it
+        has been read, never by the read itself (a read whose answer was lost is tried again
+        and finds it again); asks not answered yet stay. Also deletes expired asks and replies.
         """
         ...
 

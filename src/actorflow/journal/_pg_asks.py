@@ -8,9 +8,11 @@
    a reply row is written only for an ask still registered, so a reply nobody waits for any
    more is not written at all. The owner then notifies the nodes (``NOTIFY`` after the
    commit, never inside it).
-3. The asking node takes its answers (`ANSWERS`): a reply, or the message's end without one
-   (dead, cancelled); what it takes is deleted with its ask in the same statement. An asker
-   that stops waiting (its timeout) deletes its ask and any reply (`FORGET`).
+3. The asking node reads its answers (`ANSWERS`): a reply, or the message's end without one
+   (dead, cancelled); once they have reached it, it deletes them with their asks (`FORGET`),
+   as an asker that stops waiting (its timeout) deletes its ask and any reply. Never in the
+   read's own statement: a read whose answer is lost (a cut connection, a server gone right
+   after its commit) is tried again, and must find again what it found.
 
 Rows of an asker that died before it could do either expire with their ask: `SWEEP_ASKS` and
 `SWEEP_REPLIES` delete them, run by every node's next ask, by the asking node's polls, and by
@@ -53,18 +55,12 @@ REPLIES: Final = (
     " ON CONFLICT (message_id) DO NOTHING"
 )
 ANSWERS: Final = (
-    "WITH answered AS ("
-    " SELECT a.message_id, m.status, r.type, r.body, r.error, m.error, m.traceback,"
+    "SELECT a.message_id, m.status, r.type, r.body, r.error, m.error, m.traceback,"
     " m.cancelled_by, r.message_id IS NOT NULL"
     " FROM actorflow_asks AS a JOIN messages AS m ON m.id = a.message_id"
     " LEFT JOIN actorflow_replies AS r ON r.message_id = a.message_id"
     " WHERE a.message_id = ANY(%s::text[])"
-    " AND (r.message_id IS NOT NULL OR m.status IN ('done', 'dead', 'cancelled'))),"
-    " asks AS (DELETE FROM actorflow_asks WHERE message_id IN"
-    " (SELECT message_id FROM answered)),"
-    " replies AS (DELETE FROM actorflow_replies WHERE message_id IN"
-    " (SELECT message_id FROM answered))"
-    " SELECT * FROM answered"
+    " AND (r.message_id IS NOT NULL OR m.status IN ('done', 'dead', 'cancelled'))"
 )
 FORGET: Final = (
     "WITH asks AS (DELETE FROM actorflow_asks WHERE message_id = ANY(%(ids)s::text[]))"

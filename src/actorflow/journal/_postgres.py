@@ -578,18 +578,23 @@ class PostgresJournal:
         """The messages whose notices this takes (deleting them), in journal order.
 
         Taking deletes the notices as it reads them, so a take that did not return (its answer
-        lost with a cut connection, or its caller cancelled) may have deleted notices whose
-        messages nobody got: they would stay pending unseen until the next restore, and later
-        ones would be handled first (A1, J11; found by the cluster kill loop's cuts). The take
-        after such a one also returns every pending message of the actors this node owns, in
-        order with what it took; the system takes in only those its actors do not hold yet.
+        lost with a cut connection or a server that died right after the commit, or its caller
+        cancelled) may have deleted notices whose messages nobody got: they would stay pending
+        unseen until the next restore, and later ones would be handled first (A1, J11; found
+        by the cluster kill loop, its cuts and its server restart). So the attempt after such
+        a one, whether a retry within this call or the next call, also returns every pending
+        message of the actors this node owns, in order with what it took; the system takes in
+        only those its actors do not hold yet.
         """
+        return await self._retrying(self._take_notices_once)
+
+    async def _take_notices_once(self) -> list[MessageRecord]:
         in_doubt, self._notices_in_doubt = self._notices_in_doubt, True
         membership = self._membership
         if membership is None:
-            rows = await self._fetch(sql.TAKE_NOTICES, ())
+            rows = await self._fetch_once(sql.TAKE_NOTICES, ())
         else:  # only those of its own shards: the others' are their owners' to take (C4)
-            rows = await self._fetch(
+            rows = await self._fetch_once(
                 cluster.TAKE_OWNED_NOTICES, (membership.shard_count, membership.node)
             )
         taken = [read_message_or_corrupt(row) for row in rows]
@@ -697,6 +702,11 @@ class PostgresJournal:
             found[:] = [asks.answer_of(row) for row in await cur.fetchall()]
 
         await self._in_transaction(once, "cannot read the answers to asks from")
+        if found:  # they are here: only now may they go from the journal
+            try:
+                await self.forget_asks([a.message_id for a in found])
+            except JournalError as exc:  # they expire with their asks; a later read ignores them
+                logger.warning("cannot delete %d answered ask(s): %s", len(found), exc)
         return found
 
     async def forget_asks(self, message_ids: Sequence[str]) -> None:
@@ -765,18 +775,19 @@ class PostgresJournal:
         return await _rows.fetch_schema_version(self._fetch)
 
     async def _fetch(self, query: str, params: tuple[Any, ...]) -> list[Any]:
-        """The rows of `query` (in SQLite's dialect, translated: `_rows.Fetch`)."""
+        """The rows of `query` (in SQLite's dialect, translated: `_rows.Fetch`), retried."""
+        return await self._retrying(lambda: self._fetch_once(query, params))
+
+    async def _fetch_once(self, query: str, params: tuple[Any, ...]) -> list[Any]:
+        """The rows of `query`, tried once: for a statement that changes what it reads, whose
+        retry would not find again what a lost answer held."""
         pool = self._check_open()
-
-        async def once() -> list[Any]:
-            try:
-                async with pool.connection(timeout=self.connect_timeout) as conn:
-                    cur = await conn.execute(postgres_sql(query), bind(query, params))
-                    return list(await cur.fetchall())
-            except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-                raise translate(exc, f"cannot read {self.name}") from exc
-
-        return await self._retrying(once)
+        try:
+            async with pool.connection(timeout=self.connect_timeout) as conn:
+                cur = await conn.execute(postgres_sql(query), bind(query, params))
+                return list(await cur.fetchall())
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise translate(exc, f"cannot read {self.name}") from exc
 
     async def _fetch_together(self, *queries: tuple[str, tuple[Any, ...]]) -> list[list[Any]]:
         """The rows of each of `queries` (as `_fetch` takes them), read from one snapshot (a
