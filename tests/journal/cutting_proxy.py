@@ -2,21 +2,22 @@
 server has run (and, in autocommit, committed) a statement, before its answer reaches the
 client (J2, J11).
 
-`cutting_proxy` forwards TCP connections on 127.0.0.1 to the server's Unix socket, byte for
-byte. `CuttingProxy.cut_after(marker)` arms it once: the next connection whose client sends
-`marker` (a piece of the statement's text, which psycopg sends in its Parse message) is closed
-on both sides as soon as the server answers, and the answer is dropped. The client sees the
-server hang up, exactly as when a link goes down or a server dies right after a commit.
-`CuttingProxy.hold_after(marker)` keeps that answer instead, the connection open and silent
-(a link that stopped carrying anything), and sets `CuttingProxy.held`: the moment to cancel
-the caller waiting for it.
+`cutting_proxy` forwards TCP connections on 127.0.0.1 to the server's own port there, byte
+for byte (TCP both ways: anyio's Unix socket stream, which waits with `add_reader`, can see
+its wake-up land on a cancelled future under uvloop, which the tests count as an error).
+
+`CuttingProxy.cut_after(marker)` arms it once: the next connection whose client sends `marker`
+(a piece of the statement's text, which psycopg sends in its Parse message) is closed on both
+sides as soon as the server answers, and the answer is dropped. The client sees the server
+hang up, exactly as when a link goes down or a server dies right after a commit. With
+``down=True`` the link then stays down: every new connection is closed at once, as by a
+partition, until `CuttingProxy.up`.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import anyio
 import psycopg
@@ -30,38 +31,44 @@ _CHUNK = 1 << 16
 
 
 class _Doom:
-    """What becomes of one connection's answers: the markers it has still to send, and whether
-    its next answer is lost (`armed`) or kept (`hold`)."""
+    """What becomes of one connection's answers: the markers it has still to send, whether its
+    next answer is lost (`armed`), and whether the link stays down after (`down`)."""
 
     def __init__(self) -> None:
         self.rest: tuple[bytes, ...] = ()
         self.armed = False
-        self.hold = False
+        self.down = False
 
 
 class CuttingProxy:
-    """What the proxy is told (`cut_after`, `hold_after`) and did (`cuts`, `held`); `url`
-    leads through it."""
+    """What the proxy is told (`cut_after`, `up`) and did (`cuts`, `refused`); `url` leads
+    through it."""
 
-    def __init__(self, socket_path: Path, url: str) -> None:
-        self.socket_path = socket_path
+    def __init__(self, port: int, url: str) -> None:
+        self.port = port
         self.url = url
         self.markers: tuple[bytes, ...] = ()
-        self.hold = False
+        self.stay_down = False
+        self.down = False
         self.cuts = 0
-        self.held = anyio.Event()
+        self.refused = 0
 
-    def cut_after(self, *markers: bytes) -> None:
+    def cut_after(self, *markers: bytes, down: bool = False) -> None:
         """Cut the next connection that sends `markers`, in that order, once the answer to the
-        last comes back (``b"DELETE ...", b"COMMIT"``: after an explicit transaction's commit)."""
-        self.markers, self.hold = markers, False
+        last comes back (``b"DELETE ...", b"COMMIT"``: after an explicit transaction's commit);
+        with `down`, refuse every connection from then on until `up`."""
+        self.markers, self.stay_down = markers, down
 
-    def hold_after(self, *markers: bytes) -> None:
-        """Keep the answer to the last of `markers` (as `cut_after`), and say so (`held`)."""
-        self.markers, self.hold = markers, True
+    def up(self) -> None:
+        """The link is back: connections go through again."""
+        self.down = False
 
     async def serve(self, client: SocketStream) -> None:
-        async with client, await anyio.connect_unix(self.socket_path) as server:
+        if self.down:
+            self.refused += 1
+            await client.aclose()
+            return
+        async with client, await anyio.connect_tcp("127.0.0.1", self.port) as server:
             doom = _Doom()
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._up, client, server, doom, tg.cancel_scope)
@@ -76,7 +83,7 @@ class CuttingProxy:
                 chunk = await client.receive(_CHUNK)
                 sent = seen + chunk
                 if not doom.rest and not doom.armed and self.markers and self.markers[0] in sent:
-                    doom.rest, doom.hold, self.markers = self.markers, self.hold, ()
+                    doom.rest, doom.down, self.markers = self.markers, self.stay_down, ()
                 while doom.rest and (at := sent.find(doom.rest[0])) >= 0:  # in their order
                     sent = sent[at + len(doom.rest[0]) :]
                     doom.rest = doom.rest[1:]
@@ -96,10 +103,8 @@ class CuttingProxy:
             while True:
                 chunk = await server.receive(_CHUNK)
                 if doom.armed:  # the statement has run: its answer is lost on the way
-                    if doom.hold:
-                        self.held.set()
-                        await anyio.sleep_forever()  # silent until the proxy closes
                     self.cuts += 1
+                    self.down = doom.down
                     break
                 await client.send(chunk)
         scope.cancel()  # both ways end: the stream contexts close both sockets
@@ -113,9 +118,7 @@ async def cutting_proxy(postgres: PostgresServer, url: str) -> AsyncIterator[Cut
     port = listener.extra(anyio.abc.SocketAttribute.local_port)
     params = psycopg.conninfo.conninfo_to_dict(url)
     params.update(host="127.0.0.1", port=str(port), sslmode="disable")
-    proxy = CuttingProxy(
-        postgres.root / f".s.PGSQL.{postgres.port}", psycopg.conninfo.make_conninfo("", **params)
-    )
+    proxy = CuttingProxy(postgres.port, psycopg.conninfo.make_conninfo("", **params))
     async with listener, anyio.create_task_group() as tg:
         tg.start_soon(listener.serve, proxy.serve)
         try:

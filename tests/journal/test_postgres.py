@@ -138,24 +138,25 @@ async def test_j11_a1_a_take_cut_off_after_the_server_took_its_notices_still_ret
             await backend.close()
 
 
-async def test_j11_a1_notices_taken_by_a_take_whose_caller_gave_up_come_with_the_next_one(
+async def test_j11_a1_notices_taken_by_a_take_that_failed_come_with_the_next_one(
     postgres: PostgresServer,
 ) -> None:
-    """The caller of a take is cancelled once the server has taken the notices, before their
-    answer arrives: the next take returns them, in journal order with the new ones."""
+    """The server takes the notices, the link goes down before their answer arrives and stays
+    down past the reconnect timeout, so the take fails: the next take, once the link is back,
+    returns them, in journal order with the new ones."""
     url = postgres.new_database()
     async with cutting_proxy(postgres, url) as proxy:
-        backend = PostgresJournal(proxy.url)
+        backend = PostgresJournal(proxy.url, reconnect_timeout=1.0, connect_timeout=1.0)
         await backend.open()
         try:
             with psycopg.connect(url, autocommit=True) as conn:
                 assert append_outside(conn, msg(1)) is not None
                 assert append_outside(conn, msg(2)) is not None
-            proxy.hold_after(b"DELETE FROM notices")
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(backend.take_notices)
-                await proxy.held.wait()  # the server has answered; the answer is kept
-                tg.cancel_scope.cancel()
+            proxy.cut_after(b"DELETE FROM notices", down=True)
+            with pytest.raises(af.JournalUnavailable):
+                await backend.take_notices()
+            assert (proxy.cuts, proxy.refused > 0) == (1, True)  # it was retried, in vain
+            proxy.up()
             with psycopg.connect(url, autocommit=True) as conn:  # their notices are gone
                 assert conn.execute("SELECT count(*) FROM notices").fetchone() == (0,)
                 assert append_outside(conn, msg(3)) is not None
