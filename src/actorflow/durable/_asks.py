@@ -21,7 +21,7 @@ The reply travels through the journal, the only thing nodes share (C5):
   the actor and the exception's type and message (the exception object itself cannot cross
   processes). No answer in time raises `AskTimeout`, as A3 says.
 
-What is left in the journal: the asker deletes an answer with its ask when it takes it, and
+What is left in the journal: the asker deletes an answer with its ask once it has read it, and
 its ask (with any reply that came) when it stops waiting (a timeout, a cancellation, its
 system stopping). The rows of an asker that died expire with their timeout and are deleted by
 the next ask of any node, by any asking node's next look, and by `compact` (`_pg_asks`).
