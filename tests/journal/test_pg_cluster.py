@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import actorflow as af
 from actorflow.journal import Batch, Done, MessageRecord, PostgresJournal, StepRecord, TimerRecord
-from actorflow.journal._pg_cluster import DEFAULT_SHARDS, LIVE, shard_of
+from actorflow.journal._pg_cluster import CLUSTER_VERSION, DEFAULT_SHARDS, LIVE, shard_of
 
 from .postgres_server import PostgresServer
 from .shards import another_node_takes
@@ -239,11 +239,13 @@ async def test_c2_a_journal_of_cluster_version_2_migrates_and_its_fence_still_re
     await created.open()
     await created.close()
     sql(url, "DROP FUNCTION actorflow_fence_shards")  # what version 2 left
+    sql(url, "DROP FUNCTION actorflow_follow")
+    sql(url, "ALTER TABLE actors RESET (fillfactor)")
     sql(url, "UPDATE actorflow_meta SET value = '2' WHERE key = 'cluster_version'")
     journal = await node(url, "one", lease=30.0)
     try:
         assert sql(url, "SELECT value FROM actorflow_meta WHERE key = 'cluster_version'") == [
-            ("3",)
+            (str(CLUSTER_VERSION),)
         ]
         await journal.write(Batch(appends=[msg(1, "x")]))
         another_node_takes(url, "x")

@@ -23,10 +23,12 @@ from .._errors import JournalError, JournalFull, JournalLocked, OwnershipLost
 from ..journal import (
     ActorRecord,
     Batch,
+    CommitNotFollowed,
     Done,
     Failed,
     JournalBackend,
     MessageRecord,
+    PipelinedWrites,
     StepRecord,
     TimerRecord,
 )
@@ -299,6 +301,26 @@ _RETRY_FULL: dict[str, Any] = {
 }
 
 
+@final
+class _Sent:
+    """A batch on its way: its operations, the reads among them (run once it has landed),
+    and its write (None when it writes nothing), started when it was made."""
+
+    __slots__ = ("ops", "reads", "started", "write")
+
+    @property
+    def landed(self) -> bool:
+        """Whether its write has ended (landed or failed): too late to follow it."""
+        write = self.write
+        return write is None or (isinstance(write, asyncio.Future) and write.done())
+
+    def __init__(
+        self, ops: list[_Op], reads: list[_Read], write: Awaitable[list[int | None]] | None
+    ) -> None:
+        self.ops, self.reads, self.write = ops, reads, write
+        self.started = time.perf_counter()
+
+
 _MAX_BATCH = 512  # operations per commit; measured: larger batches stop overlapping with work
 
 
@@ -321,6 +343,7 @@ class Writer:
         self._retries = 0
         self._failures = 0
         self._fenced = 0
+        self._followable = True  # the last commit landed: the next one may follow it
 
     # -- what callers ask for --------------------------------------------------------------------
 
@@ -458,56 +481,134 @@ class Writer:
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
-        """Commit batches until `close` is called and everything queued is committed."""
+        """Commit batches until `close` is called and everything queued is committed.
+
+        With a backend whose commits can be on their way two at a time (`PipelinedWrites`),
+        the next batch is sent while one commits, so that the server goes from one commit to
+        the next without waiting for this process (J2): it commits only if the one before it
+        did, and its operations are queued again, first, if it did not.
+        """
         task_status.started()
+        pipelined = isinstance(self.backend, PipelinedWrites)
+        ahead: _Sent | None = None  # sent while the batch before it commits
+        try:
+            while True:
+                if ahead is None:
+                    ops = await self._take()
+                    if ops is None:
+                        return
+                    sent = self._send(_unbroken(ops), following=False, started=pipelined)
+                else:
+                    sent, ahead = ahead, None
+                if pipelined and self._followable and not sent.reads:
+                    if not self._queue:
+                        await self._work_or(sent)
+                    if self._queue and not sent.landed:
+                        ahead = self._send(_unbroken(self._next()), following=True, started=True)
+                if not await self._settle(sent) and ahead is not None:
+                    # It was not written, so neither was what followed it: both go back.
+                    await self._unwritten(ahead, sent)
+                    ahead = None
+        finally:
+            if ahead is not None and isinstance(ahead.write, asyncio.Future):
+                ahead.write.cancel()  # the writer was cancelled, as the commit before it was
+
+    async def _take(self) -> list[_Op] | None:
+        """The next batch to commit, waiting for work; None once closed and all committed."""
         loop = asyncio.get_running_loop()
-        while True:
-            while not self._queue:
-                if self._closing:
-                    return
-                idle = self._idle = loop.create_future()
-                try:
-                    await idle
-                finally:
-                    self._idle = None
-            # A bounded batch: while it commits in the writer thread, the tasks woken by the
-            # previous one run on the loop, so the two overlap instead of taking turns.
-            ops, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
-            await self._commit(ops)
+        while not self._queue:
+            if self._closing:
+                return None
+            idle = self._idle = loop.create_future()
+            try:
+                await idle
+            finally:
+                self._idle = None
+        return self._next()
+
+    async def _work_or(self, sent: _Sent) -> None:
+        """Wait until work is queued, or `sent` has landed (or failed), whichever comes first."""
+        write = sent.write
+        if not isinstance(write, asyncio.Future) or write.done():
+            return
+        idle = self._idle = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait((write, idle), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._idle = None
+
+    def _next(self) -> list[_Op]:
+        # A bounded batch: while it commits in the writer thread, the tasks woken by the
+        # previous one run on the loop, so the two overlap instead of taking turns.
+        ops, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
+        return ops
 
     def close(self) -> None:
         """Stop taking work; the writer task ends once what is queued is committed."""
         self._closing = True
         self._wake()
 
-    async def _commit(self, ops: list[_Op]) -> None:
-        ops = _unbroken(ops)
-        await self._land(ops)
+    def _send(self, ops: list[_Op], *, following: bool, started: bool) -> _Sent:
+        """Gather `ops` into one batch and its write: `following` the write sent before it
+        (`PipelinedWrites`); `started` as a task at once (else when it is awaited)."""
+        batch = Batch(actors=[], appends=[], claims=[], done=[], failed=[], requeues=[])
+        for op in ops:
+            op.add_to(batch)
         reads = [op for op in ops if isinstance(op, _Read)]
-        if len(reads) == 1:
-            await self._read(reads[0])
-        elif reads:
-            async with anyio.create_task_group() as tg:  # overlapped; no commit until all end
-                for op in reads:
-                    tg.start_soon(self._read, op)
+        if not len(batch):
+            return _Sent(ops, reads, None)
+        write: Awaitable[list[int | None]] = self._write(batch, following=following)
+        if started:
+            write = asyncio.ensure_future(write)
+        return _Sent(ops, reads, write)
 
-    async def _land(self, ops: list[_Op]) -> JournalError | None:
-        """Commit `ops` in one transaction and resolve them; or fail them, returning the error.
+    async def _settle(self, sent: _Sent) -> bool:
+        """Wait for `sent` to commit and resolve its operations, then run its reads; False if
+        it followed a commit that failed, and so wrote nothing (its operations queued again)."""
+        error = await self._land(sent)
+        if isinstance(error, CommitNotFollowed):
+            self._queue[:0] = sent.ops
+            return False
+        if len(sent.reads) == 1:
+            await self._read(sent.reads[0])
+        elif sent.reads:
+            async with anyio.create_task_group() as tg:  # overlapped; no commit until all end
+                for op in sent.reads:
+                    tg.start_soon(self._read, op)
+        return True
+
+    async def _unwritten(self, ahead: _Sent, before: _Sent) -> None:
+        """`ahead` followed `before`, which was not written: it was not written either (if the
+        backend says otherwise, it committed, and is resolved as such). Its operations go
+        back after those of `before`, in order."""
+        error = await self._land(ahead)
+        if isinstance(error, CommitNotFollowed):
+            self._queue[len(before.ops) : len(before.ops)] = ahead.ops
+        elif error is None:
+            logger.error("a commit that followed one not written landed all the same")
+
+    async def _land(self, sent: _Sent | list[_Op]) -> JournalError | None:
+        """Wait for `sent` (or commit `ops`, made into one batch now) and resolve it; or fail
+        it, returning the error. A batch that followed one that was not written is neither:
+        it returns `CommitNotFollowed` (the caller queues it again).
 
         A commit refused because this node no longer owns some of what it wrote (C2) is made
         again without what it lost (`_land_apart`): the other actors' turns are no fault of
         theirs.
         """
-        batch = Batch(actors=[], appends=[], claims=[], done=[], failed=[], requeues=[])
-        for op in ops:
-            op.add_to(batch)
-        started = time.perf_counter()
+        if isinstance(sent, list):
+            sent = self._send(sent, following=False, started=False)
+        ops, started = sent.ops, sent.started
         try:
-            seqs = await self._write(batch) if len(batch) else []
+            seqs = await sent.write if sent.write is not None else []
+        except CommitNotFollowed as not_followed:
+            self._followable = False
+            return not_followed
         except Exception as raised:
             # A backend's own bug must still fail every waiter, never stop the writer.
             exc = _journal_error(raised)
             self._failures += 1
+            self._followable = False
             if isinstance(exc, OwnershipLost):
                 self._fenced += 1
                 if len(ops) > 1:
@@ -522,6 +623,7 @@ class Writer:
             for op in ops:
                 op.fail(exc)
             return exc
+        self._followable = True
         seconds = time.perf_counter() - started
         self._commits += 1
         self._operations += len(ops)
@@ -578,16 +680,22 @@ class Writer:
             if not op.future.done():
                 op.future.set_result(result)
 
-    async def _write(self, batch: Batch) -> list[int | None]:
+    async def _write(self, batch: Batch, *, following: bool = False) -> list[int | None]:
+        backend = self.backend
         try:
-            return await self.backend.write(batch)
+            if following:
+                assert isinstance(backend, PipelinedWrites)
+                return await backend.write_following(batch)
+            return await backend.write(batch)
         except (JournalLocked, JournalFull) as exc:
+            if following:  # sent again once what it follows has landed, and retried then
+                raise CommitNotFollowed(str(exc)) from exc
             # Only now build the retry loop: ~40 us per commit saved on the usual path.
             retry = _RETRY if isinstance(exc, JournalLocked) else _RETRY_FULL
             async for attempt in tenacity.AsyncRetrying(**retry):
                 with attempt:
                     self._retries += 1
-                    return await self.backend.write(batch)
+                    return await backend.write(batch)
             raise  # unreachable: the retry loop returns or re-raises
 
     def statistics(self) -> JournalStatistics:

@@ -8,7 +8,9 @@ system) are what the CLI and the web UI use on a journal: a file, or a ``postgre
 """
 
 from ._backend import AskChannel as AskChannel
+from ._backend import CommitNotFollowed as CommitNotFollowed
 from ._backend import JournalBackend as JournalBackend
+from ._backend import PipelinedWrites as PipelinedWrites
 from ._conversation import ConversationNode as ConversationNode
 from ._conversation import conversation_tree as conversation_tree
 from ._memory import MemoryJournal as MemoryJournal
@@ -58,6 +60,8 @@ from ._sqlite import SQLiteJournal as SQLiteJournal
 __all__ = [
     "JournalBackend",
     "AskChannel",
+    "CommitNotFollowed",
+    "PipelinedWrites",
     "SQLiteJournal",
     "MemoryJournal",
     "PostgresJournal",

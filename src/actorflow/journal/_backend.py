@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
+from .._errors import JournalError
 from ._records import (
     ActorRecord,
     Answer,
@@ -20,7 +21,7 @@ from ._records import (
     TurnRecord,
 )
 
-__all__ = ["AskChannel", "JournalBackend"]
+__all__ = ["AskChannel", "CommitNotFollowed", "JournalBackend", "PipelinedWrites"]
 
 
 class JournalBackend(Protocol):
@@ -146,6 +147,31 @@ class JournalBackend(Protocol):
 
     async def schema_version(self) -> int:
         """The schema version of the open journal."""
+        ...
+
+
+class CommitNotFollowed(JournalError):
+    """Raised by `PipelinedWrites.write_following` when the write sent before it did not
+    commit: nothing of this one was written either, and it may be sent again as it is."""
+
+
+@runtime_checkable
+class PipelinedWrites(Protocol):
+    """What a backend adds whose commits can be on their way two at a time (J2, J3): a server
+    journal, where the next commit waits at the server, not in this process, while the one
+    before it lands. A backend of one file (SQLite, memory) commits one at a time, and does
+    not implement it.
+
+    The journal's writer sends the next batch (`write_following`) while the one before it is on
+    its way, so that the server never waits for this process between two commits. The second
+    commits only if, and after, the first committed: a turn's later state is never written
+    after an earlier turn of its actor failed to commit (J3).
+    """
+
+    async def write_following(self, batch: Batch) -> list[int | None]:
+        """As `write`, sent while the write before it (the last one called) may be on its way:
+        `batch` commits after it, and only if it committed; if it did not, this raises
+        `CommitNotFollowed` and nothing of `batch` was written."""
         ...
 
 

@@ -28,6 +28,14 @@ node), so they are versioned apart from the records' `SCHEMA_VERSION`, which bot
   transaction (`_pg_asks`). Each row expires with its ask's timeout (the database's clock);
   the asker deletes what it took or stopped waiting for, and expired rows are deleted by the
   next ask of any node, by the asker's polls, and by `compact`.
+- ``actorflow_follow(writer, number, previous)`` (version 4): run first in every group commit,
+  before the fence. It locks the writer's row in ``actorflow_writers`` (a commit sent while the
+  one before it is on its way waits there, at the server, for that one to end), raises SQLSTATE
+  ``AFC03`` if the last commit that landed is not `previous` (when given: the commit it
+  follows did not land, J3), and records `number` as the writer's last commit (J2: a commit
+  whose answer was lost is told committed or not by it). Also version 4: the actors' table
+  keeps half of each page free (``fillfactor``), so that a state update fits beside the row it
+  replaces and touches no index (a HOT update): ~5 us less of the server's time per state.
 """
 
 from __future__ import annotations
@@ -42,15 +50,18 @@ __all__ = [
     "CLUSTER_MIGRATIONS",
     "CLUSTER_VERSION",
     "DEFAULT_SHARDS",
+    "FOLLOW",
     "LEASE_LAPSED",
+    "NOT_FOLLOWED",
     "SHARD_NOT_HELD",
     "shard_of",
 ]
 
-CLUSTER_VERSION: Final = 3
+CLUSTER_VERSION: Final = 4
 DEFAULT_SHARDS: Final = 64
 LEASE_LAPSED: Final = "AFC01"
 SHARD_NOT_HELD: Final = "AFC02"
+NOT_FOLLOWED: Final = "AFC03"
 
 
 @functools.lru_cache(maxsize=1 << 16)  # every commit asks for the shards of its actors
@@ -209,6 +220,28 @@ CLUSTER_MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
         $$
         """,
     ),
+    # J2, J3: commits in order across the writer's two connections; HOT state updates.
+    4: (
+        f"""
+        CREATE FUNCTION actorflow_follow(
+            p_writer TEXT, p_number BIGINT, p_previous BIGINT
+        ) RETURNS VOID LANGUAGE plpgsql AS $$
+        DECLARE
+            landed BIGINT;
+        BEGIN
+            SELECT last_commit INTO landed FROM actorflow_writers
+                WHERE writer = p_writer FOR UPDATE;
+            IF p_previous IS NOT NULL AND landed IS DISTINCT FROM p_previous THEN
+                RAISE EXCEPTION 'commit % of writer % follows commit %, which did not land'
+                    ' (the last that did is %)', p_number, p_writer, p_previous, landed
+                    USING ERRCODE = '{NOT_FOLLOWED}';
+            END IF;
+            UPDATE actorflow_writers SET last_commit = p_number WHERE writer = p_writer;
+        END
+        $$
+        """,
+        "ALTER TABLE actors SET (fillfactor = 50)",
+    ),
 }
 
 if set(CLUSTER_MIGRATIONS) != set(range(1, CLUSTER_VERSION + 1)):  # pragma: no cover
@@ -254,6 +287,9 @@ RELEASE: Final = (
 ORPHANED: Final = "UPDATE actorflow_shards SET owner = NULL WHERE owner = %s"
 """Run by a joining node under its name: what a dead incarnation of the name held is free."""
 LEAVE: Final = "DELETE FROM actorflow_nodes WHERE node = %s AND incarnation = %s"
+FOLLOW: Final = "SELECT actorflow_follow(%s, %s, %s)"
+"""The first statement of a group commit: its writer, its number, and the number of the commit
+it follows (None: it follows nothing on its way)."""
 # The lists go as arrays in binary (`_pg_arrays`); the shards as bigint[], cast on the server.
 FENCE: Final = (
     "SELECT actorflow_fence_shards(%s, %s, %s, %b::int8[]::integer[], %b::int8[],"

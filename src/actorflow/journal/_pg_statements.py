@@ -36,7 +36,6 @@ __all__ = [
     "CANCELLED_TIMER",
     "CANCEL_PENDING",
     "CLAIM",
-    "COMMIT_NUMBER",
     "DELETE_DONE",
     "DELETE_STEPS",
     "DONE_BY_ID",
@@ -138,7 +137,6 @@ TIMERS: Final = (
     " ORDER BY n ON CONFLICT (id) DO NOTHING"
 )
 CANCEL: Final = "DELETE FROM timers WHERE id = ANY(%b::text[])"
-COMMIT_NUMBER: Final = "UPDATE actorflow_writers SET last_commit = %s WHERE writer = %s"
 NOTICE: Final = "INSERT INTO notices (message_id) VALUES (%s)"
 TAKE_NOTICES: Final = (
     "WITH taken AS (DELETE FROM notices RETURNING message_id)"

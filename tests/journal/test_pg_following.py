@@ -1,0 +1,236 @@
+"""Two commits on their way at once (J2, J3; `PipelinedWrites`): a commit sent while the one
+before it lands waits for it at the server, and lands only if that one did.
+
+The commits are held at the server for real: another connection locks the writer's row in
+``actorflow_writers`` (as a slow commit before them would), so both of the journal's writer
+connections are seen waiting there before anything is let go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import anyio
+import psycopg
+import pytest
+
+import actorflow as af
+from actorflow.journal import (
+    Batch,
+    CommitNotFollowed,
+    Done,
+    MessageRecord,
+    PipelinedWrites,
+    PostgresJournal,
+)
+
+from .postgres_server import PostgresServer
+from .shards import another_node_takes
+
+pytestmark = pytest.mark.anyio
+
+
+def msg(i: int, recipient: str = "x") -> MessageRecord:
+    return MessageRecord(id=f"m{i}", recipient=recipient, type="Add", body=bytes([i]))
+
+
+class WriterRowHeld:
+    """The journal writer's row locked from another connection, in a transaction that
+    `release` commits (landing whatever the test did in it too)."""
+
+    def __init__(self, url: str, writer: str) -> None:
+        self.conn = psycopg.connect(url)
+        self.conn.execute("SELECT 1 FROM actorflow_writers WHERE writer = %s FOR UPDATE", (writer,))
+
+    def release(self) -> None:
+        if not self.conn.closed:
+            self.conn.commit()
+            self.conn.close()
+
+
+@contextmanager
+def writer_row_held(url: str, writer: str) -> Iterator[WriterRowHeld]:
+    held = WriterRowHeld(url, writer)
+    try:
+        yield held
+    finally:
+        held.release()
+
+
+def waiting_commits(url: str) -> int:
+    """How many commits wait at the server on the writer's row (`actorflow_follow`)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND query LIKE '%actorflow_follow%'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Poll `condition` (the server's own view of who waits on a lock) until it holds."""
+    with anyio.fail_after(20):
+        while not condition():  # noqa: ASYNC110  # the server's lock waits: polled, bounded
+            await anyio.sleep(0.02)
+
+
+async def journal_of(url: str, node: str | None = None) -> PostgresJournal:
+    journal = PostgresJournal(url, node=node, lease=30.0 if node else None)
+    await journal.open()
+    if node is not None:
+
+        async def changed() -> None:
+            return None
+
+        try:
+            await journal.join(changed)
+        except BaseException:
+            await journal.close()
+            raise
+    return journal
+
+
+class Outcomes:
+    """What each of two writes returned or raised."""
+
+    def __init__(self) -> None:
+        self.seqs: dict[str, list[int | None]] = {}
+        self.errors: dict[str, Exception] = {}
+
+    async def run(self, name: str, write: Callable[[Batch], object], batch: Batch) -> None:
+        try:
+            self.seqs[name] = await write(batch)  # type: ignore[misc]
+        except af.JournalError as exc:
+            self.errors[name] = exc
+
+
+async def two_on_their_way(
+    url: str, journal: PostgresJournal, first: Batch, second: Batch, meanwhile: Callable[[], None]
+) -> Outcomes:
+    """Send `first`, then `second` following it, both held at the server; `meanwhile` runs
+    once both wait there (with the writer's row still held), then the row is let go."""
+    outcomes = Outcomes()
+    with writer_row_held(url, journal._writer_id) as held:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(outcomes.run, "first", journal.write, first)
+            await until(lambda: waiting_commits(url) == 1)
+            tg.start_soon(outcomes.run, "second", journal.write_following, second)
+            await until(lambda: waiting_commits(url) == 2)
+            meanwhile()
+            held.release()
+    return outcomes
+
+
+async def test_j2_a_commit_sent_while_one_is_on_its_way_lands_after_it(
+    postgres: PostgresServer,
+) -> None:
+    url = postgres.new_database()
+    journal = await journal_of(url)
+    assert isinstance(journal, PipelinedWrites)
+    try:
+        await journal.write(Batch(appends=[msg(0)]))  # both writer connections are made
+        await journal.write(Batch(appends=[msg(1)]))
+        landed: list[list[str]] = []
+
+        def look() -> None:  # both wait at the server: nothing of either has landed
+            landed.append([row[0] for row in sql(url, "SELECT id FROM messages ORDER BY seq")])
+
+        outcomes = await two_on_their_way(
+            url,
+            journal,
+            Batch(appends=[msg(2), msg(3)]),
+            Batch(appends=[msg(4)], done=[Done("m0", "x", b"s", 1.0)]),
+            look,
+        )
+        assert landed == [["m0", "m1"]]
+        assert outcomes.errors == {}
+        first, second = outcomes.seqs["first"], outcomes.seqs["second"]
+        assert first[0] is not None and first[1] is not None and second[0] is not None
+        assert first[0] < first[1] < second[0]  # the second's appends after the first's
+        assert [m.id for m in await journal.pending()] == ["m1", "m2", "m3", "m4"]
+    finally:
+        await journal.close()
+
+
+async def test_j3_a_commit_that_follows_one_the_server_refused_writes_nothing(
+    postgres: PostgresServer,
+) -> None:
+    """The first commit fails at the server (a text it cannot store): the one that followed
+    it writes nothing, says so, and lands when sent again as it is."""
+    url = postgres.new_database()
+    journal = await journal_of(url)
+    try:
+        await journal.write(Batch(appends=[msg(0)]))
+        await journal.write(Batch(appends=[msg(1)]))
+        bad = MessageRecord(id="m\x00", recipient="x", type="Add", body=b"")
+        outcomes = await two_on_their_way(
+            url,
+            journal,
+            Batch(appends=[msg(2), bad]),
+            Batch(appends=[msg(3)], done=[Done("m0", "x", b"x-state", 1.0)]),
+            lambda: None,
+        )
+        assert not isinstance(outcomes.errors["first"], CommitNotFollowed)
+        assert isinstance(outcomes.errors["second"], CommitNotFollowed)
+        assert "did not land" in str(outcomes.errors["second"])
+        assert [m.id for m in await journal.pending()] == ["m0", "m1"]
+        again = Batch(appends=[msg(3)], done=[Done("m0", "x", b"x-state", 1.0)])
+        assert await journal.write(again) != [None]
+        assert [m.id for m in await journal.pending()] == ["m1", "m3"]
+    finally:
+        await journal.close()
+
+
+async def test_c2_a_commit_that_follows_one_fenced_off_writes_nothing(
+    postgres: PostgresServer,
+) -> None:
+    """The first commit is refused at the server (its node lost the actor's shard while both
+    waited, C2): the one that followed it writes nothing, and says so."""
+    url = postgres.new_database()
+    journal = await journal_of(url, node="one")
+    try:
+        await journal.write(Batch(appends=[msg(0, "x"), msg(1, "y")]))
+        await journal.write(Batch(appends=[msg(2, "y")]))
+        outcomes = await two_on_their_way(
+            url,
+            journal,
+            Batch(done=[Done("m0", "x", b"x-state", 1.0)]),
+            Batch(appends=[msg(3, "y")], done=[Done("m1", "y", b"y-state", 1.0)]),
+            lambda: another_node_takes(url, "x"),
+        )
+        assert isinstance(outcomes.errors["first"], af.OwnershipLost)
+        assert isinstance(outcomes.errors["second"], CommitNotFollowed)
+        assert "did not land" in str(outcomes.errors["second"])
+        # Nothing of either: m0 and m1 still pending, no m3.
+        assert [m.id for m in await journal.pending()] == ["m0", "m1", "m2"]
+    finally:
+        await journal.close()
+
+
+async def test_j2_a_following_commit_whose_answer_is_lost_is_told_committed(
+    postgres: PostgresServer,
+) -> None:
+    """The numbers the commits follow are those of the journal's own calls, kept across a
+    reconnection: a follow-up commit sent after one whose connection was lost still lands."""
+    url = postgres.new_database()
+    journal = await journal_of(url)
+    try:
+        await journal.write(Batch(appends=[msg(0)]))
+        sql(
+            url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE pid <> pg_backend_pid() AND query NOT LIKE '%pg_stat_activity%'"
+            " AND backend_type = 'client backend' AND datname = current_database()",
+        )
+        assert await journal.write_following(Batch(appends=[msg(1)])) != [None]
+        assert await journal.write_following(Batch(appends=[msg(2)])) != [None]
+        assert [m.id for m in await journal.pending()] == ["m0", "m1", "m2"]
+    finally:
+        await journal.close()
+
+
+def sql(url: str, statement: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(statement)  # type: ignore[call-overload]
+        return list(cur.fetchall()) if cur.description else []

@@ -1,0 +1,119 @@
+"""J2, J3 with two commits on their way at once (`PipelinedWrites`): the journal's writer sends
+the next batch while one commits; a batch that followed a failed commit is written again,
+after it, and no turn's effects land twice or out of order.
+
+The journal is a memory journal that keeps the contract of a server's (`write_following`: it
+commits after the write called before it, and only if that one committed), with commits that
+take a while, as a server's do, so that two are on their way at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+import actorflow as af
+from actorflow import testing
+from actorflow.journal import Batch, CommitNotFollowed, MemoryJournal, PipelinedWrites
+
+from .test_j3_pipelining import GATE, Add, Adder, Get, Hold, Log, Sum, send_concurrently
+
+pytestmark = pytest.mark.anyio
+
+
+class TwoOnTheirWay(MemoryJournal):
+    """Commits two at a time; the first with a done-mark of `actor` after `after` of them
+    fails (`after=None`: none fails)."""
+
+    def __init__(self, actor: str, after: int | None) -> None:
+        super().__init__()
+        self.watched, self.after = actor, after
+        self.failed = self.not_followed = self.in_flight = self.most_in_flight = 0
+        self.done_batches: list[int] = []  # done-marks of `actor` per commit, in commit order
+        self._last: asyncio.Future[bool] | None = None  # whether the last write called landed
+
+    async def write(self, batch: Batch) -> list[int | None]:
+        return await self._commit(batch, following=False)
+
+    async def write_following(self, batch: Batch) -> list[int | None]:
+        return await self._commit(batch, following=True)
+
+    async def _commit(self, batch: Batch, *, following: bool) -> list[int | None]:
+        before = self._last
+        landed = self._last = asyncio.get_running_loop().create_future()
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            for _ in range(3):  # on its way, as to a server
+                await anyio.lowlevel.checkpoint()
+            if following and before is not None and not await asyncio.shield(before):
+                self.not_followed += 1
+                raise CommitNotFollowed("the commit before it did not land")
+            mine = sum(1 for d in batch.done if d.actor == self.watched)
+            if mine and self.after is not None and not self.failed:
+                if sum(self.done_batches) >= self.after:
+                    self.failed += 1
+                    raise af.JournalCorrupt("a test's failed commit")
+            seqs = await super().write(batch)
+            if mine:
+                self.done_batches.append(mine)
+        except BaseException:
+            landed.set_result(False)
+            raise
+        finally:
+            self.in_flight -= 1
+        landed.set_result(True)
+        return seqs
+
+
+def test_the_test_journal_keeps_the_contract() -> None:
+    assert isinstance(TwoOnTheirWay("a", None), PipelinedWrites)
+    assert not isinstance(MemoryJournal(), PipelinedWrites)
+
+
+@pytest.mark.timeout(30)
+async def test_j2_the_writer_sends_the_next_batch_while_one_commits() -> None:
+    journal = TwoOnTheirWay("adder", after=None)
+    async with af.ActorSystem(journal=journal) as system:
+        log = await system.spawn(Log, name="log")
+        adder = await system.spawn(Adder, name="adder")
+        await send_concurrently(adder, senders=20, each=20)
+        await testing.wait_idle(system)
+        expected = sum(s * 1000 + k for s in range(20) for k in range(20))
+        assert await adder.ask(Get()) == (expected, 400)
+        await testing.wait_idle(system)
+        assert await log.ask(Get()) == (expected, 400)
+    assert journal.most_in_flight == 2
+    assert journal.not_followed == 0
+    assert sum(journal.done_batches) == 401  # 400 adds and the ask
+
+
+@pytest.mark.timeout(30)
+async def test_j3_a_batch_that_followed_a_failed_commit_is_written_again_after_it() -> None:
+    """A commit fails while the next is on its way: that one writes nothing and goes back to
+    the queue, first; the actor re-runs its turns from its last committed state (J3), and every
+    message is applied once, every message it sent delivered once."""
+    journal = TwoOnTheirWay("adder", after=50)
+    expected = sum(s * 1000 + k for s in range(10) for k in range(30))
+    GATE["adder"] = anyio.Event()
+    with testing.capture_logs():
+        async with af.ActorSystem(journal=journal) as system:
+            log = await system.spawn(Log, name="log")
+            adder = await system.spawn(Adder, name="adder", max_attempts=5)
+            await adder.tell(Hold())
+            await send_concurrently(adder, senders=10, each=30)
+            GATE["adder"].set()
+            await testing.wait_idle(system)
+            assert journal.failed == 1
+            assert journal.not_followed >= 1  # the next batch was on its way, and wrote nothing
+            assert await adder.ask(Get()) == (expected, 300)
+            await testing.wait_idle(system)
+            assert await log.ask(Get()) == (expected, 300)
+            assert adder.statistics().restarts == 1
+    state = (await journal.actor("adder")).state  # type: ignore[union-attr]
+    assert state is not None
+    assert af.Codec(Sum).decode(state) == Sum(expected, 300)
+    assert await journal.pending() == []
