@@ -1,4 +1,4 @@
-"""J2, J3 with two commits on their way at once (`PipelinedWrites`): the journal's writer sends
+"""J2, J3 with several commits on their way at once (`PipelinedWrites`): the journal's writer sends
 the next batch while one commits; a batch that followed a failed commit is written again,
 after it, and no turn's effects land twice or out of order.
 
@@ -19,14 +19,16 @@ import actorflow as af
 from actorflow import testing
 from actorflow.journal import Batch, CommitNotFollowed, MemoryJournal, PipelinedWrites
 
-from .test_j3_pipelining import GATE, Add, Adder, Get, Hold, Log, Sum, send_concurrently
+from .test_j3_pipelining import GATE, Adder, Get, Hold, Log, Sum, send_concurrently
 
 pytestmark = pytest.mark.anyio
 
 
-class TwoOnTheirWay(MemoryJournal):
+class OnTheirWay(MemoryJournal):
     """Commits two at a time; the first with a done-mark of `actor` after `after` of them
     fails (`after=None`: none fails)."""
+
+    depth = 2
 
     def __init__(self, actor: str, after: int | None) -> None:
         super().__init__()
@@ -53,10 +55,10 @@ class TwoOnTheirWay(MemoryJournal):
                 self.not_followed += 1
                 raise CommitNotFollowed("the commit before it did not land")
             mine = sum(1 for d in batch.done if d.actor == self.watched)
-            if mine and self.after is not None and not self.failed:
-                if sum(self.done_batches) >= self.after:
-                    self.failed += 1
-                    raise af.JournalCorrupt("a test's failed commit")
+            failing = self.after is not None and not self.failed
+            if mine and failing and sum(self.done_batches) >= (self.after or 0):
+                self.failed += 1
+                raise af.JournalCorrupt("a test's failed commit")
             seqs = await super().write(batch)
             if mine:
                 self.done_batches.append(mine)
@@ -70,13 +72,13 @@ class TwoOnTheirWay(MemoryJournal):
 
 
 def test_the_test_journal_keeps_the_contract() -> None:
-    assert isinstance(TwoOnTheirWay("a", None), PipelinedWrites)
+    assert isinstance(OnTheirWay("a", None), PipelinedWrites)
     assert not isinstance(MemoryJournal(), PipelinedWrites)
 
 
 @pytest.mark.timeout(30)
 async def test_j2_the_writer_sends_the_next_batch_while_one_commits() -> None:
-    journal = TwoOnTheirWay("adder", after=None)
+    journal = OnTheirWay("adder", after=None)
     async with af.ActorSystem(journal=journal) as system:
         log = await system.spawn(Log, name="log")
         adder = await system.spawn(Adder, name="adder")
@@ -86,7 +88,7 @@ async def test_j2_the_writer_sends_the_next_batch_while_one_commits() -> None:
         assert await adder.ask(Get()) == (expected, 400)
         await testing.wait_idle(system)
         assert await log.ask(Get()) == (expected, 400)
-    assert journal.most_in_flight == 2
+    assert journal.most_in_flight == OnTheirWay.depth
     assert journal.not_followed == 0
     assert sum(journal.done_batches) == 401  # 400 adds and the ask
 
@@ -96,7 +98,7 @@ async def test_j3_a_batch_that_followed_a_failed_commit_is_written_again_after_i
     """A commit fails while the next is on its way: that one writes nothing and goes back to
     the queue, first; the actor re-runs its turns from its last committed state (J3), and every
     message is applied once, every message it sent delivered once."""
-    journal = TwoOnTheirWay("adder", after=50)
+    journal = OnTheirWay("adder", after=50)
     expected = sum(s * 1000 + k for s in range(10) for k in range(30))
     GATE["adder"] = anyio.Event()
     with testing.capture_logs():

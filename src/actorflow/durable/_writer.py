@@ -12,6 +12,7 @@ import abc
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, final
@@ -483,35 +484,43 @@ class Writer:
     ) -> None:
         """Commit batches until `close` is called and everything queued is committed.
 
-        With a backend whose commits can be on their way two at a time (`PipelinedWrites`),
-        the next batch is sent while one commits, so that the server goes from one commit to
-        the next without waiting for this process (J2): it commits only if the one before it
-        did, and its operations are queued again, first, if it did not.
+        With a backend whose commits can be on their way several at a time (`PipelinedWrites`),
+        the next batches are sent while one commits, so that the server goes from one commit
+        to the next without waiting for this process (J2): each commits only if the one before
+        it did, and the operations of those that did not are queued again, first, in order.
         """
         task_status.started()
-        pipelined = isinstance(self.backend, PipelinedWrites)
-        ahead: _Sent | None = None  # sent while the batch before it commits
+        backend = self.backend
+        depth = backend.depth if isinstance(backend, PipelinedWrites) else 1
+        ahead: deque[_Sent] = deque()  # sent while the batch before them commits, in order
         try:
             while True:
-                if ahead is None:
+                if ahead:
+                    sent = ahead.popleft()
+                else:
                     ops = await self._take()
                     if ops is None:
                         return
-                    sent = self._send(_unbroken(ops), following=False, started=pipelined)
-                else:
-                    sent, ahead = ahead, None
-                if pipelined and self._followable and not sent.reads:
+                    sent = self._send(_unbroken(ops), following=False, started=depth > 1)
+                while len(ahead) < depth - 1 and self._followable:
+                    last = ahead[-1] if ahead else sent
+                    if last.reads:
+                        break  # nothing commits before its reads have run
                     if not self._queue:
-                        await self._work_or(sent)
-                    if self._queue and not sent.landed:
-                        ahead = self._send(_unbroken(self._next()), following=True, started=True)
-                if not await self._settle(sent) and ahead is not None:
-                    # It was not written, so neither was what followed it: both go back.
-                    await self._unwritten(ahead, sent)
-                    ahead = None
+                        await self._work_or(sent)  # the next to settle: not kept waiting
+                    if not self._queue or last.landed:
+                        break
+                    ahead.append(self._send(_unbroken(self._next()), following=True, started=True))
+                if not await self._settle(sent):
+                    # It was not written, so neither was what followed it: all go back, first.
+                    back = list(sent.ops)
+                    while ahead:
+                        back.extend(await self._unwritten(ahead.popleft()))
+                    self._queue[:0] = back
         finally:
-            if ahead is not None and isinstance(ahead.write, asyncio.Future):
-                ahead.write.cancel()  # the writer was cancelled, as the commit before it was
+            for cancelled in ahead:  # the writer was cancelled, as the commit before them was
+                if isinstance(cancelled.write, asyncio.Future):
+                    cancelled.write.cancel()
 
     async def _take(self) -> list[_Op] | None:
         """The next batch to commit, waiting for work; None once closed and all committed."""
@@ -564,10 +573,10 @@ class Writer:
 
     async def _settle(self, sent: _Sent) -> bool:
         """Wait for `sent` to commit and resolve its operations, then run its reads; False if
-        it followed a commit that failed, and so wrote nothing (its operations queued again)."""
+        it followed a commit that was not written, and so wrote nothing (for the caller to
+        queue again)."""
         error = await self._land(sent)
         if isinstance(error, CommitNotFollowed):
-            self._queue[:0] = sent.ops
             return False
         if len(sent.reads) == 1:
             await self._read(sent.reads[0])
@@ -577,15 +586,16 @@ class Writer:
                     tg.start_soon(self._read, op)
         return True
 
-    async def _unwritten(self, ahead: _Sent, before: _Sent) -> None:
-        """`ahead` followed `before`, which was not written: it was not written either (if the
-        backend says otherwise, it committed, and is resolved as such). Its operations go
-        back after those of `before`, in order."""
-        error = await self._land(ahead)
+    async def _unwritten(self, sent: _Sent) -> list[_Op]:
+        """`sent` followed a commit that was not written, so it was not written either: its
+        operations, to queue again. (If the backend says otherwise, it committed, and is
+        resolved as such; failed, its operations have failed.)"""
+        error = await self._land(sent)
         if isinstance(error, CommitNotFollowed):
-            self._queue[len(before.ops) : len(before.ops)] = ahead.ops
-        elif error is None:
+            return sent.ops
+        if error is None:
             logger.error("a commit that followed one not written landed all the same")
+        return []
 
     async def _land(self, sent: _Sent | list[_Op]) -> JournalError | None:
         """Wait for `sent` (or commit `ops`, made into one batch now) and resolve it; or fail

@@ -157,16 +157,20 @@ class CommitNotFollowed(JournalError):
 
 @runtime_checkable
 class PipelinedWrites(Protocol):
-    """What a backend adds whose commits can be on their way two at a time (J2, J3): a server
-    journal, where the next commit waits at the server, not in this process, while the one
-    before it lands. A backend of one file (SQLite, memory) commits one at a time, and does
-    not implement it.
+    """What a backend adds whose commits can be on their way several at a time (J2, J3): a
+    server journal, where the next commit waits at the server, not in this process, while the
+    one before it lands. A backend of one file (SQLite, memory) commits one at a time, and
+    does not implement it.
 
-    The journal's writer sends the next batch (`write_following`) while the one before it is on
-    its way, so that the server never waits for this process between two commits. The second
-    commits only if, and after, the first committed: a turn's later state is never written
-    after an earlier turn of its actor failed to commit (J3).
+    The journal's writer sends the next batches (`write_following`) while the one before them
+    is on its way, up to `depth` commits in all, so that the server never waits for this
+    process between two commits. Each commits only if, and after, the one before it
+    committed: a turn's later state is never written after an earlier turn of its actor failed
+    to commit (J3).
     """
+
+    depth: int
+    """How many commits may be on their way at once (2 or more)."""
 
     async def write_following(self, batch: Batch) -> list[int | None]:
         """As `write`, sent while the write before it (the last one called) may be on its way:

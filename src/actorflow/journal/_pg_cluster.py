@@ -33,9 +33,11 @@ node), so they are versioned apart from the records' `SCHEMA_VERSION`, which bot
   one before it is on its way waits there, at the server, for that one to end), raises SQLSTATE
   ``AFC03`` if the last commit that landed is not `previous` (when given: the commit it
   follows did not land, J3), and records `number` as the writer's last commit (J2: a commit
-  whose answer was lost is told committed or not by it). Also version 4: the actors' table
-  keeps half of each page free (``fillfactor``), so that a state update fits beside the row it
-  replaces and touches no index (a HOT update): ~5 us less of the server's time per state.
+  whose answer was lost is told committed or not by it). A commit that reaches the server
+  before the one it follows (sent first, on another connection) is refused the same way, and
+  the journal's writer sends it again after that one: it costs time, never order. Also
+  version 4: the actors' table keeps half of each page free (``fillfactor``), so that a state
+  update fits beside the row it replaces and touches no index (a HOT update).
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 A group commit is one pipeline on a writer connection: ``BEGIN``, the commit's number (which
 orders the writer's commits, `_pg_cluster`'s ``actorflow_follow``), one statement per kind of
 change (rows as arrays), ``COMMIT``, sent together and answered in one round trip. There are
-two writer connections, taken in turn: the journal's writer sends the next commit while one is
-on its way (`write_following`), and that one waits at the server, on the writer's row, for the
-one before it to end, going on only if it landed. So the server goes from one commit to the
+`depth` writer connections, taken in turn: the journal's writer sends the next commits while
+one is on its way (`write_following`), and each waits at the server, on the writer's row, for
+the one before it to end, going on only if it landed. So the server goes from one commit to the
 next without waiting for this process (whose event loop, busy with the turns the last commit
 woke, took ~7 ms to come back to it: half of the server's time went idle). Reads go through a
 small pool of other connections, so inspection never waits for the writer (MVCC).
@@ -144,6 +144,12 @@ class PostgresJournal:
     reads and appends like an outside producer and owns nothing.
     """
 
+    depth: Final = 2
+    """Commits on their way at once (`PipelinedWrites`), each on a writer connection of its
+    own: the server finds the next commit waiting when one lands. (Three went slower: a third
+    commit, sent right after the second on another connection, reached the server before it
+    often enough to be refused as not following it, and was sent again.)"""
+
     def __init__(
         self,
         conninfo: str,
@@ -174,11 +180,11 @@ class PostgresJournal:
         self.connect_timeout = connect_timeout
         params.pop("password", None)
         self.name = psycopg.conninfo.make_conninfo("", **params)  # what errors and reprs show
-        # Two writer connections, taken in turn: a commit goes on one while the one before it
-        # lands on the other (`write_following`). Each is used by one commit at a time.
-        self._writers: list[psycopg.AsyncConnection[Any] | None] = [None, None]
+        # `depth` writer connections, taken in turn: a commit goes on one while those before
+        # it land on the others (`write_following`). Each is used by one commit at a time.
+        self._writers: list[psycopg.AsyncConnection[Any] | None] = [None] * self.depth
         self._pool: psycopg_pool.AsyncConnectionPool[Any] | None = None
-        self._locks = (anyio.Lock(), anyio.Lock())
+        self._locks = tuple(anyio.Lock() for _ in range(self.depth))
         self._connected: set[int] = set()  # the writer connections made since `open`
         self._writer_id = ""
         self._commits = 0  # the number of the last commit started (`actorflow_follow`)
@@ -214,7 +220,7 @@ class PostgresJournal:
         except BaseException:
             await conn.close()
             raise
-        self._writers = [conn, None]  # the second connects with its first commit
+        self._writers = [conn] + [None] * (self.depth - 1)  # the others: with their first commits
         self._connected = {0}
         pool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
             self.conninfo,
@@ -276,7 +282,7 @@ class PostgresJournal:
             await membership.leave()
         pool, self._pool = self._pool, None
         writers = [w for w in self._writers if w is not None and not w.closed]
-        self._writers = [None, None]
+        self._writers = [None] * self.depth
         with anyio.CancelScope(shield=True):
             for task in listeners:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -388,9 +394,9 @@ class PostgresJournal:
         return await self._commit(batch, following=False)
 
     async def write_following(self, batch: Batch) -> list[int | None]:
-        """`write`, sent while the commit before it may be on its way (`PipelinedWrites`): on
-        the other writer connection, its first statement waits at the server for that one to
-        end, and refuses to go on (`CommitNotFollowed`) unless it landed."""
+        """`write`, sent while the commits before it may be on their way (`PipelinedWrites`):
+        on a writer connection of its own, its first statement waits at the server for the
+        one before it to end, and refuses to go on (`CommitNotFollowed`) unless it landed."""
         return await self._commit(batch, following=True)
 
     async def _commit(self, batch: Batch, *, following: bool) -> list[int | None]:
@@ -399,7 +405,7 @@ class PostgresJournal:
         previous = self._commits if following else None
         self._commits += 1
         number = self._commits
-        slot = number % 2
+        slot = number % self.depth
         unsure: list[int] = []  # the number of this commit once its answer was lost
         async with self._locks[slot]:
             try:
