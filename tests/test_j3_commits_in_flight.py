@@ -19,7 +19,7 @@ import actorflow as af
 from actorflow import testing
 from actorflow.journal import Batch, CommitNotFollowed, MemoryJournal, PipelinedWrites
 
-from .test_j3_pipelining import GATE, Adder, Get, Hold, Log, Sum, send_concurrently
+from .test_j3_pipelining import Adder, Get, Log, a_commit_fails_among_many_turns, send_concurrently
 
 pytestmark = pytest.mark.anyio
 
@@ -99,23 +99,6 @@ async def test_j3_a_batch_that_followed_a_failed_commit_is_written_again_after_i
     the queue, first; the actor re-runs its turns from its last committed state (J3), and every
     message is applied once, every message it sent delivered once."""
     journal = OnTheirWay("adder", after=50)
-    expected = sum(s * 1000 + k for s in range(10) for k in range(30))
-    GATE["adder"] = anyio.Event()
-    with testing.capture_logs():
-        async with af.ActorSystem(journal=journal) as system:
-            log = await system.spawn(Log, name="log")
-            adder = await system.spawn(Adder, name="adder", max_attempts=5)
-            await adder.tell(Hold())
-            await send_concurrently(adder, senders=10, each=30)
-            GATE["adder"].set()
-            await testing.wait_idle(system)
-            assert journal.failed == 1
-            assert journal.not_followed >= 1  # the next batch was on its way, and wrote nothing
-            assert await adder.ask(Get()) == (expected, 300)
-            await testing.wait_idle(system)
-            assert await log.ask(Get()) == (expected, 300)
-            assert adder.statistics().restarts == 1
-    state = (await journal.actor("adder")).state  # type: ignore[union-attr]
-    assert state is not None
-    assert af.Codec(Sum).decode(state) == Sum(expected, 300)
-    assert await journal.pending() == []
+    await a_commit_fails_among_many_turns(journal)
+    assert journal.failed == 1
+    assert journal.not_followed >= 1  # the next batch was on its way, and wrote nothing

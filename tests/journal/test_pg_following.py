@@ -27,12 +27,9 @@ from actorflow.journal import (
 
 from .postgres_server import PostgresServer
 from .shards import another_node_takes
+from .test_pg_cluster import msg, node
 
 pytestmark = pytest.mark.anyio
-
-
-def msg(i: int, recipient: str = "x") -> MessageRecord:
-    return MessageRecord(id=f"m{i}", recipient=recipient, type="Add", body=bytes([i]))
 
 
 class WriterRowHeld:
@@ -75,19 +72,9 @@ async def until(condition: Callable[[], bool]) -> None:
             await anyio.sleep(0.02)
 
 
-async def journal_of(url: str, node: str | None = None) -> PostgresJournal:
-    journal = PostgresJournal(url, node=node, lease=30.0 if node else None)
+async def journal_of(url: str) -> PostgresJournal:
+    journal = PostgresJournal(url)
     await journal.open()
-    if node is not None:
-
-        async def changed() -> None:
-            return None
-
-        try:
-            await journal.join(changed)
-        except BaseException:
-            await journal.close()
-            raise
     return journal
 
 
@@ -129,8 +116,8 @@ async def test_j2_a_commit_sent_while_one_is_on_its_way_lands_after_it(
     journal = await journal_of(url)
     assert isinstance(journal, PipelinedWrites)
     try:
-        await journal.write(Batch(appends=[msg(0)]))  # both writer connections are made
-        await journal.write(Batch(appends=[msg(1)]))
+        await journal.write(Batch(appends=[msg(0, "x")]))  # both writer connections are made
+        await journal.write(Batch(appends=[msg(1, "x")]))
         landed: list[list[str]] = []
 
         def look() -> None:  # both wait at the server: nothing of either has landed
@@ -139,8 +126,8 @@ async def test_j2_a_commit_sent_while_one_is_on_its_way_lands_after_it(
         outcomes = await two_on_their_way(
             url,
             journal,
-            Batch(appends=[msg(2), msg(3)]),
-            Batch(appends=[msg(4)], done=[Done("m0", "x", b"s", 1.0)]),
+            Batch(appends=[msg(2, "x"), msg(3, "x")]),
+            Batch(appends=[msg(4, "x")], done=[Done("m0", "x", b"s", 1.0)]),
             look,
         )
         assert landed == [["m0", "m1"]]
@@ -162,21 +149,21 @@ async def test_j3_a_commit_that_follows_one_the_server_refused_writes_nothing(
     url = postgres.new_database()
     journal = await journal_of(url)
     try:
-        await journal.write(Batch(appends=[msg(0)]))
-        await journal.write(Batch(appends=[msg(1)]))
+        await journal.write(Batch(appends=[msg(0, "x")]))
+        await journal.write(Batch(appends=[msg(1, "x")]))
         bad = MessageRecord(id="m\x00", recipient="x", type="Add", body=b"")
         outcomes = await two_on_their_way(
             url,
             journal,
-            Batch(appends=[msg(2), bad]),
-            Batch(appends=[msg(3)], done=[Done("m0", "x", b"x-state", 1.0)]),
+            Batch(appends=[msg(2, "x"), bad]),
+            Batch(appends=[msg(3, "x")], done=[Done("m0", "x", b"x-state", 1.0)]),
             lambda: None,
         )
         assert not isinstance(outcomes.errors["first"], CommitNotFollowed)
         assert isinstance(outcomes.errors["second"], CommitNotFollowed)
         assert "did not land" in str(outcomes.errors["second"])
         assert [m.id for m in await journal.pending()] == ["m0", "m1"]
-        again = Batch(appends=[msg(3)], done=[Done("m0", "x", b"x-state", 1.0)])
+        again = Batch(appends=[msg(3, "x")], done=[Done("m0", "x", b"x-state", 1.0)])
         assert await journal.write(again) != [None]
         assert [m.id for m in await journal.pending()] == ["m1", "m3"]
     finally:
@@ -189,7 +176,7 @@ async def test_c2_a_commit_that_follows_one_fenced_off_writes_nothing(
     """The first commit is refused at the server (its node lost the actor's shard while both
     waited, C2): the one that followed it writes nothing, and says so."""
     url = postgres.new_database()
-    journal = await journal_of(url, node="one")
+    journal = await node(url, "one", lease=30.0)
     try:
         await journal.write(Batch(appends=[msg(0, "x"), msg(1, "y")]))
         await journal.write(Batch(appends=[msg(2, "y")]))
@@ -217,15 +204,15 @@ async def test_j2_a_following_commit_whose_answer_is_lost_is_told_committed(
     url = postgres.new_database()
     journal = await journal_of(url)
     try:
-        await journal.write(Batch(appends=[msg(0)]))
+        await journal.write(Batch(appends=[msg(0, "x")]))
         sql(
             url,
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE pid <> pg_backend_pid() AND query NOT LIKE '%pg_stat_activity%'"
             " AND backend_type = 'client backend' AND datname = current_database()",
         )
-        assert await journal.write_following(Batch(appends=[msg(1)])) != [None]
-        assert await journal.write_following(Batch(appends=[msg(2)])) != [None]
+        assert await journal.write_following(Batch(appends=[msg(1, "x")])) != [None]
+        assert await journal.write_following(Batch(appends=[msg(2, "x")])) != [None]
         assert [m.id for m in await journal.pending()] == ["m0", "m1", "m2"]
     finally:
         await journal.close()
