@@ -467,12 +467,13 @@ class PostgresJournal:
         try:
             fence, foreign = self._ownership(batch)
             async with conn.pipeline(), conn.transaction():
-                appended = await self._apply(conn, batch, number, previous, now, fence, foreign)
+                appended, notify = await self._apply(
+                    conn, batch, number, previous, now, fence, foreign
+                )
                 crash_point("commit.before_commit")
-            rows = await appended.fetchall() if appended else []
-            seqs = _seqs(batch.appends, rows) if batch.appends else []
-            if foreign or any(d.answer is not None for d in batch.done):
-                await self._notify_owners(conn)  # C4: it appended or replied for other nodes
+            seqs = _seqs(batch.appends, await appended.fetchall()) if appended else []
+            if notify:
+                await self._notify_owners(conn)
         except psycopg.Error as exc:
             if exc.sqlstate in (LEASE_LAPSED, SHARD_NOT_HELD):
                 raise OwnershipLost(
@@ -517,10 +518,12 @@ class PostgresJournal:
         now: float,
         fence: tuple[object, ...] | None,
         foreign: list[str],
-    ) -> psycopg.AsyncCursor[Any] | None:
+    ) -> tuple[psycopg.AsyncCursor[Any] | None, bool]:
         """Queue `batch` in the pipeline, in `Batch`'s order, after the statement that orders
-        the writer's commits (`_pg_cluster.FOLLOW`); the appends' cursor, if any. `fence` and
-        `foreign` are `_ownership`'s."""
+        the writer's commits (`_pg_cluster.FOLLOW`); the appends' cursor, if any, and whether
+        other nodes are to be woken after the commit (C4: it appended or replied for them).
+        `fence` and `foreign` are `_ownership`'s."""
+        notify = False
         await conn.execute(cluster.FOLLOW, (self._writer_id, number, previous))
         if fence is not None:
             await conn.execute(cluster.FENCE, fence)
@@ -539,6 +542,7 @@ class PostgresJournal:
                 await conn.execute(
                     cluster.NOTICES, (sql.text_array(foreign, "notices.message_id"),)
                 )
+                notify = True
         if batch.claims:
             await conn.execute(sql.CLAIM, (sql.text_array(batch.claims, "messages.id"),))
         if batch.done:
@@ -551,6 +555,7 @@ class PostgresJournal:
             replies = asks.reply_params(batch.done)
             if replies is not None:  # C4: replies to other nodes' asks, with their done-marks
                 await conn.execute(asks.REPLIES, replies)
+                notify = True
         if batch.failed:
             async with conn.cursor() as cur:
                 await cur.executemany(
@@ -569,7 +574,7 @@ class PostgresJournal:
             await conn.execute(sql.TIMERS, sql.timer_params(batch.timers, now))
         if batch.cancels:
             await conn.execute(sql.CANCEL, (sql.text_array(batch.cancels, "timers.id"),))
-        return appended
+        return appended, notify
 
     async def _writer_connection(self, slot: int) -> psycopg.AsyncConnection[Any]:
         conn = self._writers[slot]
