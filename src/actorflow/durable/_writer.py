@@ -309,17 +309,17 @@ class _Sent:
 
     __slots__ = ("ops", "reads", "started", "write")
 
-    @property
-    def landed(self) -> bool:
-        """Whether its write has ended (landed or failed): too late to follow it."""
-        write = self.write
-        return write is None or (isinstance(write, asyncio.Future) and write.done())
-
     def __init__(
         self, ops: list[_Op], reads: list[_Read], write: Awaitable[list[int | None]] | None
     ) -> None:
         self.ops, self.reads, self.write = ops, reads, write
         self.started = time.perf_counter()
+
+    @property
+    def landed(self) -> bool:
+        """Whether its write has ended (landed or failed): too late to follow it."""
+        write = self.write
+        return write is None or (isinstance(write, asyncio.Future) and write.done())
 
 
 _MAX_BATCH = 512  # operations per commit; measured: larger batches stop overlapping with work
@@ -597,17 +597,19 @@ class Writer:
             logger.error("a commit that followed one not written landed all the same")
         return []
 
-    async def _land(self, sent: _Sent | list[_Op]) -> JournalError | None:
-        """Wait for `sent` (or commit `ops`, made into one batch now) and resolve it; or fail
-        it, returning the error. A batch that followed one that was not written is neither:
-        it returns `CommitNotFollowed` (the caller queues it again).
+    async def _land_now(self, ops: list[_Op]) -> JournalError | None:
+        """`_land` of `ops`, made into one batch and written now, following nothing."""
+        return await self._land(self._send(ops, following=False, started=False))
+
+    async def _land(self, sent: _Sent) -> JournalError | None:
+        """Wait for `sent` to commit and resolve it; or fail it, returning the error. A batch
+        that followed one that was not written is neither: it returns `CommitNotFollowed` (the
+        caller queues it again).
 
         A commit refused because this node no longer owns some of what it wrote (C2) is made
         again without what it lost (`_land_apart`): the other actors' turns are no fault of
         theirs.
         """
-        if isinstance(sent, list):
-            sent = self._send(sent, following=False, started=False)
         ops, started = sent.ops, sent.started
         try:
             seqs = await sent.write if sent.write is not None else []
@@ -667,16 +669,16 @@ class Writer:
                 kept.append(op)
         kept = _unbroken(kept)
         if dropped or len(kept) < 2:
-            return await self._land(kept) if kept else None
+            return await self._land_now(kept) if kept else None
         middle = len(kept) // 2
         first, second = kept[:middle], kept[middle:]
-        error = await self._land(first)
+        error = await self._land_now(first)
         if error is not None and not isinstance(error, OwnershipLost):
             for op in _unbroken(second):
                 op.fail(error)
             return error
         second = _unbroken(second)  # a chain that failed in `first` writes nothing more (J3)
-        return await self._land(second) if second else None
+        return await self._land_now(second) if second else None
 
     async def _read(self, op: _Read) -> None:
         # The writer task makes every commit, so none lands while it waits here.
