@@ -98,7 +98,8 @@ async def two_on_their_way(
     """Send `first`, then `second` following it, both held at the server; `meanwhile` runs
     once both wait there (with the writer's row still held), then the row is let go."""
     outcomes = Outcomes()
-    with writer_row_held(url, journal._writer_id) as held:
+    (writer,) = sql(url, "SELECT writer FROM actorflow_writers")[0]  # this journal's alone
+    with writer_row_held(url, str(writer)) as held:
         async with anyio.create_task_group() as tg:
             tg.start_soon(outcomes.run, "first", journal.write, first)
             await until(lambda: waiting_commits(url) == 1)
