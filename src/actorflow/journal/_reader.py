@@ -41,7 +41,9 @@ from ._rows import (
     STATUSES,
     STEP_COLUMNS,
     TIMER_COLUMNS,
+    conversation_parts,
     field,
+    in_conversation,
     listed,
     read_actor,
     read_message,
@@ -98,12 +100,16 @@ _ACTOR_SUMMARIES: Final = (
 # page costs the same on a journal of 1,000 or 1,000,000 messages, no new index needed. The
 # start of a conversation whose first messages were compacted is its oldest remaining message.
 _SCAN_KEY: Final = "coalesce(m.conversation, m.id)"
-_IS_START: Final = (
-    "NOT EXISTS (SELECT 1 FROM messages AS e WHERE e.conversation = {key} AND e.seq < m.seq)"
-    " AND NOT EXISTS (SELECT 1 FROM messages AS e"
+_IS_START: Final = "".join(
+    f"NOT EXISTS (SELECT 1 FROM messages AS e WHERE {part} AND e.seq < m.seq) AND "
+    for part in conversation_parts("{key}", "e.")
+) + (
+    "NOT EXISTS (SELECT 1 FROM messages AS e"
     "  WHERE e.id = {key} AND e.conversation IS NULL AND e.seq < m.seq)"
 )
-_IN_KEY: Final = "(s.conversation = {key} OR (s.conversation IS NULL AND s.id = {key}))"
+_IN_KEY: Final = (
+    f"({in_conversation('{key}', 's.')} OR (s.conversation IS NULL AND s.id = {{key}}))"
+)
 _HAS_STATUS: Final = f"EXISTS (SELECT 1 FROM messages AS s WHERE {_IN_KEY} AND s.status = ?)"
 _HAS_ACTOR: Final = (
     f"EXISTS (SELECT 1 FROM messages AS s WHERE {_IN_KEY}"
@@ -126,13 +132,14 @@ _RARE_KEYS: Final = (
 )
 _CONVERSATION_COUNTS: Final = (
     "SELECT status, count(*), max(created_at), max(done_at) FROM messages"
-    " WHERE conversation = ?1 OR (conversation IS NULL AND id = ?1) GROUP BY status"
+    f" WHERE {in_conversation('?1')} OR (conversation IS NULL AND id = ?1) GROUP BY status"
     " ORDER BY status COLLATE BINARY"
 )
 _CONVERSATION_STEPS: Final = (
     "SELECT s.message_id, s.step, s.result, s.created_at, s.args, s.position FROM steps AS s"
     " JOIN messages AS m ON m.id = s.message_id"
-    " WHERE m.conversation = ? ORDER BY m.seq, s.position, s.created_at, s.step COLLATE BINARY"
+    f" WHERE {in_conversation('?1', 'm.')}"
+    " ORDER BY m.seq, s.position, s.created_at, s.step COLLATE BINARY"
 )
 
 
@@ -369,7 +376,7 @@ class JournalReader:
         return self._in_conversation(message.conversation)
 
     def _in_conversation(self, conversation: str) -> list[MessageRecord]:
-        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ? ORDER BY seq"
+        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {in_conversation('?1')} ORDER BY seq"
         return [read_message(row) for row in self._all(sql, (conversation,))]
 
     def caused_by(self, message: MessageRecord) -> list[MessageRecord]:
@@ -381,7 +388,7 @@ class JournalReader:
             return []
         sql = (
             f"SELECT {MESSAGE_COLUMNS} FROM messages"
-            " WHERE conversation = ? AND cause = ? ORDER BY seq"
+            f" WHERE {in_conversation('?1')} AND cause = ?2 ORDER BY seq"
         )
         return [read_message(row) for row in self._all(sql, (message.conversation, message.id))]
 

@@ -46,6 +46,8 @@ __all__ = [
     "fetch_schema_version",
     "fetch_steps",
     "fetch_timers",
+    "conversation_parts",
+    "in_conversation",
     "read_actor",
     "read_message",
     "read_message_or_corrupt",
@@ -74,6 +76,35 @@ ACTOR_COLUMNS: Final = (
 )
 STATUSES: Final = get_args(MessageStatus)
 """Every status a message can have, in the order views list them."""
+
+
+def conversation_parts(key: str, alias: str = "") -> tuple[str, str]:
+    """The two conditions that a message (of table `alias`, as ``"m."``; none by default) is
+    in conversation `key` (a parameter, or an expression of the query): it is one of its
+    messages other than the root, or it is the root (whose conversation is its own id).
+
+    Either holds just when ``conversation = key`` does; they are written apart so that an
+    index leaving out the roots can answer the first. PostgreSQL's index of conversations
+    holds only the messages whose conversation is not their own id (cluster version 5), which
+    ``conversation <> id`` in the first condition lets it use; the root is found through the
+    unique index of ids. (Written ``conversation = key AND (id = key OR ...)``, the planner
+    reads the conversation through no index when the key comes from another table.) SQLite's
+    index holds every message and answers both.
+    """
+    conversation, message_id = f"{alias}conversation", f"{alias}id"
+    return (
+        f"{conversation} = {key} AND {conversation} <> {message_id}",
+        f"{message_id} = {key} AND {conversation} = {message_id}",
+    )
+
+
+def in_conversation(key: str, alias: str = "") -> str:
+    """The condition that a message is in conversation `key`, parenthesized: either of
+    `conversation_parts`."""
+    others, root = conversation_parts(key, alias)
+    return f"(({others}) OR ({root}))"
+
+
 REQUEUE: Final = (
     "UPDATE messages SET status = 'pending', attempts = 0, error = NULL, traceback = NULL,"
     " done_at = NULL WHERE id = ? AND status = 'dead'"
@@ -82,13 +113,13 @@ REQUEUE: Final = (
 
 CONVERSATION_STEPS: Final = (
     "SELECT message_id, step, result, created_at, args, position FROM steps"
-    " WHERE message_id IN (SELECT id FROM messages WHERE conversation = ?)"
+    f" WHERE message_id IN (SELECT id FROM messages WHERE {in_conversation('?1')})"
     " ORDER BY message_id, position, created_at, step COLLATE BINARY"
 )
 """The steps of one conversation's messages, each message's in the order they were called."""
 CONVERSATION_TURNS: Final = (
-    "SELECT id, recipient, turn FROM messages WHERE conversation = ? AND status = 'done'"
-    " ORDER BY seq"
+    f"SELECT id, recipient, turn FROM messages WHERE {in_conversation('?1')}"
+    " AND status = 'done' ORDER BY seq"
 )
 """The turns of one conversation's handled messages, in seq order (R2)."""
 
@@ -362,7 +393,7 @@ async def fetch_timers(fetch: Fetch) -> list[TimerRecord]:
 
 
 async def fetch_conversation(fetch: Fetch, conversation: str) -> list[MessageRecord]:
-    sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ? ORDER BY seq"
+    sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {in_conversation('?1')} ORDER BY seq"
     return [read_message_or_corrupt(row) for row in await fetch(sql, (conversation,))]
 
 

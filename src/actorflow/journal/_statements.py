@@ -19,6 +19,7 @@ from ._rows import (
     MESSAGE_COLUMNS,
     REQUEUE,
     TIMER_COLUMNS,
+    in_conversation,
     message_row,
     read_message,
     read_timer,
@@ -75,11 +76,12 @@ _DELETE_CANCELLED: Final = (
 # cancelled timer's row moves into messages as the cancelled message it would have sent, so it
 # is kept for the record, and a fire of it racing the cancel appends nothing (its id is taken).
 _PENDING_IN: Final = (
-    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ? AND status = 'pending'"
+    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {in_conversation('?1')}"
+    " AND status = 'pending'"
     " ORDER BY seq"
 )
 _STATUSES_IN: Final = (
-    "SELECT status, count(*) FROM messages WHERE conversation = ? GROUP BY status"
+    f"SELECT status, count(*) FROM messages WHERE {in_conversation('?1')} GROUP BY status"
     " ORDER BY status COLLATE BINARY"
 )
 _TIMERS_IN: Final = (
