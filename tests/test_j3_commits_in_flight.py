@@ -17,7 +17,14 @@ import pytest
 
 import actorflow as af
 from actorflow import testing
-from actorflow.journal import Batch, CommitNotFollowed, MemoryJournal, PipelinedWrites
+from actorflow.durable import Writer
+from actorflow.journal import (
+    Batch,
+    CommitNotFollowed,
+    MemoryJournal,
+    MessageRecord,
+    PipelinedWrites,
+)
 
 from .test_j3_pipelining import Adder, Get, Log, a_commit_fails_among_many_turns, send_concurrently
 
@@ -102,3 +109,78 @@ async def test_j3_a_batch_that_followed_a_failed_commit_is_written_again_after_i
     await a_commit_fails_among_many_turns(journal)
     assert journal.failed == 1
     assert journal.not_followed >= 1  # the next batch was on its way, and wrote nothing
+
+
+class RefusesItsFirstFollower(MemoryJournal):
+    """Commits two at a time: each `write` waits until the test lets it go (`first`); the
+    first `write_following` says it has come (`followed`), waits for `follower`, and is
+    refused a few steps of the loop later (`CommitNotFollowed`), as a server refuses a commit
+    that reached it before the one it follows; every other write lands."""
+
+    depth = 2
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first, self.followed, self.follower = anyio.Event(), anyio.Event(), anyio.Event()
+        self.refused = 0
+
+    async def write(self, batch: Batch) -> list[int | None]:
+        await self.first.wait()
+        return await super().write(batch)
+
+    async def write_following(self, batch: Batch) -> list[int | None]:
+        if not self.refused:
+            self.refused += 1
+            self.followed.set()
+            await self.follower.wait()
+            for _ in range(20):  # time for what is queued meanwhile to be sent behind it
+                await anyio.lowlevel.checkpoint()
+            raise CommitNotFollowed("it reached the server before the commit it follows")
+        return await super().write(batch)
+
+
+def record(message_id: str) -> MessageRecord:
+    return MessageRecord(id=message_id, recipient="a", type="T", body=b"\x80")
+
+
+@pytest.mark.timeout(30)
+async def test_j5_a_read_sent_behind_a_refused_commit_runs_after_it_lands() -> None:
+    """A read queued while the commit before it is on its way goes out behind it, writing
+    nothing; that commit refused, the read goes back with it and runs once it has landed
+    (found by the cluster kill loop: the read was dropped, and the node took in no notice
+    again)."""
+    journal = RefusesItsFirstFollower()
+    await journal.open()
+    writer = Writer(journal)
+    appended: list[list[int | None]] = []
+    async with anyio.create_task_group() as tg:
+        await tg.start(writer.run)
+
+        async def append(message_id: str) -> None:
+            appended.append(await writer.append([record(message_id)]))
+
+        tg.start_soon(append, "m1")  # on its way, held
+        await anyio.wait_all_tasks_blocked()
+        tg.start_soon(append, "m2")  # sent behind it
+        await journal.followed.wait()
+        journal.first.set()  # m1 lands; m2 is still on its way
+
+        async def pending() -> list[str]:
+            return [m.id for m in await journal.pending()]
+
+        seen: list[list[str]] = []
+        read_ran = anyio.Event()
+
+        async def read() -> None:
+            seen.append(await writer.read(pending))
+            read_ran.set()
+
+        tg.start_soon(read)  # behind m2, as a batch that writes nothing
+        journal.follower.set()  # m2 is refused, and goes back first
+        with anyio.fail_after(5):
+            await read_ran.wait()
+        writer.close()
+    await journal.close()
+    assert journal.refused == 1
+    assert seen == [["m1", "m2"]]  # after m2 landed
+    assert sorted(appended) == [[1], [2]]

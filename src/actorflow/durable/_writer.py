@@ -578,24 +578,34 @@ class Writer:
         error = await self._land(sent)
         if isinstance(error, CommitNotFollowed):
             return False
+        await self._reads_of(sent)
+        return True
+
+    async def _reads_of(self, sent: _Sent) -> None:
+        """Run the reads of `sent`, which has landed (or failed)."""
         if len(sent.reads) == 1:
             await self._read(sent.reads[0])
         elif sent.reads:
             async with anyio.create_task_group() as tg:  # overlapped; no commit until all end
                 for op in sent.reads:
                     tg.start_soon(self._read, op)
-        return True
 
     async def _unwritten(self, sent: _Sent) -> list[_Op]:
         """`sent` followed a commit that was not written, so it was not written either: its
-        operations, to queue again. (If the backend says otherwise, it committed, and is
-        resolved as such; failed, its operations have failed.)"""
+        operations, to queue again. A batch of reads alone goes back too: they are to run after
+        what they followed has landed. (If the backend says a write landed all the same, it
+        committed, and is resolved as such, its reads going back; failed, its operations have
+        failed, its reads with them.)
+        """
+        if sent.write is None:
+            return sent.ops
         error = await self._land(sent)
         if isinstance(error, CommitNotFollowed):
             return sent.ops
-        if error is None:
-            logger.error("a commit that followed one not written landed all the same")
-        return []
+        if error is not None:
+            return []
+        logger.error("a commit that followed one not written landed all the same")
+        return list(sent.reads)
 
     async def _land_now(self, ops: list[_Op]) -> JournalError | None:
         """`_land` of `ops`, made into one batch and written now, following nothing."""

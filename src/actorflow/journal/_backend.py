@@ -152,7 +152,8 @@ class JournalBackend(Protocol):
 
 class CommitNotFollowed(JournalError):
     """Raised by `PipelinedWrites.write_following` when the write sent before it did not
-    commit: nothing of this one was written either, and it may be sent again as it is."""
+    commit, or when the backend cannot tell that it did first (a server reached by this one
+    before that one): nothing of this one was written, and it may be sent again as it is."""
 
 
 @runtime_checkable
@@ -174,8 +175,9 @@ class PipelinedWrites(Protocol):
 
     async def write_following(self, batch: Batch) -> list[int | None]:
         """As `write`, sent while the write before it (the last one called) may be on its way:
-        `batch` commits after it, and only if it committed; if it did not, this raises
-        `CommitNotFollowed` and nothing of `batch` was written."""
+        `batch` commits after it, and only if it committed; if it did not (or the backend
+        cannot tell that it did first), this raises `CommitNotFollowed` and nothing of `batch`
+        was written."""
         ...
 
 
