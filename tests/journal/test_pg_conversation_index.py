@@ -1,6 +1,6 @@
 """PostgreSQL's index of conversations leaves out their roots (cluster version 5): each read of
 a conversation, by the journal, its cancels and the read model, still finds every message of it,
-root first, and through an index, never by reading the whole messages table (J7, J10, C1)."""
+root first, and through an index, never by reading the whole messages table (J7, C1)."""
 
 from __future__ import annotations
 

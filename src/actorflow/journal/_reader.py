@@ -94,11 +94,13 @@ _ACTOR_SUMMARIES: Final = (
 # -- conversations -----------------------------------------------------------------------------
 # A conversation's key is its messages' conversation id; a message without one (written by
 # something other than the runtime) is a conversation of its own, keyed by its id. A message
-# *starts* its conversation when no message of the same key came before it (smaller seq). Both
-# probes are index searches (messages_conversation, and the unique index of ids), so listing the
-# newest conversations walks back from the newest message and stops after `limit` starts: a
-# page costs the same on a journal of 1,000 or 1,000,000 messages, no new index needed. The
-# start of a conversation whose first messages were compacted is its oldest remaining message.
+# *starts* its conversation when no message of the same key came before it (smaller seq). Each
+# probe (a message of it other than its root, its root, the message of that id without one) is
+# an index search that stops at its first row (messages_conversation, which on PostgreSQL holds
+# no roots, and the unique index of ids), so listing the newest conversations walks back from
+# the newest message and stops after `limit` starts: a page costs the same on a journal of
+# 1,000 or 1,000,000 messages, no new index needed. The start of a conversation whose first
+# messages were compacted is its oldest remaining message.
 _SCAN_KEY: Final = "coalesce(m.conversation, m.id)"
 _IS_START: Final = "".join(
     f"NOT EXISTS (SELECT 1 FROM messages AS e WHERE {part} AND e.seq < m.seq) AND "

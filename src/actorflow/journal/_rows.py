@@ -83,7 +83,7 @@ def conversation_parts(key: str, alias: str = "") -> tuple[str, str]:
     in conversation `key` (a parameter, or an expression of the query): it is one of its
     messages other than the root, or it is the root (whose conversation is its own id).
 
-    Either holds just when ``conversation = key`` does; they are written apart so that an
+    One of them holds just when ``conversation = key`` does; they are written apart so that an
     index leaving out the roots can answer the first. PostgreSQL's index of conversations
     holds only the messages whose conversation is not their own id (cluster version 5), which
     ``conversation <> id`` in the first condition lets it use; the root is found through the
