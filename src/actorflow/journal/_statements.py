@@ -77,8 +77,7 @@ _DELETE_CANCELLED: Final = (
 # is kept for the record, and a fire of it racing the cancel appends nothing (its id is taken).
 _PENDING_IN: Final = (
     f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {in_conversation('?1')}"
-    " AND status = 'pending'"
-    " ORDER BY seq"
+    " AND status = 'pending' ORDER BY seq"
 )
 _STATUSES_IN: Final = (
     f"SELECT status, count(*) FROM messages WHERE {in_conversation('?1')} GROUP BY status"
