@@ -27,7 +27,7 @@ from actorflow.journal import (
 
 from .postgres_server import PostgresServer
 from .shards import another_node_takes
-from .test_pg_cluster import msg, node
+from .test_pg_cluster import msg, node, sql
 
 pytestmark = pytest.mark.anyio
 
@@ -219,7 +219,47 @@ async def test_j2_a_following_commit_whose_answer_is_lost_is_told_committed(
         await journal.close()
 
 
-def sql(url: str, statement: str) -> list[tuple[object, ...]]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(statement)  # type: ignore[call-overload]
-        return list(cur.fetchall()) if cur.description else []
+async def test_j2_a_commit_that_follows_nothing_waits_for_one_whose_answer_is_lost(
+    postgres: PostgresServer,
+) -> None:
+    """A follower's connection dies while it waits at the server, so whether it landed is
+    unknown until it reconnects and reads the writer's last commit number. A commit that
+    follows nothing, called meanwhile, goes only once that one has ended: had it landed first,
+    its later number would have told the lost one "landed", and its done-mark would have been
+    acknowledged but never written."""
+    url = postgres.new_database()
+    journal = await journal_of(url)
+    try:
+        await journal.write(Batch(appends=[msg(0, "x")]))
+        await journal.write(Batch(appends=[msg(1, "x")]))
+        holder = psycopg.connect(url)  # holds m0's row: the follower's done-mark waits on it
+        holder.execute("SELECT 1 FROM messages WHERE id = 'm0' FOR UPDATE")
+        outcomes = Outcomes()
+        async with anyio.create_task_group() as tg:
+            follower = Batch(done=[Done("m0", "x", b"s", 1.0)])
+            tg.start_soon(outcomes.run, "follower", journal.write_following, follower)
+            await until(lambda: waiting_done_marks(url) == 1)
+            tg.start_soon(outcomes.run, "alone", journal.write, Batch(appends=[msg(2, "x")]))
+            await anyio.wait_all_tasks_blocked()
+            sql(
+                url,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                f" WHERE {_DONE_MARK_WAITING} AND pid <> pg_backend_pid()",
+            )
+            holder.rollback()
+            holder.close()
+        assert outcomes.errors == {}
+        assert outcomes.seqs["follower"] == []
+        assert [m.id for m in await journal.pending()] == ["m1", "m2"]  # m0's done-mark landed
+    finally:
+        await journal.close()
+
+
+_DONE_MARK_WAITING = (
+    "wait_event_type = 'Lock' AND query LIKE 'UPDATE messages SET status = ''done''%'"
+)
+
+
+def waiting_done_marks(url: str) -> int:
+    """How many done-marks wait at the server on a message's row."""
+    return int(sql(url, f"SELECT count(*) FROM pg_stat_activity WHERE {_DONE_MARK_WAITING}")[0][0])

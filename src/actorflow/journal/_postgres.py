@@ -188,6 +188,7 @@ class PostgresJournal:
         self._connected: set[int] = set()  # the writer connections made since `open`
         self._writer_id = ""
         self._commits = 0  # the number of the last commit started (`actorflow_follow`)
+        self._on_their_way: dict[int, anyio.Event] = {}  # commits called, not ended, by number
         self._listeners: set[asyncio.Task[None]] = set()
         # Set while a take of notices has not returned: its DELETE may have committed on the
         # server with the answer lost on the way (a cut connection, a cancelled call).
@@ -407,19 +408,29 @@ class PostgresJournal:
         number = self._commits
         slot = number % self.depth
         unsure: list[int] = []  # the number of this commit once its answer was lost
-        async with self._locks[slot]:
-            try:
+        ended = self._on_their_way[number] = anyio.Event()
+        try:
+            if previous is None:
+                # One that follows nothing lands whatever came before it, so it goes only once
+                # every commit called before it has ended: else one of those whose answer was
+                # lost would read as landed by the number of this one (`_committed`).
+                for earlier in [e for n, e in self._on_their_way.items() if n < number]:
+                    await earlier.wait()
+            async with self._locks[slot]:
                 return await self._retrying(
                     lambda: self._written(batch, unsure, number, previous, slot)
                 )
-            except JournalUnavailable as exc:
-                if not unsure:
-                    raise
-                raise JournalUnavailable(
-                    f"{exc}; the server went away while committing, so whether that commit"
-                    " landed is unknown: what it held was not acknowledged (send it again under"
-                    " the same ids)"
-                ) from exc
+        except JournalUnavailable as exc:
+            if not unsure:
+                raise
+            raise JournalUnavailable(
+                f"{exc}; the server went away while committing, so whether that commit"
+                " landed is unknown: what it held was not acknowledged (send it again under"
+                " the same ids)"
+            ) from exc
+        finally:
+            del self._on_their_way[number]
+            ended.set()
 
     async def _written(
         self, batch: Batch, unsure: list[int], number: int, previous: int | None, slot: int
@@ -605,7 +616,10 @@ class PostgresJournal:
                 await conn.close()
 
     async def _committed(self, conn: psycopg.AsyncConnection[Any], number: int) -> bool:
-        """Whether commit `number`, whose answer was lost, landed (J2)."""
+        """Whether commit `number`, whose answer was lost, landed (J2): the writer's last
+        commit is it or a later one. A later one follows it, directly or through others, and
+        lands only if it did, since one that follows nothing is not sent while it is on its
+        way (`_commit`)."""
         try:
             cur = await conn.execute(
                 "SELECT last_commit FROM actorflow_writers WHERE writer = %s", (self._writer_id,)
