@@ -305,15 +305,15 @@ _RETRY_FULL: dict[str, Any] = {
 @final
 class _Sent:
     """A batch on its way: its operations, the reads among them (run once it has landed),
-    and its write (None when it writes nothing), started when it was made."""
+    its write (None when it writes nothing), and when it was made (`since`)."""
 
-    __slots__ = ("ops", "reads", "started", "write")
+    __slots__ = ("ops", "reads", "since", "write")
 
     def __init__(
         self, ops: list[_Op], reads: list[_Read], write: Awaitable[list[int | None]] | None
     ) -> None:
         self.ops, self.reads, self.write = ops, reads, write
-        self.started = time.perf_counter()
+        self.since = time.perf_counter()
 
     @property
     def landed(self) -> bool:
@@ -620,7 +620,7 @@ class Writer:
         again without what it lost (`_land_apart`): the other actors' turns are no fault of
         theirs.
         """
-        ops, started = sent.ops, sent.started
+        ops, since = sent.ops, sent.since
         try:
             seqs = await sent.write if sent.write is not None else []
         except CommitNotFollowed as not_followed:
@@ -646,7 +646,7 @@ class Writer:
                 op.fail(exc)
             return exc
         self._followable = True
-        seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - since
         self._commits += 1
         self._operations += len(ops)
         self._largest = max(self._largest, len(ops))
