@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .durable_child import KILL_AT_STEP
+from .durable_workloads import FSYNCS
 from .report import CONCURRENT_TARGETS, POSTGRES_TARGETS, Table, as_markdown
 from .sizes import CONCURRENCY, STEPS, WARMUP, Sizes
 
@@ -30,16 +31,22 @@ def workloads_text(sizes: Sizes) -> str:
   each step persisted in SQLite before the next one starts. The step body is the same trivial
   pure function everywhere (it returns a small dict), so the figures are each runtime's own
   cost of running a step and making its result durable. actorflow: a durable actor whose
-  handler runs `await self.ctx.step(name, fn, i)` {STEPS} times, asked once per workflow
-  (`ctx.step` runs a plain, non-async function such as this one in a worker thread).
-  LangGraph: a graph of {STEPS} nodes in a line compiled with `SqliteSaver`, invoked with
-  `durability="sync"` (each checkpoint written before the next step). DBOS: a
-  `@DBOS.workflow` calling {STEPS} `@DBOS.step`s, its system database on SQLite. All three
-  commit to SQLite in WAL mode with `synchronous=FULL` (DBOS's file is switched to WAL first, as
-  a user would; the rest are each system's defaults).
-  Each system runs in a fresh process on a fresh database in a temporary directory;
-  {sizes.warmup_workflows} warm-up workflow(s), then {sizes.workflows} timed ones. "Step to
-  step" is the time from one step body's start to the next one's inside a workflow.
+  handler runs `await self.ctx.step(name, fn, i)` {STEPS} times, asked once per workflow, with
+  the body declared `af.nonblocking(fn)`: a step calls it on the event loop, as DBOS and
+  LangGraph call it in the caller's thread. The row "actorflow, step body in a worker thread"
+  is the same body undeclared, which `ctx.step` runs in a worker thread (a plain function's
+  default, for SDKs that block). LangGraph: a graph of {STEPS} nodes in a line compiled with
+  `SqliteSaver`, invoked with `durability="sync"` (each checkpoint written before the next
+  step). DBOS: a `@DBOS.workflow` calling {STEPS} `@DBOS.step`s, its system database on
+  SQLite. All three commit to SQLite in WAL mode with `synchronous=FULL` (DBOS's file is
+  switched to WAL first, as a user would; the rest are each system's defaults). Each system runs in
+  a fresh process on a fresh database in a temporary directory; {sizes.warmup_workflows} warm-up
+  workflow(s), then {sizes.workflows} timed ones. "Step to step" is the time from one step body's
+  start to the next one's inside a workflow. The last row is the baseline of the target >= 0.5x: the
+  disk's fsync rate, {FSYNCS:,} appends of 200 bytes each followed by `os.fsync`, in the same
+  directory at the start of every round (its figure is fsyncs per second), as `make bench` measures
+  it for `durable_sequential`. A step cannot cost less than one such durable write; a workflow of
+  {STEPS} steps pays {STEPS + 2} commits (its message, each step, then the turn).
 - **Concurrent durable steps** (steps/s, workflows/s, p50 workflow in ms): the same
   {STEPS}-step workflow and step body, {CONCURRENCY} workflows in flight at once. actorflow:
   {CONCURRENCY} durable actors, each asked by a task of its own for one workflow after

@@ -2,8 +2,12 @@
 
 Each ``await self.ctx.step(name, fn, *args)`` records the step's result in the SQLite journal,
 so a re-run of the message after a crash returns recorded results instead of calling `fn`
-again (J4). The client asks the actor to run a workflow and waits for the reply; after a crash,
-recovery re-delivers the pending message, and the resumed process waits until it is handled.
+again (J4). The step body is a pure function, declared so with `af.nonblocking`: the step calls
+it on the event loop, as DBOS and LangGraph call it in the caller's thread.
+`ThreadedStepsRunner` runs the same body undeclared, in actorflow's worker thread, which is
+what a plain function gets by default. The client asks the actor to run a workflow and waits
+for the reply; after a crash, recovery re-delivers the pending message, and the resumed process
+waits until it is handled.
 Concurrent workflows run on many such actors (`run_concurrently`), one workflow at a time each.
 """
 
@@ -23,12 +27,17 @@ from .steps import step_body
 ASK_TIMEOUT = 60.0
 """Seconds a workflow may take before the client's ask fails."""
 
+pure_step_body = af.nonblocking(step_body)
+"""The step body, declared not to block: a step calls it on the event loop."""
+
 
 class RunWorkflow(af.Message, tag="peers.RunWorkflow"):
     """Run workflow `workflow_id`: `steps` steps, each recorded before the next one starts."""
 
     workflow_id: str
     steps: int
+    in_thread: bool = False
+    """Call the step body in a worker thread (a plain function's default), not on the loop."""
 
 
 class WorkflowStatus(af.Message, tag="peers.WorkflowStatus"):
@@ -48,8 +57,9 @@ class WorkflowActor(af.Actor[Workflows], kind="peers.workflow"):
     """Runs one workflow per message, one step at a time, each step through the journal."""
 
     async def on_run_workflow(self, msg: RunWorkflow) -> int:
+        body = step_body if msg.in_thread else pure_step_body
         results = [
-            await self.ctx.step(f"step-{index + 1}", step_body, index) for index in range(msg.steps)
+            await self.ctx.step(f"step-{index + 1}", body, index) for index in range(msg.steps)
         ]
         self.state.last_workflow = msg.workflow_id
         self.state.last_steps = len(results)
@@ -66,6 +76,9 @@ class ActorflowRunner:
     The system is entered and left by one task (`_hold`), as anyio's cancel scopes require;
     each `run` asks from a task of its own on the same loop.
     """
+
+    in_thread = False
+    """Whether the step body runs in a worker thread (`ThreadedStepsRunner`)."""
 
     def __init__(self, where: Path | str) -> None:
         self._loop = asyncio.Runner(loop_factory=uvloop.new_event_loop)
@@ -113,7 +126,7 @@ class ActorflowRunner:
 
     def run(self, workflow_id: str) -> int:
         """Ask the actor to run a new workflow; return the number of steps it ran."""
-        return self._loop.run(self._ask(RunWorkflow(workflow_id, STEPS)))
+        return self._loop.run(self._ask(RunWorkflow(workflow_id, STEPS, self.in_thread)))
 
     def resume(self, workflow_id: str) -> int:
         """Wait until recovery has handled the pending workflow, then ask how far it went."""
@@ -135,7 +148,7 @@ class ActorflowRunner:
             durations = []
             for number in range(per_worker):
                 started = now_ns()
-                msg = RunWorkflow(f"{prefix}-{index}-{number}", STEPS)
+                msg = RunWorkflow(f"{prefix}-{index}-{number}", STEPS, self.in_thread)
                 completed = await ref.ask(msg, timeout=ASK_TIMEOUT)
                 if completed != STEPS:
                     raise RuntimeError(f"a workflow completed {completed} steps, expected {STEPS}")
@@ -149,3 +162,10 @@ class ActorflowRunner:
         assert self._ref is not None
         answer: int | None = await self._ref.ask(msg, timeout=ASK_TIMEOUT)
         return answer
+
+
+class ThreadedStepsRunner(ActorflowRunner):
+    """The same workflows with the step body undeclared: each call goes to a worker thread and
+    back, as every plain function's does unless it is declared `af.nonblocking`."""
+
+    in_thread = True

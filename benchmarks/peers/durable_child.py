@@ -37,6 +37,10 @@ BLOCK_SECONDS = 60.0
 def main(argv: Sequence[str]) -> int:
     mode, name, database, *rest = argv
     system = system_named(name)
+    if mode == "crash":
+        # Before the runner opens: a system may resume the pending workflow as it starts.
+        side_file, phase = rest
+        steps.on_step = partial(note_execution, Path(side_file), phase)
     try:
         runner = open_runner(system, database)
         with runner:
@@ -46,8 +50,6 @@ def main(argv: Sequence[str]) -> int:
                 workers, per_worker, warmup = map(int, rest)
                 answer = {"metrics": measure_concurrent(runner, workers, per_worker, warmup)}
             else:
-                side_file, phase = rest
-                steps.on_step = partial(note_execution, Path(side_file), phase)
                 if phase == "first":
                     completed = runner.run(CRASH_WORKFLOW)
                 else:

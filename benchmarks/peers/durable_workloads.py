@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -60,8 +61,25 @@ SYSTEMS: Sequence[DurableSystem] = (
     DurableSystem("LangGraph", "durable_langgraph", "LangGraphRunner", "langgraph"),
     DurableSystem("DBOS", "durable_dbos", "DBOSRunner", "dbos"),
 )
+IN_THREAD = DurableSystem(
+    "actorflow, step body in a worker thread",
+    "durable_actorflow",
+    "ThreadedStepsRunner",
+    "actorflow",
+)
+"""actorflow with the step body undeclared (a plain function's default): sequential only."""
+SEQUENTIAL_SYSTEMS: Sequence[DurableSystem] = (SYSTEMS[0], IN_THREAD, *SYSTEMS[1:])
 POSTGRES_SYSTEMS: Sequence[DurableSystem] = (SYSTEMS[0], SYSTEMS[2])
 """The systems measured on PostgreSQL too: DBOS's home backend, beside actorflow's."""
+
+FSYNC = "the disk: 200-byte write + fsync"
+"""The sequential workload's baseline: what one durable write a step costs at the least."""
+
+FSYNC_BYTES = b"x" * 200
+"""What the fsync baseline appends before each fsync (as `make bench`'s `durable_sequential`)."""
+
+FSYNCS = 2_000
+"""Writes + fsyncs per measurement of the baseline."""
 
 CHILD_TIMEOUT = 240.0
 """Seconds one benchmark subprocess may take before the run gives up on that system."""
@@ -77,7 +95,7 @@ def open_runner(system: DurableSystem, database: str) -> Runner:
 
 
 def system_named(name: str) -> DurableSystem:
-    return next(system for system in SYSTEMS if system.name == name)
+    return next(system for system in SEQUENTIAL_SYSTEMS if system.name == name)
 
 
 def run_in_threads(
@@ -161,9 +179,35 @@ def _expect_steps(completed: int) -> None:
 
 def durable_steps(sizes: Sizes, directory: Path) -> list[Outcome]:
     """Every durable system's best round of sequential workflows, each round in fresh
-    subprocesses and databases."""
+    subprocesses and databases; last, the disk's fsync rate (`FSYNC`), measured in the same
+    directory at the start of every round."""
     arguments = ["bench", str(sizes.workflows), str(sizes.warmup_workflows)]
-    return _rounds(sizes.rounds, directory, "bench", arguments)
+    fsyncs: list[float] = []
+    outcomes = _rounds(
+        sizes.rounds,
+        directory,
+        "bench",
+        arguments,
+        SEQUENTIAL_SYSTEMS,
+        each_round=lambda: fsyncs.append(fsyncs_per_second(directory, FSYNCS)),
+    )
+    return [*outcomes, Outcome(FSYNC, {"steps/s": max(fsyncs)})]
+
+
+def fsyncs_per_second(directory: Path, count: int) -> float:
+    """Append `FSYNC_BYTES` to a new file in `directory` and fsync it, `count` times."""
+    path = directory / f"fsync-{os.getpid()}-{now_ns()}.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        start = now_ns()
+        for _ in range(count):
+            os.write(fd, FSYNC_BYTES)
+            os.fsync(fd)
+        elapsed = now_ns() - start
+    finally:
+        os.close(fd)
+        path.unlink()
+    return count * 1e9 / elapsed
 
 
 def concurrent_steps(sizes: Sizes, directory: Path) -> list[Outcome]:
@@ -214,13 +258,17 @@ def _rounds(
     label: str,
     arguments: list[str],
     systems: Sequence[DurableSystem] = SYSTEMS,
+    each_round: Callable[[], None] | None = None,
 ) -> list[Outcome]:
     """`rounds` rounds of every system, the order rotating; each system's best figures.
 
-    `database` is the directory of the SQLite files, or what names the database of a round."""
+    `database` is the directory of the SQLite files, or what names the database of a round;
+    `each_round` is called at the start of every round (a baseline measured beside them)."""
     where = _sqlite_file(database) if isinstance(database, Path) else database
     results: dict[str, Outcome] = {}
     for index in range(rounds):
+        if each_round is not None:
+            each_round()
         shift = index % len(systems)
         for system in [*systems[shift:], *systems[:shift]]:
             previous = results.get(system.name)

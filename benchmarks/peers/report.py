@@ -17,6 +17,12 @@ CONCURRENT_TARGETS = {"DBOS": 20.0, "LangGraph": 10.0}
 POSTGRES_TARGETS = {"DBOS": 5.0}
 """The same on PostgreSQL, DBOS's home backend (issue 15)."""
 
+SEQUENTIAL_TARGETS = {"DBOS": 4.0}
+"""How many times DBOS's steps/s actorflow should reach with sequential workflows (issue 16)."""
+
+FSYNC_TARGET = 0.5
+"""actorflow's sequential steps/s over the disk's fsync rate, measured in the same run."""
+
 
 @dataclass(frozen=True, slots=True)
 class Table:
@@ -73,11 +79,46 @@ def ask_table(outcomes: Sequence[Outcome]) -> Table:
     )
 
 
-def durable_table(outcomes: Sequence[Outcome]) -> Table:
+def durable_table(outcomes: Sequence[Outcome], fsync: str) -> Table:
+    """The sequential workload, with actorflow's steps/s over each row's: the peers', and the
+    disk's fsync rate (the outcome named `fsync`), each beside its target."""
+    ours = next((o for o in outcomes if o.system == "actorflow" and not o.problem), None)
+    ours_rate = ours.metrics.get("steps/s") if ours else None
+    targets = {**SEQUENTIAL_TARGETS, fsync: FSYNC_TARGET}
+    rows = []
+    for outcome in outcomes:
+        target = targets.get(outcome.system)
+        wanted = "-" if target is None else f">= {target:g}x"
+        if outcome.problem is not None:
+            rows.append((outcome.system, outcome.problem, "-", "-", "-", wanted))
+            continue
+        rate = outcome.metrics.get("steps/s")
+        ratio = "-"
+        if outcome.system != "actorflow" and rate and ours_rate:
+            ratio = f"{ours_rate / rate:.2f}x"
+            if target is not None:
+                wanted += ": met" if ours_rate / rate >= target else ": not met"
+        rows.append(
+            (
+                outcome.system,
+                number(rate),
+                number(outcome.metrics.get("p50 step us")),
+                number(outcome.metrics.get("workflows/s")),
+                ratio,
+                wanted,
+            )
+        )
     return Table(
         f"Durable: {STEPS}-step workflows, every step persisted before the next (SQLite)",
-        ("system", "steps/s", "p50 step to step (us)", "workflows/s"),
-        _metric_rows(outcomes, ("steps/s", "p50 step us", "workflows/s")),
+        (
+            "system",
+            "steps/s",
+            "p50 step to step (us)",
+            "workflows/s",
+            "actorflow steps/s vs this",
+            "target",
+        ),
+        rows,
     )
 
 

@@ -56,6 +56,7 @@ from ._spec import default_backoff as default_backoff
 from ._system import ActorSystem as ActorSystem
 from ._target import ActorStatistics as ActorStatistics
 from .durable import JournalStatistics as JournalStatistics
+from .durable import nonblocking as nonblocking
 from .journal import PostgresJournal as PostgresJournal
 
 __version__ = "0.1.0"
@@ -84,7 +85,8 @@ __all__ = [
     "default_backoff",
     "DeadLetter",
     "Clock",
-    # steps that call models
+    # steps
+    "nonblocking",
     "LLMCall",
     "TokenUsage",
     "run",

@@ -15,6 +15,7 @@ from ._records import record_for as record_for
 from ._recovery import Registry as Registry
 from ._steps import current_step as current_step
 from ._steps import mark_started as mark_started
+from ._steps import nonblocking as nonblocking
 from ._steps import run_step as run_step
 from ._turn import Turn as Turn
 from ._writer import Delivery as Delivery
@@ -37,4 +38,5 @@ __all__ = [
     "run_step",
     "current_step",
     "mark_started",
+    "nonblocking",
 ]

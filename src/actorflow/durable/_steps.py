@@ -38,11 +38,23 @@ from ._cell import DurableCell
 from ._records import args_digest
 from ._workers import run_in_worker
 
-__all__ = ["call_step_function", "current_step", "mark_started", "return_type", "run_step"]
+__all__ = [
+    "call_step_function",
+    "current_step",
+    "mark_started",
+    "nonblocking",
+    "return_type",
+    "run_step",
+]
+
+F = typing.TypeVar("F", bound=Callable[..., Any])
 
 _encode = msgspec.msgpack.Encoder().encode
 
 _STARTED: Final = b""  # the started marker: no msgpack value encodes to nothing
+
+_NONBLOCKING: Final = "__actorflow_nonblocking__"
+"""The attribute `nonblocking` sets on the function it returns."""
 
 
 class _Running:
@@ -204,12 +216,49 @@ async def call_step_function(
     raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
 
 
+def nonblocking(fn: F) -> F:
+    """Declare that the plain function `fn` never blocks, so a step calls it on the event loop.
+
+    A step runs a plain (not async) function in a worker thread, so that a blocking SDK or HTTP
+    client does not stall the other actors; the hop there and back costs ~100 us a step. A
+    function that only computes (parses, formats, looks something up in memory) does not need
+    it: ``ctx.step("parse", nonblocking(parse), text)``, or ``@nonblocking`` on its definition,
+    and the step calls it directly, in the handler's task. Whatever it does blocks every actor
+    of the event loop while it runs. An async function already runs on the loop and is
+    returned as it is.
+
+    Returns a new function (the original is not changed) that calls `fn` with the same
+    arguments and keeps its name, docstring and annotations.
+    """
+    if not callable(fn):
+        raise TypeError(f"nonblocking() takes a function, not {type(fn).__name__}")
+    if _is_async(fn) or _runs_on_loop(fn):
+        return fn
+
+    @functools.wraps(fn)
+    def on_loop(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    setattr(on_loop, _NONBLOCKING, True)
+    return typing.cast("F", on_loop)
+
+
+def _runs_on_loop(fn: Callable[..., Any]) -> bool:
+    """Whether `fn` (or the function a partial of it calls) was made by `nonblocking`."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return getattr(fn, _NONBLOCKING, False) is True
+
+
 async def _once(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     if _is_async(fn):
         return await fn(*args, **kwargs)
-    # A plain function (a blocking HTTP client, an SDK) runs in a worker thread, so the other
-    # actors keep going meanwhile.
-    result = await run_in_worker(functools.partial(fn, *args, **kwargs))
+    if _runs_on_loop(fn):
+        result = fn(*args, **kwargs)
+    else:
+        # A plain function (a blocking HTTP client, an SDK) runs in a worker thread, so the
+        # other actors keep going meanwhile.
+        result = await run_in_worker(functools.partial(fn, *args, **kwargs))
     if inspect.isawaitable(result):
         return await result
     return result
