@@ -32,6 +32,7 @@ from ..journal import (
     PipelinedWrites,
     StepRecord,
     TimerRecord,
+    WritesNow,
 )
 
 __all__ = ["Chain", "Deliver", "Delivery", "JournalStatistics", "Writer"]
@@ -345,6 +346,9 @@ class Writer:
         self._failures = 0
         self._fenced = 0
         self._followable = True  # the last commit landed: the next one may follow it
+        # The writer task waits for work, nothing queued or on its way (`_take`).
+        self._resting = False
+        self._write_now = backend.write_now if isinstance(backend, WritesNow) else None
 
     # -- what callers ask for --------------------------------------------------------------------
 
@@ -422,8 +426,16 @@ class Writer:
         return self._run(_Simple(Batch(requeues=[message_id])))
 
     def step(self, step: StepRecord) -> asyncio.Future[None]:
-        """Record a step's result (J4): from its commit on, a re-run returns it instead."""
-        return self._run(_Simple(Batch(steps=[step])))
+        """Record a step's result (J4): from its commit on, a re-run returns it instead.
+
+        Its caller waits for nothing else, so when nothing else is queued or on its way, and
+        the backend can (`WritesNow`), the commit is made here, in the caller's task: what
+        was committed before it has landed, and nothing can land between.
+        """
+        op = _Simple(Batch(steps=[step]))
+        if self._resting and not self._queue and self._commit_here(op):
+            return op.future
+        return self._run(op)
 
     def schedule(self, timer: TimerRecord) -> asyncio.Future[None]:
         """Store a timer (J6)."""
@@ -460,6 +472,23 @@ class Writer:
             taken(await self.backend.take_notices())
 
         await self.read(take)
+
+    def _commit_here(self, op: _Simple) -> bool:
+        """Commit `op` now, with `WritesNow`; False if the backend cannot, or the commit
+        failed (nothing written: the writer task makes it again, retrying as it does)."""
+        write_now = self._write_now
+        if write_now is None or self._closing:
+            return False
+        since = time.perf_counter()
+        try:
+            seqs = write_now(op.batch)
+        except Exception:  # the writer task tries it again, and reports what it finds
+            return False
+        if seqs is None:
+            return False
+        self._count(1, since)
+        op.complete(seqs, 0)
+        return True
 
     def _run(self, op: _Op) -> asyncio.Future[None]:
         self._submit(op)
@@ -529,10 +558,12 @@ class Writer:
             if self._closing:
                 return None
             idle = self._idle = loop.create_future()
+            self._resting = True
             try:
                 await idle
             finally:
                 self._idle = None
+                self._resting = False
         return self._next()
 
     async def _work_or(self, sent: _Sent) -> None:
@@ -646,16 +677,20 @@ class Writer:
                 op.fail(exc)
             return exc
         self._followable = True
-        seconds = time.perf_counter() - since
-        self._commits += 1
-        self._operations += len(ops)
-        self._largest = max(self._largest, len(ops))
-        self._last_seconds = seconds
-        self._total_seconds += seconds
+        self._count(len(ops), since)
         index = 0
         for op in ops:
             index = op.complete(seqs, index)
         return None
+
+    def _count(self, operations: int, since: float) -> None:
+        """A commit of `operations` operations, made since `since`, landed (`statistics`)."""
+        seconds = time.perf_counter() - since
+        self._commits += 1
+        self._operations += operations
+        self._largest = max(self._largest, operations)
+        self._last_seconds = seconds
+        self._total_seconds += seconds
 
     async def _land_apart(self, ops: list[_Op], refusal: OwnershipLost) -> JournalError | None:
         """Commit `ops`, refused with `refusal`, without what this node lost (C2).

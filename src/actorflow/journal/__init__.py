@@ -11,6 +11,7 @@ from ._backend import AskChannel as AskChannel
 from ._backend import CommitNotFollowed as CommitNotFollowed
 from ._backend import JournalBackend as JournalBackend
 from ._backend import PipelinedWrites as PipelinedWrites
+from ._backend import WritesNow as WritesNow
 from ._conversation import ConversationNode as ConversationNode
 from ._conversation import conversation_tree as conversation_tree
 from ._memory import MemoryJournal as MemoryJournal
@@ -62,6 +63,7 @@ __all__ = [
     "AskChannel",
     "CommitNotFollowed",
     "PipelinedWrites",
+    "WritesNow",
     "SQLiteJournal",
     "MemoryJournal",
     "PostgresJournal",

@@ -182,6 +182,23 @@ class PipelinedWrites(Protocol):
 
 
 @runtime_checkable
+class WritesNow(Protocol):
+    """What a backend adds that can make a small commit at once, on the calling thread, without
+    awaiting anything (SQLite, when its writer connection is free).
+
+    The journal's writer uses it for a commit whose caller waits for nothing else (a step's
+    result, J4) when nothing else is queued or on its way: the commit is made in the caller's
+    task, sparing two task switches (the writer's and the caller's wake-ups).
+    """
+
+    def write_now(self, batch: Batch) -> list[int | None] | None:
+        """As `write`, made here and now; None if it cannot be made so right now (nothing
+        written: the caller writes it the usual way). A `JournalError` means the commit failed
+        and wrote nothing, as from `write`."""
+        ...
+
+
+@runtime_checkable
 class AskChannel(Protocol):
     """What a backend of several nodes adds for an ask across nodes (C4): the reply travels
     through the database. A backend of one node (SQLite, memory) has no other node to ask,

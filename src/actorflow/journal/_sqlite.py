@@ -11,7 +11,6 @@ aiosqlite on separate read-only connections, so inspection never blocks the writ
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sqlite3
 import urllib.parse
@@ -155,15 +154,12 @@ class SQLiteJournal:
                 f"journal {self.path}: its writer process ended with a commit in flight;"
                 " restart this process (what was committed is in the journal)"
             )
+        # Nothing awaited from here to the end of an inline commit: no cancellation cuts it.
+        written = self.write_now(batch)
+        if written is not None:
+            return written
         lane = self._lane
         small = len(batch) <= _INLINE_OPS
-        if small and not lane.locked() and thread.idle and self._last_write < _INLINE_SECONDS:
-            # Nothing awaited from here to the end of the commit: no cancellation cuts it.
-            with contextlib.suppress(JournalLocked):  # another's write lock: wait for it elsewhere
-                try:
-                    return writer.write(batch, waits=False)
-                finally:
-                    self._last_write = writer.last_write
         if process is None and not small and self.writer_process:
             process = self._process = WriterProcess(self._settings)
             process.start()  # ready in a few hundred ms; the thread commits until then
@@ -178,6 +174,30 @@ class SQLiteJournal:
                 return await thread.run(writer.write, batch)
             finally:
                 self._last_write = writer.last_write
+
+    def write_now(self, batch: Batch) -> list[int | None] | None:
+        """Make a small commit on the calling thread (`WritesNow`): at most `_INLINE_OPS`
+        operations, nothing else writing, the last commit quick; None otherwise, and when
+        another process holds the write lock (the commit then waits for it elsewhere)."""
+        thread, writer = self._thread, self._writer
+        if (
+            thread is None
+            or writer is None
+            or len(batch) > _INLINE_OPS
+            or self._lane.locked()
+            or not thread.idle
+            or self._last_write >= _INLINE_SECONDS
+        ):
+            return None
+        process = self._process
+        if process is not None and process.lost:
+            return None  # `write` says what happened
+        try:
+            return writer.write(batch, waits=False)
+        except JournalLocked:
+            return None
+        finally:
+            self._last_write = writer.last_write
 
     async def take_notices(self) -> list[MessageRecord]:
         thread, writer = self._thread, self._writer
