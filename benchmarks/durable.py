@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, ClassVar
 import msgspec
 
 import actorflow as af
+import fsync_rate
+from fsync_rate import FSYNC_BYTES
 from harness import (
     FULL,
     REPORT,
@@ -60,9 +62,6 @@ RECOVERY_TIMEOUT = 300.0
 
 MANY_SENDERS = 20
 """Concurrent senders in `durable_many_senders`, each awaiting its own tells to one actor."""
-
-FSYNC_BYTES = b"x" * 200
-"""What the fsync baseline writes before each fsync: about one small journal row."""
 
 _encode = msgspec.msgpack.Encoder().encode
 
@@ -345,18 +344,7 @@ async def actorflow_sequential(directory: Path, count: int, commits: dict[float,
 
 async def fsyncs_per_second(directory: Path, count: int) -> float:
     """Append a small record and fsync it, `count` times: the disk's durable-write rate."""
-    path = directory / f"fsync-{new_id()}.bin"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        start = now_ns()
-        for _ in range(count):
-            os.write(fd, FSYNC_BYTES)
-            os.fsync(fd)
-        elapsed = now_ns() - start
-    finally:
-        os.close(fd)
-        path.unlink()
-    return per_second(count, elapsed)
+    return fsync_rate.fsyncs_per_second(directory, count)
 
 
 # -- many senders ------------------------------------------------------------------------------

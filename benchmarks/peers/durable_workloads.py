@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ..fsync_rate import fsyncs_per_second
 from . import steps
 from .results import Outcome, better, failure, now_ns
 from .sizes import CONCURRENCY, STEPS, Sizes
@@ -74,9 +74,6 @@ POSTGRES_SYSTEMS: Sequence[DurableSystem] = (SYSTEMS[0], SYSTEMS[2])
 
 FSYNC = "the disk: 200-byte write + fsync"
 """The sequential workload's baseline: what one durable write a step costs at the least."""
-
-FSYNC_BYTES = b"x" * 200
-"""What the fsync baseline appends before each fsync (as `make bench`'s `durable_sequential`)."""
 
 FSYNCS = 2_000
 """Writes + fsyncs per measurement of the baseline."""
@@ -192,22 +189,6 @@ def durable_steps(sizes: Sizes, directory: Path) -> list[Outcome]:
         each_round=lambda: fsyncs.append(fsyncs_per_second(directory, FSYNCS)),
     )
     return [*outcomes, Outcome(FSYNC, {"steps/s": max(fsyncs)})]
-
-
-def fsyncs_per_second(directory: Path, count: int) -> float:
-    """Append `FSYNC_BYTES` to a new file in `directory` and fsync it, `count` times."""
-    path = directory / f"fsync-{os.getpid()}-{now_ns()}.bin"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        start = now_ns()
-        for _ in range(count):
-            os.write(fd, FSYNC_BYTES)
-            os.fsync(fd)
-        elapsed = now_ns() - start
-    finally:
-        os.close(fd)
-        path.unlink()
-    return count * 1e9 / elapsed
 
 
 def concurrent_steps(sizes: Sizes, directory: Path) -> list[Outcome]:

@@ -82,32 +82,6 @@ def ask_table(outcomes: Sequence[Outcome]) -> Table:
 def durable_table(outcomes: Sequence[Outcome], fsync: str) -> Table:
     """The sequential workload, with actorflow's steps/s over each row's: the peers', and the
     disk's fsync rate (the outcome named `fsync`), each beside its target."""
-    ours = next((o for o in outcomes if o.system == "actorflow" and not o.problem), None)
-    ours_rate = ours.metrics.get("steps/s") if ours else None
-    targets = {**SEQUENTIAL_TARGETS, fsync: FSYNC_TARGET}
-    rows = []
-    for outcome in outcomes:
-        target = targets.get(outcome.system)
-        wanted = "-" if target is None else f">= {target:g}x"
-        if outcome.problem is not None:
-            rows.append((outcome.system, outcome.problem, "-", "-", "-", wanted))
-            continue
-        rate = outcome.metrics.get("steps/s")
-        ratio = "-"
-        if outcome.system != "actorflow" and rate and ours_rate:
-            ratio = f"{ours_rate / rate:.2f}x"
-            if target is not None:
-                wanted += ": met" if ours_rate / rate >= target else ": not met"
-        rows.append(
-            (
-                outcome.system,
-                number(rate),
-                number(outcome.metrics.get("p50 step us")),
-                number(outcome.metrics.get("workflows/s")),
-                ratio,
-                wanted,
-            )
-        )
     return Table(
         f"Durable: {STEPS}-step workflows, every step persisted before the next (SQLite)",
         (
@@ -118,7 +92,12 @@ def durable_table(outcomes: Sequence[Outcome], fsync: str) -> Table:
             "actorflow steps/s vs this",
             "target",
         ),
-        rows,
+        _against_ours(
+            outcomes,
+            ("steps/s", "p50 step us", "workflows/s"),
+            {**SEQUENTIAL_TARGETS, fsync: FSYNC_TARGET},
+            digits=2,
+        ),
     )
 
 
@@ -129,31 +108,6 @@ def concurrent_table(
     targets: dict[str, float] = CONCURRENT_TARGETS,
 ) -> Table:
     """The concurrent workload, with actorflow's steps/s over each peer's and its target."""
-    ours = next((o for o in outcomes if o.system == "actorflow" and not o.problem), None)
-    ours_rate = ours.metrics.get("steps/s") if ours else None
-    rows = []
-    for outcome in outcomes:
-        target = targets.get(outcome.system)
-        wanted = "-" if target is None else f">= {target:g}x"
-        if outcome.problem is not None:
-            rows.append((outcome.system, outcome.problem, "-", "-", "-", wanted))
-            continue
-        rate = outcome.metrics.get("steps/s")
-        ratio = "-"
-        if outcome.system != "actorflow" and rate and ours_rate:
-            ratio = f"{ours_rate / rate:.1f}x"
-            if target is not None:
-                wanted += ": met" if ours_rate / rate >= target else ": not met"
-        rows.append(
-            (
-                outcome.system,
-                number(rate),
-                number(outcome.metrics.get("workflows/s")),
-                number(outcome.metrics.get("p50 workflow ms")),
-                ratio,
-                wanted,
-            )
-        )
     return Table(
         f"Durable: {CONCURRENCY} concurrent {STEPS}-step workflows, every step persisted before"
         f" the next ({backend})",
@@ -165,8 +119,37 @@ def concurrent_table(
             "actorflow steps/s vs this",
             "target",
         ),
-        rows,
+        _against_ours(outcomes, ("steps/s", "workflows/s", "p50 workflow ms"), targets, digits=1),
     )
+
+
+def _against_ours(
+    outcomes: Sequence[Outcome],
+    columns: Sequence[str],
+    targets: dict[str, float],
+    *,
+    digits: int,
+) -> list[tuple[str, ...]]:
+    """One row per outcome: its metrics in `columns` order, actorflow's steps/s over its own,
+    and its target (the least that ratio should be), met or not."""
+    ours = next((o for o in outcomes if o.system == "actorflow" and not o.problem), None)
+    ours_rate = ours.metrics.get("steps/s") if ours else None
+    rows = []
+    for outcome in outcomes:
+        target = targets.get(outcome.system)
+        wanted = "-" if target is None else f">= {target:g}x"
+        if outcome.problem is not None:
+            rows.append((outcome.system, outcome.problem, *["-"] * len(columns), wanted))
+            continue
+        rate = outcome.metrics.get("steps/s")
+        ratio = "-"
+        if outcome.system != "actorflow" and rate and ours_rate:
+            ratio = f"{ours_rate / rate:.{digits}f}x"
+            if target is not None:
+                wanted += ": met" if ours_rate / rate >= target else ": not met"
+        figures = [number(outcome.metrics.get(column)) for column in columns]
+        rows.append((outcome.system, *figures, ratio, wanted))
+    return rows
 
 
 def postgres_concurrent_table(outcomes: Sequence[Outcome]) -> Table:

@@ -14,7 +14,6 @@ import errno
 import functools
 import os
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,8 @@ import pytest
 import actorflow as af
 from actorflow.journal import Batch, MessageRecord, SQLiteJournal
 
+from .tmpfs import mounted_tmpfs
+
 pytestmark = pytest.mark.anyio
 
 FREED = 700 * 1024
@@ -35,16 +36,8 @@ PAD = bytes(200)
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 2 MiB tmpfs mounted on a fresh directory, unmounted afterwards whatever happened."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a 2 MiB tmpfs needs root (CI runs these tests as root)")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)
-    try:
+    with mounted_tmpfs(tmp_path, "2m") as disk:
         yield disk
-    finally:
-        if subprocess.run(["umount", str(disk)], check=False).returncode != 0:
-            subprocess.run(["umount", "-l", str(disk)], check=True)  # something still open
 
 
 def fill(filler: Path) -> int:

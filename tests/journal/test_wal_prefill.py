@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ import actorflow as af
 from actorflow.journal import SQLiteJournal
 
 from ..durable_support import Account, Balance, Deposit
+from .tmpfs import mounted_tmpfs
 
 pytestmark = pytest.mark.anyio
 
@@ -83,16 +83,8 @@ async def test_j8_a_wal_left_with_frames_is_recovered_not_replaced(tmp_path: Pat
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 6 MiB tmpfs: room for a journal, not for a 4 MiB WAL and the room kept beside it."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (CI runs these tests as root)")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(disk)], check=True)
-    try:
+    with mounted_tmpfs(tmp_path, "6m") as disk:
         yield disk
-    finally:
-        if subprocess.run(["umount", str(disk)], check=False).returncode != 0:
-            subprocess.run(["umount", "-l", str(disk)], check=True)
 
 
 async def test_j8_a_disk_short_of_room_gets_no_prefilled_wal(small_disk: Path) -> None:
