@@ -10,7 +10,7 @@ from .results import Outcome
 LOG_SCALE_SPREAD = 20.0
 """A panel switches to a log scale when its largest bar is this many times its smallest."""
 
-COLORS = {"actorflow": "#1f77b4"}
+COLORS = {"actorflow": "#1f77b4", "actorflow, step body in a worker thread": "#9ecae1"}
 OTHERS = "#8c8c8c"
 
 
