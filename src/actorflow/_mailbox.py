@@ -91,7 +91,11 @@ class Mailbox:
         if self.closed:
             raise Closed
         self._items.append(envelope)
-        self.wake()
+        consumer = self._consumer  # `wake`, made in place: every durable message comes here
+        if consumer is not None:
+            self._consumer = None
+            if not consumer.done():
+                consumer.set_result(None)
 
     def reserve_nowait(self) -> bool:
         """Promise room for one envelope if there is some now; raises `Closed` if closed."""

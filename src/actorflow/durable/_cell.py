@@ -175,10 +175,13 @@ class DurableCell(JournaledCell):
         mailbox = self.mailbox
         max_attempts = self.spec.max_attempts
         passivate_after = self.spec.passivate_after
+        chain = self.chain
+        assert chain is not None  # made by `_serve`
         while self.phase is RUNNING:
-            broken = self._rewind_if_broken()
-            if broken is not None:
-                raise broken
+            if chain.error is not None:
+                broken = self._rewind_if_broken()
+                if broken is not None:
+                    raise broken
             envelope = self.current
             if envelope is None:
                 envelope = mailbox.get_nowait()
@@ -278,7 +281,8 @@ class DurableCell(JournaledCell):
         self.handled += 1
         if turn.timers or turn.cancels:
             self.keeper.timers_committed(turn.timers or [], turn.cancels or [])
-        turn.deliver_local()
+        if turn.local is not None:
+            turn.deliver_local()
         reply = envelope.reply
         if reply is not None and not reply.done():
             reply.set_result(result)

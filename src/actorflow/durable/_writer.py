@@ -226,7 +226,8 @@ class _Processed(_Append):
         return end
 
     def add_to(self, batch: Batch) -> None:
-        super().add_to(batch)
+        if self.records:  # most turns send nothing
+            batch.appends.extend(self.records)
         batch.done.append(self.done)
         if self.claim is not None:
             batch.claims.append(self.claim)
@@ -377,7 +378,9 @@ class Writer:
         Both run whether or not the caller still waits: a caller cancelled meanwhile leaves
         the rest to them.
         """
-        return self._run(_One(record, deliver, item, undo))
+        op = _One(record, deliver, item, undo)
+        self._queue_now(op)
+        return op.future
 
     # The methods below return the future of their commit, for the caller to await: no
     # coroutine per call on a turn's path. They raise `JournalError` at once if the writer has
@@ -401,9 +404,9 @@ class Writer:
         ``after(handled)`` runs right after the commit, in the writer, before anything later
         commits; with a `chain`, the commit is refused once an earlier one of the chain failed.
         """
-        return self._run(
-            _Processed(done, outbox, deliveries, claim, timers, cancels, chain, after, handled)
-        )
+        op = _Processed(done, outbox, deliveries, claim, timers, cancels, chain, after, handled)
+        self._queue_now(op)
+        return op.future
 
     def claim(self, message_id: str) -> asyncio.Future[None]:
         """Count an attempt at a message before it starts (S7: survives a process crash)."""
@@ -495,6 +498,18 @@ class Writer:
         future: asyncio.Future[None] = op.future
         return future
 
+    def _queue_now(self, op: _Op) -> None:
+        """`_submit` made in place: for the two ops every durable message makes (a tell's
+        and its turn's), called once each."""
+        if self._closing:
+            raise JournalError("the journal writer has stopped")
+        self._queue.append(op)
+        idle = self._idle
+        if idle is not None:
+            self._idle = None
+            if not idle.done():
+                idle.set_result(None)
+
     def _submit(self, op: _Op) -> None:
         if self._closing:
             raise JournalError("the journal writer has stopped")
@@ -530,7 +545,7 @@ class Writer:
                     ops = await self._take()
                     if ops is None:
                         return
-                    sent = self._send(_unbroken(ops), following=False, started=depth > 1)
+                    sent = self._send(self._intact(ops), following=False, started=depth > 1)
                 while len(ahead) < depth - 1 and self._followable:
                     last = ahead[-1] if ahead else sent
                     if last.reads:
@@ -539,7 +554,9 @@ class Writer:
                         await self._work_or(sent)  # the next to settle: not kept waiting
                     if not self._queue or last.landed:
                         break
-                    ahead.append(self._send(_unbroken(self._next()), following=True, started=True))
+                    ahead.append(
+                        self._send(self._intact(self._next()), following=True, started=True)
+                    )
                 if not await self._settle(sent):
                     # It was not written, so neither was what followed it: all go back, first.
                     back = list(sent.ops)
@@ -583,6 +600,10 @@ class Writer:
         ops, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
         return ops
 
+    def _intact(self, ops: list[_Op]) -> list[_Op]:
+        """`_unbroken(ops)`; only a failed commit fails a chain, so until one has, `ops`."""
+        return _unbroken(ops) if self._failures else ops
+
     def close(self) -> None:
         """Stop taking work; the writer task ends once what is queued is committed."""
         self._closing = True
@@ -594,7 +615,7 @@ class Writer:
         batch = Batch(actors=[], appends=[], claims=[], done=[], failed=[], requeues=[])
         for op in ops:
             op.add_to(batch)
-        reads = [op for op in ops if isinstance(op, _Read)]
+        reads = [op for op in ops if type(op) is _Read]  # not `isinstance`: an ABC's is slow
         if not len(batch):
             return _Sent(ops, reads, None)
         write: Awaitable[list[int | None]] = self._write(batch, following=following)
