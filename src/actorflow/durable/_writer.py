@@ -379,7 +379,7 @@ class Writer:
         the rest to them.
         """
         op = _One(record, deliver, item, undo)
-        self._queue_now(op)
+        self._submit(op)
         return op.future
 
     # The methods below return the future of their commit, for the caller to await: no
@@ -405,7 +405,7 @@ class Writer:
         commits; with a `chain`, the commit is refused once an earlier one of the chain failed.
         """
         op = _Processed(done, outbox, deliveries, claim, timers, cancels, chain, after, handled)
-        self._queue_now(op)
+        self._submit(op)
         return op.future
 
     def claim(self, message_id: str) -> asyncio.Future[None]:
@@ -498,23 +498,15 @@ class Writer:
         future: asyncio.Future[None] = op.future
         return future
 
-    def _queue_now(self, op: _Op) -> None:
-        """`_submit` made in place: for the two ops every durable message makes (a tell's
-        and its turn's), called once each."""
-        if self._closing:
-            raise JournalError("the journal writer has stopped")
-        self._queue.append(op)
-        idle = self._idle
-        if idle is not None:
-            self._idle = None
-            if not idle.done():
-                idle.set_result(None)
-
     def _submit(self, op: _Op) -> None:
         if self._closing:
             raise JournalError("the journal writer has stopped")
         self._queue.append(op)
-        self._wake()
+        idle = self._idle  # `_wake` made in place: every durable message comes here twice
+        if idle is not None:
+            self._idle = None
+            if not idle.done():
+                idle.set_result(None)
 
     def _wake(self) -> None:
         idle, self._idle = self._idle, None
