@@ -91,11 +91,7 @@ class Mailbox:
         if self.closed:
             raise Closed
         self._items.append(envelope)
-        consumer = self._consumer  # `wake`, made in place: every durable message comes here
-        if consumer is not None:
-            self._consumer = None
-            if not consumer.done():
-                consumer.set_result(None)
+        self.wake()
 
     def reserve_nowait(self) -> bool:
         """Promise room for one envelope if there is some now; raises `Closed` if closed."""

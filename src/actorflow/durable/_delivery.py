@@ -227,14 +227,10 @@ class JournaledCell(ActorCell):
 
     def _fill_reserved(self, envelope: Envelope, seq: int | None) -> None:
         """After the commit of a send: fill the place it reserved (`Delivery`)."""
-        mailbox = self.mailbox
         if seq is None:
-            mailbox.release()  # a duplicate id: nothing new to deliver
-            return
-        envelope.seq = seq
-        if self.held is None and not mailbox.closed:
-            mailbox.put_reserved(envelope)  # the usual case of `accept_committed`
+            self.mailbox.release()  # a duplicate id: nothing new to deliver
         else:
+            envelope.seq = seq
             self.accept_committed(envelope, reserved=True)
 
     def committed_delivery(self, envelope: Envelope) -> Delivery:

@@ -502,11 +502,7 @@ class Writer:
         if self._closing:
             raise JournalError("the journal writer has stopped")
         self._queue.append(op)
-        idle = self._idle  # `_wake` made in place: every durable message comes here twice
-        if idle is not None:
-            self._idle = None
-            if not idle.done():
-                idle.set_result(None)
+        self._wake()
 
     def _wake(self) -> None:
         idle, self._idle = self._idle, None
